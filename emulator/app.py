@@ -1,0 +1,69 @@
+"""The application factory: wiring only."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from emulator.admin import urls as admin_urls
+from emulator.auth import AuthPolicy
+from emulator.clock import Clock
+from emulator.credentials import Credential, load_credentials
+from emulator.gateway import urls as gateway_urls
+from emulator.gateway.models import Gateway
+from emulator.journal import Journal
+from emulator.middlewares import authenticate_signed, ingo_errors, observe, rate_limit
+from emulator.ratelimit import RateLimiter
+from emulator.runtime import ROUTES, RUNTIME, RouteSpec, Runtime
+from emulator.sessions import urls as session_urls
+from emulator.sessions.models import SessionService
+from emulator.settings import Settings
+from emulator.store import MemoryStore, Store
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
+                  credentials: dict[str, Credential] | None = None) -> Runtime:
+    """Assemble the emulator's parts from settings (tests may pass their own clock, store or credentials)."""
+    clock = clock or Clock()
+    store = store or MemoryStore()
+    policy = AuthPolicy(clock_skew=settings.clock_skew, algorithms=frozenset(settings.algorithms),
+                        enforce_headers=settings.enforce_headers,
+                        enforce_body_headers=settings.enforce_body_headers)
+    runtime = Runtime(
+        settings=settings, clock=clock, store=store,
+        credentials=credentials if credentials is not None else load_credentials(settings.credentials),
+        rate_limiter=RateLimiter(settings.rate_limit), journal=Journal(settings.journal_size),
+        auth_policy=policy,
+    )
+    runtime.services["gateway"] = Gateway(store, clock, settings)
+    runtime.services["sessions"] = SessionService(store, clock, settings)
+    return runtime
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> web.Application:
+    """An aiohttp application serving the emulated IngoPay API and the emulator's admin API."""
+    runtime = runtime or build_runtime(settings or Settings())
+    app = web.Application(
+        middlewares=[observe, authenticate_signed, rate_limit, ingo_errors],
+        client_max_size=runtime.settings.max_body_size,
+    )
+    app[RUNTIME] = runtime
+    specs: dict[web.AbstractResource, RouteSpec] = {}
+    for method, path, handler, spec in [*gateway_urls.ROUTES, *session_urls.ROUTES]:
+        specs[app.router.add_route(method, path, handler).resource] = spec
+    admin = RouteSpec(signed=False, journaled=False)
+    for method, path, handler in admin_urls.ROUTES:
+        specs[app.router.add_route(method, path, handler).resource] = admin
+    for method, path, handler in session_urls.PAGE_ROUTES:
+        specs[app.router.add_route(method, path, handler).resource] = admin
+    app[ROUTES] = specs
+    app.on_startup.append(_mark_ready)
+    app.on_cleanup.append(_close_store)
+    return app
+
+
+async def _mark_ready(app: web.Application) -> None:
+    app[RUNTIME].ready = True
+
+
+async def _close_store(app: web.Application) -> None:
+    app[RUNTIME].store.close()

@@ -1,0 +1,272 @@
+"""Verifying a signed request in Kong's order, with the exact cause of any refusal."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from email.utils import parsedate_tz, mktime_tz
+from typing import Mapping
+
+from emulator.auth.diagnosis import AuthenticationFailed
+from emulator.auth.header import MalformedAuthorization, ParsedAuthorization, parse_authorization
+from emulator.auth.signing import HASHES, body_digest, compute_signature, http_date, signing_string
+from emulator.credentials import Credential
+
+EXAMPLE_DATE = "Fri, 17 Jan 2020 19:59:29 GMT"
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """What verification needs of an HTTP request; ``headers`` maps lowercase names to values."""
+
+    method: str
+    target: str  # path with its query string, as sent
+    headers: Mapping[str, str]
+    body: bytes
+    http_version: str = "1.1"
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    """The gateway's rules: skew, allowed algorithms, headers that must be signed."""
+
+    clock_skew: int = 300
+    algorithms: frozenset[str] = frozenset({"hmac-sha512", "hmac-sha256"})
+    enforce_headers: tuple[str, ...] = ("request-line", "x-date")
+    enforce_body_headers: tuple[str, ...] = ("content-type", "content-length", "content-sha512")
+
+
+def authenticate(
+    request: SignedRequest, credentials: Mapping[str, Credential], policy: AuthPolicy, now: float
+) -> Credential:
+    """Return the credential that signed ``request`` or raise :class:`AuthenticationFailed`.
+
+    The order is Kong's: header present, date, header grammar and policy, username, signature;
+    then the body checks Ingo adds (``Content-sha512``, ``Content-Length``).
+    """
+    headers = request.headers
+    value = headers.get("proxy-authorization") or headers.get("authorization")
+    if not value:
+        raise AuthenticationFailed(
+            "missing_authorization",
+            "the request has no Authorization header; sign it as "
+            'hmac username="...", algorithm="hmac-sha512", headers="...", signature="..."',
+        )
+    check_date(headers, policy.clock_skew, int(now))
+    try:
+        parsed = parse_authorization(value)
+    except MalformedAuthorization as exc:
+        raise AuthenticationFailed("malformed_authorization", str(exc)) from None
+    check_policy(parsed, policy, has_body=bool(request.body))
+    credential = credentials.get(parsed.username)
+    if credential is None:
+        raise AuthenticationFailed(
+            "unknown_username", f"no credential has the username {parsed.username!r}", username=parsed.username
+        )
+    check_signature(request, parsed, credential)
+    check_body(request)
+    return credential
+
+
+def check_date(headers: Mapping[str, str], skew: int, now: int) -> None:
+    """Kong's rule: ``X-Date`` or ``Date`` must parse to within ``skew`` seconds of now, either way."""
+    present = [(name, headers[name]) for name in ("x-date", "date") if headers.get(name)]
+    if not present:
+        raise AuthenticationFailed(
+            "date_missing", f"neither X-Date nor Date is present; send X-Date: {http_date(now)} (RFC 1123, GMT)",
+            server_time=http_date(now),
+        )
+    parsed = [(name, raw, _parse_http_date(raw)) for name, raw in present]
+    usable = [(name, raw, when) for name, raw, when in parsed if when is not None]
+    if not usable:
+        name, raw, _ = parsed[0]
+        raise AuthenticationFailed(
+            "date_unparseable",
+            f"{_title(name)} {raw!r} is not an HTTP date; expected RFC 1123 in GMT such as {EXAMPLE_DATE!r}",
+            server_time=http_date(now),
+        )
+    if any(abs(now - when) <= skew for _, _, when in usable):
+        return
+    name, raw, when = usable[0]
+    offset = when - now
+    direction = "ahead of" if offset > 0 else "behind"
+    raise AuthenticationFailed(
+        "date_out_of_window",
+        f"{_title(name)} {raw!r} is {abs(offset)} s {direction} the server's clock ({http_date(now)}); "
+        f"at most {skew} s either way is allowed",
+        server_time=http_date(now), server_timestamp=now, offset_seconds=offset, allowed_skew_seconds=skew,
+    )
+
+
+def _parse_http_date(value: str) -> int | None:
+    parts = parsedate_tz(value)
+    if parts is None:
+        return None
+    try:
+        return int(mktime_tz(parts))
+    except (OverflowError, ValueError):
+        return None
+
+
+def _title(name: str) -> str:
+    return "X-Date" if name == "x-date" else "Date"
+
+
+def check_policy(parsed: ParsedAuthorization, policy: AuthPolicy, *, has_body: bool) -> None:
+    """Enforced headers are signed (Kong's ``enforce_headers``) and the algorithm is allowed."""
+    signed = set(parsed.headers)
+    required = list(policy.enforce_headers) + (list(policy.enforce_body_headers) if has_body else [])
+    for name in required:
+        satisfied = name in signed or (name == "x-date" and "date" in signed)
+        if not satisfied:
+            reason = " (the request has a body)" if name in policy.enforce_body_headers and has_body else ""
+            raise AuthenticationFailed(
+                "required_header_not_signed",
+                f"{name!r} must be listed in headers=\"...\"{reason}; the request signed: {' '.join(parsed.headers)}",
+                required_headers=required,
+            )
+    if parsed.algorithm not in policy.algorithms:
+        allowed = ", ".join(sorted(policy.algorithms))
+        raise AuthenticationFailed(
+            "algorithm_not_allowed", f"algorithm {parsed.algorithm!r} is not accepted; use one of: {allowed}",
+            allowed_algorithms=sorted(policy.algorithms),
+        )
+
+
+def check_signature(request: SignedRequest, parsed: ParsedAuthorization, credential: Credential) -> None:
+    """Compare the client's signature with the server's in constant time; explain a mismatch."""
+    message = signing_string(parsed.headers, method=request.method, target=request.target,
+                             headers=request.headers, http_version=request.http_version)
+    expected = compute_signature(credential.secret, parsed.algorithm, message)
+    try:
+        given = base64.b64decode(parsed.signature, validate=True)
+    except (binascii.Error, ValueError):
+        given = None
+    if given is not None and hmac.compare_digest(given, expected):
+        return
+    raise _explain_signature_mismatch(request, parsed, credential, message, expected, given)
+
+
+def _explain_signature_mismatch(
+    request: SignedRequest, parsed: ParsedAuthorization, credential: Credential,
+    message: str, expected: bytes, given: bytes | None,
+) -> AuthenticationFailed:
+    facts = {"signing_string": message, "algorithm": parsed.algorithm, "signed_headers": list(parsed.headers)}
+    size = len(expected)
+    signature = parsed.signature
+    if all(c in "0123456789abcdefABCDEF" for c in signature) and len(signature) == 2 * size:
+        return AuthenticationFailed(
+            "signature_hex", "signature is a hex digest; send Base64 of the raw HMAC bytes instead", **facts)
+    if given is None:
+        return AuthenticationFailed("signature_not_base64", "signature is not valid Base64", **facts)
+    if len(given) == 2 * size and all(chr(b) in "0123456789abcdefABCDEF" for b in given):
+        correct = " (the hex digest itself is right)" if given.decode().lower() == expected.hex() else ""
+        return AuthenticationFailed(
+            "signature_base64_of_hex",
+            f"signature is Base64 of a hex digest{correct}; Base64-encode the raw HMAC bytes, not their hex",
+            **facts)
+    hint = _guess_client_mistake(request, parsed, credential, given)
+    missing = [h for h in parsed.headers if h not in ("request-line", "@request-target") and h not in request.headers]
+    if hint is None and missing:
+        hint = f"headers {', '.join(missing)} are listed in headers=\"...\" but absent from the request"
+    detail = "the signature does not match the signing string the server built"
+    detail += f": {hint}" if hint else "; check the secret and that no signed header changed after signing"
+    return AuthenticationFailed("signature_mismatch", detail, **facts)
+
+
+def _guess_client_mistake(
+    request: SignedRequest, parsed: ParsedAuthorization, credential: Credential, given: bytes
+) -> str | None:
+    """Try the usual mistakes; name the one that reproduces the client's signature."""
+    def matches(message: str, algorithm: str = parsed.algorithm) -> bool:
+        return hmac.compare_digest(compute_signature(credential.secret, algorithm, message), given)
+
+    def build(**changes: str) -> str:
+        fields = {"method": request.method, "target": request.target, "http_version": request.http_version}
+        fields.update(changes)
+        return signing_string(parsed.headers, headers=request.headers, **fields)
+
+    path = request.target.split("?", 1)[0]
+    if path != request.target and matches(build(target=path)):
+        return "the client signed the request line without its query string; sign the full path with ?query"
+    for version in ("1.0", "1.1", "2.0"):
+        if version != request.http_version and matches(build(http_version=version)):
+            return f"the client signed HTTP/{version} in the request line but the request was HTTP/{request.http_version}"
+    if matches(build(method=request.method.lower())):
+        return "the client signed the method in lowercase; the request line uses it as sent, e.g. POST"
+    message = build()
+    if matches(message + "\n"):
+        return "the client's signing string ends with a newline; lines are joined by \\n with none at the end"
+    if matches(message.replace("\n", "\r\n")):
+        return "the client joined the lines with \\r\\n; join them with \\n"
+    for algorithm in HASHES:
+        if algorithm != parsed.algorithm and len(given) == HASHES[algorithm]().digest_size and matches(message, algorithm):
+            return f"the signature was made with {algorithm} but algorithm=\"{parsed.algorithm}\" was sent"
+    return None
+
+
+def check_body(request: SignedRequest) -> None:
+    """``Content-sha512`` must be Base64 of the raw SHA-512 of the body; ``Content-Length`` its length."""
+    body = request.body
+    length = request.headers.get("content-length")
+    if length is not None and length.strip() != str(len(body)):
+        raise AuthenticationFailed(
+            "content_length_mismatch",
+            f"Content-Length says {length.strip()!r} but the body is {len(body)} bytes",
+            body_length=len(body))
+    declared = request.headers.get("content-sha512")
+    if declared is None:
+        if body:
+            raise AuthenticationFailed(
+                "body_digest_missing",
+                f"the request has a {len(body)}-byte body but no Content-sha512 header; send "
+                "Base64 of the raw SHA-512 of the body", expected_content_sha512=body_digest(body))
+        return
+    expected = body_digest(body)
+    if hmac.compare_digest(declared.strip().encode(), expected.encode()):
+        return
+    raise AuthenticationFailed(
+        "body_digest_mismatch", _explain_digest_mismatch(declared.strip(), body),
+        expected_content_sha512=expected, body_length=len(body))
+
+
+def _explain_digest_mismatch(declared: str, body: bytes) -> str:
+    raw = hashlib.sha512(body).digest()
+    if declared.lower() == raw.hex():
+        return "Content-sha512 is the hex digest of the body; send Base64 of the raw digest bytes instead"
+    try:
+        decoded = base64.b64decode(declared, validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if decoded and decoded.decode("latin-1").lower() == raw.hex():
+        return "Content-sha512 is Base64 of the hex digest; Base64-encode the raw digest bytes, not their hex"
+    if all(c in "0123456789abcdefABCDEF" for c in declared) and len(declared) == 128:
+        return "Content-sha512 is a hex digest, and not of this body; send Base64 of the raw SHA-512 of the exact body sent"
+    if len(decoded) == 32:
+        if decoded == hashlib.sha256(body).digest():
+            return "Content-sha512 is a SHA-256 digest of the body; use SHA-512"
+        return "Content-sha512 is 32 bytes (SHA-256 sized); it must be the 64-byte SHA-512 of the body"
+    if len(decoded) == 64:
+        for variant, label in _body_variants(body):
+            if hashlib.sha512(variant).digest() == decoded:
+                return f"Content-sha512 is the digest of {label}; digest the exact bytes sent"
+        return ("Content-sha512 is a SHA-512 digest of another body; digest the exact bytes sent "
+                "(serialise the JSON once and send those bytes)")
+    return "Content-sha512 is not Base64 of a 64-byte SHA-512 digest of the body"
+
+
+def _body_variants(body: bytes) -> list[tuple[bytes, str]]:
+    variants = [(b"", "an empty body"), (body + b"\n", "the body with a trailing newline"),
+                (body.rstrip(b"\r\n"), "the body without its trailing newline")]
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return variants
+    variants.append((json.dumps(document).encode(), "the same JSON serialised with spaces after , and :"))
+    variants.append((json.dumps(document, separators=(",", ":")).encode(), "the same JSON serialised compactly"))
+    variants.append((json.dumps(document, sort_keys=True).encode(), "the same JSON with sorted keys"))
+    return [(v, label) for v, label in variants if v != body]

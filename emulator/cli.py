@@ -1,0 +1,144 @@
+"""The command line: serve (the default), healthcheck, sign."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Sequence
+
+from aiohttp import web
+
+from emulator import __version__, logs
+from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME, CredentialsError
+from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, from_sources
+
+COMMANDS = ("serve", "healthcheck", "sign")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ingopay-emulator", description="A local, offline emulator of Ingo Payments' IngoPay API.")
+    parser.add_argument("--version", action="version", version=f"ingopay-emulator {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the emulator (the default command)")
+    add_arguments(serve)
+
+    health = commands.add_parser("healthcheck", help="exit 0 if the configured emulator answers its health check")
+    health.add_argument("--host", default=None, help="[env INGOPAY_EMULATOR_HOST]")
+    health.add_argument("--port", type=int, default=None, help="[env INGOPAY_EMULATOR_PORT]")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait (default 3)")
+    health.add_argument("--scheme", default="http", choices=("http", "https"))
+
+    sign = commands.add_parser("sign", help="print the headers (or a curl command) that sign a request")
+    sign.add_argument("url", help="full URL, e.g. http://127.0.0.1:8080/gateway/verify")
+    sign.add_argument("-X", "--method", default="POST")
+    body = sign.add_mutually_exclusive_group()
+    body.add_argument("-d", "--data", help="request body (JSON text), sent byte for byte")
+    body.add_argument("--data-file", type=Path, help="file holding the request body ('-' for stdin)")
+    sign.add_argument("--username", default=DEFAULT_USERNAME)
+    sign.add_argument("--secret", default=DEFAULT_SECRET)
+    sign.add_argument("--algorithm", default="hmac-sha512", choices=("hmac-sha512", "hmac-sha256",
+                                                                     "hmac-sha384", "hmac-sha1"))
+    sign.add_argument("--headers", help="signed headers in order (default: request-line x-date content-type "
+                                        "content-sha512 content-length)")
+    sign.add_argument("--curl", action="store_true", help="print a ready curl command instead of headers")
+    sign.add_argument("--json", action="store_true", help="print the headers as a JSON object")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "serve")
+    args = build_parser().parse_args(args_list)
+    try:
+        if args.command == "healthcheck":
+            return healthcheck(args)
+        if args.command == "sign":
+            return sign_command(args)
+        return serve(from_sources(args))
+    except (SettingsError, CredentialsError) as exc:
+        print(f"ingopay-emulator: {exc}", file=sys.stderr)
+        return 2
+
+
+def serve(settings: Settings) -> int:
+    """Run until SIGINT or SIGTERM; print one line once ready."""
+    from emulator.app import build_runtime, create_app
+
+    logs.configure(settings.log_format, quiet=settings.quiet)
+    runtime = build_runtime(settings)
+    return asyncio.run(_serve(create_app(runtime=runtime), settings))
+
+
+async def _serve(app: web.Application, settings: Settings) -> int:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(f"ingopay-emulator: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    port = runner.addresses[0][1] if runner.addresses else settings.port
+    shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"ingopay-emulator {__version__} ready on http://{shown_host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("ingopay-emulator stopping", file=sys.stderr, flush=True)
+    await runner.cleanup()
+    return 0
+
+
+def healthcheck(args: argparse.Namespace) -> int:
+    """Exit 0 when the configured server answers GET /_emulator/health with 200, 1 otherwise."""
+    import os
+
+    host = args.host or os.environ.get("INGOPAY_EMULATOR_HOST", "127.0.0.1")
+    port = args.port or int(os.environ.get("INGOPAY_EMULATOR_PORT", "8080"))
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    shown = f"[{host}]" if ":" in host else host
+    url = f"{args.scheme}://{shown}:{port}/_emulator/health"
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+            healthy = response.status == 200
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"unhealthy: {url}: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+        return 1
+    print(f"{'healthy' if healthy else 'unhealthy'}: {url}")
+    return 0 if healthy else 1
+
+
+def sign_command(args: argparse.Namespace) -> int:
+    from emulator.client import curl_command, encode_body, sign
+
+    if args.data_file is not None:
+        raw = sys.stdin.buffer.read() if str(args.data_file) == "-" else args.data_file.read_bytes()
+    else:
+        raw = encode_body(args.data)
+    order = args.headers.split() if args.headers else None
+    headers = sign(args.method, args.url, raw, username=args.username, secret=args.secret,
+                   algorithm=args.algorithm, headers=order)
+    if args.curl:
+        print(curl_command(args.method, args.url, headers, raw))
+    elif args.json:
+        print(json.dumps(headers, indent=2))
+    else:
+        for name, value in headers.items():
+            print(f"{name}: {value}")
+    return 0
+
+
+__all__ = ["main", "OPTIONS"]

@@ -1,0 +1,65 @@
+"""The emulator clock: the one source of time for signatures, expiry and scheduled events."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+
+class Clock:
+    """Wall time that tests can move: an offset from real time, optionally frozen at one instant."""
+
+    def __init__(self, *, start: float | None = None, frozen: bool = False) -> None:
+        self._offset = 0.0 if start is None else start - time.time()
+        self._frozen_at: float | None = None
+        if frozen:
+            self.freeze()
+
+    def now(self) -> float:
+        """Seconds since the epoch, as the emulator sees them."""
+        if self._frozen_at is not None:
+            return self._frozen_at
+        return time.time() + self._offset
+
+    def utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    @property
+    def offset(self) -> float:
+        """How far the emulator clock is ahead of real time (negative: behind)."""
+        return self.now() - time.time()
+
+    def set(self, timestamp: float) -> None:
+        """Jump to ``timestamp``; a frozen clock stays frozen there."""
+        if self._frozen_at is not None:
+            self._frozen_at = float(timestamp)
+        else:
+            self._offset = float(timestamp) - time.time()
+
+    def advance(self, seconds: float) -> None:
+        """Move forward (or back, with a negative number) by ``seconds``."""
+        self.set(self.now() + seconds)
+
+    def freeze(self) -> None:
+        """Stop the clock where it is; only set() and advance() move it until unfreeze()."""
+        if self._frozen_at is None:
+            self._frozen_at = self.now()
+
+    def unfreeze(self) -> None:
+        """Let the clock run again from where it stands."""
+        if self._frozen_at is not None:
+            at, self._frozen_at = self._frozen_at, None
+            self._offset = at - time.time()
+
+    def snapshot(self) -> dict[str, object]:
+        now = self.now()
+        return {
+            "now": now,
+            "iso": datetime.fromtimestamp(now, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+            "frozen": self.frozen,
+            "offset_seconds": round(self.offset, 3),
+        }

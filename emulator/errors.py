@@ -1,0 +1,82 @@
+"""Ingo business errors: each a class carrying its status code, raised by the domain, rendered in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.catalogue import status
+
+#: HTTP status per family when business errors are "mapped" (--error-http-status mapped).
+MAPPED_HTTP_STATUS = {
+    "success": 200, "soft_verification": 200, "request": 400, "velocity": 422, "routing": 422,
+    "card_token": 422, "issuer_decline": 422, "system": 503, "general": 500, "session": 409, "webhook": 200,
+}
+
+
+class IngoError(Exception):
+    """A refusal that Ingo reports with a status code in the response body.
+
+    ``detail`` is the emulator's explanation (shown unless --no-diagnosis); ``field`` names the
+    request field at fault, when there is one.
+    """
+
+    code: int = 900
+    diagnosis_code: str = "business_error"
+
+    def __init__(self, detail: str | None = None, *, code: int | None = None, message: str | None = None,
+                 field: str | None = None, data: dict[str, Any] | None = None) -> None:
+        if code is not None:
+            self.code = code
+        self.message = message if message is not None else status(self.code).message
+        self.detail = detail or self.message
+        self.field = field
+        self.data = data
+        super().__init__(self.detail)
+
+    @property
+    def family(self) -> str:
+        try:
+            return status(self.code).family
+        except KeyError:
+            return "general"
+
+    def http_status(self, mode: str) -> int:
+        """The HTTP status to answer with: 200 always, or mapped by the code's family."""
+        return 200 if mode == "200" else MAPPED_HTTP_STATUS.get(self.family, 400)
+
+    def diagnosis(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"code": self.diagnosis_code, "detail": self.detail}
+        if self.field:
+            found["field"] = self.field
+        return found
+
+
+class MissingParameter(IngoError):
+    """A required parameter is missing or null (Ingo 400)."""
+
+    code = 400
+    diagnosis_code = "missing_parameter"
+
+
+class InvalidParameter(IngoError):
+    """A parameter has the wrong type, length, format or value (Ingo 401)."""
+
+    code = 401
+    diagnosis_code = "invalid_parameter"
+
+
+class TimestampTooDistant(IngoError):
+    """The body ``timestamp`` is outside the allowed skew (Ingo 402)."""
+
+    code = 402
+    diagnosis_code = "timestamp_too_distant"
+
+
+class MalformedBody(IngoError):
+    """The body is not a JSON object (rendered as Ingo 401, HTTP 400)."""
+
+    code = 401
+    diagnosis_code = "malformed_body"
+
+    def http_status(self, mode: str) -> int:
+        return 400

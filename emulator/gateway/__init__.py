@@ -1,0 +1,1 @@
+"""The IngoPay gateway: verify, process, debit, risk and biller search."""

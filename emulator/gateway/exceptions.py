@@ -1,0 +1,66 @@
+"""The gateway's business errors, each carrying its Ingo status code."""
+
+from emulator.errors import IngoError, InvalidParameter, MissingParameter, TimestampTooDistant
+
+
+class AccountNotAvailable(IngoError):
+    """The account cannot be paid through Ingo (700)."""
+
+    code = 700
+    diagnosis_code = "account_not_available"
+
+
+class PaymentTypeNotAccepted(IngoError):
+    """The destination does not take this kind of payment (701, emulator choice)."""
+
+    code = 701
+    diagnosis_code = "payment_type_not_accepted"
+
+
+class AmountAboveMaximum(IngoError):
+    """The amount is above the destination's maximum (710, emulator choice)."""
+
+    code = 710
+    diagnosis_code = "amount_above_maximum"
+
+
+class AmountBelowMinimum(IngoError):
+    """The amount is below the destination's minimum (602, emulator choice)."""
+
+    code = 602
+    diagnosis_code = "amount_below_minimum"
+
+
+class CheckDigitFailure(IngoError):
+    """The account or routing number fails its check digit (1042)."""
+
+    code = 1042
+    diagnosis_code = "check_digit_failure"
+
+
+class CardExpired(IngoError):
+    """The card's expiration date has passed (751, emulator choice)."""
+
+    code = 751
+    diagnosis_code = "card_expired"
+
+
+class InvalidToken(IngoError):
+    """The customer_account_token is unknown to this participant (760, emulator choice)."""
+
+    code = 760
+    diagnosis_code = "invalid_token"
+
+
+class TokenAccountTypeMismatch(IngoError):
+    """The token was issued for another account type (761, emulator choice)."""
+
+    code = 761
+    diagnosis_code = "token_account_type_mismatch"
+
+
+__all__ = [
+    "AccountNotAvailable", "AmountAboveMaximum", "AmountBelowMinimum", "CardExpired", "CheckDigitFailure",
+    "InvalidParameter", "InvalidToken", "MissingParameter", "PaymentTypeNotAccepted", "TimestampTooDistant",
+    "TokenAccountTypeMismatch",
+]

@@ -1,0 +1,388 @@
+"""The emulated gateway: tokens, payments and their rules, independent of HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from emulator.catalogue import status
+from emulator.clock import Clock
+from emulator.errors import InvalidParameter, MissingParameter, TimestampTooDistant
+from emulator.gateway import directory, schemas
+from emulator.gateway.exceptions import (
+    AccountNotAvailable, AmountAboveMaximum, AmountBelowMinimum, CardExpired, CheckDigitFailure, InvalidToken,
+    PaymentTypeNotAccepted, TokenAccountTypeMismatch,
+)
+from emulator.gateway.posting import estimated_posting
+from emulator.ids import IdFactory
+from emulator.settings import Settings
+from emulator.store import Record, Store
+from emulator.validation import validate
+
+#: Which process account types a token of each verified type can pay.
+PAYABLE_AS = {"CA": {"CA"}, "AC": {"AC", "SD", "RT"}, "SD": {"AC", "SD", "RT"}, "BP": {"BP"}, "PD": {"PD"},
+              "PU": {"PU"}, "VE": {"VE"}, "CK": {"CK"}, "WT": set()}
+#: Which debit account types a token of each verified type can be pulled as.
+PULLABLE_AS = {"CA": {"CA"}, "AC": {"AC", "SD"}, "SD": {"AC", "SD"}, "WT": {"WT"}}
+RISK_SESSION_LIFETIME = 30 * 60
+
+
+@dataclass
+class Result:
+    """A successful outcome: Ingo status and the ``data`` (v11) or sections (v12) to answer with."""
+
+    status: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return status(self.status).message
+
+
+class Gateway:
+    """Verify, process, debit, risk and biller search for every participant, on one store and clock."""
+
+    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.ids = IdFactory(settings.seed)
+        self.in_flight: set[tuple[int, str, str]] = set()
+
+    # -- shared checks -------------------------------------------------------------------------------
+
+    def check_participant(self, participant_id: int, given: int | str, field_name: str = "participant_id") -> None:
+        if int(given) != participant_id:
+            raise InvalidParameter(
+                f"{field_name} {given} does not belong to the credential that signed the request "
+                f"(participant {participant_id})", field=field_name)
+
+    def check_timestamp(self, given: int | str, field_name: str = "timestamp") -> None:
+        if not self.settings.body_timestamp_check:
+            return
+        offset = int(given) - int(self.clock.now())
+        if abs(offset) > self.settings.clock_skew:
+            direction = "ahead of" if offset > 0 else "behind"
+            raise TimestampTooDistant(
+                f"{field_name} {given} is {abs(offset)} s {direction} the server's clock; at most "
+                f"{self.settings.clock_skew} s either way is allowed", field=field_name)
+
+    def token(self, participant_id: int, token: str) -> Record:
+        record = self.store.get("token", participant_id, token)
+        if record is None:
+            raise InvalidToken(f"customer_account_token {token!r} was not issued to participant {participant_id}",
+                               field="customer_account_token")
+        return record
+
+    # -- verify --------------------------------------------------------------------------------------
+
+    def verify(self, participant_id: int, body: dict[str, Any]) -> Result:
+        """Tokenize (or re-verify) an account; the same account verified twice keeps its token."""
+        account_type = body.get("account_type")
+        if account_type is None:
+            raise MissingParameter("account_type is required and must not be null", field="account_type")
+        if account_type not in schemas.VERIFY_SCHEMAS:
+            raise InvalidParameter(
+                f"account_type {account_type!r} is not one of {', '.join(schemas.VERIFY_ACCOUNT_TYPES)}",
+                field="account_type")
+        model, required = schemas.VERIFY_SCHEMAS[account_type]
+        request = validate(model, body)
+        self.check_participant(participant_id, request.participant_id)
+        self.check_timestamp(request.timestamp)
+        if request.customer_account_token is not None:
+            return self._reverify(participant_id, request, body)
+        if request.third_party_token is not None:
+            raise InvalidParameter("third_party_token is not enabled for this participant",
+                                   field="third_party_token")
+        for name in required:
+            if getattr(request, name, None) is None:
+                raise MissingParameter(
+                    f"{name} is required when no customer_account_token is sent", field=name)
+        if isinstance(request, schemas.VerifyCheck) and request.recipient_is_beneficiary == 0 \
+                and request.recipient is None:
+            raise MissingParameter("recipient is required when recipient_is_beneficiary is 0", field="recipient")
+        issuer = self._issuer_for(account_type, request)
+        fingerprint = self._fingerprint(participant_id, account_type, request)
+        existing = self.store.get("token_fingerprint", participant_id, fingerprint)
+        token = existing["token"] if existing else self.ids.uuid4()
+        record = self._token_record(token, account_type, request, issuer)
+        self.store.put("token", participant_id, token, record)
+        if not existing:
+            self.store.put("token_fingerprint", participant_id, fingerprint, {"token": token})
+        return Result(100, self._verify_data(record, request))
+
+    def _reverify(self, participant_id: int, request: Any, body: dict[str, Any]) -> Result:
+        sent_raw = sorted(name for name in schemas.RAW_FIELDS if body.get(name) is not None)
+        if sent_raw:
+            raise InvalidParameter(
+                "send either customer_account_token or the raw account fields, never both; "
+                f"also sent: {', '.join(sent_raw)}", field="customer_account_token")
+        record = self.token(participant_id, request.customer_account_token)
+        if record["account_type"] != request.account_type:
+            raise TokenAccountTypeMismatch(
+                f"customer_account_token was issued for account_type {record['account_type']}, "
+                f"not {request.account_type}", field="account_type")
+        return Result(100, self._verify_data(record, request))
+
+    def _issuer_for(self, account_type: str, request: Any) -> dict[str, Any] | None:
+        if account_type == "CA":
+            if not directory.luhn_ok(request.account):
+                raise CheckDigitFailure("the card number fails the Luhn check", field="account")
+            if request.expiration_date and self._expired(request.expiration_date):
+                raise CardExpired(f"the card expired at the end of {request.expiration_date} (YYMM)",
+                                  field="expiration_date")
+            if request.payee_id is not None:
+                raise InvalidParameter("payee_id is only for account_type BP", field="payee_id")
+            if directory.card_network(request.account) == "American Express":
+                raise AccountNotAvailable("American Express cards cannot receive push payments",
+                                          field="account")
+            return directory.card_issuer(request.account)
+        if account_type in ("AC", "SD", "WT"):
+            if not directory.routing_ok(request.routing_number):
+                raise CheckDigitFailure("the routing number fails the ABA checksum", field="routing_number")
+            return directory.bank_issuer(request.routing_number)
+        if account_type == "BP":
+            biller = directory.BILLERS_BY_ID.get(request.payee_id)
+            if biller is None:
+                raise AccountNotAvailable(f"payee_id {request.payee_id!r} is not a known biller; "
+                                          "find billers with /gateway/v1/biller/search", field="payee_id")
+            if not biller.matches(request.account):
+                raise AccountNotAvailable(f"account does not match the account format of biller {biller.id}",
+                                          field="account")
+            return directory.biller_issuer(biller)
+        if account_type in ("PD", "PU", "VE"):
+            return directory.wallet_issuer(account_type)
+        return None  # check by mail has no issuer
+
+    def _expired(self, yymm: str) -> bool:
+        now = datetime.fromtimestamp(self.clock.now(), tz=timezone.utc)
+        year, month = 2000 + int(yymm[:2]), int(yymm[2:])
+        return (year, month) < (now.year, now.month)
+
+    @staticmethod
+    def _fingerprint(participant_id: int, account_type: str, request: Any) -> str:
+        if isinstance(request, schemas.VerifyCheck):
+            b = request.beneficiary
+            parts = [b.beneficiary_account or "", b.beneficiary_first_name, b.beneficiary_last_name,
+                     b.beneficiary_address1, b.beneficiary_zip]
+        else:
+            parts = [request.account, getattr(request, "routing_number", "") or "",
+                     getattr(request, "payee_id", "") or ""]
+        material = "|".join([str(participant_id), account_type, *parts])
+        return hashlib.sha256(material.encode()).hexdigest()
+
+    def _token_record(self, token: str, account_type: str, request: Any, issuer: dict[str, Any] | None) -> Record:
+        if isinstance(request, schemas.VerifyCheck):
+            b = request.beneficiary
+            account = b.beneficiary_account or ""
+            recipient = {"first_name": b.beneficiary_first_name, "last_name": b.beneficiary_last_name,
+                         "address1": b.beneficiary_address1, "city": b.beneficiary_city,
+                         "state": b.beneficiary_state, "zip": b.beneficiary_zip}
+        else:
+            account = request.account
+            recipient = {"first_name": request.recipient_first_name, "last_name": request.recipient_last_name,
+                         "business_name": request.recipient_business_name, "address1": request.recipient_address1,
+                         "city": request.recipient_city, "state": request.recipient_state,
+                         "zip": request.recipient_zip}
+        last_4 = account[-4:] if account else ""
+        return {
+            "token": token, "account_type": account_type, "last_4": last_4,
+            # The vault keeps the number so scenario rules can match it at process time; no API returns it.
+            "account": account, "routing_number": getattr(request, "routing_number", None),
+            "expiration_date": getattr(request, "expiration_date", None) or "",
+            "payee_id": getattr(request, "payee_id", None), "issuer": issuer, "recipient": recipient,
+            "participant_unique_id1": request.participant_unique_id1, "created": self.clock.now(),
+        }
+
+    def _verify_data(self, record: Record, request: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {"customer_account_token": record["token"], "last_4": record["last_4"],
+                                "request_timestamp": int(self.clock.now())}
+        account_type = record["account_type"]
+        posting_time, posting_date = estimated_posting(account_type, self.clock.now())
+        if record.get("issuer"):
+            issuer = dict(record["issuer"])
+            low, high = issuer.pop("limits")
+            issuer_type = issuer.pop("card_type")
+            issuer["credit_info"] = {"min": low, "max": high, "card_type": issuer_type,
+                                     "estimated_posting_time": posting_time, "estimated_posting_date": posting_date}
+            ordered = {k: issuer[k] for k in ("payee_id", "payee_name", "payee_address", "payee_city",
+                                              "payee_state", "payee_zip", "credit_info", "issuing_network",
+                                              "credit_enabled", "debit_enabled")}
+            data["issuers"] = [ordered]
+        else:
+            data["estimated_posting_date"] = posting_date
+            data["estimated_posting_time"] = posting_time
+        data["participant_unique_id1"] = request.participant_unique_id1
+        data["participant_unique_id2"] = request.participant_unique_id2 or ""
+        if record.get("issuer"):
+            data["expiration_date"] = record["expiration_date"]
+            data["count"] = 1
+        return data
+
+    # -- process (push) ------------------------------------------------------------------------------
+
+    async def process(self, participant_id: int, body: dict[str, Any]) -> Result:
+        """Push money to a tokenized account; idempotent on participant_unique_id1."""
+        request = validate(schemas.Process, body)
+        self.check_participant(participant_id, request.participant_id)
+        self.check_timestamp(request.timestamp)
+        replay = self._replay(participant_id, "process", request.participant_unique_id1)
+        if replay is not None:
+            return replay
+        if request.account_type not in schemas.PROCESS_ACCOUNT_TYPES:
+            raise InvalidParameter(f"account_type {request.account_type!r} is not one of "
+                                   f"{', '.join(schemas.PROCESS_ACCOUNT_TYPES)}", field="account_type")
+        token = self.token(participant_id, request.customer_account_token)
+        if request.account_type not in PAYABLE_AS[token["account_type"]]:
+            raise TokenAccountTypeMismatch(
+                f"customer_account_token was verified as {token['account_type']} and cannot be paid as "
+                f"{request.account_type}", field="account_type")
+        if request.account_type == "RT" and request.additional_detail is not None:
+            raise InvalidParameter("additional_detail must be omitted for account_type RT", field="additional_detail")
+        if request.additional_detail is not None:
+            detail = request.additional_detail
+            if len(detail.source_name) + len(detail.descriptive_purpose) > 21:
+                raise InvalidParameter("additional_detail.source_name and descriptive_purpose together must be "
+                                       "at most 21 characters", field="additional_detail")
+        self._check_limits(token, request.amount)
+        key = (participant_id, "process", request.participant_unique_id1)
+        self.in_flight.add(key)
+        try:
+            if self.settings.process_delay > 0:
+                await asyncio.sleep(self.settings.process_delay)
+            data = self._payment_data(participant_id, request.account_type, token,
+                                      request.participant_unique_id1, request.participant_unique_id2)
+            if request.account_type == "CK":
+                data["check_number"] = str(self.store.next_id("check_number"))
+            self._remember(participant_id, "process", request.participant_unique_id1, data, request.amount, token)
+        finally:
+            self.in_flight.discard(key)
+        return Result(100, data)
+
+    def _replay(self, participant_id: int, kind: str, puid1: str) -> Result | None:
+        if (participant_id, kind, puid1) in self.in_flight:
+            return Result(104, {"participant_unique_id1": puid1})
+        previous = self.store.get("transaction", participant_id, f"{kind}:{puid1}")
+        if previous is not None:
+            return Result(101, dict(previous["data"]))
+        return None
+
+    def _remember(self, participant_id: int, kind: str, puid1: str, data: dict[str, Any], amount: float,
+                  token: Record) -> None:
+        self.store.put("transaction", participant_id, f"{kind}:{puid1}", {
+            "kind": kind, "transaction_id": data["transaction_id"], "amount": amount,
+            "account_type": token["account_type"], "customer_account_token": token["token"],
+            "last_4": token["last_4"], "created": self.clock.now(), "status": 100, "data": data})
+
+    @staticmethod
+    def _check_limits(token: Record, amount: float) -> None:
+        issuer = token.get("issuer")
+        if not issuer:
+            return
+        low, high = (float(v) for v in issuer["limits"])
+        if amount < low:
+            raise AmountBelowMinimum(f"amount {amount:.2f} is below this destination's minimum of {low:.2f}",
+                                     field="amount")
+        if amount > high:
+            raise AmountAboveMaximum(f"amount {amount:.2f} is above this destination's maximum of {high:.2f}",
+                                     field="amount")
+
+    def _payment_data(self, participant_id: int, account_type: str, token: Record, puid1: str,
+                      puid2: str | None) -> dict[str, Any]:
+        posting_time, posting_date = estimated_posting(account_type, self.clock.now())
+        return {"estimated_posting_time": posting_time, "estimated_posting_date": posting_date,
+                "transaction_id": self.store.next_id("transaction"), "request_timestamp": int(self.clock.now()),
+                "customer_account_token": token["token"], "participant_unique_id1": puid1,
+                "participant_unique_id2": puid2 or ""}
+
+    # -- debit (pull, v12) ---------------------------------------------------------------------------
+
+    def debit(self, participant_id: int, body: dict[str, Any]) -> Result:
+        """Pull money from a tokenized card or bank account (v12 envelope)."""
+        request = validate(schemas.Debit, body)
+        self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
+        self.check_timestamp(request.request.timestamp, "request.timestamp")
+        tx = request.transaction
+        puid1 = tx.participant_unique_ids.participant_unique_id1
+        replay = self._replay(participant_id, "debit", puid1)
+        if replay is not None:
+            return replay
+        token = self.token(participant_id, tx.customer_account_token)
+        if tx.account_type not in PULLABLE_AS.get(token["account_type"], set()):
+            raise TokenAccountTypeMismatch(
+                f"customer_account_token was verified as {token['account_type']} and cannot be pulled as "
+                f"{tx.account_type}", field="transaction.account_type")
+        if tx.risk_assessment_token is not None and \
+                self.store.get("risk_assessment", participant_id, tx.risk_assessment_token) is None:
+            raise InvalidParameter("transaction.risk_assessment_token was not issued by /risk/riskscore/v2 "
+                                   "for this participant", field="transaction.risk_assessment_token")
+        amount = float(tx.transaction_amount.amount)
+        if amount < 0.01:
+            raise InvalidParameter("transaction.transaction_amount.amount must be at least 0.01",
+                                   field="transaction.transaction_amount.amount")
+        self._check_limits(token, amount)
+        posting_time, posting_date = estimated_posting("AC" if tx.account_type in ("AC", "SD") else tx.account_type,
+                                                       self.clock.now())
+        data = {"estimated_posting_date": posting_date,
+                "estimated_posting_time": f"Payment will post {posting_date}",
+                "transaction_id": str(self.store.next_id("transaction")),
+                "customer_account_token": token["token"],
+                "participant_unique_ids": {"participant_unique_id1": puid1,
+                                           "participant_unique_id2": tx.participant_unique_ids.participant_unique_id2 or ""}}
+        self._remember(participant_id, "debit", puid1, data, amount, token)
+        return Result(100, data)
+
+    # -- risk ----------------------------------------------------------------------------------------
+
+    def risk_session(self, participant_id: int, body: dict[str, Any]) -> Result:
+        request = validate(schemas.RiskSession, body)
+        self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
+        self.check_timestamp(request.request.timestamp, "request.timestamp")
+        token = self.ids.uuid4()
+        self.store.put("risk_session", participant_id, token,
+                       {"token": token, "expires": self.clock.now() + RISK_SESSION_LIFETIME})
+        return Result(100, {"risk_session_token": token})
+
+    def risk_score(self, participant_id: int, body: dict[str, Any]) -> Result:
+        request = validate(schemas.RiskScore, body)
+        self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
+        self.check_timestamp(request.request.timestamp, "request.timestamp")
+        tx = request.transaction
+        session = self.store.get("risk_session", participant_id, tx.risk_session_token)
+        if session is None:
+            raise InvalidParameter("transaction.risk_session_token was not issued by /risk/risksession/v2 for "
+                                   "this participant", field="transaction.risk_session_token")
+        if session["expires"] < self.clock.now():
+            raise InvalidParameter("transaction.risk_session_token has expired (risk sessions last 30 minutes)",
+                                   field="transaction.risk_session_token")
+        token = self.token(participant_id, tx.customer_account_token)
+        if tx.account_type not in PULLABLE_AS.get(token["account_type"], set()):
+            raise TokenAccountTypeMismatch(
+                f"customer_account_token was verified as {token['account_type']}, not {tx.account_type}",
+                field="transaction.account_type")
+        assessment = self.ids.uuid4()
+        self.store.put("risk_assessment", participant_id, assessment,
+                       {"token": assessment, "customer_account_token": token["token"], "created": self.clock.now()})
+        return Result(100, {"score": "3000", "risk_assessment_token": assessment,
+                            "fraud_guarantee": {"guarantee_requested": "1", "transaction_guaranteed": "1"}})
+
+    # -- biller search -------------------------------------------------------------------------------
+
+    def biller_search(self, participant_id: int, body: dict[str, Any]) -> Result:
+        request = validate(schemas.BillerSearch, body)
+        self.check_participant(participant_id, request.participant_id)
+        self.check_timestamp(request.timestamp)
+        found = [b for b in directory.BILLERS if b.matches(request.account)]
+        if not found:
+            raise AccountNotAvailable("no biller accepts an account number of this format", field="account")
+        posting_time, posting_date = estimated_posting("BP", self.clock.now())
+        billers = [{"id": b.id, "name": b.name, "address": b.address, "city": b.city, "state": b.state,
+                    "zip": b.zip, "min": b.min, "max": b.max, "card_type": "NA",
+                    "estimated_posting_time": posting_time, "estimated_posting_date": posting_date,
+                    "credit_enabled": 1 if request.rail_type == "CREDIT" else 0,
+                    "debit_enabled": 1 if request.rail_type == "DEBIT" else 0} for b in found]
+        return Result(100, {"billers": billers})
+

@@ -1,0 +1,227 @@
+"""Request schemas of the gateway endpoints, with the types, lengths and formats of Ingo's reference."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
+    "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP AA AE AP".split()
+)
+
+Str255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Optional255 = Annotated[str, StringConstraints(max_length=255)] | None
+State = Annotated[str, StringConstraints(pattern=r"^(?:" + "|".join(sorted(US_STATES)) + r")$")]
+Zip = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(?:-[0-9]{4})?$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
+Amount = Annotated[float, Field(ge=0.01, allow_inf_nan=False)]
+YYMM = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}(?:0[1-9]|1[0-2])$")]
+Digits = Annotated[str, StringConstraints(pattern=r"^[0-9]+$", min_length=1, max_length=255)]
+
+#: Every account type verify accepts, and what each means.
+VERIFY_ACCOUNT_TYPES = {
+    "CA": "card (debit, prepaid or credit)", "AC": "ACH (also RTP)", "SD": "same-day ACH",
+    "WT": "wire (tokenized for debit)", "BP": "bill pay", "PD": "PayPal verified", "PU": "PayPal unverified",
+    "VE": "Venmo", "CK": "check by mail",
+}
+#: Every account type process accepts.
+PROCESS_ACCOUNT_TYPES = ("CA", "AC", "SD", "RT", "BP", "PD", "PU", "VE", "CK")
+
+
+class Strict(BaseModel):
+    """JSON types as Ingo documents them: no strings for numbers, no numbers for strings."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class V11(Strict):
+    participant_id: int = Field(ge=1, le=99999)
+    timestamp: int
+    version: Literal[11]
+
+
+class Retail(Strict):
+    store_id: Optional255 = None
+    clerk_id: Optional255 = None
+    terminal_id: Optional255 = None
+
+
+class VerifyCommon(V11, Retail):
+    account_type: str
+    participant_unique_id1: Str255
+    participant_unique_id2: Optional255 = None
+    amount: Amount | None = None
+    customer_account_token: Str255 | None = None
+    third_party_token: dict[str, Any] | None = None
+    recipient_phone: Phone | None = None
+
+
+class RecipientFields(Strict):
+    recipient_first_name: Str255 | None = None
+    recipient_last_name: Str255 | None = None
+    recipient_business_name: Annotated[str, StringConstraints(max_length=150)] | None = None
+    recipient_address1: Str255 | None = None
+    recipient_address2: Optional255 = None
+    recipient_city: Str255 | None = None
+    recipient_state: State | None = None
+    recipient_zip: Zip | None = None
+
+
+class VerifyCard(VerifyCommon, RecipientFields):
+    account: Annotated[str, StringConstraints(pattern=r"^[0-9]{12,19}$")] | None = None
+    expiration_date: YYMM | None = None
+    cvv: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,4}$")] | None = None
+    payee_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+
+
+class VerifyBank(VerifyCommon, RecipientFields):
+    account: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,17}$")] | None = None
+    routing_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")] | None = None
+    fi_account_type: Annotated[str, StringConstraints(max_length=2)] | None = None
+    fi_account_classification: Annotated[str, StringConstraints(max_length=2)] | None = None
+
+
+class VerifyBillPay(VerifyCommon, RecipientFields):
+    account: Str255 | None = None
+    payee_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+
+
+class VerifyWallet(VerifyCommon, RecipientFields):
+    account: Str255 | None = None
+    receiver_type: int | None = Field(default=None, ge=1, le=9)
+
+
+class Beneficiary(Strict):
+    beneficiary_account: Str255 | None = None
+    beneficiary_first_name: Str255
+    beneficiary_last_name: Str255
+    beneficiary_address1: Str255
+    beneficiary_address2: Optional255 = None
+    beneficiary_city: Str255
+    beneficiary_state: State
+    beneficiary_zip: Zip
+    beneficiary_phone: Annotated[str, StringConstraints(max_length=25)] | None = None
+
+
+class CheckRecipient(Strict):
+    recipient_line1: Str255
+    recipient_address1: Str255
+    recipient_address2: Optional255 = None
+    recipient_city: Str255
+    recipient_state: State
+    recipient_zip: Zip
+    recipient_phone: Annotated[str, StringConstraints(max_length=25)] | None = None
+
+
+class VerifyCheck(VerifyCommon):
+    recipient_is_beneficiary: Literal[0, 1] = 1
+    beneficiary: Beneficiary | None = None
+    recipient: CheckRecipient | None = None
+
+
+#: Which schema checks a verify of each account type, and which fields the raw (token-less) form requires.
+VERIFY_SCHEMAS: dict[str, tuple[type[VerifyCommon], tuple[str, ...]]] = {
+    "CA": (VerifyCard, ("account", "recipient_first_name", "recipient_last_name", "recipient_address1",
+                        "recipient_city", "recipient_state", "recipient_zip")),
+    "AC": (VerifyBank, ("account", "routing_number", "recipient_first_name", "recipient_last_name",
+                        "recipient_address1", "recipient_city", "recipient_state", "recipient_zip")),
+    "BP": (VerifyBillPay, ("account", "payee_id", "recipient_first_name", "recipient_last_name",
+                           "recipient_address1", "recipient_city", "recipient_state", "recipient_zip")),
+    "PD": (VerifyWallet, ("account", "recipient_first_name", "recipient_last_name")),
+    "CK": (VerifyCheck, ("beneficiary",)),
+}
+VERIFY_SCHEMAS["SD"] = VERIFY_SCHEMAS["WT"] = VERIFY_SCHEMAS["AC"]
+VERIFY_SCHEMAS["PU"] = VERIFY_SCHEMAS["VE"] = VERIFY_SCHEMAS["PD"]
+
+#: Fields that make up the raw form (sent together with a token they are refused).
+RAW_FIELDS = frozenset({
+    "account", "routing_number", "expiration_date", "cvv", "recipient_first_name", "recipient_last_name",
+    "recipient_address1", "recipient_address2", "recipient_city", "recipient_state", "recipient_zip",
+    "beneficiary", "recipient",
+})
+
+
+class AdditionalDetail(Strict):
+    source_name: Annotated[str, StringConstraints(min_length=1, max_length=21)]
+    descriptive_purpose: Annotated[str, StringConstraints(min_length=1, max_length=21)]
+
+
+class Process(V11, Retail):
+    account_type: str
+    amount: Amount
+    customer_account_token: Str255
+    source_of_funds: Literal[1, 2, 3, 4]
+    participant_unique_id1: Str255
+    participant_unique_id2: Optional255 = None
+    recipient_phone: Annotated[str, StringConstraints(max_length=25)] | None = None
+    sender: dict[str, Any] | None = None
+    ledger: dict[str, Any] | None = None
+    additional_detail: AdditionalDetail | None = None
+    check_memo_data: Annotated[str, StringConstraints(max_length=30)] | None = None
+    remittance_memo_data: Annotated[str, StringConstraints(max_length=193)] | None = None
+
+
+class V12Request(Strict):
+    participant_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}$")]
+    timestamp: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,32}$")]
+
+
+class Money(Strict):
+    currency_code: Literal["USD"]
+    amount: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$")]
+
+
+class ParticipantIds(Strict):
+    participant_unique_id1: Str255
+    participant_unique_id2: Optional255 = None
+
+
+class DebitTransaction(Strict):
+    account_type: Literal["CA", "AC", "SD", "WT"]
+    transaction_amount: Money
+    participant_unique_ids: ParticipantIds
+    customer_account_token: Str255
+    source_of_funds: Literal[1, 2, 3, 4] | None = None
+    recipient_phone: Annotated[str, StringConstraints(max_length=25)] | None = None
+    risk_assessment_token: Str255 | None = None
+    additional_detail: AdditionalDetail | None = None
+    sender_account: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class Debit(Strict):
+    request: V12Request
+    transaction: DebitTransaction
+    ledger: dict[str, Any] | None = None
+    sender: dict[str, Any] | None = None
+
+
+class RiskSession(Strict):
+    request: V12Request
+
+
+class RiskTransaction(Strict):
+    account_type: Literal["AC", "CA"]
+    transaction_amount: Money
+    customer_account_token: Str255
+    risk_session_token: Str255
+    customer_id: Optional255 = None
+    phone: Annotated[str, StringConstraints(max_length=25)] | None = None
+    phone_verified: Literal["true", "false"] | None = None
+    email: Optional255 = None
+    email_verified: Literal["true", "false"] | None = None
+    dob: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$")] | None = None
+
+
+class RiskScore(Strict):
+    request: V12Request
+    transaction: RiskTransaction
+    transaction_ifa: dict[str, Any] | None = None
+    transaction_open_banking: dict[str, Any] | None = None
+
+
+class BillerSearch(V11, Retail):
+    account: Str255
+    amount: Amount | None = None
+    rail_type: Literal["CREDIT", "DEBIT"] = "CREDIT"

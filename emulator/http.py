@@ -1,0 +1,80 @@
+"""Small HTTP helpers shared by the handlers: reading JSON bodies and answering in Ingo's envelopes."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from emulator import envelope
+from emulator.envelope import Dialect
+from emulator.errors import IngoError, MalformedBody
+from emulator.runtime import OUTCOME, ROUTES, RUNTIME, RouteSpec
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+def dumps(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_response(document: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(text=dumps(document), status=status, content_type=JSON_CONTENT_TYPE,
+                        charset="utf-8", headers=headers)
+
+
+def route_spec(request: web.Request) -> RouteSpec | None:
+    resource = request.match_info.route.resource
+    return request.app[ROUTES].get(resource) if resource is not None else None
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or :class:`MalformedBody` naming what is wrong."""
+    raw = await request.read()
+    if not raw:
+        raise MalformedBody("the request body is empty; send a JSON object")
+    try:
+        document = json.loads(raw)
+    except UnicodeDecodeError:
+        raise MalformedBody("the request body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                            f"column {exc.colno}") from None
+    except RecursionError:
+        raise MalformedBody("the request body is nested too deeply") from None
+    if not isinstance(document, dict):
+        raise MalformedBody(f"the request body must be a JSON object, not {type(document).__name__}")
+    request[OUTCOME].request_body = document
+    return document
+
+
+def reply(request: web.Request, status: int, message: str, *, data: dict[str, Any] | None = None,
+          echo: dict[str, Any] | None = None, sections: dict[str, Any] | None = None,
+          http_status: int = 200, extra: dict[str, Any] | None = None) -> web.Response:
+    """Answer in the route's envelope and note the Ingo status for the journal."""
+    outcome = request[OUTCOME]
+    dialect = (route_spec(request) or RouteSpec(signed=False, dialect=Dialect.V11)).dialect or Dialect.V11
+    elapsed = time.perf_counter() - outcome.started
+    document = envelope.render(dialect, status, message, elapsed, data=data, request=echo, sections=sections)
+    if extra:
+        document.update(extra)
+    outcome.ingo_status = status
+    outcome.response_body = document
+    return json_response(document, status=http_status)
+
+
+def reply_error(request: web.Request, error: IngoError) -> web.Response:
+    """Render a business error in the route's envelope, with the emulator's explanation unless turned off."""
+    runtime = request.app[RUNTIME]
+    outcome = request[OUTCOME]
+    diagnosis = error.diagnosis()
+    outcome.diagnosis = diagnosis
+    extra = {"diagnosis": diagnosis} if runtime.settings.diagnosis else None
+    echo = None
+    body = outcome.request_body
+    if isinstance(body, dict) and isinstance(body.get("request"), dict):
+        echo = body["request"]
+    return reply(request, error.code, error.message, data=error.data or {}, echo=echo,
+                 http_status=error.http_status(runtime.settings.error_http_status), extra=extra)

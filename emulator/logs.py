@@ -1,0 +1,49 @@
+"""Logging: one line per request, as text or JSON, never carrying payment data or secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+ACCESS = logging.getLogger("ingopay_emulator.access")
+LOG = logging.getLogger("ingopay_emulator")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; fields given with ``extra={"fields": {...}}`` are merged in."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, Any] = {"time": round(record.created, 3), "level": record.levelname.lower(),
+                                    "logger": record.name, "message": record.getMessage()}
+        document.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document, default=str)
+
+
+def configure(log_format: str = "text", *, quiet: bool = False) -> None:
+    """Send the emulator's logs to stderr in the chosen format."""
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger("ingopay_emulator")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    ACCESS.disabled = quiet
+
+
+def access_line(method: str, path: str, http_status: int, ingo_status: int | None, latency_ms: float,
+                diagnosis: str | None, participant_id: int | None) -> None:
+    """Log one request: method, path, HTTP status, Ingo status, latency, diagnosis code."""
+    if ACCESS.disabled or not ACCESS.isEnabledFor(logging.INFO):
+        return
+    fields = {"method": method, "path": path, "http_status": http_status, "ingo_status": ingo_status,
+              "latency_ms": round(latency_ms, 2), "diagnosis": diagnosis, "participant_id": participant_id}
+    ACCESS.info("%s %s %s ingo=%s %.1fms diagnosis=%s", method, path, http_status,
+                "-" if ingo_status is None else ingo_status, latency_ms, diagnosis or "-",
+                extra={"fields": fields})

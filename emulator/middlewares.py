@@ -1,0 +1,136 @@
+"""Cross-cutting concerns, outermost first: observe (journal, log, errors), authenticate, rate limit, Ingo errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from emulator.auth import AuthenticationFailed, SignedRequest, authenticate
+from emulator.errors import IngoError
+from emulator.http import json_response, reply_error, route_spec
+from emulator.journal import Entry
+from emulator.logs import access_line
+from emulator.masking import mask
+from emulator.runtime import CREDENTIAL, OUTCOME, RUNTIME, Outcome
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+LOG = logging.getLogger("ingopay_emulator")
+
+#: Kong's answer for a path no route serves.
+NO_ROUTE = "no Route matched with those values"
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Time the request, turn every failure into JSON, then log one line and journal it."""
+    outcome = Outcome(started=time.perf_counter(), request_id=os.urandom(16).hex())
+    request[OUTCOME] = outcome
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = http_error(request, exc)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        LOG.exception("unexpected error while handling %s %s (request %s)", request.method, request.path,
+                      outcome.request_id)
+        response = json_response({"message": "An unexpected error occurred in the emulator",
+                                  "request_id": outcome.request_id}, status=500)
+    record(request, outcome, response.status)
+    return response
+
+
+def http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """JSON for the router's and aiohttp's own refusals (unknown path, wrong method, body too large)."""
+    request_id = request[OUTCOME].request_id
+    if exc.status == 404:
+        message = NO_ROUTE
+    elif exc.status == 405:
+        message = f"method {request.method} is not allowed here"
+    elif exc.status == 413:
+        limit = request.app[RUNTIME].settings.max_body_size
+        message = f"request body is too large; the limit is {limit} bytes"
+    else:
+        message = exc.reason
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+    return json_response({"message": message, "request_id": request_id}, status=exc.status, headers=headers)
+
+
+def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
+    """Write the log line and, for API routes, the journal entry (payment data masked)."""
+    runtime = request.app[RUNTIME]
+    latency_ms = (time.perf_counter() - outcome.started) * 1000
+    credential = outcome.credential
+    participant = credential.participant_id if credential else None
+    diagnosis_code = outcome.diagnosis.get("code") if outcome.diagnosis else None
+    access_line(request.method, request.path, http_status, outcome.ingo_status, latency_ms, diagnosis_code,
+                participant)
+    spec = route_spec(request)
+    if spec is not None and not spec.journaled:
+        return
+    journal = runtime.journal
+    journal.add(Entry(
+        id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(), method=request.method,
+        path=request.path, http_status=http_status, latency_ms=round(latency_ms, 3), participant_id=participant,
+        username=credential.username if credential else None, ingo_status=outcome.ingo_status,
+        diagnosis=outcome.diagnosis, matched_rule=outcome.matched_rule, endpoint=outcome.endpoint,
+        request_body=mask(outcome.request_body), response_body=mask(outcome.response_body),
+    ))
+
+
+@web.middleware
+async def authenticate_signed(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Verify the HMAC signature of requests to signed routes; 401 with Kong's message and a diagnosis."""
+    spec = route_spec(request)
+    if spec is None or not spec.signed:
+        return await handler(request)
+    runtime = request.app[RUNTIME]
+    outcome = request[OUTCOME]
+    outcome.endpoint = spec.endpoint
+    body = await request.read()
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    version = request.version
+    signed = SignedRequest(request.method, request.raw_path, headers, body, f"{version.major}.{version.minor}")
+    try:
+        credential = authenticate(signed, runtime.credentials, runtime.auth_policy, runtime.clock.now())
+    except AuthenticationFailed as failure:
+        outcome.diagnosis = failure.diagnosis.as_json()
+        document: dict[str, object] = {"message": failure.message, "request_id": outcome.request_id}
+        if runtime.settings.diagnosis:
+            document["diagnosis"] = outcome.diagnosis
+        return json_response(document, status=401, headers={"WWW-Authenticate": "hmac"})
+    request[CREDENTIAL] = credential
+    outcome.credential = credential
+    return await handler(request)
+
+
+@web.middleware
+async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """After authentication (Kong's plugin order): at most N requests a second per credential."""
+    credential = request.get(CREDENTIAL)
+    limiter = request.app[RUNTIME].rate_limiter
+    if credential is None or not limiter.enabled:
+        return await handler(request)
+    decision = limiter.acquire(credential.username)
+    if not decision.allowed:
+        return json_response({"message": "API rate limit exceeded"}, status=429, headers=decision.headers())
+    response = await handler(request)
+    response.headers.update(decision.headers())
+    return response
+
+
+@web.middleware
+async def ingo_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render business errors raised by the domain in the endpoint's envelope."""
+    try:
+        return await handler(request)
+    except IngoError as error:
+        return reply_error(request, error)

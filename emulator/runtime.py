@@ -1,0 +1,66 @@
+"""The running emulator's parts, held in one typed object on the aiohttp application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from emulator.auth import AuthPolicy
+from emulator.clock import Clock
+from emulator.credentials import Credential
+from emulator.envelope import Dialect
+from emulator.journal import Journal
+from emulator.ratelimit import RateLimiter
+from emulator.settings import Settings
+from emulator.store import Store
+
+
+@dataclass
+class Runtime:
+    """Settings, clock, state and services of one emulator instance."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    credentials: dict[str, Credential]
+    rate_limiter: RateLimiter
+    journal: Journal
+    auth_policy: AuthPolicy
+    services: dict[str, Any] = field(default_factory=dict)
+    ready: bool = False
+
+    def credential_for(self, participant_id: int) -> Credential | None:
+        return next((c for c in self.credentials.values() if c.participant_id == participant_id), None)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """How the middlewares treat a route: signed or open, and the envelope its errors use."""
+
+    signed: bool
+    dialect: Dialect | None = None
+    journaled: bool = True
+    endpoint: str | None = None  # the name scenarios and the catalogue use: verify, process, debit, ...
+
+
+@dataclass
+class Outcome:
+    """What the layers of one request learned about it, for the log line and the journal."""
+
+    started: float
+    request_id: str
+    endpoint: str | None = None
+    credential: Credential | None = None
+    ingo_status: int | None = None
+    diagnosis: dict[str, Any] | None = None
+    matched_rule: str | None = None
+    request_body: Any = None
+    response_body: Any = None
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+ROUTES = web.AppKey("routes", dict)
+CREDENTIAL = web.RequestKey("credential", Credential)
+OUTCOME = web.RequestKey("outcome", Outcome)

@@ -1,0 +1,1 @@
+"""Session Management: iFrame plugin sessions and their authorized URLs."""

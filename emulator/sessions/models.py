@@ -1,0 +1,133 @@
+"""iFrame sessions: creation, idempotency keys, authorized URLs and their 30-second life."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from emulator.clock import Clock
+from emulator.errors import IngoError, InvalidParameter
+from emulator.ids import IdFactory
+from emulator.sessions import schemas
+from emulator.settings import Settings
+from emulator.store import Record, Store
+from emulator.validation import validate
+
+URL_LIFETIME = 30
+IDEMPOTENCY_WINDOW = 2 * 60 * 60
+TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks (100 ns since 0001-01-01) at 1970-01-01
+DEFAULT_HOST_URI = "http://localhost"
+
+
+class IdempotencyKeyMismatch(IngoError):
+    """The Idempotency-Key was used within 2 hours with other parameters (13723)."""
+
+    code = 13723
+    diagnosis_code = "idempotency_key_mismatch"
+
+
+class SessionNotFound(Exception):
+    """No session has this identifier, or the URL's MAC is wrong."""
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A created or re-issued session and its fresh authorized URL."""
+
+    status: int
+    session: Record
+    path: str
+    expires_at: float
+
+
+def dotnet_ticks(timestamp: float) -> int:
+    return TICKS_AT_EPOCH + int(round(timestamp * 10_000_000))
+
+
+def iso_7(timestamp: float) -> str:
+    """``2019-12-10T20:14:19.7639410Z``: ISO 8601 with 7 fractional digits, as .NET prints it."""
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    ticks = dotnet_ticks(timestamp) % 10_000_000
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{ticks:07d}Z"
+
+
+class SessionService:
+    """Creates sessions for a participant and checks the URLs it hands out."""
+
+    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.ids = IdFactory(None if settings.seed is None else settings.seed + 1)
+        self._key = self._url_key()
+
+    def _url_key(self) -> bytes:
+        record = self.store.get("meta", 0, "session_url_key")
+        if record is None:
+            record = {"key": secrets.token_hex(32)}
+            self.store.put("meta", 0, "session_url_key", record)
+        return bytes.fromhex(record["key"])
+
+    def create(self, participant_id: int, body: dict[str, Any], idempotency_key: str | None) -> Issued:
+        """Create a session, or re-issue the one an Idempotency-Key names (101), or refuse (13723)."""
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 250:
+            raise InvalidParameter("the Idempotency-Key header must be 1 to 250 characters", field="Idempotency-Key")
+        request = validate(schemas.CreateSession, body)
+        now = self.clock.now()
+        fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
+        if idempotency_key is not None:
+            previous = self.store.get("session_key", participant_id, idempotency_key)
+            if previous is not None and previous["expires"] > now:
+                if previous["fingerprint"] != fingerprint:
+                    raise IdempotencyKeyMismatch(
+                        "this Idempotency-Key was used in the last 2 hours with different parameters")
+                session = self.store.get("session", participant_id, previous["session_id"])
+                if session is not None:
+                    return self._issue(101, participant_id, session)
+        session_id = self.ids.uuid4()
+        session = {
+            "id": session_id, "participant_id": participant_id, "status": "Active", "created": now,
+            "participant_unique_id1": request.participant_unique_id1,
+            "participant_unique_id2": request.participant_unique_id2 or "",
+            "recipient_information": request.recipient_information.model_dump(exclude_none=True),
+            "host_uri": request.host_uri or DEFAULT_HOST_URI,
+            "language_locale_code": request.language_locale_code or "en-US",
+            "tracer_token": f"{participant_id}_{self.ids.uuid4()}", "mounted": False,
+            "idempotency_key": idempotency_key, "attempts": 0,
+        }
+        if idempotency_key is not None:
+            self.store.put("session_key", participant_id, idempotency_key,
+                           {"session_id": session_id, "fingerprint": fingerprint, "expires": now + IDEMPOTENCY_WINDOW})
+        return self._issue(100, participant_id, session)
+
+    def _issue(self, status: int, participant_id: int, session: Record) -> Issued:
+        now = self.clock.now()
+        ticks = dotnet_ticks(now)
+        session = dict(session, url_issued_at=now, url_ticks=ticks)
+        self.store.put("session", participant_id, session["id"], session)
+        path = f"/plugin/session/{session['id']}?t={ticks}&h={quote(self.mac(session['id'], ticks), safe='')}"
+        return Issued(status, session, path, now + URL_LIFETIME)
+
+    def mac(self, session_id: str, ticks: int | str) -> str:
+        digest = hmac.new(self._key, f"{session_id}:{ticks}".encode(), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    def open(self, session_id: str, ticks: str, mac: str) -> tuple[int, Record]:
+        """The session an authorized URL points at, if its MAC is right; raises SessionNotFound."""
+        found = self.store.find("session", session_id)
+        if found is None or not hmac.compare_digest(self.mac(session_id, ticks).encode(), mac.encode()):
+            raise SessionNotFound(session_id)
+        return found
+
+    def url_expired(self, session: Record, ticks: str) -> bool:
+        """A URL lives 30 s from issue unless its session was mounted; only the newest URL counts."""
+        if str(session.get("url_ticks")) != ticks:
+            return True
+        return not session.get("mounted") and self.clock.now() > session["url_issued_at"] + URL_LIFETIME

@@ -1,0 +1,172 @@
+"""Settings: one declarative table of options, read from flags and INGOPAY_EMULATOR_* variables."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+ENV_PREFIX = "INGOPAY_EMULATOR_"
+
+#: Headers every signed request must list in ``headers="..."`` (a setting: --enforce-headers).
+DEFAULT_ENFORCED_HEADERS = ("request-line", "x-date")
+#: Headers that a request with a body must also sign (a setting: --enforce-body-headers).
+DEFAULT_ENFORCED_BODY_HEADERS = ("content-type", "content-length", "content-sha512")
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(part.strip().lower() for part in value.replace(",", " ").split() if part.strip())
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that configures one emulator instance."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    credentials: Path | None = None
+    clock_skew: int = 300
+    rate_limit: int = 5
+    seed: int | None = None
+    log_format: str = "text"
+    algorithms: tuple[str, ...] = ("hmac-sha512", "hmac-sha256")
+    enforce_headers: tuple[str, ...] = DEFAULT_ENFORCED_HEADERS
+    enforce_body_headers: tuple[str, ...] = DEFAULT_ENFORCED_BODY_HEADERS
+    diagnosis: bool = True
+    error_http_status: str = "200"
+    body_timestamp_check: bool = True
+    process_delay: float = 0.0
+    max_body_size: int = 1024 * 1024
+    journal_size: int = 1000
+    public_url: str | None = None
+    quiet: bool = False
+
+    def replace(self, **changes: Any) -> "Settings":
+        """Return a copy with some settings changed (handy in tests)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting as the command line and the environment see it."""
+
+    name: str
+    help: str
+    parse: Callable[[str], Any] = str
+    flag: str | None = None  # for boolean options: the flag that sets the non-default value
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + (self.flag or self.name).lstrip("-").replace("-", "_").upper()
+
+    @property
+    def cli(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("host", "address to listen on"),
+    Option("port", "port to listen on", int),
+    Option("credentials", "YAML list of {username, secret, participant_id}", Path, metavar="FILE"),
+    Option("clock_skew", "seconds X-Date may differ from the emulator clock, either way", int, metavar="SECONDS"),
+    Option("rate_limit", "requests per second per credential (0 turns rate limiting off)", int, metavar="N"),
+    Option("seed", "seed for generated data (tokens, names, transaction ids)", int),
+    Option("log_format", "request log format", choices=("text", "json")),
+    Option("algorithms", "HMAC algorithms accepted (comma separated)", _words, metavar="LIST"),
+    Option("enforce_headers", "headers every request must sign", _words, metavar="LIST"),
+    Option("enforce_body_headers", "headers a request with a body must also sign", _words, metavar="LIST"),
+    Option("diagnosis", "explain failures (401 diagnosis, validation detail); off gives Kong's bare bodies",
+           _boolean, flag="--no-diagnosis"),
+    Option("error_http_status", "HTTP status of business errors: 200 (Ingo status in the body only) "
+           "or mapped (4xx/5xx by family)", choices=("200", "mapped")),
+    Option("body_timestamp_check", "check the body 'timestamp' against the clock skew (Ingo status 402)",
+           _boolean, flag="--no-body-timestamp-check"),
+    Option("process_delay", "seconds a push takes before it answers (makes 104 observable)", float,
+           metavar="SECONDS"),
+    Option("max_body_size", "largest request body accepted, in bytes (413 above)", int, metavar="BYTES"),
+    Option("journal_size", "requests kept in the journal", int, metavar="N"),
+    Option("public_url", "base URL for links the emulator hands out (default: the request's own origin)",
+           metavar="URL"),
+    Option("quiet", "do not log one line per request", _boolean, flag="--quiet"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add every option to ``parser``; each help line names its environment variable."""
+    for option in OPTIONS:
+        default = getattr(Settings, option.name)
+        if option.flag:
+            parser.add_argument(option.cli, dest=option.name, action="store_const", const=not default,
+                                default=None, help=f"{option.help} [env {option.env}]")
+            continue
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        parser.add_argument(option.cli, dest=option.name, default=None, metavar=option.metavar,
+                            choices=option.choices, type=option.parse,
+                            help=f"{option.help} (default {shown}) [env {option.env}]")
+
+
+def from_sources(args: argparse.Namespace | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Build settings: flags win over INGOPAY_EMULATOR_* variables, which win over defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        given = getattr(args, option.name, None) if args is not None else None
+        if given is not None:
+            values[option.name] = given
+            continue
+        raw = environ.get(option.env)
+        if raw is None:
+            continue
+        try:
+            value = option.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{option.env}={raw!r}: {exc}") from None
+        if option.flag and isinstance(value, bool):
+            # The variable is named after the flag, so INGOPAY_EMULATOR_NO_DIAGNOSIS=1 means "flag given".
+            value = (not getattr(Settings, option.name)) if value else getattr(Settings, option.name)
+        if option.choices and value not in option.choices:
+            raise SettingsError(f"{option.env}={raw!r}: expected one of {', '.join(option.choices)}")
+        values[option.name] = value
+    settings = Settings(**values)
+    validate(settings)
+    return settings
+
+
+class SettingsError(ValueError):
+    """A setting has a value the emulator cannot use."""
+
+
+def validate(settings: Settings) -> None:
+    """Refuse settings that cannot work, with a sentence that names the setting."""
+    if settings.clock_skew <= 0:
+        raise SettingsError("clock-skew must be greater than 0 seconds")
+    if settings.rate_limit < 0:
+        raise SettingsError("rate-limit must be 0 (off) or a positive number of requests per second")
+    unknown = set(settings.algorithms) - {"hmac-sha1", "hmac-sha256", "hmac-sha384", "hmac-sha512"}
+    if unknown:
+        raise SettingsError(f"unknown HMAC algorithm(s): {', '.join(sorted(unknown))}")
+    if not settings.algorithms:
+        raise SettingsError("algorithms must name at least one HMAC algorithm")
+    if not 1 <= settings.port <= 65535 and settings.port != 0:
+        raise SettingsError("port must be between 1 and 65535 (or 0 for any free port)")
+    if settings.journal_size < 1:
+        raise SettingsError("journal-size must be at least 1")
+    if settings.max_body_size < 1024:
+        raise SettingsError("max-body-size must be at least 1024 bytes")
+
+
+__all__ = ["Settings", "SettingsError", "OPTIONS", "add_arguments", "from_sources"]

@@ -1,0 +1,55 @@
+"""The in-memory store: the default, fast, gone when the process ends."""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from typing import Iterator
+
+from emulator.store.base import Record
+
+
+class MemoryStore:
+    """Records in nested dicts: kind -> participant -> key -> record."""
+
+    def __init__(self, *, first_id: int = 2_000_000) -> None:
+        self._data: dict[str, dict[int, dict[str, Record]]] = defaultdict(lambda: defaultdict(dict))
+        self._sequences: dict[str, int] = {}
+        self._first_id = first_id
+
+    def get(self, kind: str, participant: int, key: str) -> Record | None:
+        return self._data[kind][participant].get(key)
+
+    def put(self, kind: str, participant: int, key: str, record: Record) -> None:
+        self._data[kind][participant][key] = record
+
+    def delete(self, kind: str, participant: int, key: str) -> None:
+        self._data[kind][participant].pop(key, None)
+
+    def find(self, kind: str, key: str) -> tuple[int, Record] | None:
+        for participant, records in self._data[kind].items():
+            if key in records:
+                return participant, records[key]
+        return None
+
+    def records(self, kind: str, participant: int | None = None) -> Iterator[tuple[int, str, Record]]:
+        partitions = self._data[kind]
+        chosen = [participant] if participant is not None else list(partitions)
+        for p in chosen:
+            for key, record in list(partitions.get(p, {}).items()):
+                yield p, key, copy.deepcopy(record)
+
+    def next_id(self, sequence: str) -> int:
+        value = self._sequences.get(sequence, self._first_id) + 1
+        self._sequences[sequence] = value
+        return value
+
+    def reset(self, participant: int | None = None) -> None:
+        if participant is None:
+            self._data.clear()
+            return
+        for partitions in self._data.values():
+            partitions.pop(participant, None)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,103 @@
+"""Fixtures: a real emulator app on a test server, a frozen clock, and a client that signs like Ingo's users."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from emulator.app import build_runtime, create_app
+from emulator.client import encode_body, sign
+from emulator.clock import Clock
+from emulator.credentials import Credential
+from emulator.runtime import Runtime
+from emulator.settings import Settings
+
+#: A fixed instant for the frozen test clock: Mon, 16 Nov 2026 15:00:00 GMT.
+NOW = 1_794_841_200
+
+CREDENTIALS = {
+    "test": Credential("test", "ingopay-emulator-secret", 12345),
+    "other": Credential("other", "other-secret", 54321),
+}
+
+
+@dataclass
+class Signed:
+    """A test client that signs each request with one credential at the emulator clock's time."""
+
+    client: TestClient
+    runtime: Runtime
+    username: str = "test"
+
+    @property
+    def credential(self) -> Credential:
+        return CREDENTIALS[self.username]
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
+
+    def as_user(self, username: str) -> "Signed":
+        return Signed(self.client, self.runtime, username)
+
+    async def post(self, path: str, body: Any = None, *, extra_headers: dict[str, str] | None = None,
+                   **sign_options: Any) -> tuple[int, dict[str, Any], Any]:
+        raw = encode_body(body if body is not None else {})
+        headers = sign("POST", path, raw, username=self.username, secret=self.credential.secret,
+                       now=self.clock.now(), **sign_options)
+        headers.update(extra_headers or {})
+        response = await self.client.post(path, data=raw, headers=headers)
+        text = await response.text()
+        document = json.loads(text) if text and response.content_type == "application/json" else text
+        return response.status, document, response.headers
+
+
+def v11(**fields: Any) -> dict[str, Any]:
+    """participant_id, timestamp and version as the test clock sees them, plus ``fields``."""
+    return {"participant_id": 12345, "timestamp": NOW, "version": 11, **fields}
+
+
+CARD = {"account_type": "CA", "participant_unique_id1": "customer-1", "account": "4111111111111111",
+        "expiration_date": "2912", "cvv": "123", "recipient_first_name": "Jane", "recipient_last_name": "Doe",
+        "recipient_address1": "1 Main St", "recipient_city": "Atlanta", "recipient_state": "GA",
+        "recipient_zip": "30301"}
+ACH = {"account_type": "AC", "participant_unique_id1": "customer-2", "account": "22222222",
+       "routing_number": "011000015", "fi_account_type": "1", "fi_account_classification": "1",
+       "recipient_first_name": "John", "recipient_last_name": "Roe", "recipient_address1": "2 Oak Ave",
+       "recipient_city": "Austin", "recipient_state": "TX", "recipient_zip": "73301"}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(start=NOW, frozen=True)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(rate_limit=0, quiet=True)
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: Clock) -> Runtime:
+    return build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS))
+
+
+@pytest.fixture
+async def emulator(aiohttp_client, runtime: Runtime) -> Signed:
+    client = await aiohttp_client(create_app(runtime=runtime))
+    return Signed(client, runtime)
+
+
+@pytest.fixture
+async def card_token(emulator: Signed) -> str:
+    status, body, _ = await emulator.post("/gateway/verify", v11(**CARD))
+    assert status == 200 and body["status"] == 100, body
+    return body["data"]["customer_account_token"]
+
+
+__all__ = ["ACH", "CARD", "NOW", "Signed", "v11", "time"]
