@@ -13,7 +13,7 @@ class Clock:
         self._offset = 0.0 if start is None else start - time.time()
         self._frozen_at: float | None = None
         if frozen:
-            self.freeze()
+            self._frozen_at = float(start) if start is not None else time.time()
 
     def now(self) -> float:
         """Seconds since the epoch, as the emulator sees them."""

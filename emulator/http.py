@@ -30,13 +30,17 @@ def route_spec(request: web.Request) -> RouteSpec | None:
     return request.app[ROUTES].get(resource) if resource is not None else None
 
 
+def _refuse_constant(name: str) -> Any:
+    raise MalformedBody(f"the request body contains {name}, which is not valid JSON; send a number")
+
+
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or :class:`MalformedBody` naming what is wrong."""
     raw = await request.read()
     if not raw:
         raise MalformedBody("the request body is empty; send a JSON object")
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise MalformedBody("the request body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from emulator.errors import InvalidParameter, MissingParameter
+from emulator.masking import ACCOUNT_KEYS, SECRET_KEYS, last_four
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -32,6 +33,11 @@ def as_ingo_error(exc: ValidationError, *, prefix: str = "") -> MissingParameter
     first = errors[0]
     name = prefix + field_path(first["loc"])
     shown = first.get("input")
+    leaf = str(first["loc"][-1]).lower() if first["loc"] else ""
+    if leaf in SECRET_KEYS:
+        shown = None  # a CVV or other secret is never repeated, not even in an explanation
+    elif leaf in ACCOUNT_KEYS and isinstance(shown, (str, int)) and not isinstance(shown, bool):
+        shown = last_four(str(shown))  # account numbers only ever appear masked to the last four
     given = f" (got {shown!r})" if isinstance(shown, (str, int, float, bool)) and len(repr(shown)) < 80 else ""
     return InvalidParameter(f"{name}: {describe(first)}{given}", field=name)
 

@@ -74,7 +74,9 @@ ACH = {"account_type": "AC", "participant_unique_id1": "customer-2", "account": 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(start=NOW, frozen=True)
+    clock = Clock(start=NOW, frozen=True)
+    clock.set(NOW)  # Clock(start=, frozen=True) freezes at NOW plus float noise (microseconds); pin it exactly
+    return clock
 
 
 @pytest.fixture

@@ -222,6 +222,10 @@ class RiskScore(Strict):
 
 
 class BillerSearch(V11, Retail):
+    # Reference 2.5 documents only participant_id, account, amount and rail_type; timestamp and version
+    # (reference 2.0) are checked when sent.
+    timestamp: int | None = None
+    version: Literal[11] | None = None
     account: Str255
     amount: Amount | None = None
     rail_type: Literal["CREDIT", "DEBIT"] = "CREDIT"

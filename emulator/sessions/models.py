@@ -110,6 +110,9 @@ class SessionService:
     def _issue(self, status: int, participant_id: int, session: Record) -> Issued:
         now = self.clock.now()
         ticks = dotnet_ticks(now)
+        previous = session.get("url_ticks")
+        if isinstance(previous, int) and ticks <= previous:
+            ticks = previous + 1  # a re-issued URL is always a new one, even when the clock has not moved
         session = dict(session, url_issued_at=now, url_ticks=ticks)
         self.store.put("session", participant_id, session["id"], session)
         path = f"/plugin/session/{session['id']}?t={ticks}&h={quote(self.mac(session['id'], ticks), safe='')}"
