@@ -43,6 +43,8 @@ def explain_malformed(value: str) -> str:
         return f"the Authorization header is empty; {expected}"
     if scheme.lower() != "hmac" and not stripped.lower().startswith("hmac"):
         return f"the Authorization scheme is {scheme!r}, not 'hmac'; {expected}"
+    if not stripped.startswith(("hmac", "Hmac")):
+        return f"the Authorization scheme is written {stripped[:4]!r}; Kong only accepts 'hmac' or 'Hmac'; {expected}"
     found = [(m.group(1).lower(), m.group(2)) for m in _PARAMETER.finditer(stripped[4:])]
     names = [name for name, _ in found]
     missing = [name for name in _ORDER if name not in names]

@@ -49,8 +49,11 @@ def authenticate(
     then the body checks Ingo adds (``Content-sha512``, ``Content-Length``).
     """
     headers = request.headers
-    value = headers.get("proxy-authorization") or headers.get("authorization")
-    if not value:
+    # Kong: a header that is present but empty still counts as present (then fails to parse)
+    value = headers.get("proxy-authorization")
+    if value is None:
+        value = headers.get("authorization")
+    if value is None:
         raise AuthenticationFailed(
             "missing_authorization",
             "the request has no Authorization header; sign it as "
