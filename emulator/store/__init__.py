@@ -2,5 +2,6 @@
 
 from emulator.store.base import Record, Store
 from emulator.store.memory import MemoryStore
+from emulator.store.sqlite import SqliteStore, StoreError
 
-__all__ = ["MemoryStore", "Record", "Store"]
+__all__ = ["MemoryStore", "Record", "SqliteStore", "Store", "StoreError"]

@@ -1,0 +1,164 @@
+"""--data-dir survives kill -9: every process that was answered with success is still there after a restart.
+
+The real server runs as a subprocess on 127.0.0.1 and a free port; a burst of concurrent signed processes is cut
+short by SIGKILL; a new server on the same data folder must replay each acknowledged transaction (101, same
+transaction_id) and still accept the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from emulator.client import encode_body, sign
+
+BURST = 400
+CONCURRENCY = 32
+KILL_AFTER = 60  # successes seen before the SIGKILL
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``python -m emulator`` on 127.0.0.1 with a data folder, started and stopped by the test."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(self.port),
+             "--data-dir", str(data_dir), "--rate-limit", "0", "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        line = self.process.stdout.readline()  # the one "ready on" line, or EOF if it failed to start
+        if "ready on" not in line:
+            self.process.kill()
+            raise AssertionError(f"the emulator did not start: {line!r} {self.process.stderr.read()!r}")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def servers(tmp_path):
+    started: list[Server] = []
+
+    def start() -> Server:
+        server = Server(tmp_path / "data")
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+async def post(session: aiohttp.ClientSession, base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    raw = encode_body(body)
+    headers = sign("POST", base + path, raw)
+    async with session.post(base + path, data=raw, headers=headers) as response:
+        assert response.status == 200, await response.text()
+        return json.loads(await response.read())
+
+
+CARD = {"participant_id": 12345, "version": 11, "account_type": "CA", "participant_unique_id1": "customer-1",
+        "account": "4111111111111111", "expiration_date": "2912", "recipient_first_name": "Jane",
+        "recipient_last_name": "Doe", "recipient_address1": "1 Main St", "recipient_city": "Atlanta",
+        "recipient_state": "GA", "recipient_zip": "30301"}
+
+
+def process_body(token: str, puid1: str) -> dict[str, Any]:
+    return {"participant_id": 12345, "timestamp": int(time.time()), "version": 11, "account_type": "CA",
+            "amount": 10.5, "customer_account_token": token, "source_of_funds": 4, "participant_unique_id1": puid1}
+
+
+async def test_kill_9_mid_burst_loses_no_acknowledged_transaction(servers):
+    first = servers()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as session:
+        verified = await post(session, first.url, "/gateway/verify", {**CARD, "timestamp": int(time.time())})
+        assert verified["status"] == 100, verified
+        token = verified["data"]["customer_account_token"]
+
+        acknowledged: dict[str, int] = {}
+        failed = 0
+        killed = asyncio.Event()
+
+        async def one(n: int) -> None:
+            nonlocal failed
+            puid1 = f"burst-{n}"
+            try:
+                answer = await post(session, first.url, "/gateway/process", process_body(token, puid1))
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                failed += 1
+                return
+            assert answer["status"] == 100, answer
+            acknowledged[puid1] = answer["data"]["transaction_id"]
+            if len(acknowledged) >= KILL_AFTER and not killed.is_set():
+                killed.set()
+                first.kill()  # in the middle of the burst: other requests are in flight or not yet sent
+
+        await asyncio.gather(*(one(n) for n in range(BURST)))
+
+    assert killed.is_set(), "the burst finished before the kill"
+    assert first.process.returncode == -signal.SIGKILL
+    assert len(acknowledged) >= KILL_AFTER and failed > 0, (len(acknowledged), failed)
+
+    second = servers()
+    async with aiohttp.ClientSession() as session:
+        for puid1, transaction_id in acknowledged.items():
+            again = await post(session, second.url, "/gateway/process", process_body(token, puid1))
+            assert again["status"] == 101, (puid1, again)
+            assert again["data"]["transaction_id"] == transaction_id, (puid1, again)
+
+        # The token issued before the kill still pays, and transaction ids keep increasing.
+        fresh = await post(session, second.url, "/gateway/process", process_body(token, "after-restart"))
+        assert fresh["status"] == 100, fresh
+        assert fresh["data"]["transaction_id"] > max(acknowledged.values())
+        reverified = await post(session, second.url, "/gateway/verify",
+                                {"participant_id": 12345, "timestamp": int(time.time()), "version": 11,
+                                 "account_type": "CA", "participant_unique_id1": "customer-1",
+                                 "customer_account_token": token})
+        assert reverified["status"] == 100, reverified
+        assert reverified["data"]["customer_account_token"] == token
+
+
+async def test_sigterm_stops_the_server_promptly_and_keeps_state(servers):
+    first = servers()
+    async with aiohttp.ClientSession() as session:
+        verified = await post(session, first.url, "/gateway/verify", {**CARD, "timestamp": int(time.time())})
+        token = verified["data"]["customer_account_token"]
+    started = time.monotonic()
+    first.process.terminate()
+    assert first.process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 5
+    second = servers()
+    async with aiohttp.ClientSession() as session:
+        paid = await post(session, second.url, "/gateway/process", process_body(token, "after-sigterm"))
+        assert paid["status"] == 100, paid
