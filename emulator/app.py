@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import AsyncIterator
+
 from aiohttp import web
 
 from emulator.admin import urls as admin_urls
@@ -14,17 +17,23 @@ from emulator.journal import Journal
 from emulator.middlewares import authenticate_signed, ingo_errors, observe, rate_limit
 from emulator.ratelimit import RateLimiter
 from emulator.runtime import ROUTES, RUNTIME, RouteSpec, Runtime
+from emulator.scenarios.catalog import load_configured
+from emulator.scenarios.engine import Engine
+from emulator.scheduler import Scheduler
 from emulator.sessions import urls as session_urls
 from emulator.sessions.models import SessionService
 from emulator.settings import Settings
 from emulator.store import MemoryStore, Store
+from emulator.store.sqlite import SqliteStore
+from emulator.webhooks.events import Outbox
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
                   credentials: dict[str, Credential] | None = None) -> Runtime:
     """Assemble the emulator's parts from settings (tests may pass their own clock, store or credentials)."""
     clock = clock or Clock()
-    store = store or MemoryStore()
+    if store is None:
+        store = SqliteStore(settings.data_dir) if settings.data_dir is not None else MemoryStore()
     policy = AuthPolicy(clock_skew=settings.clock_skew, algorithms=frozenset(settings.algorithms),
                         enforce_headers=settings.enforce_headers,
                         enforce_body_headers=settings.enforce_body_headers)
@@ -36,6 +45,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     )
     runtime.services["gateway"] = Gateway(store, clock, settings)
     runtime.services["sessions"] = SessionService(store, clock, settings)
+    runtime.services["scenarios"] = Engine(load_configured(settings), seed=settings.seed)
+    runtime.services["scheduler"] = Scheduler(clock)
+    runtime.services["outbox"] = Outbox(clock, seed=settings.seed)
     return runtime
 
 
@@ -56,9 +68,21 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for method, path, handler in session_urls.PAGE_ROUTES:
         specs[app.router.add_route(method, path, handler).resource] = admin
     app[ROUTES] = specs
+    app.cleanup_ctx.append(_run_scheduler)
     app.on_startup.append(_mark_ready)
     app.on_cleanup.append(_close_store)
     return app
+
+
+async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
+    """Fire scheduled jobs (follow-up events, retries) as the emulator clock reaches them."""
+    task = asyncio.create_task(app[RUNTIME].services["scheduler"].run_forever())
+    yield
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
 
 
 async def _mark_ready(app: web.Application) -> None:

@@ -16,9 +16,10 @@ from aiohttp import web
 
 from emulator import __version__, logs
 from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME, CredentialsError
+from emulator.scenarios.loader import ScenarioError
 from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, from_sources
 
-COMMANDS = ("serve", "healthcheck", "sign")
+COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
                                         "content-sha512 content-length)")
     sign.add_argument("--curl", action="store_true", help="print a ready curl command instead of headers")
     sign.add_argument("--json", action="store_true", help="print the headers as a JSON object")
+
+    check = commands.add_parser("check", help="validate scenario files; print file:line:column for each problem")
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scenario files or folders")
+
+    commands.add_parser("schema", help="print the JSON Schema of the scenario format")
+
+    listing = commands.add_parser("triggers", help="list the triggers of the loaded scenarios (magic values)")
+    listing.add_argument("--scenarios", action="append", type=Path, default=None, metavar="PATH",
+                         help="also load these files or folders [env INGOPAY_EMULATOR_SCENARIOS]")
+    listing.add_argument("--no-default-scenarios", dest="default_scenarios", action="store_const", const=False,
+                         default=None, help="leave out the bundled magic values")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.add_argument("--markdown", action="store_true", help="print the README's magic-values table")
     return parser
 
 
@@ -63,9 +77,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return healthcheck(args)
         if args.command == "sign":
             return sign_command(args)
+        if args.command == "check":
+            return check_command(args)
+        if args.command == "schema":
+            return schema_command()
+        if args.command == "triggers":
+            return triggers_command(args)
         return serve(from_sources(args))
     except (SettingsError, CredentialsError) as exc:
         print(f"ingopay-emulator: {exc}", file=sys.stderr)
+        return 2
+    except ScenarioError as exc:
+        print(f"ingopay-emulator: invalid scenario files, not starting:\n{exc}", file=sys.stderr)
         return 2
 
 
@@ -138,6 +161,45 @@ def sign_command(args: argparse.Namespace) -> int:
     else:
         for name, value in headers.items():
             print(f"{name}: {value}")
+    return 0
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """Validate scenario files: exit 0 and say so, or print every problem and exit 1."""
+    from emulator.scenarios.loader import load_paths
+
+    try:
+        loaded = load_paths(args.paths)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem)
+        count = len(exc.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        return 1
+    rules = sum(len(item.scenario.rules) for item in loaded)
+    print(f"ok: {len(loaded)} scenario{'s' if len(loaded) != 1 else ''}, {rules} rule{'s' if rules != 1 else ''}")
+    return 0
+
+
+def schema_command() -> int:
+    from emulator.scenarios.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def triggers_command(args: argparse.Namespace) -> int:
+    from emulator.scenarios import magic, triggers
+    from emulator.scenarios.catalog import load_configured
+    from emulator.scenarios.engine import Engine
+
+    if args.markdown:
+        print(magic.markdown_table())
+        return 0
+    settings = from_sources(args)
+    engine = Engine(load_configured(settings))
+    rows = triggers.rows(engine)
+    print(json.dumps(rows, indent=2) if args.json else triggers.text_table(rows))
     return 0
 
 

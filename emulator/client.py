@@ -72,14 +72,15 @@ def sign(
 
 
 def curl_command(method: str, url: str, headers: Mapping[str, str], body: bytes) -> str:
-    """A ready ``curl`` command that sends exactly these bytes with these headers."""
+    """A ready ``curl`` command that sends exactly these bytes (on stdin) with these headers."""
     import shlex
 
     parts = ["curl", "-sS", "-X", method.upper(), shlex.quote(url)]
     for name, value in headers.items():
         if name.lower() == "content-length":
-            continue  # curl computes it from --data-binary; the value is the same
+            continue  # curl computes it from the body it sends; the value is the same
         parts += ["-H", shlex.quote(f"{name}: {value}")]
-    if body:
-        parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
-    return " ".join(parts)
+    if not body:
+        return " ".join(parts)
+    parts += ["--data-binary", "@-"]
+    return f"printf '%s' {shlex.quote(body.decode('utf-8', 'surrogateescape'))} | " + " ".join(parts)

@@ -52,6 +52,9 @@ class Settings:
     journal_size: int = 1000
     public_url: str | None = None
     quiet: bool = False
+    data_dir: Path | None = None
+    scenarios: tuple[Path, ...] = ()
+    default_scenarios: bool = True
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with some settings changed (handy in tests)."""
@@ -68,6 +71,7 @@ class Option:
     flag: str | None = None  # for boolean options: the flag that sets the non-default value
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
+    repeatable: bool = False  # the flag may be given several times; the variable holds a list
 
     @property
     def env(self) -> str:
@@ -102,6 +106,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("public_url", "base URL for links the emulator hands out (default: the request's own origin)",
            metavar="URL"),
     Option("quiet", "do not log one line per request", _boolean, flag="--quiet"),
+    Option("data_dir", "folder for durable state (SQLite); without it, state is kept in memory only", Path,
+           metavar="PATH"),
+    Option("scenarios", "scenario file or folder to load (repeatable; the variable takes a list separated by "
+           f"'{os.pathsep}')", Path, metavar="PATH", repeatable=True),
+    Option("default_scenarios", "do not load the bundled default scenarios (magic values)", _boolean,
+           flag="--no-default-scenarios"),
 )
 
 
@@ -113,7 +123,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(option.cli, dest=option.name, action="store_const", const=not default,
                                 default=None, help=f"{option.help} [env {option.env}]")
             continue
-        shown = ",".join(default) if isinstance(default, tuple) else default
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        if option.repeatable:
+            parser.add_argument(option.cli, dest=option.name, default=None, metavar=option.metavar,
+                                action="append", type=option.parse, help=f"{option.help} [env {option.env}]")
+            continue
         parser.add_argument(option.cli, dest=option.name, default=None, metavar=option.metavar,
                             choices=option.choices, type=option.parse,
                             help=f"{option.help} (default {shown}) [env {option.env}]")
@@ -126,10 +140,13 @@ def from_sources(args: argparse.Namespace | None = None, environ: dict[str, str]
     for option in OPTIONS:
         given = getattr(args, option.name, None) if args is not None else None
         if given is not None:
-            values[option.name] = given
+            values[option.name] = tuple(given) if option.repeatable else given
             continue
         raw = environ.get(option.env)
         if raw is None:
+            continue
+        if option.repeatable:
+            values[option.name] = tuple(option.parse(part) for part in raw.split(os.pathsep) if part.strip())
             continue
         try:
             value = option.parse(raw)

@@ -1,8 +1,17 @@
 """Routes of the admin API."""
 
-from emulator.admin import responses
+from emulator.admin import clock, events, responses, scenarios
 
 ROUTES = [
     ("GET", "/_emulator/health", responses.health),
     ("GET", "/_emulator/requests", responses.requests),
+    ("GET", "/_emulator/clock", clock.show),
+    ("POST", "/_emulator/clock", clock.change),
+    ("GET", "/_emulator/scenarios", scenarios.listing),
+    ("POST", "/_emulator/scenarios", scenarios.upload),
+    ("POST", "/_emulator/scenarios/reload", scenarios.reload),
+    ("POST", "/_emulator/scenarios/{name}/activate", scenarios.activate),
+    ("POST", "/_emulator/scenarios/{name}/deactivate", scenarios.deactivate),
+    ("GET", "/_emulator/triggers", scenarios.trigger_list),
+    ("GET", "/_emulator/events", events.listing),
 ]

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from emulator.catalogue import status
 from emulator.clock import Clock
@@ -18,6 +18,7 @@ from emulator.gateway.exceptions import (
 )
 from emulator.gateway.posting import estimated_posting
 from emulator.ids import IdFactory
+from emulator.scenarios.engine import Facts
 from emulator.settings import Settings
 from emulator.store import Record, Store
 from emulator.validation import validate
@@ -36,10 +37,29 @@ class Result:
 
     status: int
     data: dict[str, Any] = field(default_factory=dict)
+    client_message: str | None = None
 
     @property
     def message(self) -> str:
-        return status(self.status).message
+        return self.client_message if self.client_message is not None else status(self.status).message
+
+
+class Decider(Protocol):
+    """Consulted once a request is valid: scenario rules may refuse it, fault it or change its answer."""
+
+    def decide(self, facts: Facts) -> Any: ...
+
+
+def recipient_names(first: str | None, last: str | None, business: str | None = None) -> dict[str, str | None]:
+    return {"first_name": first, "last_name": last, "business_name": business}
+
+
+def token_facts(token: Record) -> dict[str, Any]:
+    """What rules can match on a tokenized account."""
+    recipient = token.get("recipient") or {}
+    return {"account_type": token["account_type"], "account": token.get("account"), "token": token,
+            "recipient": recipient_names(recipient.get("first_name"), recipient.get("last_name"),
+                                         recipient.get("business_name"))}
 
 
 class Gateway:
@@ -79,12 +99,12 @@ class Gateway:
 
     # -- verify --------------------------------------------------------------------------------------
 
-    def verify(self, participant_id: int, body: dict[str, Any]) -> Result:
+    def verify(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
         """Tokenize (or re-verify) an account; the same account verified twice keeps its token."""
         account_type = body.get("account_type")
         if account_type is None:
             raise MissingParameter("account_type is required and must not be null", field="account_type")
-        if account_type not in schemas.VERIFY_SCHEMAS:
+        if not isinstance(account_type, str) or account_type not in schemas.VERIFY_SCHEMAS:
             raise InvalidParameter(
                 f"account_type {account_type!r} is not one of {', '.join(schemas.VERIFY_ACCOUNT_TYPES)}",
                 field="account_type")
@@ -93,7 +113,7 @@ class Gateway:
         self.check_participant(participant_id, request.participant_id)
         self.check_timestamp(request.timestamp)
         if request.customer_account_token is not None:
-            return self._reverify(participant_id, request, body)
+            return self._reverify(participant_id, request, body, script)
         if request.third_party_token is not None:
             raise InvalidParameter("third_party_token is not enabled for this participant",
                                    field="third_party_token")
@@ -105,6 +125,18 @@ class Gateway:
                 and request.recipient is None:
             raise MissingParameter("recipient is required when recipient_is_beneficiary is 0", field="recipient")
         issuer = self._issuer_for(account_type, request)
+        if script is not None:
+            if isinstance(request, schemas.VerifyCheck):
+                b = request.beneficiary
+                account, names = b.beneficiary_account, recipient_names(b.beneficiary_first_name,
+                                                                        b.beneficiary_last_name)
+            else:
+                account = request.account
+                names = recipient_names(request.recipient_first_name, request.recipient_last_name,
+                                        request.recipient_business_name)
+            script.decide(Facts("verify", participant_id, account_type=account_type, account=account,
+                                amount=request.amount, recipient=names,
+                                participant_unique_id1=request.participant_unique_id1, request=body))
         fingerprint = self._fingerprint(participant_id, account_type, request)
         existing = self.store.get("token_fingerprint", participant_id, fingerprint)
         token = existing["token"] if existing else self.ids.uuid4()
@@ -114,7 +146,7 @@ class Gateway:
             self.store.put("token_fingerprint", participant_id, fingerprint, {"token": token})
         return Result(100, self._verify_data(record, request))
 
-    def _reverify(self, participant_id: int, request: Any, body: dict[str, Any]) -> Result:
+    def _reverify(self, participant_id: int, request: Any, body: dict[str, Any], script: Decider | None) -> Result:
         sent_raw = sorted(name for name in schemas.RAW_FIELDS if body.get(name) is not None)
         if sent_raw:
             raise InvalidParameter(
@@ -125,6 +157,10 @@ class Gateway:
             raise TokenAccountTypeMismatch(
                 f"customer_account_token was issued for account_type {record['account_type']}, "
                 f"not {request.account_type}", field="account_type")
+        if script is not None:
+            script.decide(Facts("verify", participant_id, amount=request.amount,
+                                participant_unique_id1=request.participant_unique_id1, request=body,
+                                **token_facts(record)))
         return Result(100, self._verify_data(record, request))
 
     def _issuer_for(self, account_type: str, request: Any) -> dict[str, Any] | None:
@@ -224,7 +260,7 @@ class Gateway:
 
     # -- process (push) ------------------------------------------------------------------------------
 
-    async def process(self, participant_id: int, body: dict[str, Any]) -> Result:
+    async def process(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
         """Push money to a tokenized account; idempotent on participant_unique_id1."""
         request = validate(schemas.Process, body)
         self.check_participant(participant_id, request.participant_id)
@@ -248,6 +284,10 @@ class Gateway:
                 raise InvalidParameter("additional_detail.source_name and descriptive_purpose together must be "
                                        "at most 21 characters", field="additional_detail")
         self._check_limits(token, request.amount)
+        if script is not None:
+            script.decide(Facts("process", participant_id, amount=request.amount,
+                                participant_unique_id1=request.participant_unique_id1, request=body,
+                                **dict(token_facts(token), account_type=request.account_type)))
         key = (participant_id, "process", request.participant_unique_id1)
         self.in_flight.add(key)
         try:
@@ -300,7 +340,7 @@ class Gateway:
 
     # -- debit (pull, v12) ---------------------------------------------------------------------------
 
-    def debit(self, participant_id: int, body: dict[str, Any]) -> Result:
+    def debit(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
         """Pull money from a tokenized card or bank account (v12 envelope)."""
         request = validate(schemas.Debit, body)
         self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
@@ -324,6 +364,9 @@ class Gateway:
             raise InvalidParameter("transaction.transaction_amount.amount must be at least 0.01",
                                    field="transaction.transaction_amount.amount")
         self._check_limits(token, amount)
+        if script is not None:
+            script.decide(Facts("debit", participant_id, amount=amount, participant_unique_id1=puid1, request=body,
+                                **dict(token_facts(token), account_type=tx.account_type)))
         posting_time, posting_date = estimated_posting("AC" if tx.account_type in ("AC", "SD") else tx.account_type,
                                                        self.clock.now())
         data = {"estimated_posting_date": posting_date,
@@ -337,16 +380,18 @@ class Gateway:
 
     # -- risk ----------------------------------------------------------------------------------------
 
-    def risk_session(self, participant_id: int, body: dict[str, Any]) -> Result:
+    def risk_session(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
         request = validate(schemas.RiskSession, body)
         self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
         self.check_timestamp(request.request.timestamp, "request.timestamp")
+        if script is not None:
+            script.decide(Facts("risk_session", participant_id, request=body))
         token = self.ids.uuid4()
         self.store.put("risk_session", participant_id, token,
                        {"token": token, "expires": self.clock.now() + RISK_SESSION_LIFETIME})
         return Result(100, {"risk_session_token": token})
 
-    def risk_score(self, participant_id: int, body: dict[str, Any]) -> Result:
+    def risk_score(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
         request = validate(schemas.RiskScore, body)
         self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
         self.check_timestamp(request.request.timestamp, "request.timestamp")
@@ -363,6 +408,9 @@ class Gateway:
             raise TokenAccountTypeMismatch(
                 f"customer_account_token was verified as {token['account_type']}, not {tx.account_type}",
                 field="transaction.account_type")
+        if script is not None:
+            script.decide(Facts("risk_score", participant_id, amount=float(tx.transaction_amount.amount),
+                                request=body, **dict(token_facts(token), account_type=tx.account_type)))
         assessment = self.ids.uuid4()
         self.store.put("risk_assessment", participant_id, assessment,
                        {"token": assessment, "customer_account_token": token["token"], "created": self.clock.now()})
@@ -371,10 +419,14 @@ class Gateway:
 
     # -- biller search -------------------------------------------------------------------------------
 
-    def biller_search(self, participant_id: int, body: dict[str, Any]) -> Result:
+    def biller_search(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
         request = validate(schemas.BillerSearch, body)
         self.check_participant(participant_id, request.participant_id)
-        self.check_timestamp(request.timestamp)
+        if request.timestamp is not None:
+            self.check_timestamp(request.timestamp)
+        if script is not None:
+            script.decide(Facts("biller_search", participant_id, account=request.account, amount=request.amount,
+                                request=body))
         found = [b for b in directory.BILLERS if b.matches(request.account)]
         if not found:
             raise AccountNotAvailable("no biller accepts an account number of this format", field="account")

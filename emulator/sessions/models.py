@@ -15,6 +15,7 @@ from urllib.parse import quote
 from emulator.clock import Clock
 from emulator.errors import IngoError, InvalidParameter
 from emulator.ids import IdFactory
+from emulator.scenarios.engine import Facts
 from emulator.sessions import schemas
 from emulator.settings import Settings
 from emulator.store import Record, Store
@@ -75,11 +76,17 @@ class SessionService:
             self.store.put("meta", 0, "session_url_key", record)
         return bytes.fromhex(record["key"])
 
-    def create(self, participant_id: int, body: dict[str, Any], idempotency_key: str | None) -> Issued:
+    def create(self, participant_id: int, body: dict[str, Any], idempotency_key: str | None,
+               script: Any = None) -> Issued:
         """Create a session, or re-issue the one an Idempotency-Key names (101), or refuse (13723)."""
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 250:
             raise InvalidParameter("the Idempotency-Key header must be 1 to 250 characters", field="Idempotency-Key")
         request = validate(schemas.CreateSession, body)
+        if script is not None:
+            recipient = request.recipient_information
+            script.decide(Facts("session", participant_id, participant_unique_id1=request.participant_unique_id1,
+                                recipient={"first_name": recipient.first_name, "last_name": recipient.last_name,
+                                           "business_name": recipient.business_name}, request=body))
         now = self.clock.now()
         fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
         if idempotency_key is not None:

@@ -6,7 +6,9 @@ import html
 
 from aiohttp import web
 
+from emulator.gateway.models import Result
 from emulator.http import json_object, reply
+from emulator.scenarios.http import script_for, scripted
 from emulator.runtime import CREDENTIAL, RUNTIME
 from emulator.sessions.models import SessionNotFound, SessionService, iso_7
 
@@ -20,17 +22,23 @@ def base_url(request: web.Request) -> str:
     return configured.rstrip("/") if configured else f"{request.scheme}://{request.host}"
 
 
-async def create(request: web.Request) -> web.Response:
+async def create(request: web.Request) -> web.StreamResponse:
     body = await json_object(request)
-    issued = sessions(request).create(request[CREDENTIAL].participant_id, body,
-                                      request.headers.get("Idempotency-Key"))
-    session = issued.session
-    data = {"session_identifier": session["id"], "authorized_url": base_url(request) + issued.path,
-            "authorized_url_expiration_utc": iso_7(issued.expires_at),
-            "participant_unique_id1": session["participant_unique_id1"],
-            "participant_unique_id2": session["participant_unique_id2"]}
-    message = "Success" if issued.status == 100 else "Success - Idempotent"
-    return reply(request, issued.status, message, data=data)
+    script = script_for(request)
+
+    async def run() -> Result:
+        issued = sessions(request).create(request[CREDENTIAL].participant_id, body,
+                                          request.headers.get("Idempotency-Key"), script)
+        session = issued.session
+        data = {"session_identifier": session["id"], "authorized_url": base_url(request) + issued.path,
+                "authorized_url_expiration_utc": iso_7(issued.expires_at),
+                "participant_unique_id1": session["participant_unique_id1"],
+                "participant_unique_id2": session["participant_unique_id2"]}
+        message = "Success" if issued.status == 100 else "Success - Idempotent"
+        return Result(issued.status, data, message)
+
+    return await scripted(request, script, run,
+                          lambda result: reply(request, result.status, result.message, data=result.data))
 
 
 async def page(request: web.Request) -> web.Response:

@@ -1,0 +1,92 @@
+"""Admin API for scenarios and triggers: list, activate, reload, upload."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from emulator.http import json_response
+from emulator.runtime import RUNTIME
+from emulator.scenarios import triggers
+from emulator.scenarios.catalog import load_configured
+from emulator.scenarios.engine import Engine
+from emulator.scenarios.loader import ScenarioError, load_text
+
+
+def engine(request: web.Request) -> Engine:
+    return request.app[RUNTIME].services["scenarios"]
+
+
+def problems_response(error: ScenarioError) -> web.Response:
+    return json_response({"message": "invalid scenario document", "problems": [str(p) for p in error.problems]},
+                         status=400)
+
+
+async def listing(request: web.Request) -> web.Response:
+    return json_response({"scenarios": engine(request).listing()})
+
+
+async def _participant(request: web.Request) -> int | None:
+    raw = await request.read()
+    if not raw:
+        return None
+    try:
+        document = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text='{"message": "body must be JSON, e.g. {\\"participant_id\\": 12345}"}',
+                                 content_type="application/json") from None
+    participant = document.get("participant_id") if isinstance(document, dict) else None
+    if participant is not None and (isinstance(participant, bool) or not isinstance(participant, int)):
+        raise web.HTTPBadRequest(text='{"message": "participant_id must be an integer"}',
+                                 content_type="application/json")
+    return participant
+
+
+async def activate(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    participant = await _participant(request)
+    try:
+        engine(request).activate(name, participant)
+    except KeyError:
+        return json_response({"message": f"no scenario is named {name!r}"}, status=404)
+    return json_response({"activated": name, "participant_id": participant})
+
+
+async def deactivate(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    participant = await _participant(request)
+    try:
+        engine(request).deactivate(name, participant)
+    except KeyError:
+        return json_response({"message": f"no scenario is named {name!r}"}, status=404)
+    return json_response({"deactivated": name, "participant_id": participant})
+
+
+async def reload(request: web.Request) -> web.Response:
+    """Re-read the configured files; on any problem keep what is loaded and answer 400."""
+    try:
+        loaded = load_configured(request.app[RUNTIME].settings)
+    except ScenarioError as error:
+        return problems_response(error)
+    engine(request).replace(loaded)
+    return json_response({"reloaded": [item.scenario.name for item in loaded]})
+
+
+async def upload(request: web.Request) -> web.Response:
+    """Add scenarios from a YAML document in the body (validated like a file; 400 with the problems)."""
+    raw = await request.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return json_response({"message": "the body must be UTF-8 YAML"}, status=400)
+    source = request.query.get("name", "upload.yaml")
+    try:
+        loaded = load_text(text, source)
+    except ScenarioError as error:
+        return problems_response(error)
+    names = engine(request).add(loaded)
+    return json_response({"added": names}, status=201)
+
+
+async def trigger_list(request: web.Request) -> web.Response:
+    rows = triggers.rows(engine(request), scenario=request.query.get("scenario"))
+    return json_response({"count": len(rows), "triggers": rows})

@@ -1,0 +1,1 @@
+"""Scenarios: YAML files that script approvals, declines, faults and follow-up events."""

@@ -1,0 +1,267 @@
+"""The scenario engine: which rule answers a request, counted per participant, first match wins."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from emulator.catalogue import catalogue
+from emulator.scenarios.loader import Loaded
+from emulator.scenarios.schema import AmountMatch, Match, NthMatch, Respond, Rule, Scenario, TextMatch
+from emulator.scenarios.templates import Templates
+
+#: The X-Emulator-Scenario value that turns scenarios off for one request.
+NO_SCENARIO = "none"
+
+
+@dataclass
+class Facts:
+    """What rules can match on, gathered from a valid request (and the token it names)."""
+
+    endpoint: str
+    participant_id: int
+    account_type: str | None = None
+    account: str | None = None
+    amount: float | None = None
+    recipient: Mapping[str, str | None] = field(default_factory=dict)
+    participant_unique_id1: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    funding_destination: str | None = None
+    request: Mapping[str, Any] = field(default_factory=dict)
+    token: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The rule that answers, or none (the emulator's default behaviour)."""
+
+    scenario: str | None = None
+    rule: str | None = None
+    respond: Respond | None = None
+    match_count: int = 0
+
+    @property
+    def label(self) -> str | None:
+        return f"{self.scenario}/{self.rule}" if self.rule else None
+
+    @property
+    def status(self) -> int | None:
+        return self.respond.status if self.respond else None
+
+    @property
+    def message(self) -> str | None:
+        if self.respond is None or self.respond.status is None:
+            return None
+        if self.respond.message is not None:
+            return self.respond.message
+        return catalogue()[self.respond.status].message
+
+    @property
+    def fails(self) -> bool:
+        """Whether the scripted status is a refusal (not a success or soft-verification result)."""
+        status = self.status
+        if status is None:
+            return False
+        known = catalogue().get(status)
+        if known is not None:
+            return not known.is_success
+        return not 100 <= status <= 132
+
+
+NO_DECISION = Decision()
+
+
+def text_matches(condition: TextMatch, value: str | None, *, ignore_case: bool = False) -> bool:
+    if value is None:
+        return False
+    text = value.casefold() if ignore_case else value
+    if condition.exact is not None and text != (condition.exact.casefold() if ignore_case else condition.exact):
+        return False
+    if condition.prefix is not None and not text.startswith(
+            condition.prefix.casefold() if ignore_case else condition.prefix):
+        return False
+    if condition.last4 is not None and text[-4:] != (condition.last4.casefold() if ignore_case else condition.last4):
+        return False
+    if condition.regex is not None and re.search(condition.regex, value,
+                                                 re.IGNORECASE if ignore_case else 0) is None:
+        return False
+    return True
+
+
+def amount_matches(condition: AmountMatch, amount: float | None) -> bool:
+    if amount is None:
+        return False
+    if condition.exact is not None and round(amount, 2) != round(condition.exact, 2):
+        return False
+    if condition.min is not None and amount < condition.min:
+        return False
+    if condition.max is not None and amount > condition.max:
+        return False
+    if condition.cents is not None and round(amount * 100) % 100 not in condition.cents:
+        return False
+    return True
+
+
+def nth_matches(condition: NthMatch, count: int) -> bool:
+    if condition.in_ is not None and count not in condition.in_:
+        return False
+    if condition.from_ is not None and count < condition.from_:
+        return False
+    if condition.to is not None and count > condition.to:
+        return False
+    if condition.every is not None and count % condition.every:
+        return False
+    return True
+
+
+def conditions_hold(match: Match, facts: Facts) -> bool:
+    """Every condition of ``match`` except ``nth`` holds for ``facts``."""
+    if match.endpoint is not None and facts.endpoint not in match.endpoint:
+        return False
+    if match.account_type is not None and facts.account_type not in match.account_type:
+        return False
+    if match.account is not None and not text_matches(match.account, facts.account):
+        return False
+    if match.amount is not None and not amount_matches(match.amount, facts.amount):
+        return False
+    if match.recipient is not None:
+        for name in ("first_name", "last_name", "business_name"):
+            condition = getattr(match.recipient, name)
+            if condition is not None and not text_matches(condition, facts.recipient.get(name), ignore_case=True):
+                return False
+    if match.participant_unique_id1 is not None and \
+            not text_matches(match.participant_unique_id1, facts.participant_unique_id1):
+        return False
+    if match.headers:
+        for name, condition in match.headers.items():
+            if not text_matches(condition, facts.headers.get(name.lower())):
+                return False
+    if match.funding_destination is not None and facts.funding_destination not in match.funding_destination:
+        return False
+    return True
+
+
+class Engine:
+    """Loaded scenarios, which are active (for everyone or per participant), and per-participant rule counts."""
+
+    def __init__(self, loaded: Iterable[Loaded] = (), *, seed: int | None = None) -> None:
+        self.templates = Templates(seed)
+        self._random = random.Random(seed)
+        self.scenarios: dict[str, Scenario] = {}
+        self.sources: dict[str, str] = {}
+        self.active: list[str] = []
+        self.active_for: dict[int, list[str]] = {}
+        self._counts: dict[tuple[int, str, str], int] = {}
+        self.replace(loaded)
+
+    def replace(self, loaded: Iterable[Loaded]) -> None:
+        """Swap in a new set of scenarios (a reload); activations of names that remain are kept."""
+        previous_active = set(self.active)
+        known_before = set(self.scenarios)
+        self.scenarios = {item.scenario.name: item.scenario for item in loaded}
+        self.sources = {item.scenario.name: item.source for item in loaded}
+        self.active = [name for name, s in self.scenarios.items()
+                       if (name in previous_active) or (name not in known_before and s.active)]
+        self.active_for = {p: [n for n in names if n in self.scenarios] for p, names in self.active_for.items()}
+        self._counts.clear()
+
+    def add(self, loaded: Iterable[Loaded]) -> list[str]:
+        """Add (or replace by name) scenarios uploaded at run time; new active ones start active."""
+        names = []
+        for item in loaded:
+            name = item.scenario.name
+            self.scenarios[name] = item.scenario
+            self.sources[name] = item.source
+            if item.scenario.active and name not in self.active:
+                self.active.append(name)
+            elif not item.scenario.active and name in self.active:
+                self.active.remove(name)
+            self._counts = {k: v for k, v in self._counts.items() if k[1] != name}
+            names.append(name)
+        return names
+
+    def activate(self, name: str, participant_id: int | None = None) -> None:
+        if name not in self.scenarios:
+            raise KeyError(name)
+        target = self.active if participant_id is None else self.active_for.setdefault(participant_id, [])
+        if name in target:
+            target.remove(name)
+        target.insert(0, name)  # the newest activation is consulted first
+
+    def deactivate(self, name: str, participant_id: int | None = None) -> None:
+        if name not in self.scenarios:
+            raise KeyError(name)
+        target = self.active if participant_id is None else self.active_for.get(participant_id, [])
+        if name in target:
+            target.remove(name)
+
+    def reset_counts(self, participant_id: int | None = None) -> None:
+        if participant_id is None:
+            self._counts.clear()
+        else:
+            self._counts = {k: v for k, v in self._counts.items() if k[0] != participant_id}
+
+    def order_for(self, participant_id: int, requested: str | None = None) -> list[str]:
+        """Scenario names in the order they are consulted for this participant."""
+        if requested is not None and requested.strip().lower() == NO_SCENARIO:
+            return []
+        names: list[str] = []
+        if requested is not None and requested in self.scenarios:
+            names.append(requested)
+        for name in [*self.active_for.get(participant_id, []), *self.active]:
+            if name not in names:
+                names.append(name)
+        return names
+
+    def decide(self, facts: Facts, requested: str | None = None) -> Decision:
+        """The first rule whose conditions (and nth) hold, counting matches per participant and rule."""
+        for name in self.order_for(facts.participant_id, requested):
+            scenario = self.scenarios[name]
+            for rule in scenario.rules:
+                if not conditions_hold(rule.match, facts):
+                    continue
+                key = (facts.participant_id, name, rule.name)
+                count = self._counts.get(key, 0) + 1
+                self._counts[key] = count
+                if rule.match.nth is not None and not nth_matches(rule.match.nth, count):
+                    continue
+                return Decision(name, rule.name, rule.respond, count)
+        return NO_DECISION
+
+    def latency(self, decision: Decision) -> float:
+        respond = decision.respond
+        if respond is None or respond.latency is None:
+            return 0.0
+        return self._random.uniform(respond.latency.min, respond.latency.max)
+
+    def overrides(self, decision: Decision, facts: Facts, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The response ``data`` with the rule's overrides applied (templates rendered)."""
+        merged = dict(data)
+        if decision.respond is not None and decision.respond.data:
+            context = {"request": facts.request, "response": data, "token": _public_token(facts.token),
+                       "now": None}
+            merged.update(self.templates.render(decision.respond.data, context))
+        return merged
+
+    def listing(self) -> list[dict[str, Any]]:
+        result = []
+        for name, scenario in self.scenarios.items():
+            result.append({"name": name, "description": scenario.description, "source": self.sources.get(name),
+                           "active": name in self.active,
+                           "active_for": sorted(p for p, names in self.active_for.items() if name in names),
+                           "rules": [_rule_summary(rule) for rule in scenario.rules]})
+        return result
+
+
+def _public_token(token: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not token:
+        return {}
+    return {k: token.get(k) for k in ("token", "account_type", "last_4", "expiration_date", "payee_id")}
+
+
+def _rule_summary(rule: Rule) -> dict[str, Any]:
+    return {"name": rule.name, "description": rule.description,
+            "match": rule.match.model_dump(exclude_none=True, by_alias=True),
+            "respond": rule.respond.model_dump(exclude_none=True, exclude_defaults=True)}

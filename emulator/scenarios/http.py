@@ -1,0 +1,96 @@
+"""Running a handler under the scenario engine: decision, latency, events, faults and overrides."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from emulator.http import reply_error
+from emulator.runtime import CREDENTIAL, OUTCOME, RUNTIME, Runtime
+from emulator.scenarios.faults import perform
+from emulator.scenarios.scripting import SCENARIO_HEADER, FaultBeforeProcessing, Script, ScriptedRefusal
+
+#: session_id Ingo sends in ancillary data of gateway events (reference 5.2).
+GATEWAY_SESSION_ID = "00000000-0000-0000-0000-000000000001"
+
+
+def script_for(request: web.Request, *, funding_destination: str | None = None) -> Script:
+    runtime = request.app[RUNTIME]
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return Script(runtime.services.get("scenarios"), request[CREDENTIAL].participant_id,
+                  requested=request.headers.get(SCENARIO_HEADER), headers=headers,
+                  funding_destination=funding_destination)
+
+
+async def scripted(request: web.Request, script: Script, call: Callable[[], Awaitable[Any]],
+                   render: Callable[[Any], web.StreamResponse]) -> web.StreamResponse:
+    """Run ``call`` (the domain) with ``script`` consulted inside it, then apply the rule's answer."""
+    runtime = request.app[RUNTIME]
+    outcome = request[OUTCOME]
+    try:
+        try:
+            result = await call()
+        finally:
+            if script.facts is not None:
+                outcome.matched_rule = script.label
+    except ScriptedRefusal as refusal:
+        await script.delay()
+        schedule_events(runtime, script, refusal.data or {})
+        response = reply_error(request, refusal)
+        return _with_status(response, script.http_status)
+    except FaultBeforeProcessing as fault:
+        await script.delay()
+        return await perform(request, fault.fault)
+    if script.decision.respond is not None:
+        result.status = script.status(result.status)
+        if script.decision.status is not None:
+            result.client_message = script.message(result.message)
+        result.data = script.data(result.data)
+    await script.delay()
+    schedule_events(runtime, script, result.data)
+    if script.late_fault is not None:
+        return await perform(request, script.late_fault)
+    return _with_status(render(result), script.http_status)
+
+
+def _with_status(response: web.StreamResponse, status: int | None) -> web.StreamResponse:
+    if status is not None:
+        response.set_status(status)
+    return response
+
+
+def schedule_events(runtime: Runtime, script: Script, data: dict[str, Any]) -> None:
+    """Queue the rule's follow-up webhook events on the emulator clock."""
+    respond = script.decision.respond
+    facts = script.facts
+    if respond is None or not respond.events or facts is None:
+        return
+    scheduler = runtime.services["scheduler"]
+    outbox = runtime.services["outbox"]
+    engine = runtime.services["scenarios"]
+    request = facts.request
+    ids = request.get("participant_unique_ids") if isinstance(request.get("participant_unique_ids"), dict) else {}
+    puid1 = facts.participant_unique_id1 or ids.get("participant_unique_id1") or request.get("participant_unique_id1", "")
+    puid2 = request.get("participant_unique_id2") or ids.get("participant_unique_id2") or ""
+    ancillary = {"participant_unique_id1": puid1 or "", "participant_unique_id2": puid2,
+                 "session_id": GATEWAY_SESSION_ID}
+    base_event: dict[str, Any] = {}
+    for key in ("transaction_id", "customer_account_token", "check_number"):
+        if data.get(key) is not None:
+            base_event[key] = str(data[key])
+    if facts.amount is not None:
+        base_event["amount"] = f"{facts.amount:.2f}"
+    context = {"request": facts.request, "response": data,
+               "token": {"last_4": (facts.token or {}).get("last_4")}}
+    for index, event in enumerate(respond.events):
+        body = dict(base_event)
+        if event.data:
+            body.update(engine.templates.render(event.data, context))
+
+        def emit(topic: str = event.topic, status: int | None = event.status, message: str | None = event.message,
+                 body: dict[str, Any] = body) -> None:
+            outbox.emit(topic, script.participant_id, ancillary=dict(ancillary), event=body, status=status,
+                        message=message, source=f"scenario:{script.label}")
+
+        scheduler.after(event.after, emit, label=f"{script.label} event {index + 1}: {event.topic}")

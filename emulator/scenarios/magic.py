@@ -1,0 +1,188 @@
+"""The bundled magic values: one trigger per catalogued outcome, generated from the catalogue.
+
+``python -m emulator.scenarios.magic > scenarios/magic-values.yaml`` rewrites the bundled file; a test
+keeps the committed file equal to what this produces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from emulator.catalogue import Status, catalogue
+
+#: Amount cents that script the most common outcomes on process and debit (Braintree-style).
+CENTS = {2: 102, 3: 103, 6: 1107, 8: 1108, 13: 1113, 14: 1114, 42: 1042, 51: 851, 52: 852, 53: 853, 54: 854,
+         55: 855, 56: 856, 57: 857, 58: 858, 59: 859, 60: 601, 61: 602, 62: 603, 63: 604, 70: 700, 71: 701,
+         72: 710, 75: 751, 80: 500, 81: 501, 83: 503, 90: 900}
+
+#: Follow-up events for outcomes that arrive by webhook: (status now, [(after, topic, status), ...]).
+FOLLOW_UPS: dict[int, tuple[int, list[tuple[str, str, int]]]] = {
+    102: (102, [("60s", "gateway.transaction.recipient.payment.status.success", 1125)]),
+    103: (103, [("60s", "gateway.transaction.recipient.payment.status.success", 1125)]),
+    1125: (102, [("5m", "gateway.transaction.recipient.payment.status.success", 1125)]),
+    130: (100, [("0s", "gateway.transaction.recipient.verification.ofac.status.suspended", 130)]),
+    1106: (100, [("0s", "gateway.transaction.recipient.verification.ofac.status.suspended", 1106)]),
+    1107: (100, [("0s", "gateway.transaction.recipient.verification.ofac.status.suspended", 1106),
+                 ("1h", "gateway.transaction.recipient.verification.ofac.status.cleared", 1107)]),
+    1108: (100, [("0s", "gateway.transaction.recipient.verification.ofac.status.suspended", 1106),
+                 ("1h", "gateway.transaction.recipient.verification.ofac.status.failure", 1108)]),
+    1113: (100, [("1h", "gateway.transaction.recipient.payment.status.terminated", 1113)]),
+    1114: (100, [("2d", "gateway.transaction.recipient.payment.status.returned", 1114)]),
+    1103: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.success", 1103)]),
+    1104: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.soft_failure", 1104)]),
+    1105: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.failure", 1105)]),
+}
+#: Where a webhook-only outcome is triggered.
+FOLLOW_UP_ENDPOINT = {1103: ["verify"], 1104: ["verify"], 1105: ["verify"]}
+CARD_TYPES = ["CA"]
+BANK_TYPES = ["AC", "SD", "RT", "WT"]
+WALLET_TYPES = ["PD", "PU", "VE"]
+
+
+def luhn_digit(partial: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(partial)):
+        digit = int(char)
+        if index % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
+def card_number(code: int) -> str:
+    """``4000 00CC CCC0 000X``: Visa, the five-digit code in the middle, a valid check digit."""
+    partial = f"400000{code:05d}0000"
+    return partial + luhn_digit(partial)
+
+
+def bank_account(code: int) -> str:
+    return f"99{code:05d}0"
+
+
+def wallet_account(code: int) -> str:
+    return f"magic{code}@example.com"
+
+
+def last_name(code: int) -> str:
+    return f"Magic{code}"
+
+
+def endpoints_for(status: Status) -> list[str]:
+    """Where the trigger fires: at payment time when the code can occur there, else at verify or session."""
+    if status.code in FOLLOW_UP_ENDPOINT:
+        return FOLLOW_UP_ENDPOINT[status.code]
+    if status.code in FOLLOW_UPS:
+        return ["process"]
+    payment = [e for e in ("process", "debit") if e in status.endpoints]
+    if payment:
+        return payment
+    for endpoint in ("verify", "session", "biller_search", "risk"):
+        if endpoint in status.endpoints:
+            return ["risk_score"] if endpoint == "risk" else [endpoint]
+    return ["process"]
+
+
+def respond_for(status: Status) -> dict[str, Any]:
+    if status.code in FOLLOW_UPS:
+        now, events = FOLLOW_UPS[status.code]
+        respond: dict[str, Any] = {"status": now}
+        respond["events"] = [{"after": after, "topic": topic, "status": code} for after, topic, code in events]
+        return respond
+    return {"status": status.code}
+
+
+def rules() -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for status in catalogue().values():
+        if status.code == 100:
+            continue
+        endpoints = endpoints_for(status)
+        respond = respond_for(status)
+        base = {"endpoint": endpoints if len(endpoints) > 1 else endpoints[0]}
+        if endpoints != ["session"]:
+            found.append({"name": f"card-{status.code}", "description": f"{status.code} {status.message}",
+                          "match": {**base, "account_type": CARD_TYPES, "account": card_number(status.code)},
+                          "respond": respond})
+            found.append({"name": f"bank-{status.code}", "description": f"{status.code} {status.message}",
+                          "match": {**base, "account_type": BANK_TYPES, "account": bank_account(status.code)},
+                          "respond": respond})
+            found.append({"name": f"wallet-{status.code}", "description": f"{status.code} {status.message}",
+                          "match": {**base, "account_type": WALLET_TYPES, "account": wallet_account(status.code)},
+                          "respond": respond})
+        found.append({"name": f"name-{status.code}", "description": f"{status.code} {status.message}",
+                      "match": {**base, "recipient": {"last_name": last_name(status.code)}},
+                      "respond": respond})
+    for cents, code in sorted(CENTS.items()):
+        status = catalogue()[code]
+        endpoints = [e for e in ("process", "debit") if e in endpoints_for(status) or code in FOLLOW_UPS]
+        found.append({"name": f"cents-{cents:02d}", "description": f"{status.code} {status.message}",
+                      "match": {"endpoint": endpoints if len(endpoints) > 1 else endpoints[0],
+                                "amount": {"cents": cents}},
+                      "respond": respond_for(status)})
+    return found
+
+
+HEADER = """\
+# yaml-language-server: $schema=../docs/scenario.schema.json
+#
+# Bundled magic values: one trigger per catalogued Ingo outcome. GENERATED from
+# emulator/catalogue/status_codes.yaml by `python -m emulator.scenarios.magic`; do not edit by hand.
+#
+# Triggers (see README "Magic values" or `ingopay-emulator triggers`):
+#   card number   4000 00CC CCC0 000X   (CCCCC = the five-digit status code, X = Luhn check digit)
+#   bank account  99CCCCC0              (with any valid routing number, e.g. 011000015)
+#   wallet        magicCODE@example.com (PayPal / Venmo)
+#   last name     MagicCODE             (recipient_last_name, beneficiary_last_name or recipient_information.last_name)
+#   amount cents  .02 .03 .06 .08 .13 .14 .42 .51-.63 .70-.72 .75 .80 .81 .83 .90 on process and debit
+# Everything else, including Ingo's documentation examples (4111111111111111, routing 011000015,
+# account 22222222), is approved.
+"""
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Write repeated values out in full: a file people read should not contain &id001 anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def generate() -> str:
+    document = {"version": 1, "scenarios": [{
+        "name": "magic-values",
+        "description": "Bundled triggers for every catalogued Ingo outcome (turn off with --no-default-scenarios).",
+        "active": True,
+        "rules": rules(),
+    }]}
+    return HEADER + yaml.dump(document, Dumper=_NoAliases, sort_keys=False, width=120)
+
+
+if __name__ == "__main__":
+    print(generate(), end="")
+
+
+def markdown_table() -> str:
+    """The README's magic-values table: one row per outcome, each trigger that produces it."""
+    cents_for = {code: cents for cents, code in CENTS.items()}
+    lines = ["| status | client_message | endpoint | card number (CA) | bank account (AC, SD, RT, WT) | "
+             "wallet (PD, PU, VE) | last name | amount cents | follow-up webhooks |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for status in catalogue().values():
+        if status.code == 100:
+            continue
+        endpoints = endpoints_for(status)
+        session_only = endpoints == ["session"]
+        follow = ", ".join(f"{code} after {after}" for after, _, code in FOLLOW_UPS.get(status.code, (0, []))[1])
+        now = FOLLOW_UPS[status.code][0] if status.code in FOLLOW_UPS else status.code
+        answer = f"{now} now" if status.code in FOLLOW_UPS else ""
+        cents = f".{cents_for[status.code]:02d}" if status.code in cents_for else ""
+        lines.append(
+            f"| {status.code} | {status.message} | {', '.join(endpoints)} | "
+            f"{'' if session_only else '`' + card_number(status.code) + '`'} | "
+            f"{'' if session_only else '`' + bank_account(status.code) + '`'} | "
+            f"{'' if session_only else '`' + wallet_account(status.code) + '`'} | `{last_name(status.code)}` | "
+            f"{cents} | {'; '.join(x for x in (answer, follow) if x)} |")
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""Describing rules as triggers people can read: in the admin API, the CLI and the README."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.catalogue import catalogue
+from emulator.scenarios.engine import Engine
+from emulator.scenarios.schema import Match, Rule, TextMatch
+
+
+def _text(condition: TextMatch) -> str:
+    parts = []
+    if condition.exact is not None:
+        parts.append(condition.exact)
+    if condition.prefix is not None:
+        parts.append(f"starting {condition.prefix}")
+    if condition.last4 is not None:
+        parts.append(f"ending {condition.last4}")
+    if condition.regex is not None:
+        parts.append(f"matching /{condition.regex}/")
+    return " ".join(parts)
+
+
+def describe(match: Match) -> str:
+    """A short sentence of the conditions, e.g. ``account 4000000085100007 (CA)``."""
+    parts = []
+    if match.account is not None:
+        kinds = f" ({', '.join(match.account_type)})" if match.account_type else ""
+        parts.append(f"account {_text(match.account)}{kinds}")
+    elif match.account_type:
+        parts.append(f"account type {', '.join(match.account_type)}")
+    if match.amount is not None:
+        a = match.amount
+        if a.cents is not None:
+            parts.append("amount cents " + ", ".join(f".{c:02d}" for c in a.cents))
+        if a.exact is not None:
+            parts.append(f"amount {a.exact:.2f}")
+        if a.min is not None or a.max is not None:
+            parts.append(f"amount {a.min if a.min is not None else ''}..{a.max if a.max is not None else ''}")
+    if match.recipient is not None:
+        for name in ("first_name", "last_name", "business_name"):
+            condition = getattr(match.recipient, name)
+            if condition is not None:
+                parts.append(f"recipient {name.replace('_', ' ')} {_text(condition)}")
+    if match.participant_unique_id1 is not None:
+        parts.append(f"participant_unique_id1 {_text(match.participant_unique_id1)}")
+    for header, condition in (match.headers or {}).items():
+        parts.append(f"header {header}: {_text(condition)}")
+    if match.funding_destination:
+        parts.append(f"funding destination {', '.join(match.funding_destination)}")
+    if match.nth is not None:
+        n = match.nth
+        if n.in_:
+            parts.append("match number " + ", ".join(map(str, n.in_)))
+        if n.from_ is not None or n.to is not None:
+            parts.append(f"matches {n.from_ or 1} to {n.to if n.to is not None else 'any'}")
+        if n.every:
+            parts.append(f"every {n.every}th match")
+    return "; ".join(parts) or "any request"
+
+
+def row(scenario: str, rule: Rule) -> dict[str, Any]:
+    respond = rule.respond
+    code = respond.status
+    if respond.message is not None:
+        message = respond.message
+    elif code is not None and code in catalogue():
+        message = catalogue()[code].message
+    else:
+        message = None
+    return {
+        "scenario": scenario, "rule": rule.name, "trigger": describe(rule.match),
+        "endpoint": ", ".join(rule.match.endpoint) if rule.match.endpoint else "any",
+        "status": code, "message": message,
+        "fault": respond.fault.type if respond.fault else None,
+        "events": [{"after_seconds": e.after, "topic": e.topic, "status": e.status} for e in respond.events],
+    }
+
+
+def rows(engine: Engine, *, scenario: str | None = None) -> list[dict[str, Any]]:
+    found = []
+    for name, loaded in engine.scenarios.items():
+        if scenario is not None and name != scenario:
+            continue
+        found.extend(row(name, rule) for rule in loaded.rules)
+    return found
+
+
+def text_table(found: list[dict[str, Any]]) -> str:
+    """A plain-text table for the terminal."""
+    header = ("TRIGGER", "ENDPOINT", "STATUS", "MESSAGE")
+    lines = [(r["trigger"], r["endpoint"], "" if r["status"] is None else str(r["status"]),
+              (r["message"] or r["fault"] or "") + (" + events" if r["events"] else "")) for r in found]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    return "\n".join(out)

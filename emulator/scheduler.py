@@ -1,0 +1,110 @@
+"""Jobs due at emulator-clock times: follow-up events, webhook retries, expiries. Advancing the clock fires them."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import inspect
+import itertools
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from emulator.clock import Clock
+
+LOG = logging.getLogger("ingopay_emulator")
+Job = Callable[[], Awaitable[Any] | Any]
+
+
+@dataclass(order=True)
+class Scheduled:
+    due: float
+    sequence: int
+    label: str = field(compare=False)
+    job: Job = field(compare=False, repr=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+class Scheduler:
+    """A queue of jobs ordered by due time on the emulator clock.
+
+    A background task fires jobs as real time reaches them; ``advance`` moves the clock and fires,
+    in due order, everything that falls due (including jobs those jobs schedule) before returning.
+    """
+
+    def __init__(self, clock: Clock, *, poll_interval: float = 0.05) -> None:
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self._queue: list[Scheduled] = []
+        self._sequence = itertools.count()
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+
+    def at(self, due: float, job: Job, label: str = "") -> Scheduled:
+        item = Scheduled(due, next(self._sequence), label, job)
+        heapq.heappush(self._queue, item)
+        self._wake.set()
+        return item
+
+    def after(self, seconds: float, job: Job, label: str = "") -> Scheduled:
+        return self.at(self.clock.now() + seconds, job, label)
+
+    def pending(self) -> list[dict[str, Any]]:
+        return [{"due": item.due, "label": item.label} for item in sorted(self._queue) if not item.cancelled]
+
+    def __len__(self) -> int:
+        return sum(1 for item in self._queue if not item.cancelled)
+
+    def next_due(self) -> float | None:
+        live = [item.due for item in self._queue if not item.cancelled]
+        return min(live) if live else None
+
+    async def run_due(self) -> int:
+        """Fire every job due now, in order (jobs scheduled meanwhile too, if due). Returns how many ran."""
+        ran = 0
+        async with self._lock:
+            while self._queue and self._queue[0].due <= self.clock.now():
+                item = heapq.heappop(self._queue)
+                if item.cancelled:
+                    continue
+                ran += 1
+                try:
+                    result = item.job()
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    LOG.exception("scheduled job %r failed", item.label)
+        return ran
+
+    async def advance(self, seconds: float) -> int:
+        """Move the clock forward and fire everything that falls due, in due order, before returning.
+
+        Jobs fire at their own due time: the clock steps to each one, so a job that schedules
+        another (a retry) inside the window sees that one fire too.
+        """
+        target = self.clock.now() + seconds
+        ran = 0
+        while True:
+            upcoming = self.next_due()
+            if upcoming is None or upcoming > target:
+                break
+            if upcoming > self.clock.now():
+                self.clock.set(upcoming)
+            ran += await self.run_due()
+        if target > self.clock.now():
+            self.clock.set(target)
+        ran += await self.run_due()
+        return ran
+
+    async def run_forever(self) -> None:
+        """Fire jobs as the (running) clock reaches them; the app's cleanup context runs this."""
+        while True:
+            await self.run_due()
+            upcoming = self.next_due()
+            timeout = self.poll_interval if upcoming is None else max(0.0, min(self.poll_interval,
+                                                                               upcoming - self.clock.now()))
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except asyncio.TimeoutError:
+                pass

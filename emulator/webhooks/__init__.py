@@ -1,0 +1,1 @@
+"""Webhooks: Ingo's event envelope, topics, signatures and delivery."""

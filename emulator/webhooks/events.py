@@ -1,0 +1,89 @@
+"""Webhook events in Ingo's envelope (metadata + data.ancillary + data.event), kept in an outbox."""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from emulator.catalogue import catalogue
+from emulator.clock import Clock
+from emulator.ids import IdFactory
+from emulator.webhooks.topics import TOPICS
+
+#: metadata.id prefix: Ingo's sandbox ids look like "sb01-<uuid>".
+ID_PREFIX = "sb01-"
+
+
+@dataclass
+class Event:
+    """One webhook event: its envelope and where it came from."""
+
+    envelope: dict[str, Any]
+    participant_id: int
+    source: str  # what emitted it: "scenario:<scenario>/<rule>", "flow:process", "admin"
+    created: float
+    number: int
+    deliveries: list[Any] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.envelope["metadata"]["id"]
+
+    @property
+    def topic(self) -> str:
+        return self.envelope["metadata"]["topic"]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "topic": self.topic, "participant_id": self.participant_id, "source": self.source,
+                "created": self.created, "envelope": self.envelope}
+
+
+def build_envelope(topic: str, *, event_id: str, timestamp: float, ancillary: dict[str, Any],
+                   event: dict[str, Any], status: int | None = None, message: str | None = None) -> dict[str, Any]:
+    """Ingo's webhook envelope (reference 5.2): status travels as a string, as in Ingo's examples."""
+    known = TOPICS[topic]
+    code = status if status is not None else known.status
+    body = dict(event)
+    if code is not None:
+        body.setdefault("status", str(code))
+        text = message if message is not None else (catalogue()[code].message if code in catalogue() else "")
+        body.setdefault("client_message", text)
+    return {
+        "metadata": {"id": event_id, "timestamp": int(timestamp), "topic": topic,
+                     "topic_description": known.description, "version": known.version},
+        "data": {"ancillary": ancillary, "event": body},
+    }
+
+
+class Outbox:
+    """Every event emitted, newest last, and the listeners (webhook delivery) told about each."""
+
+    def __init__(self, clock: Clock, *, seed: int | None = None, size: int = 10_000) -> None:
+        self.clock = clock
+        self.ids = IdFactory(None if seed is None else seed + 2)
+        self.events: deque[Event] = deque(maxlen=size)
+        self._numbers = itertools.count(1)
+        self.listeners: list[Callable[[Event], Any]] = []
+
+    def emit(self, topic: str, participant_id: int, *, ancillary: dict[str, Any], event: dict[str, Any],
+             status: int | None = None, message: str | None = None, source: str = "flow") -> Event:
+        envelope = build_envelope(topic, event_id=ID_PREFIX + self.ids.uuid4(), timestamp=self.clock.now(),
+                                  ancillary=ancillary, event=event, status=status, message=message)
+        item = Event(envelope, participant_id, source, self.clock.now(), next(self._numbers))
+        self.events.append(item)
+        for listener in self.listeners:
+            listener(item)
+        return item
+
+    def find(self, event_id: str) -> Event | None:
+        return next((e for e in self.events if e.id == event_id), None)
+
+    def clear(self, participant_id: int | None = None) -> None:
+        if participant_id is None:
+            self.events.clear()
+        else:
+            kept = [e for e in self.events if e.participant_id != participant_id]
+            self.events.clear()
+            self.events.extend(kept)
