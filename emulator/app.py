@@ -25,6 +25,8 @@ from emulator.sessions.models import SessionService
 from emulator.settings import Settings
 from emulator.store import MemoryStore, Store
 from emulator.store.sqlite import SqliteStore
+from emulator.webhooks.delivery import Deliveries
+from emulator.webhooks.endpoints import from_settings as endpoints_from_settings
 from emulator.webhooks.events import Outbox
 
 
@@ -43,11 +45,20 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         rate_limiter=RateLimiter(settings.rate_limit), journal=Journal(settings.journal_size),
         auth_policy=policy,
     )
-    runtime.services["gateway"] = Gateway(store, clock, settings)
-    runtime.services["sessions"] = SessionService(store, clock, settings)
-    runtime.services["scenarios"] = Engine(load_configured(settings), seed=settings.seed)
-    runtime.services["scheduler"] = Scheduler(clock)
-    runtime.services["outbox"] = Outbox(clock, seed=settings.seed)
+    scheduler = Scheduler(clock)
+    outbox = Outbox(clock, seed=settings.seed)
+    webhooks = Deliveries(store, clock, scheduler,
+                          endpoints_from_settings(settings.webhook_url, settings.webhooks_config,
+                                                  settings.webhook_secret),
+                          timeout=settings.webhook_timeout, schedule=settings.webhook_retry_schedule,
+                          concurrency=settings.webhook_concurrency)
+    outbox.listeners.append(webhooks.on_event)
+    runtime.services.update(
+        gateway=Gateway(store, clock, settings, emit=outbox.emit),
+        sessions=SessionService(store, clock, settings),
+        scenarios=Engine(load_configured(settings), seed=settings.seed),
+        scheduler=scheduler, outbox=outbox, webhooks=webhooks,
+    )
     return runtime
 
 
@@ -75,14 +86,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
-    """Fire scheduled jobs (follow-up events, retries) as the emulator clock reaches them."""
-    task = asyncio.create_task(app[RUNTIME].services["scheduler"].run_forever())
+    """Fire scheduled jobs (follow-up events, webhook attempts) as the emulator clock reaches them;
+    on shutdown let attempts under way finish briefly and report what is left."""
+    services = app[RUNTIME].services
+    await services["webhooks"].start()
+    task = asyncio.create_task(services["scheduler"].run_forever())
     yield
     task.cancel()
     try:
         await task
     except asyncio.CancelledError:
         pass
+    await services["webhooks"].stop()
 
 
 async def _mark_ready(app: web.Application) -> None:

@@ -17,6 +17,7 @@ from aiohttp import web
 from emulator import __version__, logs
 from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME, CredentialsError
 from emulator.scenarios.loader import ScenarioError
+from emulator.webhooks.endpoints import EndpointError
 from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, from_sources
 
 COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers")
@@ -84,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "triggers":
             return triggers_command(args)
         return serve(from_sources(args))
-    except (SettingsError, CredentialsError) as exc:
+    except (SettingsError, CredentialsError, EndpointError) as exc:
         print(f"ingopay-emulator: {exc}", file=sys.stderr)
         return 2
     except ScenarioError as exc:

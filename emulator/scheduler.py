@@ -39,6 +39,7 @@ class Scheduler:
         self._sequence = itertools.count()
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._running: set[asyncio.Future[Any]] = set()
 
     def at(self, due: float, job: Job, label: str = "") -> Scheduled:
         item = Scheduled(due, next(self._sequence), label, job)
@@ -59,8 +60,11 @@ class Scheduler:
         live = [item.due for item in self._queue if not item.cancelled]
         return min(live) if live else None
 
-    async def run_due(self) -> int:
-        """Fire every job due now, in order (jobs scheduled meanwhile too, if due). Returns how many ran."""
+    async def run_due(self, *, wait: bool = True) -> int:
+        """Start every job due now, in due order; with ``wait``, also wait until every started job is done.
+
+        Jobs that return an awaitable (a webhook delivery) run concurrently; their own limits bound them.
+        """
         ran = 0
         async with self._lock:
             while self._queue and self._queue[0].due <= self.clock.now():
@@ -70,11 +74,34 @@ class Scheduler:
                 ran += 1
                 try:
                     result = item.job()
-                    if inspect.isawaitable(result):
-                        await result
                 except Exception:
                     LOG.exception("scheduled job %r failed", item.label)
+                    continue
+                if inspect.isawaitable(result):
+                    task = asyncio.ensure_future(result)
+                    task.add_done_callback(self._finished(item.label))
+                    self._running.add(task)
+        if wait:
+            await self.settle()
         return ran
+
+    def _finished(self, label: str) -> Callable[[asyncio.Future[Any]], None]:
+        def done(task: asyncio.Future[Any]) -> None:
+            self._running.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                LOG.error("scheduled job %r failed", label, exc_info=task.exception())
+        return done
+
+    async def settle(self) -> None:
+        """Wait until every job started so far (and any they start) has finished."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        """Cancel jobs still running (their owners record what was left undone)."""
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*list(self._running), return_exceptions=True)
 
     async def advance(self, seconds: float) -> int:
         """Move the clock forward and fire everything that falls due, in due order, before returning.
@@ -99,7 +126,7 @@ class Scheduler:
     async def run_forever(self) -> None:
         """Fire jobs as the (running) clock reaches them; the app's cleanup context runs this."""
         while True:
-            await self.run_due()
+            await self.run_due(wait=False)
             upcoming = self.next_due()
             timeout = self.poll_interval if upcoming is None else max(0.0, min(self.poll_interval,
                                                                                upcoming - self.clock.now()))

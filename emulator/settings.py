@@ -21,6 +21,18 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(part.strip().lower() for part in value.replace(",", " ").split() if part.strip())
 
 
+def _duration(value: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = value.strip().lower()
+    for unit in ("ms", "s", "m", "h", "d"):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(text[: -len(unit)]) * units[unit]
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 5m, 2h, 1d") from None
+
+
 def _boolean(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -55,6 +67,12 @@ class Settings:
     data_dir: Path | None = None
     scenarios: tuple[Path, ...] = ()
     default_scenarios: bool = True
+    webhook_url: tuple[str, ...] = ()
+    webhook_secret: str = "ingopay-emulator-webhook-secret"
+    webhooks_config: Path | None = None
+    webhook_timeout: float = 10.0
+    webhook_retry_schedule: tuple[float, ...] = (30, 60, 120, 240, 480, 960, 1920, 3600, 7200, 14400, 28800, 57600)
+    webhook_concurrency: int = 8
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with some settings changed (handy in tests)."""
@@ -72,6 +90,7 @@ class Option:
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
     repeatable: bool = False  # the flag may be given several times; the variable holds a list
+    separator: str | None = os.pathsep  # how the variable separates a list (None: whitespace or commas)
 
     @property
     def env(self) -> str:
@@ -112,6 +131,15 @@ OPTIONS: tuple[Option, ...] = (
            f"'{os.pathsep}')", Path, metavar="PATH", repeatable=True),
     Option("default_scenarios", "do not load the bundled default scenarios (magic values)", _boolean,
            flag="--no-default-scenarios"),
+    Option("webhook_url", "deliver webhooks to this URL (repeatable; the variable takes a list separated by "
+           "spaces or commas)", metavar="URL", repeatable=True, separator=None),
+    Option("webhook_secret", "secret that signs X-Ingo-Signature for endpoints without their own", metavar="SECRET"),
+    Option("webhooks_config", "YAML list of webhook endpoints {url, secret, topics, participant_id}", Path,
+           metavar="FILE"),
+    Option("webhook_timeout", "seconds a receiver has to answer 2xx", float, metavar="SECONDS"),
+    Option("webhook_retry_schedule", "waits between delivery attempts, e.g. 30s,1m,2m (the last attempt follows "
+           "the last wait)", lambda v: tuple(_duration(p) for p in _words(v)), metavar="LIST"),
+    Option("webhook_concurrency", "deliveries under way at once", int, metavar="N"),
 )
 
 
@@ -146,7 +174,8 @@ def from_sources(args: argparse.Namespace | None = None, environ: dict[str, str]
         if raw is None:
             continue
         if option.repeatable:
-            values[option.name] = tuple(option.parse(part) for part in raw.split(os.pathsep) if part.strip())
+            parts = raw.split(option.separator) if option.separator else raw.replace(",", " ").split()
+            values[option.name] = tuple(option.parse(part.strip()) for part in parts if part.strip())
             continue
         try:
             value = option.parse(raw)
@@ -182,6 +211,12 @@ def validate(settings: Settings) -> None:
         raise SettingsError("port must be between 1 and 65535 (or 0 for any free port)")
     if settings.journal_size < 1:
         raise SettingsError("journal-size must be at least 1")
+    if settings.webhook_timeout <= 0:
+        raise SettingsError("webhook-timeout must be greater than 0 seconds")
+    if settings.webhook_concurrency < 1:
+        raise SettingsError("webhook-concurrency must be at least 1")
+    if any(wait < 0 for wait in settings.webhook_retry_schedule):
+        raise SettingsError("webhook-retry-schedule waits must not be negative")
     if settings.max_body_size < 1024:
         raise SettingsError("max-body-size must be at least 1024 bytes")
 

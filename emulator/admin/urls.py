@@ -1,6 +1,6 @@
 """Routes of the admin API."""
 
-from emulator.admin import clock, events, responses, scenarios
+from emulator.admin import clock, events, responses, scenarios, webhooks
 
 ROUTES = [
     ("GET", "/_emulator/health", responses.health),
@@ -14,4 +14,11 @@ ROUTES = [
     ("POST", "/_emulator/scenarios/{name}/deactivate", scenarios.deactivate),
     ("GET", "/_emulator/triggers", scenarios.trigger_list),
     ("GET", "/_emulator/events", events.listing),
+    ("POST", "/_emulator/events", webhooks.emit),
+    ("GET", "/_emulator/webhooks", webhooks.listing),
+    ("GET", "/_emulator/webhooks/endpoints", webhooks.endpoints),
+    ("POST", "/_emulator/webhooks/endpoints", webhooks.add_endpoint),
+    ("DELETE", "/_emulator/webhooks/endpoints/{id}", webhooks.remove_endpoint),
+    ("GET", "/_emulator/webhooks/{id}", webhooks.detail),
+    ("POST", "/_emulator/webhooks/{id}/redeliver", webhooks.redeliver),
 ]

@@ -44,6 +44,13 @@ class Result:
         return self.client_message if self.client_message is not None else status(self.status).message
 
 
+class Emit(Protocol):
+    """Sends a webhook event (the outbox's ``emit``)."""
+
+    def __call__(self, topic: str, participant_id: int, *, ancillary: dict[str, Any], event: dict[str, Any],
+                 status: int | None = None, message: str | None = None, source: str = "flow") -> Any: ...
+
+
 class Decider(Protocol):
     """Consulted once a request is valid: scenario rules may refuse it, fault it or change its answer."""
 
@@ -65,8 +72,9 @@ def token_facts(token: Record) -> dict[str, Any]:
 class Gateway:
     """Verify, process, debit, risk and biller search for every participant, on one store and clock."""
 
-    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+    def __init__(self, store: Store, clock: Clock, settings: Settings, emit: Emit | None = None) -> None:
         self.store = store
+        self.emit = emit
         self.clock = clock
         self.settings = settings
         self.ids = IdFactory(settings.seed)
@@ -298,6 +306,14 @@ class Gateway:
             if request.account_type == "CK":
                 data["check_number"] = str(self.store.next_id("check_number"))
             self._remember(participant_id, "process", request.participant_unique_id1, data, request.amount, token)
+            if request.account_type == "CK" and self.emit is not None:
+                self.emit("gateway.transaction.recipient.payment.status.check.issued", participant_id,
+                          ancillary={"participant_unique_id1": request.participant_unique_id1,
+                                     "participant_unique_id2": request.participant_unique_id2 or "",
+                                     "session_id": "00000000-0000-0000-0000-000000000001"},
+                          event={"check_number": data["check_number"], "check_amount": f"{request.amount:.2f}",
+                                 "transaction_id": str(data["transaction_id"])},
+                          status=100, source="flow:process")
         finally:
             self.in_flight.discard(key)
         return Result(100, data)

@@ -23,7 +23,7 @@ def _text(condition: TextMatch) -> str:
 
 
 def describe(match: Match) -> str:
-    """A short sentence of the conditions, e.g. ``account 4000000085100007 (CA)``."""
+    """A short sentence of the conditions, e.g. ``account 4000000085100008 (CA)``."""
     parts = []
     if match.account is not None:
         kinds = f" ({', '.join(match.account_type)})" if match.account_type else ""

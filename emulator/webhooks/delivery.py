@@ -1,0 +1,228 @@
+"""Delivering events to endpoints: signed, retried on a schedule of the emulator clock, every attempt kept."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import time
+import uuid
+from typing import Any, Iterable
+
+import aiohttp
+
+from emulator import __version__
+from emulator.clock import Clock
+from emulator.scheduler import Scheduler
+from emulator.store import Record, Store
+from emulator.webhooks.endpoints import Endpoint
+from emulator.webhooks.events import Event
+from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
+
+LOG = logging.getLogger("ingopay_emulator.webhooks")
+KIND = "webhook_delivery"
+BODY_PREVIEW = 500
+DEFAULT_SCHEDULE = (30, 60, 120, 240, 480, 960, 1920, 3600, 7200, 14400, 28800, 57600)
+
+
+class Deliveries:
+    """Every delivery of every event to every endpoint, with its attempts; persists through the store."""
+
+    def __init__(self, store: Store, clock: Clock, scheduler: Scheduler, endpoints: Iterable[Endpoint], *,
+                 timeout: float = 10.0, schedule: Iterable[float] = DEFAULT_SCHEDULE, concurrency: int = 8,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.scheduler = scheduler
+        self.endpoints: dict[str, Endpoint] = {e.id: e for e in endpoints}
+        self.timeout = timeout
+        self.schedule = tuple(schedule)
+        self.concurrency = concurrency
+        self.ssl_context = ssl_context
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.schedule) + 1
+
+    # -- endpoints --------------------------------------------------------------------------------------
+
+    def add_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        self.endpoints[endpoint.id] = endpoint
+        return endpoint
+
+    def remove_endpoint(self, endpoint_id: str) -> bool:
+        return self.endpoints.pop(endpoint_id, None) is not None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=self.concurrency, ssl=self.ssl_context if self.ssl_context else True)
+        self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": f"ingopay-emulator/{__version__}"})
+        self.resume()
+
+    def resume(self) -> int:
+        """Schedule every delivery a previous run left pending (durable stores keep them)."""
+        count = 0
+        for _, key, record in self.store.records(KIND):
+            if record["status"] in ("pending", "delivering"):
+                record["status"] = "pending"
+                self.store.put(KIND, record["participant_id"], key, record)
+                due = max(self.clock.now(), record.get("next_attempt_at") or 0)
+                record["next_attempt_at"] = due
+                self.store.put(KIND, record["participant_id"], key, record)
+                self.scheduler.at(due, self._job(record["participant_id"], key, due), f"webhook {key} (resumed)")
+                count += 1
+        if count:
+            LOG.info("resuming %d webhook deliveries left pending by the previous run", count)
+        return count
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Let attempts under way finish (up to ``grace`` s), then report what is still pending."""
+        try:
+            await asyncio.wait_for(self.scheduler.settle(), timeout=grace)
+        except asyncio.TimeoutError:
+            await self.scheduler.shutdown()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        pending = [r for _, _, r in self.store.records(KIND) if r["status"] in ("pending", "delivering")]
+        if pending:
+            LOG.warning("%d webhook deliveries not completed at shutdown (kept for the next run when --data-dir is "
+                        "set): %s", len(pending), ", ".join(r["id"] for r in pending[:20]))
+
+    # -- creating deliveries ------------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        """The outbox's listener: one delivery per endpoint that wants the event, first attempt now."""
+        body = json.dumps(event.envelope, separators=(",", ":"))
+        for endpoint in list(self.endpoints.values()):
+            if endpoint.wants(event):
+                record = self._new(event, endpoint, body)
+                self.scheduler.at(record["next_attempt_at"],
+                                  self._job(event.participant_id, record["id"], record["next_attempt_at"]),
+                                  f"webhook {record['id']} attempt 1")
+
+    def _new(self, event: Event, endpoint: Endpoint, body: str) -> Record:
+        # Sortable by creation, unique across restarts of a durable store.
+        delivery_id = f"whd_{int(self.clock.now() * 1000):013d}_{uuid.uuid4().hex[:10]}"
+        record = {"id": delivery_id, "event_id": event.id, "topic": event.topic, "participant_id": event.participant_id,
+                  "endpoint_id": endpoint.id, "url": endpoint.url, "body": body, "status": "pending",
+                  "attempts": [], "created": self.clock.now(), "next_attempt_at": self.clock.now()}
+        self.store.put(KIND, event.participant_id, delivery_id, record)
+        return record
+
+    def _job(self, participant_id: int, delivery_id: str, due: float):  # type: ignore[no-untyped-def]
+        return lambda: self.attempt(participant_id, delivery_id, scheduled_for=due)
+
+    # -- attempts -----------------------------------------------------------------------------------------
+
+    async def attempt(self, participant_id: int, delivery_id: str, *,
+                      scheduled_for: float | None = None) -> Record | None:
+        """One attempt: sign afresh, POST, record; schedule the next attempt or mark the delivery failed.
+
+        A scheduled attempt only runs if it is still the one the delivery waits for (a manual
+        redelivery in between has rescheduled it).
+        """
+        record = self.store.get(KIND, participant_id, delivery_id)
+        if record is None:
+            return None
+        if scheduled_for is not None and (record["status"] != "pending"
+                                          or record.get("next_attempt_at") != scheduled_for):
+            return record
+        endpoint = self.endpoints.get(record["endpoint_id"])
+        record["status"] = "delivering"
+        self.store.put(KIND, participant_id, delivery_id, record)
+        async with self._semaphore:
+            attempt = await self._post(record, endpoint)
+        record = self.store.get(KIND, participant_id, delivery_id) or record
+        record["attempts"].append(attempt)
+        if attempt["ok"]:
+            record["status"], record["next_attempt_at"] = "succeeded", None
+        elif endpoint is None or len(record["attempts"]) >= self.max_attempts:
+            record["status"], record["next_attempt_at"] = "failed", None
+            LOG.warning("webhook %s to %s failed after %d attempts: %s", delivery_id, record["url"],
+                        len(record["attempts"]), attempt["error"] or attempt["http_status"])
+        else:
+            wait = self.schedule[len(record["attempts"]) - 1]
+            record["status"], record["next_attempt_at"] = "pending", self.clock.now() + wait
+            self.scheduler.at(record["next_attempt_at"],
+                              self._job(participant_id, delivery_id, record["next_attempt_at"]),
+                              f"webhook {delivery_id} attempt {len(record['attempts']) + 1}")
+        self.store.put(KIND, participant_id, delivery_id, record)
+        return record
+
+    async def _post(self, record: Record, endpoint: Endpoint | None) -> dict[str, Any]:
+        number = len(record["attempts"]) + 1
+        sent_at = self.clock.now()
+        attempt: dict[str, Any] = {"attempt": number, "time": sent_at, "http_status": None, "latency_ms": None,
+                                   "error": None, "response_body": None, "ok": False}
+        if endpoint is None:
+            attempt["error"] = "the endpoint was removed"
+            return attempt
+        if self._session is None:
+            attempt["error"] = "the emulator is not running"
+            return attempt
+        body = record["body"].encode("utf-8")
+        headers = {"Content-Type": "application/json",
+                   SIGNATURE_HEADER: signature_header(endpoint.secret, int(sent_at), body),
+                   "X-Ingo-Event-Id": record["event_id"], "X-Ingo-Topic": record["topic"],
+                   "X-Ingo-Delivery-Attempt": str(number)}
+        started = time.perf_counter()
+        try:
+            async with self._session.post(endpoint.url, data=body, headers=headers,
+                                          timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                text = await response.text(errors="replace")
+                attempt["http_status"] = response.status
+                attempt["response_body"] = text[:BODY_PREVIEW]
+                attempt["ok"] = 200 <= response.status < 300
+                if not attempt["ok"]:
+                    attempt["error"] = f"HTTP {response.status}"
+        except asyncio.TimeoutError:
+            attempt["error"] = f"no complete response within {self.timeout:g} s"
+        except aiohttp.ClientConnectorError as exc:
+            attempt["error"] = f"cannot connect: {exc.os_error.strerror if exc.os_error else exc}"
+        except aiohttp.ServerDisconnectedError:
+            attempt["error"] = "the receiver closed the connection without a response"
+        except aiohttp.ClientError as exc:
+            attempt["error"] = f"{type(exc).__name__}: {exc}"
+        except OSError as exc:
+            attempt["error"] = f"{type(exc).__name__}: {exc}"
+        attempt["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return attempt
+
+    async def redeliver(self, delivery_id: str) -> Record | None:
+        """Send a delivery again now, whatever its status (a manual replay; the schedule is not reset)."""
+        found = self.store.find(KIND, delivery_id)
+        if found is None:
+            return None
+        participant_id, record = found
+        if record["status"] in ("succeeded", "failed"):
+            record["status"] = "pending"
+            self.store.put(KIND, participant_id, delivery_id, record)
+        record = await self.attempt(participant_id, delivery_id)
+        return record
+
+    def get(self, delivery_id: str) -> Record | None:
+        found = self.store.find(KIND, delivery_id)
+        return found[1] if found else None
+
+    def listing(self, *, topic: str | None = None, status: str | None = None, participant_id: int | None = None,
+                event_id: str | None = None) -> list[Record]:
+        found = [r for _, _, r in self.store.records(KIND, participant_id)
+                 if (topic is None or r["topic"] == topic) and (status is None or r["status"] == status)
+                 and (event_id is None or r["event_id"] == event_id)]
+        found.sort(key=lambda r: r["id"], reverse=True)
+        return found
+
+
+def public(record: Record) -> dict[str, Any]:
+    """A delivery as the admin API shows it (the payload parsed back into JSON)."""
+    shown = {k: v for k, v in record.items() if k != "body"}
+    try:
+        shown["payload"] = json.loads(record["body"])
+    except (ValueError, KeyError):
+        shown["payload"] = None
+    return shown

@@ -1,0 +1,93 @@
+"""Where webhooks go: receiver URLs, each with its secret, topic filter and participant."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Iterable
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from emulator.webhooks.events import Event
+
+DEFAULT_SECRET = "ingopay-emulator-webhook-secret"
+
+
+@dataclass
+class Endpoint:
+    """A receiver: events whose topic matches ``topics`` (all when empty) and participant are sent to ``url``."""
+
+    url: str
+    secret: str = DEFAULT_SECRET
+    topics: tuple[str, ...] = ()
+    participant_id: int | None = None
+    source: str = "cli"
+    id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = "ep_" + hashlib.sha256(f"{self.url}|{self.participant_id}".encode()).hexdigest()[:12]
+
+    def wants(self, event: Event) -> bool:
+        if self.participant_id is not None and self.participant_id != event.participant_id:
+            return False
+        return not self.topics or any(fnmatch.fnmatchcase(event.topic, pattern) for pattern in self.topics)
+
+    def as_json(self) -> dict[str, Any]:
+        """The endpoint as shown by the admin API: never the secret itself."""
+        return {"id": self.id, "url": self.url, "topics": list(self.topics), "participant_id": self.participant_id,
+                "source": self.source, "secret": "default" if self.secret == DEFAULT_SECRET else "configured"}
+
+
+class EndpointSpec(BaseModel):
+    """An endpoint as a config file or the admin API gives it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
+    secret: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    topics: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
+    participant_id: Annotated[int, Field(ge=1, le=99999)] | None = None
+
+    def build(self, default_secret: str, source: str) -> Endpoint:
+        return Endpoint(self.url, self.secret or default_secret, tuple(self.topics), self.participant_id, source)
+
+
+class EndpointError(ValueError):
+    """An endpoint definition is wrong; the message names where and what."""
+
+
+def parse_spec(document: Any, where: str) -> EndpointSpec:
+    try:
+        return EndpointSpec.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field_name = ".".join(str(p) for p in first["loc"]) or "entry"
+        raise EndpointError(f"{where}: {field_name}: {first['msg']}") from None
+
+
+def load_config(path: Path, default_secret: str) -> list[Endpoint]:
+    """A YAML list of {url, secret, topics, participant_id}."""
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EndpointError(f"{path}: cannot read webhook endpoints file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise EndpointError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(document, list):
+        raise EndpointError(f"{path}: expected a list of endpoints, each with url and optional secret, topics, "
+                            "participant_id")
+    return [parse_spec(entry, f"{path}: entry {index}").build(default_secret, "config")
+            for index, entry in enumerate(document, start=1)]
+
+
+def from_settings(urls: Iterable[str], config: Path | None, default_secret: str) -> list[Endpoint]:
+    endpoints = [parse_spec({"url": url}, f"webhook-url {url!r}").build(default_secret, "cli") for url in urls]
+    if config is not None:
+        endpoints.extend(load_config(config, default_secret))
+    return endpoints
