@@ -14,7 +14,7 @@ from emulator.credentials import Credential, load_credentials
 from emulator.gateway import urls as gateway_urls
 from emulator.gateway.models import Gateway
 from emulator.journal import Journal
-from emulator.middlewares import authenticate_signed, ingo_errors, observe, rate_limit
+from emulator.middlewares import authenticate_signed, guard_admin, ingo_errors, observe, rate_limit
 from emulator.ratelimit import RateLimiter
 from emulator.runtime import ROUTES, RUNTIME, RouteSpec, Runtime
 from emulator.scenarios.catalog import load_configured
@@ -25,6 +25,7 @@ from emulator.sessions.models import SessionService
 from emulator.settings import Settings
 from emulator.store import MemoryStore, Store
 from emulator.store.sqlite import SqliteStore
+from emulator.tls import client_context
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.endpoints import from_settings as endpoints_from_settings
 from emulator.webhooks.events import Outbox
@@ -51,7 +52,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
                           endpoints_from_settings(settings.webhook_url, settings.webhooks_config,
                                                   settings.webhook_secret),
                           timeout=settings.webhook_timeout, schedule=settings.webhook_retry_schedule,
-                          concurrency=settings.webhook_concurrency)
+                          concurrency=settings.webhook_concurrency,
+                          ssl_context=client_context(settings.webhook_ca_bundle))
     outbox.listeners.append(webhooks.on_event)
     runtime.services.update(
         gateway=Gateway(store, clock, settings, emit=outbox.emit),
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     """An aiohttp application serving the emulated IngoPay API and the emulator's admin API."""
     runtime = runtime or build_runtime(settings or Settings())
     app = web.Application(
-        middlewares=[observe, authenticate_signed, rate_limit, ingo_errors],
+        middlewares=[observe, guard_admin, authenticate_signed, rate_limit, ingo_errors],
         client_max_size=runtime.settings.max_body_size,
     )
     app[RUNTIME] = runtime

@@ -103,9 +103,17 @@ def serve(settings: Settings) -> int:
 
 
 async def _serve(app: web.Application, settings: Settings) -> int:
+    from emulator import tls
+
+    context, ca_file = None, None
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        context = tls.server_context(settings.tls_cert, settings.tls_key)
+    elif settings.tls:
+        made = tls.make_certificates(tls.certificate_directory(settings.data_dir))
+        context, ca_file = tls.server_context(made.cert, made.key), made.ca
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True, ssl_context=context)
     try:
         await site.start()
     except OSError as exc:
@@ -114,7 +122,14 @@ async def _serve(app: web.Application, settings: Settings) -> int:
         return 1
     port = runner.addresses[0][1] if runner.addresses else settings.port
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(f"ingopay-emulator {__version__} ready on http://{shown_host}:{port}", flush=True)
+    scheme = "https" if context is not None else "http"
+    print(f"ingopay-emulator {__version__} ready on {scheme}://{shown_host}:{port}", flush=True)
+    if ca_file is not None:
+        print(f"ingopay-emulator: TLS certificate made for this run; trust its CA: {ca_file}", file=sys.stderr,
+              flush=True)
+    if settings.host not in ("127.0.0.1", "::1", "localhost") and settings.admin_token is None:
+        print(f"ingopay-emulator: the admin API (/_emulator) is open to anyone who can reach {settings.host}; "
+              "set --admin-token to protect it", file=sys.stderr, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -135,8 +150,15 @@ def healthcheck(args: argparse.Namespace) -> int:
         host = "127.0.0.1"
     shown = f"[{host}]" if ":" in host else host
     url = f"{args.scheme}://{shown}:{port}/_emulator/health"
+    context = None
+    if args.scheme == "https":
+        import ssl
+
+        context = ssl.create_default_context()
+        context.check_hostname = False  # a local probe of the emulator's own (generated) certificate
+        context.verify_mode = ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+        with urllib.request.urlopen(url, timeout=args.timeout, context=context) as response:
             healthy = response.status == 200
     except (urllib.error.URLError, OSError, ValueError) as exc:
         print(f"unhealthy: {url}: {getattr(exc, 'reason', exc)}", file=sys.stderr)

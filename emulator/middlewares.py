@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 import time
@@ -134,3 +135,25 @@ async def ingo_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except IngoError as error:
         return reply_error(request, error)
+
+
+#: Admin paths anyone may reach even when --admin-token is set (container health checks).
+OPEN_ADMIN_PATHS = frozenset({"/_emulator/health"})
+
+
+@web.middleware
+async def guard_admin(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With --admin-token, the admin API answers only requests that carry the token."""
+    token = request.app[RUNTIME].settings.admin_token
+    path = request.path
+    if token is None or not path.startswith("/_emulator/") or path in OPEN_ADMIN_PATHS:
+        return await handler(request)
+    given = request.headers.get("X-Emulator-Admin-Token")
+    authorization = request.headers.get("Authorization", "")
+    if given is None and authorization.lower().startswith("bearer "):
+        given = authorization[7:].strip()
+    if given is not None and hmac.compare_digest(given.encode(), token.encode()):
+        return await handler(request)
+    return json_response({"message": "the admin API needs the admin token: send Authorization: Bearer <token> "
+                                     "or X-Emulator-Admin-Token"}, status=401,
+                         headers={"WWW-Authenticate": 'Bearer realm="ingopay-emulator admin"'})

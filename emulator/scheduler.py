@@ -23,6 +23,7 @@ class Scheduled:
     label: str = field(compare=False)
     job: Job = field(compare=False, repr=False)
     cancelled: bool = field(default=False, compare=False)
+    owner: int | None = field(default=None, compare=False)  # the participant it belongs to, if any
 
 
 class Scheduler:
@@ -41,17 +42,27 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._running: set[asyncio.Future[Any]] = set()
 
-    def at(self, due: float, job: Job, label: str = "") -> Scheduled:
-        item = Scheduled(due, next(self._sequence), label, job)
+    def at(self, due: float, job: Job, label: str = "", *, owner: int | None = None) -> Scheduled:
+        item = Scheduled(due, next(self._sequence), label, job, owner=owner)
         heapq.heappush(self._queue, item)
         self._wake.set()
         return item
 
-    def after(self, seconds: float, job: Job, label: str = "") -> Scheduled:
-        return self.at(self.clock.now() + seconds, job, label)
+    def after(self, seconds: float, job: Job, label: str = "", *, owner: int | None = None) -> Scheduled:
+        return self.at(self.clock.now() + seconds, job, label, owner=owner)
+
+    def cancel(self, owner: int | None = None) -> int:
+        """Drop pending jobs: every one, or those of one participant. Returns how many."""
+        dropped = 0
+        for item in self._queue:
+            if not item.cancelled and (owner is None or item.owner == owner):
+                item.cancelled = True
+                dropped += 1
+        return dropped
 
     def pending(self) -> list[dict[str, Any]]:
-        return [{"due": item.due, "label": item.label} for item in sorted(self._queue) if not item.cancelled]
+        return [{"due": item.due, "label": item.label, "participant_id": item.owner}
+                for item in sorted(self._queue) if not item.cancelled]
 
     def __len__(self) -> int:
         return sum(1 for item in self._queue if not item.cancelled)

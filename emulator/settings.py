@@ -73,6 +73,11 @@ class Settings:
     webhook_timeout: float = 10.0
     webhook_retry_schedule: tuple[float, ...] = (30, 60, 120, 240, 480, 960, 1920, 3600, 7200, 14400, 28800, 57600)
     webhook_concurrency: int = 8
+    admin_token: str | None = None
+    tls: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    webhook_ca_bundle: Path | None = None
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with some settings changed (handy in tests)."""
@@ -140,6 +145,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("webhook_retry_schedule", "waits between delivery attempts, e.g. 30s,1m,2m (the last attempt follows "
            "the last wait)", lambda v: tuple(_duration(p) for p in _words(v)), metavar="LIST"),
     Option("webhook_concurrency", "deliveries under way at once", int, metavar="N"),
+    Option("tls", "serve HTTPS with a certificate made at start (its CA file is printed)", _boolean, flag="--tls"),
+    Option("tls_cert", "serve HTTPS with this certificate (PEM; with --tls-key)", Path, metavar="FILE"),
+    Option("tls_key", "private key of --tls-cert (PEM)", Path, metavar="FILE"),
+    Option("webhook_ca_bundle", "extra CA certificates (PEM) to trust for HTTPS webhook receivers", Path,
+           metavar="FILE"),
+    Option("admin_token", "require this token (Authorization: Bearer TOKEN or X-Emulator-Admin-Token) on the "
+           "admin API except /_emulator/health; set it when binding beyond loopback", metavar="TOKEN"),
 )
 
 
@@ -211,6 +223,12 @@ def validate(settings: Settings) -> None:
         raise SettingsError("port must be between 1 and 65535 (or 0 for any free port)")
     if settings.journal_size < 1:
         raise SettingsError("journal-size must be at least 1")
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise SettingsError("tls-cert and tls-key go together: give both or neither")
+    for name in ("tls_cert", "tls_key", "webhook_ca_bundle", "credentials", "webhooks_config"):
+        path = getattr(settings, name)
+        if path is not None and not Path(path).is_file():
+            raise SettingsError(f"{name.replace('_', '-')}: no such file: {path}")
     if settings.webhook_timeout <= 0:
         raise SettingsError("webhook-timeout must be greater than 0 seconds")
     if settings.webhook_concurrency < 1:

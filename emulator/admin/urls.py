@@ -1,10 +1,14 @@
 """Routes of the admin API."""
 
-from emulator.admin import clock, events, responses, scenarios, webhooks
+from emulator.admin import clock, control, events, responses, scenarios, webhooks
 
 ROUTES = [
     ("GET", "/_emulator/health", responses.health),
     ("GET", "/_emulator/requests", responses.requests),
+    ("POST", "/_emulator/reset", control.reset),
+    ("GET", "/_emulator/ratelimit", control.ratelimit),
+    ("POST", "/_emulator/ratelimit", control.steer_ratelimit),
+    ("POST", "/_emulator/sign", control.sign),
     ("GET", "/_emulator/clock", clock.show),
     ("POST", "/_emulator/clock", clock.change),
     ("GET", "/_emulator/scenarios", scenarios.listing),

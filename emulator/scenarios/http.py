@@ -43,9 +43,10 @@ async def scripted(request: web.Request, script: Script, call: Callable[[], Awai
         await script.delay()
         return await perform(request, fault.fault)
     if script.decision.respond is not None:
-        result.status = script.status(result.status)
         if script.decision.status is not None:
+            # the message first: result.message looks the (old) status up in the catalogue
             result.client_message = script.message(result.message)
+        result.status = script.status(result.status)
         result.data = script.data(result.data)
     await script.delay()
     schedule_events(runtime, script, result.data)
@@ -93,4 +94,5 @@ def schedule_events(runtime: Runtime, script: Script, data: dict[str, Any]) -> N
             outbox.emit(topic, script.participant_id, ancillary=dict(ancillary), event=body, status=status,
                         message=message, source=f"scenario:{script.label}")
 
-        scheduler.after(event.after, emit, label=f"{script.label} event {index + 1}: {event.topic}")
+        scheduler.after(event.after, emit, label=f"{script.label} event {index + 1}: {event.topic}",
+                        owner=script.participant_id)
