@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from emulator.plugin.rvdm import DEFAULT_RULES as DEFAULT_RVDM_RULES, rules_setting as rvdm_rules_setting
+
 ENV_PREFIX = "INGOPAY_EMULATOR_"
 
 #: Headers every signed request must list in ``headers="..."`` (a setting: --enforce-headers).
@@ -78,6 +80,8 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     webhook_ca_bundle: Path | None = None
+    plugin_rvdm: str = DEFAULT_RVDM_RULES
+    plugin_max_attempts: int = 3
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with some settings changed (handy in tests)."""
@@ -117,11 +121,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("algorithms", "HMAC algorithms accepted (comma separated)", _words, metavar="LIST"),
     Option("enforce_headers", "headers every request must sign", _words, metavar="LIST"),
     Option("enforce_body_headers", "headers a request with a body must also sign", _words, metavar="LIST"),
-    Option("diagnosis", "explain failures (401 diagnosis, validation detail); off gives Kong's bare bodies",
+    Option("diagnosis", "leave out the emulator's explanations (the 401 diagnosis, validation details): "
+           "Kong's and Ingo's bare bodies",
            _boolean, flag="--no-diagnosis"),
     Option("error_http_status", "HTTP status of business errors: 200 (Ingo status in the body only) "
            "or mapped (4xx/5xx by family)", choices=("200", "mapped")),
-    Option("body_timestamp_check", "check the body 'timestamp' against the clock skew (Ingo status 402)",
+    Option("body_timestamp_check", "do not check the body 'timestamp' against the clock skew (Ingo status 402)",
            _boolean, flag="--no-body-timestamp-check"),
     Option("process_delay", "seconds a push takes before it answers (makes 104 observable)", float,
            metavar="SECONDS"),
@@ -152,6 +157,11 @@ OPTIONS: tuple[Option, ...] = (
            metavar="FILE"),
     Option("admin_token", "require this token (Authorization: Bearer TOKEN or X-Emulator-Admin-Token) on the "
            "admin API except /_emulator/health; set it when binding beyond loopback", metavar="TOKEN"),
+    Option("plugin_rvdm", "iFrame recipient data matching per field: FIELD=hard|soft|bypass, comma separated "
+           "(fields: FirstName, LastName, BusinessName, AddressLine1, City, State, ZipCode)", rvdm_rules_setting,
+           metavar="RULES"),
+    Option("plugin_max_attempts", "iFrame verification attempts before the session is terminated (1-10)", int,
+           metavar="N"),
 )
 
 
@@ -235,8 +245,28 @@ def validate(settings: Settings) -> None:
         raise SettingsError("webhook-concurrency must be at least 1")
     if any(wait < 0 for wait in settings.webhook_retry_schedule):
         raise SettingsError("webhook-retry-schedule waits must not be negative")
+    if not 1 <= settings.plugin_max_attempts <= 10:
+        raise SettingsError("plugin-max-attempts must be between 1 and 10")
     if settings.max_body_size < 1024:
         raise SettingsError("max-body-size must be at least 1024 bytes")
 
 
 __all__ = ["Settings", "SettingsError", "OPTIONS", "add_arguments", "from_sources"]
+
+
+def markdown_table() -> str:
+    """The README's configuration table: flag, environment variable, default, meaning."""
+    lines = ["| flag | environment variable | default | what it does |", "|---|---|---|---|"]
+    for option in OPTIONS:
+        default = getattr(Settings, option.name)
+        if option.flag:
+            flag, shown = option.cli, "-"
+        elif isinstance(default, tuple):
+            shown = ",".join(f"{d:g}" if isinstance(d, float) else str(d) for d in default) or "-"
+            flag = f"{option.cli} {option.metavar or 'VALUE'}"
+        else:
+            shown = "-" if default is None else str(default)
+            flag = f"{option.cli} {'{' + ','.join(option.choices) + '}' if option.choices else option.metavar or option.name.upper()}"
+        env = f"`{option.env}=true`" if option.flag else f"`{option.env}`"
+        lines.append(f"| `{flag}` | {env} | {shown} | {option.help.replace('|', '/')} |")
+    return "\n".join(lines)
