@@ -1,0 +1,115 @@
+"""Profile the emulator's signed POST /gateway/process pipeline under wrk load with py-spy (sampling, no code change).
+
+    python bench/profile.py [--duration 15] [--top 30] [--endpoint process|health]
+
+Starts ``python -m emulator --rate-limit 0 --quiet`` on a free loopback port, signs unique process requests, runs
+wrk against it while ``py-spy record`` samples the server, then prints the functions with the most samples: *self*
+(time in the function's own code) and *total* (including what it calls). The collapsed stacks go to
+bench/out/profile.txt (git-ignored). Installs py-spy if missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Server, card_token, emulator_command, free_port, health_raw  # noqa: E402
+from run import OUT_DIR, ProcessPool, wrk, write_pool  # noqa: E402
+
+
+def ensure_py_spy() -> str:
+    found = shutil.which("py-spy")
+    if found:
+        return found
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "py-spy"], check=True)
+    candidate = Path(sys.executable).with_name("py-spy")
+    return str(candidate) if candidate.exists() else "py-spy"
+
+
+def frame_name(frame: str) -> str:
+    # py-spy collapsed frames look like "function (path/to/file.py:123)"; keep function and short file, drop the line
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")")
+    path = where.rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/lib/python3", "/work/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+    return f"{name} ({path})"
+
+
+def summarise(collapsed: Path, top: int) -> str:
+    self_counts: Counter = Counter()
+    total_counts: Counter = Counter()
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = [frame_name(f) for f in stack.split(";") if f]
+        samples += count
+        if frames:
+            self_counts[frames[-1]] += count
+        for name in set(frames):
+            total_counts[name] += count
+    lines = [f"{samples} samples", "", f"top {top} by self time:"]
+    lines += [f"  {n / samples * 100:5.1f} %  {name}" for name, n in self_counts.most_common(top)]
+    lines += ["", f"top {top} by total time (including callees):"]
+    lines += [f"  {n / samples * 100:5.1f} %  {name}" for name, n in total_counts.most_common(top)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--endpoint", choices=("process", "health"), default="process")
+    parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second (default 100)")
+    args = parser.parse_args(argv)
+    py_spy = ensure_py_spy()
+    OUT_DIR.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="ingopay-profile-"))
+    port = free_port()
+    server = Server("emulator", emulator_command(port), port, log=work / "emulator.log").start()
+    try:
+        server.wait_ready()
+        if args.endpoint == "process":
+            pool = ProcessPool(port, card_token(port), "profile")
+            requests = pool.sign(int(8000 * args.duration))
+        else:
+            requests = [health_raw()]
+        pool_file = write_pool(work / "profile.pool", requests)
+        wrk(port, pool_file, 2)  # warm-up
+        collapsed = OUT_DIR / "profile.txt"
+        spy = ["record", "--pid", str(server.pid), "--rate", str(args.rate), "--duration", str(int(args.duration)),
+               "--nonblocking"]
+        recorder = subprocess.Popen([py_spy, *spy, "--format", "raw", "--output", str(collapsed)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        result: dict = {}
+        runner = threading.Thread(target=lambda: result.update(wrk(port, pool_file, args.duration)))
+        time.sleep(0.5)
+        runner.start()
+        runner.join()
+        _, err = recorder.communicate(timeout=60)
+        if recorder.returncode != 0:
+            print(err.decode(errors="replace"), file=sys.stderr)
+            return 1
+        print(f"{args.endpoint}: {result.get('rps', 0):,.0f} req/s under py-spy (sampling slows the server a little)")
+        print(summarise(collapsed, args.top))
+        print(f"\ncollapsed stacks (for speedscope or flamegraph.pl): {collapsed}")
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
