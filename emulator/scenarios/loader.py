@@ -45,6 +45,7 @@ class Loaded:
 
     scenario: schema.Scenario
     source: str
+    position: Position | None = None  # where the scenario's name is written
 
 
 def scenario_files(paths: Iterable[Path]) -> list[Path]:
@@ -102,11 +103,36 @@ def _load_text(text: str, source: str) -> list[Loaded]:
     if not isinstance(document, dict):
         where = values.get((), Position(source, 1, 1))
         raise ScenarioError([Problem(where, "expected a mapping with a 'scenarios' list at the top of the file")])
+    duplicates = _duplicate_rules(document, values)
     try:
         parsed = schema.ScenarioFile.model_validate(document)
     except ValidationError as exc:
-        raise ScenarioError(_problems(exc, document, values, keys, source)) from None
-    return [Loaded(scenario, source) for scenario in parsed.scenarios]
+        problems = _problems(exc, document, values, keys, source) + duplicates
+        raise ScenarioError(sorted(problems, key=lambda p: (p.position.line, p.position.column))) from None
+    loaded = [Loaded(scenario, source, values.get(("scenarios", index, "name")))
+              for index, scenario in enumerate(parsed.scenarios)]
+    duplicates += _duplicate_names(loaded)  # an upload is one document: check it on its own too
+    if duplicates:
+        raise ScenarioError(duplicates)
+    return loaded
+
+
+def _duplicate_rules(document: dict, values: dict) -> list[Problem]:
+    """Rules named twice in a scenario, at the second name (found even when the scenario has other problems)."""
+    problems = []
+    scenarios = document.get("scenarios")
+    for i, scenario in enumerate(scenarios if isinstance(scenarios, list) else []):
+        rules = scenario.get("rules") if isinstance(scenario, dict) else None
+        seen: set[str] = set()
+        for j, rule in enumerate(rules if isinstance(rules, list) else []):
+            name = rule.get("name") if isinstance(rule, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                problems.append(Problem(values[("scenarios", i, "rules", j, "name")],
+                                        f"two rules are named {name!r}; rule names must be unique in a scenario"))
+            seen.add(name)
+    return problems
 
 
 def _duplicate_names(loaded: list[Loaded]) -> list[Problem]:
@@ -115,9 +141,9 @@ def _duplicate_names(loaded: list[Loaded]) -> list[Problem]:
     for item in loaded:
         name = item.scenario.name
         if name in seen:
-            problems.append(Problem(Position(item.source, 1, 1),
+            problems.append(Problem(item.position or Position(item.source, 1, 1),
                                     f"scenario {name!r} is also defined in {seen[name]}; names must be unique"))
-        seen.setdefault(name, item.source)
+        seen.setdefault(name, str(item.position or item.source))
     return problems
 
 
@@ -126,6 +152,8 @@ def _problems(exc: ValidationError, document: Any, values: dict, keys: dict, sou
     seen: set[tuple[Any, ...]] = set()
     for error in exc.errors(include_url=False):
         location = tuple(error["loc"])
+        if isinstance((error.get("ctx") or {}).get("error"), schema.DuplicateRuleName):
+            continue  # reported by _duplicate_rules, at the rule's name
         if location in seen:
             continue
         seen.add(location)

@@ -118,7 +118,8 @@ def rules() -> list[dict[str, Any]]:
                       "respond": respond})
     for cents, code in sorted(CENTS.items()):
         status = catalogue()[code]
-        endpoints = [e for e in ("process", "debit") if e in endpoints_for(status) or code in FOLLOW_UPS]
+        # Follow-up outcomes (stand-ins, returns, OFAC) belong to pushes; a pull stand-in is a decline.
+        endpoints = [e for e in ("process", "debit") if e in endpoints_for(status)]
         found.append({"name": f"cents-{cents:02d}", "description": f"{status.code} {status.message}",
                       "match": {"endpoint": endpoints if len(endpoints) > 1 else endpoints[0],
                                 "amount": {"cents": cents}},

@@ -18,6 +18,10 @@ _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 
+class DuplicateRuleName(ValueError):
+    """Two rules of a scenario share a name (the loader reports it at the second name)."""
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -227,7 +231,7 @@ class Scenario(Strict):
         seen: set[str] = set()
         for rule in self.rules:
             if rule.name in seen:
-                raise ValueError(f"two rules are named {rule.name!r}; rule names must be unique in a scenario")
+                raise DuplicateRuleName(f"two rules are named {rule.name!r}; rule names must be unique in a scenario")
             seen.add(rule.name)
         return self
 

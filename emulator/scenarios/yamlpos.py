@@ -30,6 +30,8 @@ class YamlProblem(ValueError):
 
 
 Path_ = tuple[Any, ...]
+#: libyaml's loader when PyYAML was built with it (several times faster), else the pure-Python one; both safe.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_with_positions(text: str, file: str) -> tuple[Any, dict[Path_, Position], dict[Path_, Position]]:
@@ -38,7 +40,12 @@ def load_with_positions(text: str, file: str) -> tuple[Any, dict[Path_, Position
     Paths are tuples of mapping keys and list indexes, as pydantic reports error locations.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            node = yaml.compose(text, Loader=SafeLoader)
+        except yaml.YAMLError:
+            # libyaml's messages are terser ("found character that cannot start any token"):
+            # parse again with the pure-Python loader for the message people read.
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
