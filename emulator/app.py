@@ -7,6 +7,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+from emulator import openapi
 from emulator.admin import urls as admin_urls
 from emulator.auth import AuthPolicy
 from emulator.clock import Clock
@@ -15,6 +16,7 @@ from emulator.gateway import urls as gateway_urls
 from emulator.gateway.models import Gateway
 from emulator.journal import Journal
 from emulator.middlewares import authenticate_signed, guard_admin, ingo_errors, observe, rate_limit
+from emulator.plugin import urls as plugin_urls
 from emulator.ratelimit import RateLimiter
 from emulator.runtime import ROUTES, RUNTIME, RouteSpec, Runtime
 from emulator.scenarios.catalog import load_configured
@@ -36,7 +38,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     """Assemble the emulator's parts from settings (tests may pass their own clock, store or credentials)."""
     clock = clock or Clock()
     if store is None:
-        store = SqliteStore(settings.data_dir) if settings.data_dir is not None else MemoryStore()
+        store = (SqliteStore(settings.data_dir) if settings.data_dir is not None
+                 else MemoryStore(limits={"transaction": settings.memory_transactions}))
     policy = AuthPolicy(clock_skew=settings.clock_skew, algorithms=frozenset(settings.algorithms),
                         enforce_headers=settings.enforce_headers,
                         enforce_body_headers=settings.enforce_body_headers)
@@ -73,12 +76,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app[RUNTIME] = runtime
     specs: dict[web.AbstractResource, RouteSpec] = {}
-    for method, path, handler, spec in [*gateway_urls.ROUTES, *session_urls.ROUTES]:
+    for method, path, handler, spec in [*gateway_urls.ROUTES, *session_urls.ROUTES, *plugin_urls.ROUTES]:
         specs[app.router.add_route(method, path, handler).resource] = spec
     admin = RouteSpec(signed=False, journaled=False)
-    for method, path, handler in admin_urls.ROUTES:
-        specs[app.router.add_route(method, path, handler).resource] = admin
-    for method, path, handler in session_urls.PAGE_ROUTES:
+    for method, path, handler in [*admin_urls.ROUTES, *openapi.ROUTES]:
         specs[app.router.add_route(method, path, handler).resource] = admin
     app[ROUTES] = specs
     app.cleanup_ctx.append(_run_scheduler)

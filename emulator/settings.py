@@ -64,6 +64,7 @@ class Settings:
     process_delay: float = 0.0
     max_body_size: int = 1024 * 1024
     journal_size: int = 1000
+    memory_transactions: int = 10_000
     public_url: str | None = None
     quiet: bool = False
     data_dir: Path | None = None
@@ -132,6 +133,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="SECONDS"),
     Option("max_body_size", "largest request body accepted, in bytes (413 above)", int, metavar="BYTES"),
     Option("journal_size", "requests kept in the journal", int, metavar="N"),
+    Option("memory_transactions", "payments (with their idempotency records) kept per participant when state is "
+           "in memory; the oldest are forgotten beyond it (--data-dir keeps all)", int, metavar="N"),
     Option("public_url", "base URL for links the emulator hands out (default: the request's own origin)",
            metavar="URL"),
     Option("quiet", "do not log one line per request", _boolean, flag="--quiet"),
@@ -231,6 +234,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError("algorithms must name at least one HMAC algorithm")
     if not 1 <= settings.port <= 65535 and settings.port != 0:
         raise SettingsError("port must be between 1 and 65535 (or 0 for any free port)")
+    if settings.memory_transactions < 1:
+        raise SettingsError("memory-transactions must be at least 1")
     if settings.journal_size < 1:
         raise SettingsError("journal-size must be at least 1")
     if (settings.tls_cert is None) != (settings.tls_key is None):

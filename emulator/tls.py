@@ -9,10 +9,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # cryptography is imported only when a certificate is made: it is slow to import
+    from cryptography import x509
 
 DEFAULT_NAMES = ("localhost", "127.0.0.1", "::1", "payapi-sandbox.ingo.money",
                  "iip-session-management-uat.ingo.money")
@@ -27,12 +27,17 @@ class Certificates:
     key: Path
 
 
-def _name(common: str) -> x509.Name:
+def _name(common: str) -> "x509.Name":
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ingopay-emulator"),
                       x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-def _alt_names(names: tuple[str, ...]) -> x509.SubjectAlternativeName:
+def _alt_names(names: tuple[str, ...]) -> "x509.SubjectAlternativeName":
+    from cryptography import x509
+
     entries: list[x509.GeneralName] = []
     for name in names:
         try:
@@ -44,6 +49,11 @@ def _alt_names(names: tuple[str, ...]) -> x509.SubjectAlternativeName:
 
 def make_certificates(directory: Path, names: tuple[str, ...] = DEFAULT_NAMES, *, days: int = 30) -> Certificates:
     """A throwaway CA and a server certificate it signs for ``names``, written to ``directory``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())

@@ -10,18 +10,27 @@ from emulator.store.base import Record
 
 
 class MemoryStore:
-    """Records in nested dicts: kind -> participant -> key -> record."""
+    """Records in nested dicts: kind -> participant -> key -> record.
 
-    def __init__(self, *, first_id: int = 2_000_000) -> None:
+    ``limits`` caps how many records of a kind one participant keeps (the oldest go first), so a
+    long load test does not grow without bound; a durable store keeps everything.
+    """
+
+    def __init__(self, *, first_id: int = 2_000_000, limits: dict[str, int] | None = None) -> None:
         self._data: dict[str, dict[int, dict[str, Record]]] = defaultdict(lambda: defaultdict(dict))
         self._sequences: dict[str, int] = {}
         self._first_id = first_id
+        self._limits = limits or {}
 
     def get(self, kind: str, participant: int, key: str) -> Record | None:
         return self._data[kind][participant].get(key)
 
     def put(self, kind: str, participant: int, key: str, record: Record) -> None:
-        self._data[kind][participant][key] = record
+        partition = self._data[kind][participant]
+        partition[key] = record
+        limit = self._limits.get(kind)
+        if limit is not None and len(partition) > limit:
+            del partition[next(iter(partition))]
 
     def delete(self, kind: str, participant: int, key: str) -> None:
         self._data[kind][participant].pop(key, None)
