@@ -37,13 +37,27 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = http_error(request, exc)
     except asyncio.CancelledError:
         raise
-    except Exception:
-        LOG.exception("unexpected error while handling %s %s (request %s)", request.method, request.path,
-                      outcome.request_id)
-        response = json_response({"message": "An unexpected error occurred in the emulator",
-                                  "request_id": outcome.request_id}, status=500)
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            # the client closed the connection before its body arrived in full: nobody to answer, and not an
+            # error of the emulator; journaled as nginx's 499 (client closed request)
+            outcome.diagnosis = {"code": "client_closed_request", "detail": CLIENT_GONE}
+            response = json_response({"message": CLIENT_GONE, "request_id": outcome.request_id}, status=499)
+        else:
+            LOG.exception("unexpected error while handling %s %s (request %s)", request.method, request.path,
+                          outcome.request_id)
+            response = json_response({"message": "An unexpected error occurred in the emulator",
+                                      "request_id": outcome.request_id}, status=500)
     record(request, outcome, response.status)
     return response
+
+
+CLIENT_GONE = "the client closed the connection before the request arrived in full"
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
@@ -137,8 +151,10 @@ async def ingo_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return reply_error(request, error)
 
 
-#: Admin paths anyone may reach even when --admin-token is set (container health checks).
-OPEN_ADMIN_PATHS = frozenset({"/_emulator/health"})
+#: Admin paths anyone may reach even when --admin-token is set (container health checks; the inspector's static
+#: files, which hold no data: the page sends the token with each admin API call it makes).
+OPEN_ADMIN_PATHS = frozenset({"/_emulator/health", "/_emulator/ui"})
+OPEN_ADMIN_PREFIXES = ("/_emulator/ui/",)
 
 
 @web.middleware
@@ -146,13 +162,14 @@ async def guard_admin(request: web.Request, handler: Handler) -> web.StreamRespo
     """With --admin-token, the admin API answers only requests that carry the token."""
     token = request.app[RUNTIME].settings.admin_token
     path = request.path
-    if token is None or not path.startswith("/_emulator/") or path in OPEN_ADMIN_PATHS:
+    if token is None or not path.startswith("/_emulator/") or path in OPEN_ADMIN_PATHS \
+            or path.startswith(OPEN_ADMIN_PREFIXES):
         return await handler(request)
     given = request.headers.get("X-Emulator-Admin-Token")
     authorization = request.headers.get("Authorization", "")
     if given is None and authorization.lower().startswith("bearer "):
         given = authorization[7:].strip()
-    if given is not None and hmac.compare_digest(given.encode(), token.encode()):
+    if given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
         return await handler(request)
     return json_response({"message": "the admin API needs the admin token: send Authorization: Bearer <token> "
                                      "or X-Emulator-Admin-Token"}, status=401,

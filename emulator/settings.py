@@ -159,7 +159,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("webhook_ca_bundle", "extra CA certificates (PEM) to trust for HTTPS webhook receivers", Path,
            metavar="FILE"),
     Option("admin_token", "require this token (Authorization: Bearer TOKEN or X-Emulator-Admin-Token) on the "
-           "admin API except /_emulator/health; set it when binding beyond loopback", metavar="TOKEN"),
+           "admin API except /_emulator/health and the inspector's own files; set it when binding beyond loopback", metavar="TOKEN"),
     Option("plugin_rvdm", "iFrame recipient data matching per field: FIELD=hard|soft|bypass, comma separated "
            "(fields: FirstName, LastName, BusinessName, AddressLine1, City, State, ZipCode)", rvdm_rules_setting,
            metavar="RULES"),

@@ -1,6 +1,6 @@
 """Routes of the admin API."""
 
-from emulator.admin import clock, control, events, responses, scenarios, webhooks
+from emulator.admin import clock, control, events, responses, scenarios, state, ui, webhooks
 
 ROUTES = [
     ("GET", "/_emulator/health", responses.health),
@@ -25,4 +25,7 @@ ROUTES = [
     ("DELETE", "/_emulator/webhooks/endpoints/{id}", webhooks.remove_endpoint),
     ("GET", "/_emulator/webhooks/{id}", webhooks.detail),
     ("POST", "/_emulator/webhooks/{id}/redeliver", webhooks.redeliver),
+    ("GET", "/_emulator/state", state.show),
+    ("GET", "/_emulator/ui", ui.index),
+    ("GET", "/_emulator/ui/{name:.*}", ui.asset),
 ]

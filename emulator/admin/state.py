@@ -1,0 +1,62 @@
+"""Admin API: what the emulator holds, read only (tokens, sessions, recent transactions), for the inspector.
+
+Each field shown is picked from the stored record by name (an allow-list), so a field the store adds later is
+never shown by accident: a token shows its last four digits only, never the account number, routing number,
+expiry or recipient the vault keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from emulator.http import json_response
+from emulator.runtime import RUNTIME
+
+#: The most of each kind one answer lists (newest first), unless ``limit`` asks for fewer.
+DEFAULT_LIMIT = 100
+
+
+def _newest(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    rows.sort(key=lambda row: row.get("created") or 0, reverse=True)
+    return rows[:limit]
+
+
+def tokens(runtime: Any, participant: int | None, limit: int) -> list[dict[str, Any]]:
+    return _newest([{"token": r.get("token", key), "account_type": r.get("account_type"),
+                     "last_4": r.get("last_4"), "participant_id": owner, "created": r.get("created")}
+                    for owner, key, r in runtime.store.records("token", participant)], limit)
+
+
+def sessions(runtime: Any, participant: int | None, limit: int) -> list[dict[str, Any]]:
+    return _newest([{"id": r.get("id", key), "status": r.get("status"), "participant_id": owner,
+                     "created": r.get("created"), "host_uri": r.get("host_uri"),
+                     "participant_unique_id1": r.get("participant_unique_id1")}
+                    for owner, key, r in runtime.store.records("session", participant)], limit)
+
+
+def transactions(runtime: Any, participant: int | None, limit: int) -> list[dict[str, Any]]:
+    return _newest([{"id": r.get("transaction_id"), "kind": r.get("kind"), "amount": r.get("amount"),
+                     "status": r.get("status"), "account_type": r.get("account_type"), "last_4": r.get("last_4"),
+                     "participant_id": owner, "participant_unique_id1": key.partition(":")[2],
+                     "created": r.get("created")}
+                    for owner, key, r in runtime.store.records("transaction", participant)], limit)
+
+
+async def show(request: web.Request) -> web.Response:
+    """Tokens, sessions and transactions, newest first; filters: participant, limit (per kind)."""
+    runtime = request.app[RUNTIME]
+    query = request.query
+    try:
+        participant = int(query["participant"]) if "participant" in query else None
+        limit = int(query["limit"]) if "limit" in query else DEFAULT_LIMIT
+    except ValueError:
+        return json_response({"message": "participant and limit must be integers"}, status=400)
+    if limit < 0:
+        return json_response({"message": "limit must be >= 0"}, status=400)
+    return json_response({
+        "tokens": tokens(runtime, participant, limit),
+        "sessions": sessions(runtime, participant, limit),
+        "transactions": transactions(runtime, participant, limit),
+    })
