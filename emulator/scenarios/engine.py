@@ -73,6 +73,58 @@ class Decision:
 NO_DECISION = Decision()
 
 
+class RuleIndex:
+    """A scenario's rules grouped so a request only looks at those that could match it.
+
+    Per endpoint, rules whose only account condition is an exact number, or whose only recipient
+    condition is an exact last name, are found by dictionary lookup; the rest are always tried.
+    Candidates come back in file order, so "first match wins" and the nth counts are unchanged.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._general: dict[str | None, list[tuple[int, Rule]]] = {}
+        self._by_account: dict[str | None, dict[str, list[tuple[int, Rule]]]] = {}
+        self._by_last_name: dict[str | None, dict[str, list[tuple[int, Rule]]]] = {}
+        self._endpoints = {e for rule in scenario.rules for e in (rule.match.endpoint or [])}
+        for endpoint in [*self._endpoints, None]:
+            general: list[tuple[int, Rule]] = []
+            by_account: dict[str, list[tuple[int, Rule]]] = {}
+            by_name: dict[str, list[tuple[int, Rule]]] = {}
+            for position, rule in enumerate(scenario.rules):
+                match = rule.match
+                if match.endpoint is not None and endpoint not in match.endpoint:
+                    continue
+                account, recipient = match.account, match.recipient
+                if account is not None and account.exact is not None and account.prefix is None \
+                        and account.regex is None and account.last4 is None:
+                    by_account.setdefault(account.exact, []).append((position, rule))
+                elif recipient is not None and recipient.first_name is None and recipient.business_name is None \
+                        and recipient.last_name is not None and _exact_only(recipient.last_name):
+                    by_name.setdefault(recipient.last_name.exact.casefold(), []).append((position, rule))
+                else:
+                    general.append((position, rule))
+            self._general[endpoint] = general
+            self._by_account[endpoint] = by_account
+            self._by_last_name[endpoint] = by_name
+
+    def candidates(self, facts: Facts) -> list[Rule]:
+        endpoint = facts.endpoint if facts.endpoint in self._endpoints else None
+        found = list(self._general[endpoint])
+        if facts.account is not None:
+            found += self._by_account[endpoint].get(facts.account, ())
+        last_name = facts.recipient.get("last_name") if facts.recipient else None
+        if last_name:
+            found += self._by_last_name[endpoint].get(last_name.casefold(), ())
+        found.sort(key=lambda item: item[0])
+        return [rule for _, rule in found]
+
+
+def _exact_only(condition: TextMatch) -> bool:
+    return condition.exact is not None and condition.prefix is None and condition.regex is None \
+        and condition.last4 is None
+
+
 def text_matches(condition: TextMatch, value: str | None, *, ignore_case: bool = False) -> bool:
     if value is None:
         return False
@@ -154,6 +206,7 @@ class Engine:
         self.active: list[str] = []
         self.active_for: dict[int, list[str]] = {}
         self._counts: dict[tuple[int, str, str], int] = {}
+        self._indexes: dict[str, RuleIndex] = {}
         self.replace(loaded)
 
     def replace(self, loaded: Iterable[Loaded]) -> None:
@@ -219,7 +272,10 @@ class Engine:
         """The first rule whose conditions (and nth) hold, counting matches per participant and rule."""
         for name in self.order_for(facts.participant_id, requested):
             scenario = self.scenarios[name]
-            for rule in scenario.rules:
+            index = self._indexes.get(name)
+            if index is None or index.scenario is not scenario:
+                index = self._indexes[name] = RuleIndex(scenario)
+            for rule in index.candidates(facts):
                 if not conditions_hold(rule.match, facts):
                     continue
                 key = (facts.participant_id, name, rule.name)
