@@ -120,6 +120,9 @@ class Scheduler:
         Jobs fire at their own due time: the clock steps to each one, so a job that schedules
         another (a retry) inside the window sees that one fire too.
         """
+        # Jobs already under way (the background loop fired them) finish first, at the time they started:
+        # a retry they schedule must count from that time and fall inside this window.
+        await self.settle()
         target = self.clock.now() + seconds
         ran = 0
         while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import ssl
 import time
 import uuid
@@ -73,7 +74,8 @@ class Deliveries:
                 due = max(self.clock.now(), record.get("next_attempt_at") or 0)
                 record["next_attempt_at"] = due
                 self.store.put(KIND, record["participant_id"], key, record)
-                self.scheduler.at(due, self._job(record["participant_id"], key, due), f"webhook {key} (resumed)")
+                self.scheduler.at(due, self._job(record["participant_id"], key, due), f"webhook {key} (resumed)",
+                                  owner=record["participant_id"])
                 count += 1
         if count:
             LOG.info("resuming %d webhook deliveries left pending by the previous run", count)
@@ -103,11 +105,11 @@ class Deliveries:
                 record = self._new(event, endpoint, body)
                 self.scheduler.at(record["next_attempt_at"],
                                   self._job(event.participant_id, record["id"], record["next_attempt_at"]),
-                                  f"webhook {record['id']} attempt 1")
+                                  f"webhook {record['id']} attempt 1", owner=event.participant_id)
 
     def _new(self, event: Event, endpoint: Endpoint, body: str) -> Record:
-        # Sortable by creation, unique across restarts of a durable store.
-        delivery_id = f"whd_{int(self.clock.now() * 1000):013d}_{uuid.uuid4().hex[:10]}"
+        # Sortable by creation (a store sequence: the clock may be frozen or set back), unique across restarts.
+        delivery_id = f"whd_{self.store.next_id(KIND):012d}_{uuid.uuid4().hex[:8]}"
         record = {"id": delivery_id, "event_id": event.id, "topic": event.topic, "participant_id": event.participant_id,
                   "endpoint_id": endpoint.id, "url": endpoint.url, "body": body, "status": "pending",
                   "attempts": [], "created": self.clock.now(), "next_attempt_at": self.clock.now()}
@@ -150,7 +152,7 @@ class Deliveries:
             record["status"], record["next_attempt_at"] = "pending", self.clock.now() + wait
             self.scheduler.at(record["next_attempt_at"],
                               self._job(participant_id, delivery_id, record["next_attempt_at"]),
-                              f"webhook {delivery_id} attempt {len(record['attempts']) + 1}")
+                              f"webhook {delivery_id} attempt {len(record['attempts']) + 1}", owner=participant_id)
         self.store.put(KIND, participant_id, delivery_id, record)
         return record
 
@@ -172,7 +174,9 @@ class Deliveries:
                    "X-Ingo-Delivery-Attempt": str(number)}
         started = time.perf_counter()
         try:
-            async with self._session.post(endpoint.url, data=body, headers=headers,
+            # A redirect is an answer other than 2xx (retried), never followed: aiohttp would turn a 302 into
+            # a GET without the body, and count the 200 of whatever page it lands on as a delivery.
+            async with self._session.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
                                           timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
                 text = await response.text(errors="replace")
                 attempt["http_status"] = response.status
@@ -183,7 +187,7 @@ class Deliveries:
         except asyncio.TimeoutError:
             attempt["error"] = f"no complete response within {self.timeout:g} s"
         except aiohttp.ClientConnectorError as exc:
-            attempt["error"] = f"cannot connect: {exc.os_error.strerror if exc.os_error else exc}"
+            attempt["error"] = f"cannot connect: {_reason(exc.os_error) or exc}"
         except aiohttp.ServerDisconnectedError:
             attempt["error"] = "the receiver closed the connection without a response"
         except aiohttp.ClientError as exc:
@@ -216,6 +220,15 @@ class Deliveries:
                  and (event_id is None or r["event_id"] == event_id)]
         found.sort(key=lambda r: r["id"], reverse=True)
         return found
+
+
+def _reason(error: OSError | None) -> str | None:
+    """Why a connection failed, e.g. 'Connection refused' (not asyncio's 'Connect call failed (host, port)')."""
+    if error is None:
+        return None
+    if isinstance(error.errno, int) and error.errno > 0:  # a resolver error's errno is negative: keep its text
+        return os.strerror(error.errno)
+    return error.strerror or str(error)
 
 
 def public(record: Record) -> dict[str, Any]:
