@@ -67,8 +67,7 @@ def schedule_events(runtime: Runtime, script: Script, data: dict[str, Any]) -> N
     facts = script.facts
     if respond is None or not respond.events or facts is None:
         return
-    scheduler = runtime.services["scheduler"]
-    outbox = runtime.services["outbox"]
+    followups = runtime.services["followups"]
     engine = runtime.services["scenarios"]
     request = facts.request
     ids = request.get("participant_unique_ids") if isinstance(request.get("participant_unique_ids"), dict) else {}
@@ -88,11 +87,6 @@ def schedule_events(runtime: Runtime, script: Script, data: dict[str, Any]) -> N
         body = dict(base_event)
         if event.data:
             body.update(engine.templates.render(event.data, context))
-
-        def emit(topic: str = event.topic, status: int | None = event.status, message: str | None = event.message,
-                 body: dict[str, Any] = body) -> None:
-            outbox.emit(topic, script.participant_id, ancillary=dict(ancillary), event=body, status=status,
-                        message=message, source=f"scenario:{script.label}")
-
-        scheduler.after(event.after, emit, label=f"{script.label} event {index + 1}: {event.topic}",
-                        owner=script.participant_id)
+        followups.schedule(event.after, event.topic, script.participant_id, ancillary=dict(ancillary), event=body,
+                           status=event.status, message=event.message, source=f"scenario:{script.label}",
+                           label=f"{script.label} event {index + 1}: {event.topic}")
