@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import AsyncIterator
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from emulator.ratelimit import RateLimiter
 from emulator.runtime import ROUTES, RUNTIME, RouteSpec, Runtime
 from emulator.scenarios.catalog import load_configured
 from emulator.scenarios.engine import Engine
+from emulator.scenarios.followups import FollowUps
 from emulator.scheduler import Scheduler
 from emulator.sessions import urls as session_urls
 from emulator.sessions.models import SessionService
@@ -63,6 +65,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         sessions=SessionService(store, clock, settings),
         scenarios=Engine(load_configured(settings), seed=settings.seed),
         scheduler=scheduler, outbox=outbox, webhooks=webhooks,
+        followups=FollowUps(store, clock, scheduler, outbox),
     )
     return runtime
 
@@ -93,6 +96,7 @@ async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
     on shutdown let attempts under way finish briefly and report what is left."""
     services = app[RUNTIME].services
     await services["webhooks"].start()
+    services["followups"].resume()
     task = asyncio.create_task(services["scheduler"].run_forever())
     yield
     task.cancel()
@@ -101,6 +105,10 @@ async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
     except asyncio.CancelledError:
         pass
     await services["webhooks"].stop()
+    left = services["followups"].pending()
+    if left:
+        logging.getLogger("ingopay_emulator").warning(
+            "%d scheduled webhook events are not due yet (kept for the next run when --data-dir is set)", left)
 
 
 async def _mark_ready(app: web.Application) -> None:

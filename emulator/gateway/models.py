@@ -107,8 +107,10 @@ class Gateway:
 
     # -- verify --------------------------------------------------------------------------------------
 
-    def verify(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
-        """Tokenize (or re-verify) an account; the same account verified twice keeps its token."""
+    def verify(self, participant_id: int, body: dict[str, Any], script: Decider | None = None,
+               endpoint: str = "verify") -> Result:
+        """Tokenize (or re-verify) an account; the same account verified twice keeps its token.
+        ``endpoint`` names the caller for scenario rules: "plugin" when the iFrame page submits."""
         account_type = body.get("account_type")
         if account_type is None:
             raise MissingParameter("account_type is required and must not be null", field="account_type")
@@ -142,7 +144,7 @@ class Gateway:
                 account = request.account
                 names = recipient_names(request.recipient_first_name, request.recipient_last_name,
                                         request.recipient_business_name)
-            script.decide(Facts("verify", participant_id, account_type=account_type, account=account,
+            script.decide(Facts(endpoint, participant_id, account_type=account_type, account=account,
                                 amount=request.amount, recipient=names,
                                 participant_unique_id1=request.participant_unique_id1, request=body))
         fingerprint = self._fingerprint(participant_id, account_type, request)

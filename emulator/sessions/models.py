@@ -25,6 +25,11 @@ URL_LIFETIME = 30
 IDEMPOTENCY_WINDOW = 2 * 60 * 60
 TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks (100 ns since 0001-01-01) at 1970-01-01
 DEFAULT_HOST_URI = "http://localhost"
+#: Session states (reference 2.8). Expired only concerns the URL: re-issuing it makes the session Active again.
+ACTIVE, EXPIRED, COMPLETED, CANCELED, TERMINATED = "Active", "Expired", "Completed", "Canceled", "Terminated"
+FINAL_STATES = frozenset({COMPLETED, CANCELED, TERMINATED})
+TRANSITIONS = {ACTIVE: frozenset({EXPIRED, COMPLETED, CANCELED, TERMINATED}), EXPIRED: frozenset({ACTIVE}),
+               COMPLETED: frozenset(), CANCELED: frozenset(), TERMINATED: frozenset()}
 
 
 class IdempotencyKeyMismatch(IngoError):
@@ -36,6 +41,10 @@ class IdempotencyKeyMismatch(IngoError):
 
 class SessionNotFound(Exception):
     """No session has this identifier, or the URL's MAC is wrong."""
+
+
+class InvalidTransition(Exception):
+    """A session cannot move from its state to the one asked for (a final state never changes)."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,9 @@ class SessionService:
         previous = session.get("url_ticks")
         if isinstance(previous, int) and ticks <= previous:
             ticks = previous + 1  # a re-issued URL is always a new one, even when the clock has not moved
-        session = dict(session, url_issued_at=now, url_ticks=ticks)
+        # A re-issued URL must be mounted again (within 30 s); an Expired session is Active again.
+        session = dict(session, url_issued_at=now, url_ticks=ticks, mounted=False,
+                       status=ACTIVE if session.get("status") == EXPIRED else session.get("status", ACTIVE))
         self.store.put("session", participant_id, session["id"], session)
         path = f"/plugin/session/{session['id']}?t={ticks}&h={quote(self.mac(session['id'], ticks), safe='')}"
         return Issued(status, session, path, now + URL_LIFETIME)
@@ -141,3 +152,12 @@ class SessionService:
         if str(session.get("url_ticks")) != ticks:
             return True
         return not session.get("mounted") and self.clock.now() > session["url_issued_at"] + URL_LIFETIME
+
+    def transition(self, session: Record, state: str, **changes: Any) -> Record:
+        """Move ``session`` to ``state`` (and record ``changes``), stored; raises InvalidTransition."""
+        current = session.get("status", ACTIVE)
+        if state != current and state not in TRANSITIONS[current]:
+            raise InvalidTransition(f"session {session['id']} is {current} and cannot become {state}")
+        updated = dict(session, status=state, **changes)
+        self.store.put("session", session["participant_id"], session["id"], updated)
+        return updated

@@ -1,8 +1,6 @@
-"""HTTP handlers of Session Management and of the page an authorized URL opens."""
+"""HTTP handlers of Session Management (the page an authorized URL opens is in emulator/plugin/)."""
 
 from __future__ import annotations
-
-import html
 
 from aiohttp import web
 
@@ -10,7 +8,7 @@ from emulator.gateway.models import Result
 from emulator.http import json_object, reply
 from emulator.scenarios.http import script_for, scripted
 from emulator.runtime import CREDENTIAL, RUNTIME
-from emulator.sessions.models import SessionNotFound, SessionService, iso_7
+from emulator.sessions.models import SessionService, iso_7
 
 
 def sessions(request: web.Request) -> SessionService:
@@ -39,24 +37,3 @@ async def create(request: web.Request) -> web.StreamResponse:
 
     return await scripted(request, script, run,
                           lambda result: reply(request, result.status, result.message, data=result.data))
-
-
-async def page(request: web.Request) -> web.Response:
-    """The iFrame page an authorized URL opens (a plain status page until the plugin issue lands)."""
-    service = sessions(request)
-    session_id = request.match_info["session_id"]
-    ticks, mac = request.query.get("t", ""), request.query.get("h", "")
-    try:
-        _, session = service.open(session_id, ticks, mac)
-    except SessionNotFound:
-        return _page("Session not found", "This link does not belong to a session, or it was altered.", 404)
-    if service.url_expired(session, ticks):
-        return _page("Link expired", "This link was not opened within 30 seconds. Ask for a new link: "
-                     "create the session again with the same Idempotency-Key.", 410)
-    return _page("Session active", f"Session {session['id']} is {session['status']}.", 200)
-
-
-def _page(title: str, text: str, status: int) -> web.Response:
-    body = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
-            f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></html>")
-    return web.Response(text=body, status=status, content_type="text/html")

@@ -1,4 +1,4 @@
-"""Routes of Session Management (signed) and of the session page (opened by a browser)."""
+"""Routes of Session Management (signed). The page an authorized_url opens is in emulator/plugin/urls.py."""
 
 from emulator.envelope import Dialect
 from emulator.runtime import RouteSpec
@@ -7,7 +7,4 @@ from emulator.sessions import responses
 ROUTES = [
     ("POST", "/api/v1/sessions/point-in-time/plugin", responses.create,
      RouteSpec(signed=True, dialect=Dialect.SESSION, endpoint="session")),
-]
-PAGE_ROUTES = [
-    ("GET", "/plugin/session/{session_id}", responses.page),
 ]
