@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import sys
 import time
 from typing import Any
 
@@ -21,8 +23,14 @@ def dumps(document: Any) -> str:
 
 
 def json_response(document: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(text=dumps(document), status=status, content_type=JSON_CONTENT_TYPE,
-                        charset="utf-8", headers=headers)
+    text = dumps(document)
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # text taken from request bytes that are not UTF-8 (aiohttp keeps them as lone surrogates): \uXXXX escapes
+        body = json.dumps(document, separators=(",", ":")).encode("ascii")
+    return web.Response(body=body, status=status, content_type=JSON_CONTENT_TYPE, charset="utf-8",
+                        headers=headers)
 
 
 def route_spec(request: web.Request) -> RouteSpec | None:
@@ -34,20 +42,35 @@ def _refuse_constant(name: str) -> Any:
     raise MalformedBody(f"the request body contains {name}, which is not valid JSON; send a number")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: Python reads infinity, which no JSON answer could carry back
+        raise MalformedBody(f"the request body contains the number {text[:40]}, which is too large; "
+                            "send a number within the range of a double")
+    return value
+
+
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or :class:`MalformedBody` naming what is wrong."""
     raw = await request.read()
     if not raw:
         raise MalformedBody("the request body is empty; send a JSON object")
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
-    except UnicodeDecodeError:
-        raise MalformedBody("the request body is not UTF-8 text") from None
+        # decoded here, not by json.loads, which would guess UTF-16 or UTF-32 from the first bytes
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"the request body is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); "
+                            "send JSON encoded as UTF-8") from None
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from None
     except RecursionError:
         raise MalformedBody("the request body is nested too deeply") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise MalformedBody(f"the request body contains an integer of more than {sys.get_int_max_str_digits()} "
+                            "digits; send a shorter number") from None
     if not isinstance(document, dict):
         raise MalformedBody(f"the request body must be a JSON object, not {type(document).__name__}")
     request[OUTCOME].request_body = document

@@ -65,7 +65,8 @@ def signing_string(
 def compute_signature(secret: str | bytes, algorithm: str, message: str) -> bytes:
     """The raw HMAC of ``message`` under ``secret`` with the named algorithm."""
     key = secret.encode("utf-8") if isinstance(secret, str) else secret
-    return hmac.new(key, message.encode("utf-8"), HASHES[algorithm]).digest()
+    # surrogateescape: header bytes that are not UTF-8 reach us as lone surrogates; sign the bytes as sent
+    return hmac.new(key, message.encode("utf-8", "surrogateescape"), HASHES[algorithm]).digest()
 
 
 def encode_signature(raw: bytes) -> str:

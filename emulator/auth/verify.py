@@ -230,7 +230,7 @@ def check_body(request: SignedRequest) -> None:
                 "Base64 of the raw SHA-512 of the body", expected_content_sha512=body_digest(body))
         return
     expected = body_digest(body)
-    if hmac.compare_digest(declared.strip().encode(), expected.encode()):
+    if hmac.compare_digest(declared.strip().encode("utf-8", "surrogateescape"), expected.encode()):
         return
     raise AuthenticationFailed(
         "body_digest_mismatch", _explain_digest_mismatch(declared.strip(), body),
@@ -267,9 +267,10 @@ def _body_variants(body: bytes) -> list[tuple[bytes, str]]:
                 (body.rstrip(b"\r\n"), "the body without its trailing newline")]
     try:
         document = json.loads(body)
-    except ValueError:
-        return variants
-    variants.append((json.dumps(document).encode(), "the same JSON serialised with spaces after , and :"))
-    variants.append((json.dumps(document, separators=(",", ":")).encode(), "the same JSON serialised compactly"))
-    variants.append((json.dumps(document, sort_keys=True).encode(), "the same JSON with sorted keys"))
+        variants.append((json.dumps(document).encode(), "the same JSON serialised with spaces after , and :"))
+        variants.append((json.dumps(document, separators=(",", ":")).encode(),
+                         "the same JSON serialised compactly"))
+        variants.append((json.dumps(document, sort_keys=True).encode(), "the same JSON with sorted keys"))
+    except (ValueError, RecursionError, TypeError):  # not JSON, too deep, too long a number, mixed-type keys
+        pass
     return [(v, label) for v, label in variants if v != body]
