@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 import time
@@ -71,9 +72,21 @@ def http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
         limit = request.app[RUNTIME].settings.max_body_size
         message = f"request body is too large; the limit is {limit} bytes"
     else:
-        message = exc.reason
+        message = _own_message(exc) or exc.reason
     headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
     return json_response({"message": message, "request_id": request_id}, status=exc.status, headers=headers)
+
+
+def _own_message(exc: web.HTTPException) -> str | None:
+    """The message a handler put in a JSON HTTPException it raised, if any."""
+    if exc.content_type != "application/json" or not exc.text:
+        return None
+    try:
+        document = json.loads(exc.text)
+    except ValueError:
+        return None
+    message = document.get("message") if isinstance(document, dict) else None
+    return message if isinstance(message, str) else None
 
 
 def record(request: web.Request, outcome: Outcome, http_status: int) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-import time
 import binascii
+import re
+import time
 from typing import Any
 
 from aiohttp import web
@@ -140,6 +141,8 @@ async def sign(request: web.Request) -> web.Response:
         body = str(body_field).encode("utf-8")
     lowered = {k.lower(): v for k, v in headers.items()}
     order, username, algorithm = list(DEFAULT_SIGNED_HEADERS), document.get("username", "test"), "hmac-sha512"
+    if not isinstance(username, str):
+        return _bad("username must be text")
     if "authorization" in lowered:
         try:
             parsed = parse_authorization(lowered["authorization"])
@@ -152,6 +155,8 @@ async def sign(request: web.Request) -> web.Response:
     if credential is None:
         return _bad(f"no credential has the username {username!r}")
     http_version = str(document.get("http_version", "1.1"))
+    if re.fullmatch(r"[0-9](?:\.[0-9])?", http_version) is None:
+        return _bad("http_version must be an HTTP version such as 1.1")
     message = signing_string(order, method=method, target=request_target(path), headers=lowered,
                              http_version=http_version)
     signature = encode_signature(compute_signature(credential.secret, algorithm, message))
