@@ -107,6 +107,9 @@ def test_yaml_examples_are_valid(document):
         parsed = yaml.safe_load(block)
         if isinstance(parsed, dict) and "scenarios" in parsed:
             assert load_text(block, document)
+        elif isinstance(parsed, dict) and "services" in parsed:  # the docker compose recipe
+            service = parsed["services"]["ingopay"]
+            assert service["healthcheck"]["test"] == ["CMD", "ingopay-emulator", "healthcheck"]
         else:
             assert parse_credentials(parsed, source=document)
 

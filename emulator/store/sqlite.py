@@ -15,6 +15,7 @@ do; it is never read as if it had the current layout.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -81,6 +82,9 @@ class SqliteStore:
             raise StoreError(f"data-dir {self.data_dir}: cannot create the folder: {exc.strerror or exc}") from None
         if not self.data_dir.is_dir():
             raise StoreError(f"data-dir {self.data_dir} is not a folder")
+        if not os.access(self.data_dir, os.W_OK | os.X_OK):
+            raise StoreError(f"data-dir {self.data_dir} is not writable by this user (uid {os.getuid()}); "
+                             "give it to that user or choose another --data-dir")
         try:
             # isolation_level=None: autocommit, so every single-statement write is one committed transaction.
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)

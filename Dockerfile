@@ -1,0 +1,68 @@
+# ingopay-emulator: a local, offline emulator of Ingo Payments' IngoPay API.
+#
+#   docker build -t ingopay-emulator .
+#   docker run --rm -p 8080:8080 ingopay-emulator
+#
+# Configure it with the same INGOPAY_EMULATOR_* variables as the command line (`docker run -e ...`), or pass
+# flags after the image name (`docker run ingopay-emulator --rate-limit 0`). State is kept in SQLite under
+# /data (a volume); your scenario files go under /scenarios (a volume, loaded at start). Change the port with
+# INGOPAY_EMULATOR_PORT, not --port, so that the health check follows it.
+
+# -- build: install the package from the source tree into a virtual environment ---------------------------
+FROM python:3.11-slim AS build
+
+WORKDIR /src
+# .dockerignore lets only pyproject.toml, README.md, LICENSE, emulator/ and scenarios/ into the context.
+COPY . .
+# The venv has no pip of its own; the base image's pip installs into it (and is left behind with this stage).
+RUN python -m venv --without-pip /opt/venv \
+    && pip --python /opt/venv/bin/python install --no-cache-dir --disable-pip-version-check .
+
+# -- runtime --------------------------------------------------------------------------------------------
+FROM python:3.11-slim
+
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="ingopay-emulator" \
+      org.opencontainers.image.description="A local, offline emulator of Ingo Payments' IngoPay API (HMAC-signed gateway, sessions) for integration tests and development" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.vendor="ingopay-emulator developers" \
+      org.opencontainers.image.documentation="README.md in the source tree" \
+      org.opencontainers.image.base.name="python:3.11-slim"
+
+# A fixed, non-root user; /data belongs to it so a fresh named volume is writable.
+RUN groupadd --system --gid 10001 emulator \
+    && useradd --system --uid 10001 --gid emulator --no-log-init --no-create-home \
+               --home-dir /nonexistent --shell /usr/sbin/nologin emulator \
+    && mkdir -p /data /scenarios \
+    && chown emulator:emulator /data
+
+COPY --from=build /opt/venv /opt/venv
+
+ENV PATH="/opt/venv/bin:${PATH}" \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    INGOPAY_EMULATOR_HOST=0.0.0.0 \
+    INGOPAY_EMULATOR_PORT=8080 \
+    INGOPAY_EMULATOR_DATA_DIR=/data \
+    INGOPAY_EMULATOR_SCENARIOS=/scenarios
+
+USER 10001:10001
+WORKDIR /data
+# /data: durable state (tokens, transactions, sessions) in SQLite; mount a named volume to keep it.
+# /scenarios: your scenario files, loaded at start (INGOPAY_EMULATOR_SCENARIOS; empty is fine).
+VOLUME ["/data", "/scenarios"]
+EXPOSE 8080
+
+# `healthcheck` reads INGOPAY_EMULATOR_PORT, so it follows the configured port.
+HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["ingopay-emulator", "healthcheck"]
+
+# The emulator is PID 1 (exec form, no shell): it handles SIGTERM itself and stops within a few seconds.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["ingopay-emulator"]
+CMD ["serve"]
