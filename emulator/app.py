@@ -42,6 +42,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     if store is None:
         store = (SqliteStore(settings.data_dir) if settings.data_dir is not None
                  else MemoryStore(limits={"transaction": settings.memory_transactions}))
+    settings_for_services = settings.replace(seed=seed_for_this_run(store, settings.seed))
     policy = AuthPolicy(clock_skew=settings.clock_skew, algorithms=frozenset(settings.algorithms),
                         enforce_headers=settings.enforce_headers,
                         enforce_body_headers=settings.enforce_body_headers)
@@ -52,7 +53,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         auth_policy=policy,
     )
     scheduler = Scheduler(clock)
-    outbox = Outbox(clock, seed=settings.seed)
+    outbox = Outbox(clock, seed=settings_for_services.seed)
     webhooks = Deliveries(store, clock, scheduler,
                           endpoints_from_settings(settings.webhook_url, settings.webhooks_config,
                                                   settings.webhook_secret),
@@ -61,13 +62,23 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
                           ssl_context=client_context(settings.webhook_ca_bundle))
     outbox.listeners.append(webhooks.on_event)
     runtime.services.update(
-        gateway=Gateway(store, clock, settings, emit=outbox.emit),
-        sessions=SessionService(store, clock, settings),
-        scenarios=Engine(load_configured(settings), seed=settings.seed),
+        gateway=Gateway(store, clock, settings_for_services, emit=outbox.emit),
+        sessions=SessionService(store, clock, settings_for_services),
+        scenarios=Engine(load_configured(settings), seed=settings_for_services.seed),
         scheduler=scheduler, outbox=outbox, webhooks=webhooks,
         followups=FollowUps(store, clock, scheduler, outbox),
     )
     return runtime
+
+
+def seed_for_this_run(store: Store, seed: int | None) -> int | None:
+    """--seed as given on a fresh store; varied on each later start of a durable one, so ids drawn after a
+    restart never repeat (and overwrite) ids the store already holds."""
+    if seed is None:
+        return None
+    runs = (store.get("meta", 0, "runs") or {"count": 0})["count"] + 1
+    store.put("meta", 0, "runs", {"count": runs})
+    return seed if runs == 1 else seed * 1_000_003 + runs
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> web.Application:
