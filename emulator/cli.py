@@ -1,4 +1,8 @@
-"""The command line: serve (the default), healthcheck, sign."""
+"""The command line: serve (the default), healthcheck, sign, check, schema, triggers.
+
+Heavy modules (aiohttp, pydantic, the app) are imported by the commands that need them, so that
+``healthcheck`` (run every few seconds by Docker) and ``sign`` start fast.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,15 @@ import urllib.request
 from pathlib import Path
 from typing import Sequence
 
-from aiohttp import web
+from typing import TYPE_CHECKING
 
-from emulator import __version__, logs
-from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME, CredentialsError
-from emulator.scenarios.loader import ScenarioError
-from emulator.webhooks.endpoints import EndpointError
+from emulator import __version__
+from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
 from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, from_sources
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
 
 COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers")
 
@@ -73,11 +79,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "serve")
     args = build_parser().parse_args(args_list)
+    if args.command == "healthcheck":
+        return healthcheck(args)
+    if args.command == "sign":
+        return sign_command(args)
+    from emulator.credentials import CredentialsError
+    from emulator.scenarios.loader import ScenarioError
+    from emulator.webhooks.endpoints import EndpointError
+
     try:
-        if args.command == "healthcheck":
-            return healthcheck(args)
-        if args.command == "sign":
-            return sign_command(args)
         if args.command == "check":
             return check_command(args)
         if args.command == "schema":
@@ -95,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; print one line once ready."""
+    from emulator import logs
     from emulator.app import build_runtime, create_app
 
     logs.configure(settings.log_format, quiet=settings.quiet)
@@ -102,7 +113,9 @@ def serve(settings: Settings) -> int:
     return asyncio.run(_serve(create_app(runtime=runtime), settings))
 
 
-async def _serve(app: web.Application, settings: Settings) -> int:
+async def _serve(app: "web.Application", settings: Settings) -> int:
+    from aiohttp import web
+
     from emulator import tls
 
     context, ca_file = None, None
@@ -189,7 +202,7 @@ def sign_command(args: argparse.Namespace) -> int:
 
 def check_command(args: argparse.Namespace) -> int:
     """Validate scenario files: exit 0 and say so, or print every problem and exit 1."""
-    from emulator.scenarios.loader import load_paths
+    from emulator.scenarios.loader import ScenarioError, load_paths
 
     try:
         loaded = load_paths(args.paths)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-import yaml
-
 #: The built-in credential, documented in the README so that a client works with no configuration.
 DEFAULT_USERNAME = "test"
 DEFAULT_SECRET = "ingopay-emulator-secret"
@@ -37,6 +35,8 @@ def load_credentials(path: Path | None) -> dict[str, Credential]:
     """Read a YAML list of credentials, or return the built-in default when no file is given."""
     if path is None:
         return {DEFAULT_CREDENTIAL.username: DEFAULT_CREDENTIAL}
+    import yaml  # here, not at the top: the sign and healthcheck commands import this module and must start fast
+
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
