@@ -65,7 +65,13 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
+    # The same event loop as the emulator (emulator.cli.run_loop): uvloop when installed, so ratios stay fair.
     try:
-        asyncio.run(main(int(sys.argv[1])))
+        import uvloop
+        run = uvloop.run
+    except ImportError:
+        run = asyncio.run
+    try:
+        run(main(int(sys.argv[1])))
     except KeyboardInterrupt:
         pass

@@ -16,7 +16,7 @@ from emulator.credentials import Credential, load_credentials
 from emulator.gateway import urls as gateway_urls
 from emulator.gateway.models import Gateway
 from emulator.journal import Journal
-from emulator.middlewares import authenticate_signed, guard_admin, ingo_errors, observe, rate_limit
+from emulator.middlewares import guard_admin, observe, signed_api
 from emulator.plugin import urls as plugin_urls
 from emulator.ratelimit import RateLimiter
 from emulator.runtime import ROUTES, RUNTIME, RouteSpec, Runtime
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     """An aiohttp application serving the emulated IngoPay API and the emulator's admin API."""
     runtime = runtime or build_runtime(settings or Settings())
     app = web.Application(
-        middlewares=[observe, guard_admin, authenticate_signed, rate_limit, ingo_errors],
+        middlewares=[observe, *([guard_admin] if runtime.settings.admin_token else []), signed_api],
         client_max_size=runtime.settings.max_body_size,
     )
     app[RUNTIME] = runtime

@@ -82,7 +82,8 @@ def reply(request: web.Request, status: int, message: str, *, data: dict[str, An
           http_status: int = 200, extra: dict[str, Any] | None = None) -> web.Response:
     """Answer in the route's envelope and note the Ingo status for the journal."""
     outcome = request[OUTCOME]
-    dialect = (route_spec(request) or RouteSpec(signed=False, dialect=Dialect.V11)).dialect or Dialect.V11
+    spec = outcome.spec
+    dialect = (spec.dialect if spec is not None else None) or Dialect.V11
     elapsed = time.perf_counter() - outcome.started
     document = envelope.render(dialect, status, message, elapsed, data=data, request=echo, sections=sections)
     if extra:

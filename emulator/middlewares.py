@@ -1,4 +1,5 @@
-"""Cross-cutting concerns, outermost first: observe (journal, log, errors), authenticate, rate limit, Ingo errors."""
+"""Cross-cutting concerns, outermost first: observe (journal, log, errors as JSON), the admin token (when one is
+set), and the signed API's pipeline (authenticate, rate limit, Ingo errors)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import json
 import logging
 import os
 import time
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Iterator, Mapping
+
+from multidict import CIMultiDictProxy
 
 from aiohttp import web
 
@@ -30,7 +33,7 @@ NO_ROUTE = "no Route matched with those values"
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Time the request, turn every failure into JSON, then log one line and journal it."""
-    outcome = Outcome(started=time.perf_counter(), request_id=os.urandom(16).hex())
+    outcome = Outcome(started=time.perf_counter(), request_id=os.urandom(16).hex(), spec=route_spec(request))
     request[OUTCOME] = outcome
     try:
         response = await handler(request)
@@ -98,7 +101,7 @@ def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
     diagnosis_code = outcome.diagnosis.get("code") if outcome.diagnosis else None
     access_line(request.method, request.path, http_status, outcome.ingo_status, latency_ms, diagnosis_code,
                 participant)
-    spec = route_spec(request)
+    spec = outcome.spec
     if spec is not None and not spec.journaled:
         return
     journal = runtime.journal
@@ -111,22 +114,46 @@ def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
     ))
 
 
+class HeaderView(Mapping[str, str]):
+    """The request's headers as verification reads them: any case, repeated headers joined with ", "."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: CIMultiDictProxy[str]) -> None:
+        self._headers = headers
+
+    def __getitem__(self, name: str) -> str:
+        values = self._headers.getall(name)
+        return values[0] if len(values) == 1 else ", ".join(values)
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self[name] if name in self._headers else default
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._headers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(name.lower() for name in self._headers))
+
+    def __len__(self) -> int:
+        return len(set(name.lower() for name in self._headers))
+
+
 @web.middleware
-async def authenticate_signed(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Verify the HMAC signature of requests to signed routes; 401 with Kong's message and a diagnosis."""
-    spec = route_spec(request)
+async def signed_api(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The pipeline of signed routes, in Kong's plugin order: verify the HMAC signature (401 with Kong's message
+    and a diagnosis), then the rate limit per credential (429); then the handler, whose business errors are
+    rendered in the endpoint's envelope."""
+    outcome = request[OUTCOME]
+    spec = outcome.spec
     if spec is None or not spec.signed:
         return await handler(request)
     runtime = request.app[RUNTIME]
-    outcome = request[OUTCOME]
     outcome.endpoint = spec.endpoint
     body = await request.read()
-    headers: dict[str, str] = {}
-    for name, value in request.headers.items():
-        key = name.lower()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
     version = request.version
-    signed = SignedRequest(request.method, request.raw_path, headers, body, f"{version.major}.{version.minor}")
+    signed = SignedRequest(request.method, request.raw_path, HeaderView(request.headers), body,
+                           f"{version.major}.{version.minor}")
     try:
         credential = authenticate(signed, runtime.credentials, runtime.auth_policy, runtime.clock.now())
     except AuthenticationFailed as failure:
@@ -137,31 +164,17 @@ async def authenticate_signed(request: web.Request, handler: Handler) -> web.Str
         return json_response(document, status=401, headers={"WWW-Authenticate": "hmac"})
     request[CREDENTIAL] = credential
     outcome.credential = credential
-    return await handler(request)
-
-
-@web.middleware
-async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """After authentication (Kong's plugin order): at most N requests a second per credential."""
-    credential = request.get(CREDENTIAL)
-    limiter = request.app[RUNTIME].rate_limiter
-    if credential is None or not limiter.enabled:
-        return await handler(request)
-    decision = limiter.acquire(credential.username)
-    if not decision.allowed:
+    limiter = runtime.rate_limiter
+    decision = limiter.acquire(credential.username) if limiter.enabled else None
+    if decision is not None and not decision.allowed:
         return json_response({"message": "API rate limit exceeded"}, status=429, headers=decision.headers())
-    response = await handler(request)
-    response.headers.update(decision.headers())
-    return response
-
-
-@web.middleware
-async def ingo_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Render business errors raised by the domain in the endpoint's envelope."""
     try:
-        return await handler(request)
+        response = await handler(request)
     except IngoError as error:
-        return reply_error(request, error)
+        response = reply_error(request, error)
+    if decision is not None:
+        response.headers.update(decision.headers())
+    return response
 
 
 #: Admin paths anyone may reach even when --admin-token is set (container health checks; the inspector's static
@@ -172,7 +185,7 @@ OPEN_ADMIN_PREFIXES = ("/_emulator/ui/",)
 
 @web.middleware
 async def guard_admin(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With --admin-token, the admin API answers only requests that carry the token."""
+    """With --admin-token, the admin API answers only requests that carry the token (added only when one is set)."""
     token = request.app[RUNTIME].settings.admin_token
     path = request.path
     if token is None or not path.startswith("/_emulator/") or path in OPEN_ADMIN_PATHS \

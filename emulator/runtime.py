@@ -45,12 +45,13 @@ class RouteSpec:
     endpoint: str | None = None  # the name scenarios and the catalogue use: verify, process, debit, ...
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What the layers of one request learned about it, for the log line and the journal."""
 
     started: float
     request_id: str
+    spec: RouteSpec | None = None
     endpoint: str | None = None
     credential: Credential | None = None
     ingo_status: int | None = None

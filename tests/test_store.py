@@ -211,3 +211,18 @@ def test_the_cli_refuses_a_newer_file_with_a_clear_message(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "newer ingopay-emulator" in result.stderr and "ready on" not in result.stdout
+
+
+def test_memory_store_limit_keeps_the_newest_records_per_participant():
+    store = MemoryStore(limits={"transaction": 3})
+    assert store.get("transaction", 1, "absent") is None  # a read first must not break later eviction
+    for number in range(1, 8):
+        store.put("transaction", 1, f"t{number}", {"n": number})
+        store.put("transaction", 2, f"t{number}", {"n": number})
+    assert [key for _, key, _ in store.records("transaction", 1)] == ["t5", "t6", "t7"]
+    assert store.get("transaction", 2, "t4") is None and store.get("transaction", 2, "t7") == {"n": 7}
+    store.put("token", 1, "kept", {})  # kinds without a limit keep everything
+    store.reset()
+    for number in range(1, 6):
+        store.put("transaction", 1, f"t{number}", {"n": number})
+    assert len(list(store.records("transaction", 1))) == 3

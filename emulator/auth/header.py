@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 #: Kong's own pattern (hmac-auth access.lua): fixed parameter order, greedy values.
 KONG_PATTERN = re.compile(r'\s*[Hh]mac\s*username="(.+)",\s*algorithm="(.+)",\s*headers="(.+)",\s*signature="(.+)"')
+#: The same grammar for the usual header, where no value holds a quote: when this matches the whole header,
+#: Kong's greedy pattern can only split it at the same quotes, so the result is identical, without its backtracking.
+_PLAIN = re.compile(r'\A\s*[Hh]mac\s*username="([^"\n]+)",\s*algorithm="([^"\n]+)",\s*headers="([^"\n]+)",'
+                    r'\s*signature="([^"\n]+)"\s*\Z')
 _PARAMETER = re.compile(r'([A-Za-z_-]+)\s*=\s*("([^"]*)"|[^,\s]*)')
 _ORDER = ("username", "algorithm", "headers", "signature")
 
@@ -27,7 +31,7 @@ class MalformedAuthorization(ValueError):
 
 def parse_authorization(value: str) -> ParsedAuthorization:
     """Parse like Kong; on failure raise with a sentence that names the problem."""
-    match = KONG_PATTERN.search(value)
+    match = _PLAIN.match(value) or KONG_PATTERN.search(value)
     if match is None:
         raise MalformedAuthorization(explain_malformed(value))
     username, algorithm, headers, signature = match.groups()

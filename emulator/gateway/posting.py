@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
+from functools import lru_cache
 
 #: Business days until posting, and whether the time text names minutes or the date.
 POSTING_RULES: dict[str, tuple[int, str]] = {
@@ -25,8 +26,14 @@ def add_business_days(start: date, days: int) -> date:
 
 def estimated_posting(account_type: str, now: float) -> tuple[str, str]:
     """(estimated_posting_time, estimated_posting_date) for a payment made at ``now``."""
+    return _posting_on(account_type, int(now // 86400))
+
+
+@lru_cache(maxsize=256)
+def _posting_on(account_type: str, day: int) -> tuple[str, str]:
+    """The answer only depends on the account type and the UTC day, so it is computed once per day."""
     business_days, style = POSTING_RULES.get(account_type, (1, "date"))
-    today = datetime.fromtimestamp(now, tz=timezone.utc).date()
+    today = date(1970, 1, 1) + timedelta(days=day)
     if style == "minutes":
         return "Payment will post within 5 minutes.", today.strftime("%m/%d/%Y")
     if style == "days":

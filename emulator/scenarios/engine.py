@@ -76,8 +76,9 @@ NO_DECISION = Decision()
 class RuleIndex:
     """A scenario's rules grouped so a request only looks at those that could match it.
 
-    Per endpoint, rules whose only account condition is an exact number, or whose only recipient
-    condition is an exact last name, are found by dictionary lookup; the rest are always tried.
+    Per endpoint, rules whose only account condition is an exact number, whose only recipient condition
+    is an exact last name, or whose only condition is the amount's cents, are found by dictionary lookup;
+    the rest are always tried.
     Candidates come back in file order, so "first match wins" and the nth counts are unchanged.
     """
 
@@ -86,11 +87,13 @@ class RuleIndex:
         self._general: dict[str | None, list[tuple[int, Rule]]] = {}
         self._by_account: dict[str | None, dict[str, list[tuple[int, Rule]]]] = {}
         self._by_last_name: dict[str | None, dict[str, list[tuple[int, Rule]]]] = {}
+        self._by_cents: dict[str | None, dict[int, list[tuple[int, Rule]]]] = {}
         self._endpoints = {e for rule in scenario.rules for e in (rule.match.endpoint or [])}
         for endpoint in [*self._endpoints, None]:
             general: list[tuple[int, Rule]] = []
             by_account: dict[str, list[tuple[int, Rule]]] = {}
             by_name: dict[str, list[tuple[int, Rule]]] = {}
+            by_cents: dict[int, list[tuple[int, Rule]]] = {}
             for position, rule in enumerate(scenario.rules):
                 match = rule.match
                 if match.endpoint is not None and endpoint not in match.endpoint:
@@ -102,11 +105,15 @@ class RuleIndex:
                 elif recipient is not None and recipient.first_name is None and recipient.business_name is None \
                         and recipient.last_name is not None and _exact_only(recipient.last_name):
                     by_name.setdefault(recipient.last_name.exact.casefold(), []).append((position, rule))
+                elif _cents_only(match):
+                    for cents in match.amount.cents:  # type: ignore[union-attr]
+                        by_cents.setdefault(cents, []).append((position, rule))
                 else:
                     general.append((position, rule))
             self._general[endpoint] = general
             self._by_account[endpoint] = by_account
             self._by_last_name[endpoint] = by_name
+            self._by_cents[endpoint] = by_cents
 
     def candidates(self, facts: Facts) -> list[Rule]:
         endpoint = facts.endpoint if facts.endpoint in self._endpoints else None
@@ -116,8 +123,20 @@ class RuleIndex:
         last_name = facts.recipient.get("last_name") if facts.recipient else None
         if last_name:
             found += self._by_last_name[endpoint].get(last_name.casefold(), ())
+        if facts.amount is not None:
+            found += self._by_cents[endpoint].get(round(facts.amount * 100) % 100, ())
         found.sort(key=lambda item: item[0])
         return [rule for _, rule in found]
+
+
+def _cents_only(match: Match) -> bool:
+    """Only the amount's cents (and perhaps the endpoint) are asked for, e.g. the bundled cents triggers."""
+    amount = match.amount
+    if amount is None or amount.cents is None or amount.exact is not None or amount.min is not None \
+            or amount.max is not None:
+        return False
+    others = match.model_dump(exclude={"endpoint", "amount"}, exclude_none=True)
+    return not others
 
 
 def _exact_only(condition: TextMatch) -> bool:
