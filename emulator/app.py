@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from emulator import openapi
+from emulator import openapi_route
 from emulator.admin import urls as admin_urls
 from emulator.auth import AuthPolicy
 from emulator.clock import Clock
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for method, path, handler, spec in [*gateway_urls.ROUTES, *session_urls.ROUTES, *plugin_urls.ROUTES]:
         specs[app.router.add_route(method, path, handler).resource] = spec
     admin = RouteSpec(signed=False, journaled=False)
-    for method, path, handler in [*admin_urls.ROUTES, *openapi.ROUTES]:
+    for method, path, handler in [*admin_urls.ROUTES, *openapi_route.ROUTES]:
         specs[app.router.add_route(method, path, handler).resource] = admin
     app[ROUTES] = specs
     app.cleanup_ctx.append(_run_scheduler)

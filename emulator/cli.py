@@ -132,6 +132,21 @@ def tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
+    release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Hand the memory start-up used and freed (parsing the bundled scenarios) back to the system (glibc)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)
+    except OSError:
+        pass
 
 
 async def _serve(app: "web.Application", settings: Settings) -> int:

@@ -28,7 +28,7 @@ from emulator.gateway import schemas as gw
 from emulator.runtime import RouteSpec
 from emulator.sessions import schemas as ss
 
-OPENAPI_PATH = "/openapi.json"
+from emulator.openapi_route import OPENAPI_PATH  # noqa: E402  (one place for the path)
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
 
@@ -618,7 +618,7 @@ async def serve(request: web.Request) -> web.Response:
     return web.Response(body=_RENDERED["body"], content_type=JSON, charset="utf-8")
 
 
-#: The route create_app adds (unsigned, like the admin API).
+#: The route create_app adds (unsigned, like the admin API); see emulator.openapi_route for the lazy handler.
 ROUTES = [("GET", OPENAPI_PATH, serve)]
 
 

@@ -33,7 +33,7 @@ PROCESS_ACCOUNT_TYPES = ("CA", "AC", "SD", "RT", "BP", "PD", "PU", "VE", "CK")
 class Strict(BaseModel):
     """JSON types as Ingo documents them: no strings for numbers, no numbers for strings."""
 
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)  # built on first use: less idle memory
 
 
 class V11(Strict):

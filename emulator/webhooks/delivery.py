@@ -43,6 +43,7 @@ class Deliveries:
         self.ssl_context = ssl_context
         self._semaphore = asyncio.Semaphore(concurrency)
         self._session: aiohttp.ClientSession | None = None
+        self._running = False
 
     @property
     def max_attempts(self) -> int:
@@ -60,9 +61,16 @@ class Deliveries:
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=self.concurrency, ssl=self.ssl_context if self.ssl_context else True)
-        self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": f"ingopay-emulator/{__version__}"})
+        self._running = True
         self.resume()
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The HTTP client, made for the first delivery (an emulator without receivers never needs one)."""
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self.concurrency, ssl=self.ssl_context if self.ssl_context else True)
+            self._session = aiohttp.ClientSession(connector=connector,
+                                                  headers={"User-Agent": f"ingopay-emulator/{__version__}"})
+        return self._session
 
     def resume(self) -> int:
         """Schedule every delivery a previous run left pending (durable stores keep them)."""
@@ -87,6 +95,7 @@ class Deliveries:
             await asyncio.wait_for(self.scheduler.settle(), timeout=grace)
         except asyncio.TimeoutError:
             await self.scheduler.shutdown()
+        self._running = False
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -164,7 +173,7 @@ class Deliveries:
         if endpoint is None:
             attempt["error"] = "the endpoint was removed"
             return attempt
-        if self._session is None:
+        if not self._running:
             attempt["error"] = "the emulator is not running"
             return attempt
         body = record["body"].encode("utf-8")
@@ -176,7 +185,7 @@ class Deliveries:
         try:
             # A redirect is an answer other than 2xx (retried), never followed: aiohttp would turn a 302 into
             # a GET without the body, and count the 200 of whatever page it lands on as a delivery.
-            async with self._session.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
+            async with self._client().post(endpoint.url, data=body, headers=headers, allow_redirects=False,
                                           timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
                 text = await response.text(errors="replace")
                 attempt["http_status"] = response.status
