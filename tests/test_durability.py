@@ -37,12 +37,12 @@ def free_port() -> int:
 class Server:
     """``python -m emulator`` on 127.0.0.1 with a data folder, started and stopped by the test."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *extra: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(data_dir), "--rate-limit", "0", "--quiet"],
+             "--data-dir", str(data_dir), "--rate-limit", "0", "--quiet", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         line = self.process.stdout.readline()  # the one "ready on" line, or EOF if it failed to start
@@ -70,8 +70,8 @@ class Server:
 def servers(tmp_path):
     started: list[Server] = []
 
-    def start() -> Server:
-        server = Server(tmp_path / "data")
+    def start(*extra: str) -> Server:
+        server = Server(tmp_path / "data", *extra)
         started.append(server)
         return server
 
@@ -162,3 +162,59 @@ async def test_sigterm_stops_the_server_promptly_and_keeps_state(servers):
     async with aiohttp.ClientSession() as session:
         paid = await post(session, second.url, "/gateway/process", process_body(token, "after-sigterm"))
         assert paid["status"] == 100, paid
+
+
+async def test_kill_9_keeps_webhooks_still_due_and_delivers_them_after_restart(servers):
+    from aiohttp import web
+
+    receiver_port = free_port()
+    hook = f"http://127.0.0.1:{receiver_port}/hook"
+    options = ("--webhook-url", hook, "--webhook-retry-schedule", ",".join(["1s"] * 30))
+    first = servers(*options)
+    async with aiohttp.ClientSession() as session:
+        verified = await post(session, first.url, "/gateway/verify", {**CARD, "timestamp": int(time.time())})
+        token = verified["data"]["customer_account_token"]
+        # amount cents .14: a "payment returned" webhook is due two days later (magic values)
+        returned = await post(session, first.url, "/gateway/process", {**process_body(token, "returns-later"),
+                                                                         "amount": 10.14})
+        assert returned["status"] == 100, returned
+        async with session.post(first.url + "/_emulator/events", json={
+                "topic": "gateway.transaction.recipient.payment.status.check.paid", "participant_id": 12345,
+                "event": {"check_number": "100042"}}) as response:
+            assert response.status == 201
+            event_id = (await response.json())["id"]
+        for _ in range(200):  # the receiver is down: wait until the first attempt has failed
+            async with session.get(first.url + "/_emulator/webhooks") as response:
+                deliveries = (await response.json())["deliveries"]
+            if deliveries and deliveries[0]["attempts"]:
+                break
+            await asyncio.sleep(0.05)
+        assert deliveries[0]["attempts"][0]["error"].startswith("cannot connect"), deliveries
+    first.kill()
+
+    received: list[dict[str, Any]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        received.append(json.loads(await request.read()))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", receiver_port).start()
+    try:
+        second = servers(*options)
+        for _ in range(400):  # the pending delivery is retried by the new process, about a second after start
+            if any(e["metadata"]["id"] == event_id for e in received):
+                break
+            await asyncio.sleep(0.05)
+        assert [e["metadata"]["id"] for e in received] == [event_id]
+        async with aiohttp.ClientSession() as session:
+            async with session.post(second.url + "/_emulator/clock", json={"advance": 2 * 86400}) as response:
+                assert response.status == 200
+        topics = [e["metadata"]["topic"] for e in received]
+        assert topics[-1] == "gateway.transaction.recipient.payment.status.returned", topics
+        assert received[-1]["data"]["ancillary"]["participant_unique_id1"] == "returns-later"
+    finally:
+        await runner.cleanup()

@@ -195,6 +195,10 @@ class Deliveries:
                     attempt["error"] = f"HTTP {response.status}"
         except asyncio.TimeoutError:
             attempt["error"] = f"no complete response within {self.timeout:g} s"
+        except aiohttp.ClientConnectorCertificateError as exc:
+            reason = getattr(exc.certificate_error, "verify_message", None) or exc.certificate_error
+            attempt["error"] = (f"the receiver's TLS certificate is not trusted ({reason}); "
+                                "trust its CA with --webhook-ca-bundle")
         except aiohttp.ClientConnectorError as exc:
             attempt["error"] = f"cannot connect: {_reason(exc.os_error) or exc}"
         except aiohttp.ServerDisconnectedError:
