@@ -106,3 +106,17 @@ def reply_error(request: web.Request, error: IngoError) -> web.Response:
         echo = body["request"]
     return reply(request, error.code, error.message, data=error.data or {}, echo=echo,
                  http_status=error.http_status(runtime.settings.error_http_status), extra=extra)
+
+
+def integer_params(request: web.Request, *names: str) -> dict[str, int | None]:
+    """Integer query parameters (None when absent); a JSON 400 naming them when one is not an integer."""
+    found: dict[str, int | None] = {}
+    for name in names:
+        raw = request.query.get(name)
+        try:
+            found[name] = int(raw) if raw is not None else None
+        except ValueError:
+            listed = ", ".join(names)
+            raise web.HTTPBadRequest(text=dumps({"message": f"{listed} must be integers; {name} is {raw!r}"}),
+                                     content_type=JSON_CONTENT_TYPE) from None
+    return found

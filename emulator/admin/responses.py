@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator import __version__
-from emulator.http import json_response
+from emulator.http import integer_params, json_response
 from emulator.runtime import RUNTIME
 
 
@@ -19,13 +19,7 @@ async def health(request: web.Request) -> web.Response:
 async def requests(request: web.Request) -> web.Response:
     """The journal, newest first; filters: path (prefix), status, participant, limit."""
     runtime = request.app[RUNTIME]
-    query = request.query
-    try:
-        status = int(query["status"]) if "status" in query else None
-        participant = int(query["participant"]) if "participant" in query else None
-        limit = int(query["limit"]) if "limit" in query else None
-    except ValueError:
-        return json_response({"message": "status, participant and limit must be integers"}, status=400)
-    entries = runtime.journal.entries(path=query.get("path"), http_status=status, participant_id=participant,
-                                      limit=limit)
+    numbers = integer_params(request, "status", "participant", "limit")
+    entries = runtime.journal.entries(path=request.query.get("path"), http_status=numbers["status"],
+                                      participant_id=numbers["participant"], limit=numbers["limit"])
     return json_response({"count": len(entries), "requests": [e.as_json() for e in entries]})

@@ -42,23 +42,24 @@ async def _participant(request: web.Request) -> int | None:
 
 
 async def activate(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    participant = await _participant(request)
-    try:
-        engine(request).activate(name, participant)
-    except KeyError:
-        return json_response({"message": f"no scenario is named {name!r}"}, status=404)
-    return json_response({"activated": name, "participant_id": participant})
+    """Consult the scenario first, for everyone or (body {"participant_id": N}) for one participant."""
+    return await _switch(request, on=True)
 
 
 async def deactivate(request: web.Request) -> web.Response:
+    """Stop consulting the scenario, for everyone or for one participant."""
+    return await _switch(request, on=False)
+
+
+async def _switch(request: web.Request, *, on: bool) -> web.Response:
     name = request.match_info["name"]
     participant = await _participant(request)
+    change = engine(request).activate if on else engine(request).deactivate
     try:
-        engine(request).deactivate(name, participant)
+        change(name, participant)
     except KeyError:
         return json_response({"message": f"no scenario is named {name!r}"}, status=404)
-    return json_response({"deactivated": name, "participant_id": participant})
+    return json_response({"activated" if on else "deactivated": name, "participant_id": participant})
 
 
 async def reload(request: web.Request) -> web.Response:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.http import json_response
+from emulator.http import integer_params, json_response
 from emulator.runtime import RUNTIME
 
 #: The most of each kind one answer lists (newest first), unless ``limit`` asks for fewer.
@@ -47,12 +47,9 @@ def transactions(runtime: Any, participant: int | None, limit: int) -> list[dict
 async def show(request: web.Request) -> web.Response:
     """Tokens, sessions and transactions, newest first; filters: participant, limit (per kind)."""
     runtime = request.app[RUNTIME]
-    query = request.query
-    try:
-        participant = int(query["participant"]) if "participant" in query else None
-        limit = int(query["limit"]) if "limit" in query else DEFAULT_LIMIT
-    except ValueError:
-        return json_response({"message": "participant and limit must be integers"}, status=400)
+    numbers = integer_params(request, "participant", "limit")
+    participant = numbers["participant"]
+    limit = DEFAULT_LIMIT if numbers["limit"] is None else numbers["limit"]
     if limit < 0:
         return json_response({"message": "limit must be >= 0"}, status=400)
     return json_response({

@@ -7,7 +7,7 @@ import json
 import uuid
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import Any, Callable
 
 import aiohttp
 from aiohttp import web
@@ -110,19 +110,18 @@ async def submit(request: web.Request) -> web.Response:
 
 async def cancel(request: web.Request) -> web.Response:
     """The recipient cancels: the session becomes Canceled (FUNDING_CANCELED)."""
-    await _form(request)
-    try:
-        answer = plugin(request).cancel(*_url_parts(request))
-    except Refused as refused:
-        return _refused(refused)
-    return json_response(answer, headers=NO_STORE)
+    return await _act(request, plugin(request).cancel)
 
 
 async def acknowledge(request: web.Request) -> web.Response:
     """The recipient presses Continue after a failure (TERMINAL_FAILURE_ACKNOWLEDGED)."""
+    return await _act(request, plugin(request).acknowledge)
+
+
+async def _act(request: web.Request, action: Callable[..., Any]) -> web.Response:
     await _form(request)
     try:
-        answer = plugin(request).acknowledge(*_url_parts(request))
+        answer = action(*_url_parts(request))
     except Refused as refused:
         return _refused(refused)
     return json_response(answer, headers=NO_STORE)
