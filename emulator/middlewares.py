@@ -22,6 +22,7 @@ from emulator.journal import Entry
 from emulator.logs import access_line
 from emulator.masking import mask
 from emulator.runtime import CREDENTIAL, OUTCOME, RUNTIME, Outcome
+from emulator.scenarios.faults import ConnectionDropped
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")
@@ -39,6 +40,12 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except web.HTTPException as exc:
         response = http_error(request, exc)
+    except ConnectionDropped as dropped:
+        # a scenario rule closed the connection on purpose: nothing to answer, nothing wrong with the emulator;
+        # journaled as nginx's 444 (connection closed without a response)
+        outcome.diagnosis = {"code": "scenario_fault", "detail": f"{dropped} injected by scenario rule "
+                                                                 f"{outcome.matched_rule}"}
+        response = web.Response(status=CLOSED_WITHOUT_RESPONSE)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -57,6 +64,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 CLIENT_GONE = "the client closed the connection before the request arrived in full"
+CLOSED_WITHOUT_RESPONSE = 444
 
 
 def _client_gone(request: web.Request) -> bool:

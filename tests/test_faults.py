@@ -131,6 +131,18 @@ async def test_connection_reset(real, token):
         await real.pay(token, 3.34, "reset-1")
 
 
+async def test_an_injected_fault_is_journaled_as_such_not_as_an_emulator_error(real, token, caplog):
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await real.pay(token, 3.34, "reset-journal")
+    await asyncio.sleep(0.1)  # the server finishes its side after the client saw the reset
+    [entry] = real.runtime.journal.entries(path="/gateway/process", limit=1)
+    assert entry.http_status == 444  # nginx's "connection closed without a response"
+    assert entry.matched_rule == "transport/reset"
+    assert entry.diagnosis == {"code": "scenario_fault",
+                               "detail": "connection_reset injected by scenario rule transport/reset"}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 async def test_empty_reply(real, token):
     with pytest.raises(aiohttp.ServerDisconnectedError):
         await real.pay(token, 3.35, "empty-1")
