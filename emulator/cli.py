@@ -7,6 +7,7 @@ Heavy modules (aiohttp, pydantic, the app) are imported by the commands that nee
 from __future__ import annotations
 
 import argparse
+import logging
 import asyncio
 import json
 import signal
@@ -25,6 +26,9 @@ from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, f
 if TYPE_CHECKING:
     from aiohttp import web
 
+
+#: Messages of the running server go through the log, so --log-format json keeps stderr all JSON.
+LOG = logging.getLogger("ingopay_emulator")
 
 COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers")
 
@@ -167,24 +171,23 @@ async def _serve(app: "web.Application", settings: Settings) -> int:
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        print(f"ingopay-emulator: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        LOG.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror)
         return 1
     port = runner.addresses[0][1] if runner.addresses else settings.port
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     scheme = "https" if context is not None else "http"
     print(f"ingopay-emulator {__version__} ready on {scheme}://{shown_host}:{port}", flush=True)
     if ca_file is not None:
-        print(f"ingopay-emulator: TLS certificate made for this run; trust its CA: {ca_file}", file=sys.stderr,
-              flush=True)
+        LOG.info("TLS certificate made for this run; trust its CA: %s", ca_file)
     if settings.host not in ("127.0.0.1", "::1", "localhost") and settings.admin_token is None:
-        print(f"ingopay-emulator: the admin API (/_emulator) is open to anyone who can reach {settings.host}; "
-              "set --admin-token to protect it", file=sys.stderr, flush=True)
+        LOG.warning("the admin API (/_emulator) is open to anyone who can reach %s; set --admin-token to protect it",
+                    settings.host)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    print("ingopay-emulator stopping", file=sys.stderr, flush=True)
+    LOG.info("stopping")
     await runner.cleanup()
     return 0
 
