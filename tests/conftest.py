@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,13 @@ class Signed:
         text = await response.text()
         document = json.loads(text) if text and response.content_type == "application/json" else text
         return response.status, document, response.headers
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (right now), for servers a test starts itself."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def v11(**fields: Any) -> dict[str, Any]:

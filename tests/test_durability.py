@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,16 +21,13 @@ import aiohttp
 import pytest
 
 from emulator.client import encode_body, sign
+from tests.conftest import free_port
 
 BURST = 400
 CONCURRENCY = 32
 KILL_AFTER = 60  # successes seen before the SIGKILL
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

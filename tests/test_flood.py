@@ -14,7 +14,6 @@ import json
 import os
 import resource
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import pytest
 from emulator.client import encode_body, sign
 from emulator.journal import Entry, Journal
 from emulator.ratelimit import RateLimiter
+from tests.conftest import free_port
 
 CONNECTIONS = 500
 FLOOD_SECONDS = 6.0
@@ -52,10 +52,6 @@ BODY = encode_body({"participant_id": 12345, "timestamp": 0, "version": 11, "acc
                     "recipient_zip": "30301"})
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def raise_fd_limit(needed: int) -> None:

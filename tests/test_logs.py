@@ -12,7 +12,7 @@ import urllib.request
 
 from emulator.client import encode_body, sign
 from tests.conftest import CARD
-from tests.test_durability import free_port
+from tests.conftest import free_port
 
 SECRET = "ingopay-emulator-secret"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from emulator.client import encode_body, sign
 from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -64,10 +64,6 @@ def fuzzed(context: Any) -> bool:
     return (method, path) in {("GET", "/openapi.json"), ("GET", "/plugin/session/{session_id}")}
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from emulator.client import encode_body, sign
 from emulator.settings import Settings
 from emulator.tls import make_certificates, server_context
 from tests.conftest import CARD, CREDENTIALS
-from tests.test_durability import free_port
+from tests.conftest import free_port
 
 
 def start(*args: str) -> tuple[subprocess.Popen, str, str]:

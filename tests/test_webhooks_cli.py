@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 
 from emulator.webhooks import verify_signature
-from tests.webhook_receiver import DEFAULT_SECRET, Receiver, free_port, start_receiver
+from tests.conftest import free_port
+from tests.webhook_receiver import DEFAULT_SECRET, Receiver, start_receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPIC = "gateway.transaction.recipient.payment.status.check.paid"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -23,11 +22,6 @@ from tests.conftest import CREDENTIALS, Signed
 DEFAULT_SECRET = "ingopay-emulator-webhook-secret"
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

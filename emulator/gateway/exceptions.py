@@ -10,13 +10,6 @@ class AccountNotAvailable(IngoError):
     diagnosis_code = "account_not_available"
 
 
-class PaymentTypeNotAccepted(IngoError):
-    """The destination does not take this kind of payment (701, emulator choice)."""
-
-    code = 701
-    diagnosis_code = "payment_type_not_accepted"
-
-
 class AmountAboveMaximum(IngoError):
     """The amount is above the destination's maximum (710, emulator choice)."""
 
@@ -61,6 +54,6 @@ class TokenAccountTypeMismatch(IngoError):
 
 __all__ = [
     "AccountNotAvailable", "AmountAboveMaximum", "AmountBelowMinimum", "CardExpired", "CheckDigitFailure",
-    "InvalidParameter", "InvalidToken", "MissingParameter", "PaymentTypeNotAccepted", "TimestampTooDistant",
+    "InvalidParameter", "InvalidToken", "MissingParameter", "TimestampTooDistant",
     "TokenAccountTypeMismatch",
 ]

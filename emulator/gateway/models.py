@@ -14,7 +14,7 @@ from emulator.errors import InvalidParameter, MissingParameter, TimestampTooDist
 from emulator.gateway import directory, schemas
 from emulator.gateway.exceptions import (
     AccountNotAvailable, AmountAboveMaximum, AmountBelowMinimum, CardExpired, CheckDigitFailure, InvalidToken,
-    PaymentTypeNotAccepted, TokenAccountTypeMismatch,
+    TokenAccountTypeMismatch,
 )
 from emulator.gateway.posting import estimated_posting
 from emulator.ids import IdFactory
