@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +81,17 @@ ACH = {"account_type": "AC", "participant_unique_id1": "customer-2", "account": 
        "recipient_first_name": "John", "recipient_last_name": "Roe", "recipient_address1": "2 Oak Ave",
        "recipient_city": "Austin", "recipient_state": "TX", "recipient_zip": "73301"}
 
+SESSION = {"participant_unique_id1": "session-request-1",
+           "recipient_information": {"first_name": "Jane", "last_name": "Doe", "address_line1": "1 Main St",
+                                     "city": "Atlanta", "state": "GA", "zip_code": "30301",
+                                     "email_address": "jane.doe@example.com", "mobile_number": "5555550100"},
+           "language_locale_code": "en-US"}
+RECIPIENT = {"recipient_first_name": "Jane", "recipient_last_name": "Doe", "recipient_address1": "1 Main St",
+             "recipient_city": "Atlanta", "recipient_state": "GA", "recipient_zip": "30301"}
+BENEFICIARY = {"beneficiary_account": "3000000038", "beneficiary_first_name": "Jane",
+               "beneficiary_last_name": "Doe", "beneficiary_address1": "1 Main St", "beneficiary_city": "Atlanta",
+               "beneficiary_state": "GA", "beneficiary_zip": "30301"}
+
 
 @pytest.fixture
 def clock() -> Clock:
@@ -113,4 +123,4 @@ async def card_token(emulator: Signed) -> str:
     return body["data"]["customer_account_token"]
 
 
-__all__ = ["ACH", "CARD", "NOW", "Signed", "v11", "time"]
+__all__ = ["ACH", "BENEFICIARY", "CARD", "NOW", "RECIPIENT", "SESSION", "Signed", "free_port", "v11"]

@@ -18,7 +18,7 @@ from aiohttp import web
 from emulator.app import build_runtime, create_app
 from emulator.client import encode_body, sign
 from emulator.settings import Settings
-from tests.conftest import CARD, CREDENTIALS, NOW, Signed, v11
+from tests.conftest import CARD, CREDENTIALS, NOW, SESSION, Signed, v11
 from tests.webhook_receiver import Receiver, start_receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -27,11 +27,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 DECLINE_CARD = "4000000085100008"  # magic-values.yaml, rule card-851: verify approves, process declines 851
 CHECK_PAID = "gateway.transaction.recipient.payment.status.check.paid"
 SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
-SESSION = {"participant_unique_id1": "session-request-1",
-           "recipient_information": {"first_name": "Jane", "last_name": "Doe", "address_line1": "1 Main St",
-                                     "city": "Atlanta", "state": "GA", "zip_code": "30301",
-                                     "email_address": "jane.doe@example.com", "mobile_number": "5555550100"},
-           "language_locale_code": "en-US"}
 
 
 async def start(aiohttp_client, clock, **settings: Any) -> Signed:

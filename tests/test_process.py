@@ -8,15 +8,10 @@ import uuid
 import pytest
 
 from emulator.settings import Settings
-from tests.conftest import ACH, CARD, NOW, v11
+from tests.conftest import ACH, BENEFICIARY, CARD, NOW, RECIPIENT, v11
 
 MISSING = "Transaction Failure - Contact Ingo Payments Client Services at 877-739-2926"
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"
-RECIPIENT = {"recipient_first_name": "Jane", "recipient_last_name": "Doe", "recipient_address1": "1 Main St",
-             "recipient_city": "Atlanta", "recipient_state": "GA", "recipient_zip": "30301"}
-BENEFICIARY = {"beneficiary_account": "3000000038", "beneficiary_first_name": "Jane",
-               "beneficiary_last_name": "Doe", "beneficiary_address1": "1 Main St", "beneficiary_city": "Atlanta",
-               "beneficiary_state": "GA", "beneficiary_zip": "30301"}
 
 
 async def tokenize(emulator, account_type: str) -> str:

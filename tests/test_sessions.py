@@ -6,16 +6,11 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, quote, urlsplit
 
-from tests.conftest import NOW
+from tests.conftest import NOW, SESSION
 
 PATH = "/api/v1/sessions/point-in-time/plugin"
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"
 MISSING = "Transaction Failure - Contact Ingo Payments Client Services at 877-739-2926"
-SESSION = {"participant_unique_id1": "session-request-1",
-           "recipient_information": {"first_name": "Jane", "last_name": "Doe", "address_line1": "1 Main St",
-                                     "city": "Atlanta", "state": "GA", "zip_code": "30301",
-                                     "email_address": "jane.doe@example.com", "mobile_number": "5555550100"},
-           "language_locale_code": "en-US"}
 
 
 async def create(emulator, body=None, key: str | None = None):

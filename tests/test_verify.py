@@ -6,17 +6,11 @@ import uuid
 
 import pytest
 
-from tests.conftest import ACH, CARD, NOW, v11
+from tests.conftest import ACH, BENEFICIARY, CARD, NOW, RECIPIENT, v11
 
 MISSING = "Transaction Failure - Contact Ingo Payments Client Services at 877-739-2926"
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"
 CHECK_DIGIT = "Check Digit Failure - Please check account number and try again."
-
-RECIPIENT = {"recipient_first_name": "Jane", "recipient_last_name": "Doe", "recipient_address1": "1 Main St",
-             "recipient_city": "Atlanta", "recipient_state": "GA", "recipient_zip": "30301"}
-BENEFICIARY = {"beneficiary_account": "3000000038", "beneficiary_first_name": "Jane",
-               "beneficiary_last_name": "Doe", "beneficiary_address1": "1 Main St", "beneficiary_city": "Atlanta",
-               "beneficiary_state": "GA", "beneficiary_zip": "30301"}
 
 
 def assert_uuid4(value: str) -> None:
