@@ -18,7 +18,7 @@ from emulator.runtime import Runtime
 from emulator.settings import Settings
 
 #: A fixed instant for the frozen test clock: Mon, 16 Nov 2026 15:00:00 GMT.
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.browser"]
 
 #: (see below)
 NOW = 1_794_841_200

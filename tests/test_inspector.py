@@ -21,9 +21,6 @@ from emulator.settings import Settings
 from tests.conftest import CARD, CREDENTIALS, NOW, SESSION, Signed, v11
 from tests.webhook_receiver import Receiver, start_receiver
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DECLINE_CARD = "4000000085100008"  # magic-values.yaml, rule card-851: verify approves, process declines 851
 CHECK_PAID = "gateway.transaction.recipient.payment.status.check.paid"
 SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
@@ -117,22 +114,10 @@ async def test_ui_files_are_served_without_the_token_and_the_data_is_not(aiohttp
 # -- the page in Chromium ----------------------------------------------------------------------------------------
 
 
-def _need_browser():
-    """Playwright and Debian's Chromium, or a failure that says how to get them (never a skip)."""
-    if not CHROMIUM.exists():
-        pytest.fail("the inspector's browser test needs Debian's Chromium at /usr/bin/chromium: "
-                    "run `apt-get install -y chromium chromium-driver` (as root)", pytrace=False)
-    try:
-        from playwright.async_api import async_playwright, expect
-    except ImportError:
-        pytest.fail("the inspector's browser test needs Playwright for Python: `pip install playwright` "
-                    "(no `playwright install`: it drives /usr/bin/chromium)", pytrace=False)
-    return async_playwright, expect
-
-
 async def test_inspector_shows_the_decline_the_401_the_webhook_the_clock_and_the_rate_window(
-        aiohttp_client, aiohttp_server, clock, tmp_path):
-    async_playwright, expect = _need_browser()
+        aiohttp_client, aiohttp_server, clock, tmp_path, chromium):
+    from playwright.async_api import expect
+
     receiver = Receiver(_fails_then_ok)
     hook = await start_receiver(aiohttp_server, receiver)
     emu = await start(aiohttp_client, clock, rate_limit=50, webhook_url=(hook,))
@@ -163,126 +148,119 @@ async def test_inspector_shows_the_decline_the_401_the_webhook_the_clock_and_the
     shots = tmp_path / "screenshots"
     shots.mkdir()
     url = str(emu.client.make_url("/_emulator/ui"))
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            await page.goto(url)
-            await expect(page.locator("body[data-loaded=true]")).to_have_count(1)
-            await expect(page.get_by_role("heading", name="IngoPay emulator inspector", level=1)).to_be_visible()
+    browser = chromium
+    page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    await page.goto(url)
+    await expect(page.locator("body[data-loaded=true]")).to_have_count(1)
+    await expect(page.get_by_role("heading", name="IngoPay emulator inspector", level=1)).to_be_visible()
 
-            # Requests: the 851 decline with its matched rule, and the 401 with its diagnosis code.
-            declined_row = page.locator("tr.request", has=page.locator("td.ingo-status", has_text=re.compile("^851$")))
-            await expect(declined_row).to_have_count(1)
-            await expect(declined_row.locator("td.rule")).to_have_text("magic-values/card-851")
-            await expect(declined_row).to_contain_text("POST /gateway/process")
-            refused_row = page.locator("tr.request[data-http-status='401']")
-            await expect(refused_row).to_have_count(1)
-            await expect(refused_row.locator(".diagnosis-code")).to_have_text(bad_code)
-            await expect(refused_row.locator("td.diagnosis")).to_contain_text(refused["diagnosis"]["detail"])
-            # Bodies open on demand, masked: the card number shows its last four only.
-            await declined_row.get_by_text("Bodies").click()
-            body_text = await declined_row.locator("pre").first.inner_text()
-            assert "payment-declined" in body_text
-            await page.screenshot(path=str(shots / "01-requests.png"), full_page=True)
-            # The filter box narrows the list.
-            await page.get_by_label("Filter requests").fill("card-851")
-            await expect(page.locator("tr.request")).to_have_count(1)
-            await page.screenshot(path=str(shots / "02-requests-filtered.png"))
-            await page.get_by_label("Filter requests").fill("")
+    # Requests: the 851 decline with its matched rule, and the 401 with its diagnosis code.
+    declined_row = page.locator("tr.request", has=page.locator("td.ingo-status", has_text=re.compile("^851$")))
+    await expect(declined_row).to_have_count(1)
+    await expect(declined_row.locator("td.rule")).to_have_text("magic-values/card-851")
+    await expect(declined_row).to_contain_text("POST /gateway/process")
+    refused_row = page.locator("tr.request[data-http-status='401']")
+    await expect(refused_row).to_have_count(1)
+    await expect(refused_row.locator(".diagnosis-code")).to_have_text(bad_code)
+    await expect(refused_row.locator("td.diagnosis")).to_contain_text(refused["diagnosis"]["detail"])
+    # Bodies open on demand, masked: the card number shows its last four only.
+    await declined_row.get_by_text("Bodies").click()
+    body_text = await declined_row.locator("pre").first.inner_text()
+    assert "payment-declined" in body_text
+    await page.screenshot(path=str(shots / "01-requests.png"), full_page=True)
+    # The filter box narrows the list.
+    await page.get_by_label("Filter requests").fill("card-851")
+    await expect(page.locator("tr.request")).to_have_count(1)
+    await page.screenshot(path=str(shots / "02-requests-filtered.png"))
+    await page.get_by_label("Filter requests").fill("")
 
-            # Sessions and tokens: last four only.
-            tokens = page.locator("#tokens-body")
-            await expect(tokens).to_contain_text(declined_token)
-            await expect(tokens).to_contain_text("…0008")
-            session_row = page.locator("#sessions-body tr", has_text=session["data"]["session_identifier"])
-            await expect(session_row).to_contain_text("Active")
-            await expect(session_row).to_contain_text("session-request-1")
-            await expect(page.locator("#transactions-body")).to_contain_text("process")
-            await page.locator("#state").screenshot(path=str(shots / "03-state.png"))
+    # Sessions and tokens: last four only.
+    tokens = page.locator("#tokens-body")
+    await expect(tokens).to_contain_text(declined_token)
+    await expect(tokens).to_contain_text("…0008")
+    session_row = page.locator("#sessions-body tr", has_text=session["data"]["session_identifier"])
+    await expect(session_row).to_contain_text("Active")
+    await expect(session_row).to_contain_text("session-request-1")
+    await expect(page.locator("#transactions-body")).to_contain_text("process")
+    await page.locator("#state").screenshot(path=str(shots / "03-state.png"))
 
-            # The webhook delivery with its failed first attempt; Redeliver sends a new one, which succeeds.
-            delivery = page.locator("article.delivery")
-            await expect(delivery).to_have_count(1)
-            await expect(delivery.locator("tr.attempt")).to_have_count(1)
-            await expect(delivery.locator("tr.attempt").first).to_contain_text("500")
-            await expect(delivery.locator("tr.attempt").first).to_contain_text("HTTP 500")
-            await page.locator("#webhooks").screenshot(path=str(shots / "04-webhook-failed.png"))
-            redeliver = delivery.get_by_role("button", name=re.compile("^Redeliver"))
-            await redeliver.focus()
-            await page.keyboard.press("Enter")  # keyboard-usable
-            await expect(delivery.locator("tr.attempt")).to_have_count(2)
-            await expect(delivery.locator("tr.attempt").nth(1)).to_contain_text("200")
-            await expect(page.locator("article.delivery[data-status=succeeded]")).to_have_count(1)
-            assert len(receiver.received) == 2
-            await page.locator("#webhooks").screenshot(path=str(shots / "05-webhook-redelivered.png"))
+    # The webhook delivery with its failed first attempt; Redeliver sends a new one, which succeeds.
+    delivery = page.locator("article.delivery")
+    await expect(delivery).to_have_count(1)
+    await expect(delivery.locator("tr.attempt")).to_have_count(1)
+    await expect(delivery.locator("tr.attempt").first).to_contain_text("500")
+    await expect(delivery.locator("tr.attempt").first).to_contain_text("HTTP 500")
+    await page.locator("#webhooks").screenshot(path=str(shots / "04-webhook-failed.png"))
+    redeliver = delivery.get_by_role("button", name=re.compile("^Redeliver"))
+    await redeliver.focus()
+    await page.keyboard.press("Enter")  # keyboard-usable
+    await expect(delivery.locator("tr.attempt")).to_have_count(2)
+    await expect(delivery.locator("tr.attempt").nth(1)).to_contain_text("200")
+    await expect(page.locator("article.delivery[data-status=succeeded]")).to_have_count(1)
+    assert len(receiver.received) == 2
+    await page.locator("#webhooks").screenshot(path=str(shots / "05-webhook-redelivered.png"))
 
-            # The clock: +2 days moves it by 172,800 s.
-            await expect(page.locator("#clock-now")).to_have_attribute("data-now", re.compile(r"^\d"))
-            before = float(await page.locator("#clock-now").get_attribute("data-now"))
-            await expect(page.locator("#clock-frozen")).to_have_text("yes")
-            await page.get_by_role("button", name="+2 days").click()
-            await expect(page.locator("#clock-now")).to_have_text("2026-11-18T15:00:00Z")
-            after = float(await page.locator("#clock-now").get_attribute("data-now"))
-            assert after - before == 172_800 and clock.now() == NOW + 172_800
-            await page.locator("#clock").screenshot(path=str(shots / "06-clock.png"))
+    # The clock: +2 days moves it by 172,800 s.
+    await expect(page.locator("#clock-now")).to_have_attribute("data-now", re.compile(r"^\d"))
+    before = float(await page.locator("#clock-now").get_attribute("data-now"))
+    await expect(page.locator("#clock-frozen")).to_have_text("yes")
+    await page.get_by_role("button", name="+2 days").click()
+    await expect(page.locator("#clock-now")).to_have_text("2026-11-18T15:00:00Z")
+    after = float(await page.locator("#clock-now").get_attribute("data-now"))
+    assert after - before == 172_800 and clock.now() == NOW + 172_800
+    await page.locator("#clock").screenshot(path=str(shots / "06-clock.png"))
 
-            # Each credential's rate window.
-            rows = page.locator("#ratelimit-body tr")
-            await expect(rows).to_have_count(len(CREDENTIALS))
-            test_row = rows.filter(has=page.locator("code", has_text=re.compile("^test$")))
-            await expect(test_row.locator("td").nth(1)).to_have_text("50")
-            await expect(page.locator("#ratelimit-summary")).to_contain_text("50 requests a second")
-            await page.screenshot(path=str(shots / "07-whole-page.png"), full_page=True)
+    # Each credential's rate window.
+    rows = page.locator("#ratelimit-body tr")
+    await expect(rows).to_have_count(len(CREDENTIALS))
+    test_row = rows.filter(has=page.locator("code", has_text=re.compile("^test$")))
+    await expect(test_row.locator("td").nth(1)).to_have_text("50")
+    await expect(page.locator("#ratelimit-summary")).to_contain_text("50 requests a second")
+    await page.screenshot(path=str(shots / "07-whole-page.png"), full_page=True)
 
-            # Masked everywhere: no full card number anywhere on the page.
-            html = await page.content()
-            assert DECLINE_CARD not in html and CARD["account"] not in html
-            assert errors == [], errors
-        finally:
-            await browser.close()
+    # Masked everywhere: no full card number anywhere on the page.
+    html = await page.content()
+    assert DECLINE_CARD not in html and CARD["account"] not in html
+    assert errors == [], errors
     print(f"inspector screenshots: {shots}")
     assert sorted(p.name for p in shots.iterdir()) == [
         "01-requests.png", "02-requests-filtered.png", "03-state.png", "04-webhook-failed.png",
         "05-webhook-redelivered.png", "06-clock.png", "07-whole-page.png"]
 
 
-async def test_inspector_with_an_admin_token_from_the_url(aiohttp_client, clock, tmp_path):
-    async_playwright, expect = _need_browser()
+async def test_inspector_with_an_admin_token_from_the_url(aiohttp_client, clock, tmp_path, chromium):
+    from playwright.async_api import expect
+
     emu = await start(aiohttp_client, clock, rate_limit=0, admin_token="s3cret-admin")
     await verify(emu, CARD["account"], "customer-1")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = await browser.new_page()
-            # Without the token: the page loads and asks for it.
-            await page.goto(str(emu.client.make_url("/_emulator/ui")))
-            await expect(page.get_by_label("Admin token")).to_be_visible()
-            await expect(page.get_by_role("alert")).to_contain_text("401")
-            await page.screenshot(path=str(tmp_path / "token-asked.png"))
-            # A wrong token is refused; the right one, typed into the form, shows the data.
-            await page.get_by_label("Admin token").fill("wrong")
-            await page.get_by_label("Admin token").press("Enter")
-            await expect(page.get_by_role("alert")).to_contain_text("401")
-            await page.get_by_label("Admin token").fill("s3cret-admin")
-            await page.get_by_role("button", name="Use token").click()
-            await expect(page.locator("tr.request")).to_have_count(1)
-            await expect(page.get_by_label("Admin token")).to_be_hidden()
-            await expect(page.get_by_role("alert")).to_be_hidden()
+    browser = chromium
+    page = await browser.new_page()
+    # Without the token: the page loads and asks for it.
+    await page.goto(str(emu.client.make_url("/_emulator/ui")))
+    await expect(page.get_by_label("Admin token")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("401")
+    await page.screenshot(path=str(tmp_path / "token-asked.png"))
+    # A wrong token is refused; the right one, typed into the form, shows the data.
+    await page.get_by_label("Admin token").fill("wrong")
+    await page.get_by_label("Admin token").press("Enter")
+    await expect(page.get_by_role("alert")).to_contain_text("401")
+    await page.get_by_label("Admin token").fill("s3cret-admin")
+    await page.get_by_role("button", name="Use token").click()
+    await expect(page.locator("tr.request")).to_have_count(1)
+    await expect(page.get_by_label("Admin token")).to_be_hidden()
+    await expect(page.get_by_role("alert")).to_be_hidden()
 
-            # In a fresh tab: ?token= is kept for the tab and taken out of the address bar.
-            page = await (await browser.new_context()).new_page()
-            await page.goto(str(emu.client.make_url("/_emulator/ui?token=s3cret-admin")))
-            await expect(page.locator("tr.request")).to_have_count(1)
-            assert "token" not in page.url
-            await expect(page.get_by_label("Admin token")).to_be_hidden()
-            await page.reload()
-            await expect(page.locator("tr.request")).to_have_count(1)
-        finally:
-            await browser.close()
+    # In a fresh tab: ?token= is kept for the tab and taken out of the address bar.
+    page = await (await browser.new_context()).new_page()
+    await page.goto(str(emu.client.make_url("/_emulator/ui?token=s3cret-admin")))
+    await expect(page.locator("tr.request")).to_have_count(1)
+    assert "token" not in page.url
+    await expect(page.get_by_label("Admin token")).to_be_hidden()
+    await page.reload()
+    await expect(page.locator("tr.request")).to_have_count(1)
 
 
 async def _fails_then_ok(number: int, request: web.Request) -> web.StreamResponse:

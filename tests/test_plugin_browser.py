@@ -4,14 +4,13 @@ Three servers on 127.0.0.1, each on its own port (so each is its own origin): th
 page that loads the SDK and mounts the authorized_url, and a webhook receiver. Every step leaves a screenshot in
 the test's tmp_path. Waits are on events (never sleeps).
 
-Needs ``apt-get install -y chromium`` (the browser is never downloaded) and ``pip install playwright``.
+The browser comes from ``tests/browser.py`` (Debian's Chromium, never downloaded).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -27,10 +26,6 @@ from emulator.client import encode_body, sign
 from emulator.runtime import Runtime
 from tests.conftest import CREDENTIALS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-INSTALL = "apt-get install -y chromium chromium-driver && pip install playwright"
 SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
 TIMEOUT_MS = 15_000
 RECIPIENT = {"first_name": "Jane", "last_name": "Doe", "address_line1": "1 Main St", "city": "Atlanta",
@@ -58,17 +53,6 @@ HOST_PAGE = """<!doctype html>
   webPlugin.iframe.addEventListener("load", function () {{ window.__iframeLoaded = true; }});
 </script></body></html>
 """
-
-
-def _playwright() -> Any:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. Install it with: {INSTALL}",
-                    pytrace=False)
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        pytest.fail(f"Playwright for Python is missing. Install it with: {INSTALL}", pytrace=False)
-    return async_playwright
 
 
 # -- servers on 127.0.0.1 ---------------------------------------------------------------------------------------
@@ -139,17 +123,14 @@ async def host(emulator) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def page(tmp_path: Path) -> AsyncIterator[Any]:
-    async_playwright = _playwright()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport={"width": 900, "height": 900})
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
-        await browser.close()
+async def page(chromium: Any) -> AsyncIterator[Any]:
+    context = await chromium.new_context(viewport={"width": 900, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    await context.close()
     assert not errors, errors  # no script error on the host page
 
 

@@ -1,0 +1,67 @@
+"""Debian's Chromium, driven by Playwright for Python, for the browser tests; or one line saying why not.
+
+Tests take the ``chromium`` fixture (a launched, headless browser). When the browser cannot be had, every browser
+test is skipped with the same one-line reason (pytest folds them into one line), except under CI (``CI=true``),
+where a missing browser is a failure: CI always runs the browser tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Headless, and quiet on a closed network (no background connections, no component updates).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+INSTALL = "apt-get install -y chromium (as root; ./scripts/test does it), and pip install playwright"
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here, in one line, or None when they can."""
+    if not CHROMIUM.exists():
+        return f"browser tests need Debian's Chromium at {CHROMIUM}: {INSTALL}"
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return f"browser tests need Playwright for Python (it drives {CHROMIUM}; no `playwright install`): {INSTALL}"
+    return None
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Report every browser skip at this one place, so that pytest folds them into a single line."""
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = missing_browser()
+        if reason is not None and report.longrepr[2].endswith(reason):
+            report.longrepr = (_HERE, 1, report.longrepr[2])
+    return report
+
+
+_HERE = str(Path(__file__).relative_to(Path(__file__).parents[1]))
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Any]:
+    """A headless Chromium (Playwright's ``Browser``), closed after the test."""
+    reason = missing_browser()
+    if reason is not None:
+        if in_ci():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
