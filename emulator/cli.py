@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Coroutine
 
 from emulator import __version__
 from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
-from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, from_sources
+from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, from_sources, unknown_variables
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -33,14 +33,51 @@ LOG = logging.getLogger("ingopay_emulator")
 COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers")
 
 
+class _HelpWithServe(argparse.Action):
+    """``ingopay-emulator --help``: the commands, then the options of serve (the default command)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, serve: argparse.ArgumentParser | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+        self.serve = serve
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        text = parser.format_help()
+        if self.serve is not None:
+            text += f"\nserve (the default command):\n{self.serve.format_help()}"
+        parser._print_message(text, sys.stdout)  # as argparse prints help: a closed stdout is no error
+        parser.exit()
+
+
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Help lines that end with the default, when there is one worth saying (never "(default None)")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings \
+                and "%(default)" not in text:
+            text += " (default %(default)s)"
+        return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ingopay-emulator", description="A local, offline emulator of Ingo Payments' IngoPay API.")
-    parser.add_argument("--version", action="version", version=f"ingopay-emulator {__version__}")
+        prog="ingopay-emulator", add_help=False,
+        description="A local, offline emulator of Ingo Payments' IngoPay API. Without a command it serves "
+                    "(ingopay-emulator [serve] [OPTIONS]); each command has its own --help.")
+    help_action = parser.add_argument("-h", "--help", action=_HelpWithServe,
+                                      help="show this help, with the options of serve, and exit")
+    parser.add_argument("--version", action="version", version=f"ingopay-emulator {__version__}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the emulator (the default command)")
+    serve = commands.add_parser("serve", help="run the emulator (the default command)",
+                                usage="ingopay-emulator [serve] [OPTIONS]",
+                                description="Run the emulator until SIGINT or SIGTERM. Every option has an "
+                                            "environment variable; flags win over variables.")
     add_arguments(serve)
+    help_action.serve = serve  # type: ignore[attr-defined]
 
     health = commands.add_parser("healthcheck", help="exit 0 if the configured emulator answers its health check")
     health.add_argument("--host", default=None, help="[env INGOPAY_EMULATOR_HOST]")
@@ -48,18 +85,26 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait (default 3)")
     health.add_argument("--scheme", default="http", choices=("http", "https"))
 
-    sign = commands.add_parser("sign", help="print the headers (or a curl command) that sign a request")
-    sign.add_argument("url", help="full URL, e.g. http://127.0.0.1:8080/gateway/verify")
-    sign.add_argument("-X", "--method", default="POST")
+    sign = commands.add_parser("sign", help="print the headers (or a curl command) that sign a request",
+                               formatter_class=_DefaultsFormatter,
+                               description="Sign a request as Ingo requires (Kong hmac-auth, hmac-sha512) and "
+                                           "print its headers, a JSON object of them, or a ready curl command.")
+    sign.add_argument("url", metavar="URL", help="full URL, e.g. http://127.0.0.1:8080/gateway/verify")
+    sign.add_argument("-X", "--method", default="POST", help="HTTP method")
     body = sign.add_mutually_exclusive_group()
-    body.add_argument("-d", "--data", help="request body (JSON text), sent byte for byte")
-    body.add_argument("--data-file", type=Path, help="file holding the request body ('-' for stdin)")
-    sign.add_argument("--username", default=DEFAULT_USERNAME)
-    sign.add_argument("--secret", default=DEFAULT_SECRET)
+    body.add_argument("-d", "--data", metavar="BODY", help="request body (JSON text), signed and sent byte for byte")
+    body.add_argument("--data-file", type=Path, metavar="FILE",
+                      help="file holding the request body ('-' for stdin)")
+    sign.add_argument("--username", default=DEFAULT_USERNAME,
+                      help="credential username")
+    sign.add_argument("--secret", default=DEFAULT_SECRET,
+                      help="credential secret")
     sign.add_argument("--algorithm", default="hmac-sha512", choices=("hmac-sha512", "hmac-sha256",
-                                                                     "hmac-sha384", "hmac-sha1"))
-    sign.add_argument("--headers", help="signed headers in order (default: request-line x-date content-type "
-                                        "content-sha512 content-length)")
+                                                                     "hmac-sha384", "hmac-sha1"),
+                      help="HMAC algorithm (Ingo requires hmac-sha512; hmac-sha256 is its legacy one)")
+    sign.add_argument("--headers", metavar="LIST",
+                      help="signed headers in order, separated by spaces (default: request-line x-date "
+                           "content-type content-sha512 content-length)")
     sign.add_argument("--curl", action="store_true", help="print a ready curl command instead of headers")
     sign.add_argument("--json", action="store_true", help="print the headers as a JSON object")
 
@@ -68,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
 
-    listing = commands.add_parser("triggers", help="list the triggers of the loaded scenarios (magic values)")
+    listing = commands.add_parser("triggers", help="list the triggers of the loaded scenarios (magic values)",
+                                  formatter_class=_DefaultsFormatter,
+                                  description="List what each loaded scenario rule answers and what triggers "
+                                              "it (the bundled magic values and your files).")
     listing.add_argument("--scenarios", action="append", type=Path, default=None, metavar="PATH",
                          help="also load these files or folders [env INGOPAY_EMULATOR_SCENARIOS]")
     listing.add_argument("--no-default-scenarios", dest="default_scenarios", action="store_const", const=False,
@@ -79,6 +127,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; a reader that stops early (``ingopay-emulator triggers | head``) ends it quietly."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return BROKEN_PIPE
+    return code
+
+
+#: The exit status of a Unix tool whose reader went away (128 + SIGPIPE).
+BROKEN_PIPE = 141
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush does not fail on the closed pipe too."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "serve")
@@ -113,6 +184,8 @@ def serve(settings: Settings) -> int:
     from emulator.app import build_runtime, create_app
 
     logs.configure(settings.log_format, quiet=settings.quiet)
+    for warning in unknown_variables():
+        LOG.warning(warning)
     runtime = build_runtime(settings)
     app = create_app(runtime=runtime)
     tune_garbage_collector()
@@ -173,23 +246,48 @@ async def _serve(app: "web.Application", settings: Settings) -> int:
         await runner.cleanup()
         LOG.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror)
         return 1
+    # before the ready line: whoever reads it may stop the emulator at once
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     port = runner.addresses[0][1] if runner.addresses else settings.port
-    shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     scheme = "https" if context is not None else "http"
-    print(f"ingopay-emulator {__version__} ready on {scheme}://{shown_host}:{port}", flush=True)
+    announce_ready(settings, scheme, port)
     if ca_file is not None:
         LOG.info("TLS certificate made for this run; trust its CA: %s", ca_file)
     if settings.host not in ("127.0.0.1", "::1", "localhost") and settings.admin_token is None:
         LOG.warning("the admin API (/_emulator) is open to anyone who can reach %s; set --admin-token to protect it",
                     settings.host)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     LOG.info("stopping")
     await runner.cleanup()
     return 0
+
+
+def ready_line(settings: Settings, scheme: str, port: int) -> str:
+    """The one line that says the emulator is ready: where it listens, and where a person opens it."""
+    listening = f"{scheme}://{_url_host(settings.host)}:{port}"
+    if settings.public_url:
+        browse = settings.public_url.rstrip("/")
+    elif settings.host in ("0.0.0.0", "::", ""):
+        browse = f"{scheme}://localhost:{port}"  # a wildcard address is where it listens, not where to browse
+    else:
+        browse = listening
+    return (f"ingopay-emulator {__version__} ready on {listening} "
+            f"(inspector {browse}/_emulator/ui, iFrame demo {browse}/plugin/demo)")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def announce_ready(settings: Settings, scheme: str, port: int) -> None:
+    """Print the ready line; a closed stdout (``ingopay-emulator | head -1``) does not stop the server."""
+    try:
+        print(ready_line(settings, scheme, port), flush=True)
+    except BrokenPipeError:
+        _discard_stdout()
 
 
 def healthcheck(args: argparse.Namespace) -> int:
@@ -276,6 +374,32 @@ def triggers_command(args: argparse.Namespace) -> int:
     rows = triggers.rows(engine)
     print(json.dumps(rows, indent=2) if args.json else triggers.text_table(rows))
     return 0
+
+
+#: The commands whose flags the README's configuration section lists (serve's come from the settings table).
+DOCUMENTED_COMMANDS = ("sign", "healthcheck", "triggers")
+
+
+def commands_markdown() -> str:
+    """The README's tables of the flags of sign, healthcheck and triggers, from their parsers."""
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sections = []
+    for name in DOCUMENTED_COMMANDS:
+        command = subparsers.choices[name]
+        lines = [f"`ingopay-emulator {name}`: {command.description or ''}".rstrip(), "",
+                 "| flag | default | what it does |", "|---|---|---|"]
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
+                continue
+            flag = ", ".join(action.option_strings) or (action.metavar or action.dest.upper())
+            if action.nargs != 0 and action.option_strings:
+                flag += " " + (action.metavar or (f"{{{','.join(action.choices)}}}" if action.choices
+                                                  else action.dest.upper()))
+            shown = "-" if action.default in (None, False, argparse.SUPPRESS) else str(action.default)
+            lines.append(f"| `{flag}` | {shown} | {(action.help or '').replace('|', '/')} |")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections)
 
 
 __all__ = ["main", "OPTIONS"]

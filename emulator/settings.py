@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
+from emulator.durations import EXPECTED as DURATION_FORM, parse_duration
 from emulator.plugin.rvdm import DEFAULT_RULES as DEFAULT_RVDM_RULES, rules_setting as rvdm_rules_setting
 
 ENV_PREFIX = "INGOPAY_EMULATOR_"
@@ -23,16 +26,25 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(part.strip().lower() for part in value.replace(",", " ").split() if part.strip())
 
 
-def _duration(value: str) -> float:
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-    text = value.strip().lower()
-    for unit in ("ms", "s", "m", "h", "d"):
-        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
-            return float(text[: -len(unit)]) * units[unit]
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a duration such as 30s, 5m, 2h, 1d") from None
+def _whole_number(value: str) -> int:
+    return int(value.strip())
+
+
+def _finite_number(value: str) -> float:
+    number = float(value.strip())
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _durations(value: str) -> tuple[float, ...]:
+    return tuple(parse_duration(part) for part in _words(value))
+
+
+def _path(value: str) -> Path:
+    if not value.strip():
+        raise ValueError(value)
+    return Path(value)
 
 
 def _boolean(value: str) -> bool:
@@ -41,7 +53,34 @@ def _boolean(value: str) -> bool:
         return True
     if lowered in {"0", "false", "no", "off", ""}:
         return False
-    raise ValueError(f"expected true or false, got {value!r}")
+    raise ValueError(value)
+
+
+@dataclass(frozen=True)
+class Parser:
+    """How one kind of setting is read from text, with the expected form named when the text does not fit."""
+
+    expected: str
+    convert: Callable[[str], Any]
+    explains: bool = False  # the converter's ValueError already says what is wrong and what was expected
+
+    def __call__(self, text: str) -> Any:
+        try:
+            return self.convert(text)
+        except (ValueError, TypeError) as exc:
+            message = str(exc) if self.explains else f"expected {self.expected}, got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+
+
+TEXT = Parser("text", str)
+WHOLE_NUMBER = Parser("a whole number", _whole_number)
+SECONDS = Parser("a number of seconds (such as 2.5)", _finite_number)
+PATH = Parser("a file or folder path", _path)
+WORDS = Parser("a list separated by commas", _words)
+DURATIONS = Parser(f"a list separated by commas of {DURATION_FORM}", _durations, explains=True)
+BOOLEAN = Parser("true or false (or 1/0, yes/no, on/off)", _boolean)
+RVDM_RULES = Parser("FIELD=hard|soft|bypass pairs separated by commas (such as LastName=hard,City=bypass)",
+                    rvdm_rules_setting, explains=True)
 
 
 @dataclass(frozen=True)
@@ -95,7 +134,7 @@ class Option:
 
     name: str
     help: str
-    parse: Callable[[str], Any] = str
+    parse: Parser = TEXT
     flag: str | None = None  # for boolean options: the flag that sets the non-default value
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
@@ -113,80 +152,95 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("host", "address to listen on"),
-    Option("port", "port to listen on", int),
-    Option("credentials", "YAML list of {username, secret, participant_id}", Path, metavar="FILE"),
-    Option("clock_skew", "seconds X-Date may differ from the emulator clock, either way", int, metavar="SECONDS"),
-    Option("rate_limit", "requests per second per credential (0 turns rate limiting off)", int, metavar="N"),
-    Option("seed", "seed for generated data (tokens, names, transaction ids)", int),
+    Option("port", "port to listen on", WHOLE_NUMBER),
+    Option("credentials", "YAML list of {username, secret, participant_id}", PATH, metavar="FILE"),
+    Option("clock_skew", "seconds X-Date may differ from the emulator clock, either way", WHOLE_NUMBER,
+           metavar="SECONDS"),
+    Option("rate_limit", "requests per second per credential (0 turns rate limiting off)", WHOLE_NUMBER,
+           metavar="N"),
+    Option("seed", "seed for generated data (tokens, names, transaction ids)", WHOLE_NUMBER),
     Option("log_format", "request log format", choices=("text", "json")),
-    Option("algorithms", "HMAC algorithms accepted (comma separated)", _words, metavar="LIST"),
-    Option("enforce_headers", "headers every request must sign", _words, metavar="LIST"),
-    Option("enforce_body_headers", "headers a request with a body must also sign", _words, metavar="LIST"),
+    Option("algorithms", "HMAC algorithms accepted (comma separated)", WORDS, metavar="LIST"),
+    Option("enforce_headers", "headers every request must sign", WORDS, metavar="LIST"),
+    Option("enforce_body_headers", "headers a request with a body must also sign", WORDS, metavar="LIST"),
     Option("diagnosis", "leave out the emulator's explanations (the 401 diagnosis, validation details): "
            "Kong's and Ingo's bare bodies",
-           _boolean, flag="--no-diagnosis"),
+           BOOLEAN, flag="--no-diagnosis"),
     Option("error_http_status", "HTTP status of business errors: 200 (Ingo status in the body only) "
            "or mapped (4xx/5xx by family)", choices=("200", "mapped")),
     Option("body_timestamp_check", "do not check the body 'timestamp' against the clock skew (Ingo status 402)",
-           _boolean, flag="--no-body-timestamp-check"),
-    Option("process_delay", "seconds a push takes before it answers (makes 104 observable)", float,
+           BOOLEAN, flag="--no-body-timestamp-check"),
+    Option("process_delay", "seconds a push takes before it answers (makes 104 observable)", SECONDS,
            metavar="SECONDS"),
-    Option("max_body_size", "largest request body accepted, in bytes (413 above)", int, metavar="BYTES"),
-    Option("journal_size", "requests kept in the journal", int, metavar="N"),
+    Option("max_body_size", "largest request body accepted, in bytes (413 above)", WHOLE_NUMBER, metavar="BYTES"),
+    Option("journal_size", "requests kept in the journal", WHOLE_NUMBER, metavar="N"),
     Option("memory_transactions", "payments (with their idempotency records) kept per participant when state is "
-           "in memory; the oldest are forgotten beyond it (--data-dir keeps all)", int, metavar="N"),
+           "in memory; the oldest are forgotten beyond it (--data-dir keeps all)", WHOLE_NUMBER, metavar="N"),
     Option("public_url", "base URL for links the emulator hands out (default: the request's own origin)",
            metavar="URL"),
-    Option("quiet", "do not log one line per request", _boolean, flag="--quiet"),
-    Option("data_dir", "folder for durable state (SQLite); without it, state is kept in memory only", Path,
+    Option("quiet", "do not log one line per request", BOOLEAN, flag="--quiet"),
+    Option("data_dir", "folder for durable state (SQLite); without it, state is kept in memory only", PATH,
            metavar="PATH"),
     Option("scenarios", "scenario file or folder to load (repeatable; the variable takes a list separated by "
-           f"'{os.pathsep}')", Path, metavar="PATH", repeatable=True),
-    Option("default_scenarios", "do not load the bundled default scenarios (magic values)", _boolean,
+           f"'{os.pathsep}')", PATH, metavar="PATH", repeatable=True),
+    Option("default_scenarios", "do not load the bundled default scenarios (magic values)", BOOLEAN,
            flag="--no-default-scenarios"),
     Option("webhook_url", "deliver webhooks to this URL (repeatable; the variable takes a list separated by "
            "spaces or commas)", metavar="URL", repeatable=True, separator=None),
     Option("webhook_secret", "secret that signs X-Ingo-Signature for endpoints without their own", metavar="SECRET"),
-    Option("webhooks_config", "YAML list of webhook endpoints {url, secret, topics, participant_id}", Path,
+    Option("webhooks_config", "YAML list of webhook endpoints {url, secret, topics, participant_id}", PATH,
            metavar="FILE"),
-    Option("webhook_timeout", "seconds a receiver has to answer 2xx", float, metavar="SECONDS"),
+    Option("webhook_timeout", "seconds a receiver has to answer 2xx", SECONDS, metavar="SECONDS"),
     Option("webhook_retry_schedule", "waits between delivery attempts, e.g. 30s,1m,2m (the last attempt follows "
-           "the last wait)", lambda v: tuple(_duration(p) for p in _words(v)), metavar="LIST"),
-    Option("webhook_concurrency", "deliveries under way at once", int, metavar="N"),
-    Option("tls", "serve HTTPS with a certificate made at start (its CA file is printed)", _boolean, flag="--tls"),
-    Option("tls_cert", "serve HTTPS with this certificate (PEM; with --tls-key)", Path, metavar="FILE"),
-    Option("tls_key", "private key of --tls-cert (PEM)", Path, metavar="FILE"),
-    Option("webhook_ca_bundle", "extra CA certificates (PEM) to trust for HTTPS webhook receivers", Path,
+           "the last wait)", DURATIONS, metavar="LIST"),
+    Option("webhook_concurrency", "deliveries under way at once", WHOLE_NUMBER, metavar="N"),
+    Option("tls", "serve HTTPS with a certificate made at start (its CA file is printed)", BOOLEAN, flag="--tls"),
+    Option("tls_cert", "serve HTTPS with this certificate (PEM; with --tls-key)", PATH, metavar="FILE"),
+    Option("tls_key", "private key of --tls-cert (PEM)", PATH, metavar="FILE"),
+    Option("webhook_ca_bundle", "extra CA certificates (PEM) to trust for HTTPS webhook receivers", PATH,
            metavar="FILE"),
     Option("admin_token", "require this token (Authorization: Bearer TOKEN or X-Emulator-Admin-Token) on the "
-           "admin API except /_emulator/health and the inspector's own files; set it when binding beyond loopback", metavar="TOKEN"),
+           "admin API except /_emulator/health and the inspector's own files; set it when binding beyond loopback",
+           metavar="TOKEN"),
     Option("plugin_rvdm", "iFrame recipient data matching per field: FIELD=hard|soft|bypass, comma separated "
-           "(fields: FirstName, LastName, BusinessName, AddressLine1, City, State, ZipCode)", rvdm_rules_setting,
+           "(fields: FirstName, LastName, BusinessName, AddressLine1, City, State, ZipCode)", RVDM_RULES,
            metavar="RULES"),
-    Option("plugin_max_attempts", "iFrame verification attempts before the session is terminated (1-10)", int,
+    Option("plugin_max_attempts", "iFrame verification attempts before the session is terminated (1-10)", WHOLE_NUMBER,
            metavar="N"),
 )
 
 
+OPTION_BY_NAME = {option.name: option for option in OPTIONS}
+#: HMAC algorithms Kong's hmac-auth knows.
+ALGORITHMS = ("hmac-sha1", "hmac-sha256", "hmac-sha384", "hmac-sha512")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add every option to ``parser``; each help line names its environment variable."""
+    """Add every option to ``parser``; each help line names its environment variable and any default."""
     for option in OPTIONS:
         default = getattr(Settings, option.name)
         if option.flag:
             parser.add_argument(option.cli, dest=option.name, action="store_const", const=not default,
-                                default=None, help=f"{option.help} [env {option.env}]")
+                                default=None, help=f"{option.help} [env {option.env}=true]")
             continue
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         if option.repeatable:
             parser.add_argument(option.cli, dest=option.name, default=None, metavar=option.metavar,
                                 action="append", type=option.parse, help=f"{option.help} [env {option.env}]")
             continue
+        shown = _shown_default(default)
         parser.add_argument(option.cli, dest=option.name, default=None, metavar=option.metavar,
-                            choices=option.choices, type=option.parse,
-                            help=f"{option.help} (default {shown}) [env {option.env}]")
+                            choices=option.choices, type=None if option.choices else option.parse,
+                            help=f"{option.help}{f' (default {shown})' if shown != '-' else ''} [env {option.env}]")
 
 
-def from_sources(args: argparse.Namespace | None = None, environ: dict[str, str] | None = None) -> Settings:
+def _shown_default(default: Any) -> str:
+    """A default as the help and the README show it ("-" for none)."""
+    if isinstance(default, tuple):
+        return ",".join(f"{d:g}" if isinstance(d, float) else str(d) for d in default) or "-"
+    return "-" if default is None else str(default)
+
+
+def from_sources(args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings: flags win over INGOPAY_EMULATOR_* variables, which win over defaults."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
@@ -196,67 +250,94 @@ def from_sources(args: argparse.Namespace | None = None, environ: dict[str, str]
             values[option.name] = tuple(given) if option.repeatable else given
             continue
         raw = environ.get(option.env)
-        if raw is None:
-            continue
-        if option.repeatable:
-            parts = raw.split(option.separator) if option.separator else raw.replace(",", " ").split()
-            values[option.name] = tuple(option.parse(part.strip()) for part in parts if part.strip())
-            continue
-        try:
-            value = option.parse(raw)
-        except ValueError as exc:
-            raise SettingsError(f"{option.env}={raw!r}: {exc}") from None
-        if option.flag and isinstance(value, bool):
-            # The variable is named after the flag, so INGOPAY_EMULATOR_NO_DIAGNOSIS=1 means "flag given".
-            value = (not getattr(Settings, option.name)) if value else getattr(Settings, option.name)
-        if option.choices and value not in option.choices:
-            raise SettingsError(f"{option.env}={raw!r}: expected one of {', '.join(option.choices)}")
-        values[option.name] = value
+        if raw is not None:
+            values[option.name] = _from_variable(option, raw)
     settings = Settings(**values)
     validate(settings)
     return settings
+
+
+def _from_variable(option: Option, raw: str) -> Any:
+    """The value of ``option`` from its variable's text; a SettingsError that names the variable otherwise."""
+    try:
+        if option.repeatable:
+            parts = raw.split(option.separator) if option.separator else raw.replace(",", " ").split()
+            return tuple(option.parse(part.strip()) for part in parts if part.strip())
+        if option.choices:
+            if raw.strip() not in option.choices:
+                raise argparse.ArgumentTypeError(f"expected one of {', '.join(option.choices)}, got {raw!r}")
+            return raw.strip()
+        value = option.parse(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise SettingsError(f"{option.env}={raw!r} is not valid: {exc}") from None
+    if option.flag:
+        # The variable is named after the flag, so INGOPAY_EMULATOR_NO_DIAGNOSIS=1 means "flag given".
+        default = getattr(Settings, option.name)
+        return (not default) if value else default
+    return value
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each INGOPAY_EMULATOR_* variable no setting reads (a typo), naming the closest real one."""
+    environ = os.environ if environ is None else environ
+    known = [option.env.removeprefix(ENV_PREFIX) for option in OPTIONS]
+    warnings = []
+    for name in sorted(n for n in environ if n.startswith(ENV_PREFIX) and n.removeprefix(ENV_PREFIX) not in known):
+        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), known, n=1, cutoff=0.6)
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else "; `ingopay-emulator --help` lists them"
+        warnings.append(f"{name} is not a setting of ingopay-emulator and is ignored{hint}")
+    return warnings
 
 
 class SettingsError(ValueError):
     """A setting has a value the emulator cannot use."""
 
 
+def named(name: str) -> str:
+    """A setting as the user sets it: its flag and its variable, e.g. ``--clock-skew (INGOPAY_EMULATOR_CLOCK_SKEW)``."""
+    option = OPTION_BY_NAME[name]
+    return f"{option.cli} ({option.env})"
+
+
 def validate(settings: Settings) -> None:
     """Refuse settings that cannot work, with a sentence that names the setting."""
     if settings.clock_skew <= 0:
-        raise SettingsError("clock-skew must be greater than 0 seconds")
+        raise SettingsError(f"{named('clock_skew')} must be greater than 0 seconds")
     if settings.rate_limit < 0:
-        raise SettingsError("rate-limit must be 0 (off) or a positive number of requests per second")
-    unknown = set(settings.algorithms) - {"hmac-sha1", "hmac-sha256", "hmac-sha384", "hmac-sha512"}
+        raise SettingsError(f"{named('rate_limit')} must be 0 (off) or a positive number of requests per second")
+    unknown = set(settings.algorithms) - set(ALGORITHMS)
     if unknown:
-        raise SettingsError(f"unknown HMAC algorithm(s): {', '.join(sorted(unknown))}")
+        raise SettingsError(f"{named('algorithms')}: unknown HMAC algorithm(s) {', '.join(sorted(unknown))}; "
+                            f"expected some of {', '.join(ALGORITHMS)}")
     if not settings.algorithms:
-        raise SettingsError("algorithms must name at least one HMAC algorithm")
+        raise SettingsError(f"{named('algorithms')} must name at least one HMAC algorithm")
     if not 1 <= settings.port <= 65535 and settings.port != 0:
-        raise SettingsError("port must be between 1 and 65535 (or 0 for any free port)")
+        raise SettingsError(f"{named('port')} must be between 1 and 65535 (or 0 for any free port)")
     if settings.memory_transactions < 1:
-        raise SettingsError("memory-transactions must be at least 1")
+        raise SettingsError(f"{named('memory_transactions')} must be at least 1")
     if settings.journal_size < 1:
-        raise SettingsError("journal-size must be at least 1")
+        raise SettingsError(f"{named('journal_size')} must be at least 1")
     if (settings.tls_cert is None) != (settings.tls_key is None):
-        raise SettingsError("tls-cert and tls-key go together: give both or neither")
+        raise SettingsError(f"{named('tls_cert')} and {named('tls_key')} go together: give both or neither")
     for name in ("tls_cert", "tls_key", "webhook_ca_bundle", "credentials", "webhooks_config"):
         path = getattr(settings, name)
         if path is not None and not Path(path).is_file():
-            raise SettingsError(f"{name.replace('_', '-')}: no such file: {path}")
+            raise SettingsError(f"{named(name)}: no such file: {path}")
     if settings.webhook_timeout <= 0:
-        raise SettingsError("webhook-timeout must be greater than 0 seconds")
+        raise SettingsError(f"{named('webhook_timeout')} must be greater than 0 seconds")
     if settings.webhook_concurrency < 1:
-        raise SettingsError("webhook-concurrency must be at least 1")
+        raise SettingsError(f"{named('webhook_concurrency')} must be at least 1")
     if any(wait < 0 for wait in settings.webhook_retry_schedule):
-        raise SettingsError("webhook-retry-schedule waits must not be negative")
+        raise SettingsError(f"{named('webhook_retry_schedule')}: waits must not be negative")
     if not 1 <= settings.plugin_max_attempts <= 10:
-        raise SettingsError("plugin-max-attempts must be between 1 and 10")
+        raise SettingsError(f"{named('plugin_max_attempts')} must be between 1 and 10")
     if settings.max_body_size < 1024:
-        raise SettingsError("max-body-size must be at least 1024 bytes")
+        raise SettingsError(f"{named('max_body_size')} must be at least 1024 bytes")
+    if settings.process_delay < 0:
+        raise SettingsError(f"{named('process_delay')} must not be negative")
 
 
-__all__ = ["Settings", "SettingsError", "OPTIONS", "add_arguments", "from_sources"]
+__all__ = ["OPTIONS", "Settings", "SettingsError", "add_arguments", "from_sources", "unknown_variables"]
 
 
 def markdown_table() -> str:
@@ -264,14 +345,13 @@ def markdown_table() -> str:
     lines = ["| flag | environment variable | default | what it does |", "|---|---|---|---|"]
     for option in OPTIONS:
         default = getattr(Settings, option.name)
+        shown = "-" if option.flag else _shown_default(default)
         if option.flag:
-            flag, shown = option.cli, "-"
-        elif isinstance(default, tuple):
-            shown = ",".join(f"{d:g}" if isinstance(d, float) else str(d) for d in default) or "-"
-            flag = f"{option.cli} {option.metavar or 'VALUE'}"
+            flag = option.cli
+        elif option.choices:
+            flag = f"{option.cli} {{{','.join(option.choices)}}}"
         else:
-            shown = "-" if default is None else str(default)
-            flag = f"{option.cli} {'{' + ','.join(option.choices) + '}' if option.choices else option.metavar or option.name.upper()}"
+            flag = f"{option.cli} {option.metavar or option.name.upper()}"
         env = f"`{option.env}=true`" if option.flag else f"`{option.env}`"
         lines.append(f"| `{flag}` | {env} | {shown} | {option.help.replace('|', '/')} |")
     return "\n".join(lines)

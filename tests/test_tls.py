@@ -28,7 +28,7 @@ def start(*args: str) -> tuple[subprocess.Popen, str, str]:
     if "ready on" not in ready:
         process.kill()
         raise AssertionError(f"not ready: {ready!r} {process.stderr.read()}")
-    return process, ready.split("ready on ", 1)[1], ready
+    return process, ready.split("ready on ", 1)[1].split()[0], ready
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -82,7 +82,7 @@ def test_a_certificate_without_its_key_is_refused_with_a_sentence(tmp_path):
     done = subprocess.run([sys.executable, "-m", "emulator", "--tls-cert", str(own.cert), "--port", "0"],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
-    assert "tls-cert and tls-key go together" in done.stderr
+    assert "--tls-cert (INGOPAY_EMULATOR_TLS_CERT) and --tls-key (INGOPAY_EMULATOR_TLS_KEY) go together" in done.stderr
 
 
 @pytest.mark.parametrize("trusted", [True, False])

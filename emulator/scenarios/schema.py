@@ -8,14 +8,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from emulator.catalogue import catalogue
+from emulator.durations import parse_duration
 from emulator.webhooks.topics import TOPICS
 
 ENDPOINTS = ("verify", "process", "debit", "biller_search", "risk_session", "risk_score", "session", "plugin")
 ACCOUNT_TYPES = ("CA", "AC", "SD", "WT", "RT", "BP", "PD", "PU", "VE", "CK")
 FUNDING_DESTINATIONS = ("debit", "credit", "ach", "billpay", "paypal", "check")
 FAULTS = ("connection_reset", "empty_reply", "hang", "http_502", "http_503", "http_504")
-_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 
 class DuplicateRuleName(ValueError):
@@ -54,19 +53,6 @@ def _as_latency(value: Any) -> Any:
 
 def _as_fault(value: Any) -> Any:
     return {"type": value} if isinstance(value, str) else value
-
-
-def parse_duration(value: Any) -> Any:
-    """Seconds from a number or a text such as ``30s``, ``15m``, ``48h``, ``2d``."""
-    if isinstance(value, bool):
-        raise ValueError("expected seconds or a duration such as 30s, 15m, 48h, 2d")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    raise ValueError(f"{value!r} is not a duration; expected seconds or a text such as 30s, 15m, 48h, 2d")
 
 
 def _compile(pattern: str) -> str:
