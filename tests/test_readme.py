@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from emulator.admin import urls as admin_urls
+from emulator.cli import commands_markdown
 from emulator.credentials import parse_credentials
 from emulator.scenarios.loader import load_text
 from emulator.settings import markdown_table
@@ -36,7 +37,7 @@ def start_server(*args: str) -> tuple[subprocess.Popen, str]:
     if "ready on" not in line:
         process.kill()
         raise AssertionError(f"no ready line: {line!r} {process.stderr.read()}")
-    return process, line.split("ready on ", 1)[1].strip()
+    return process, line.split("ready on ", 1)[1].split()[0]
 
 
 def test_readme_opens_with_exactly_two_set_up_commands_and_ci_runs_the_test_one():
@@ -45,7 +46,7 @@ def test_readme_opens_with_exactly_two_set_up_commands_and_ci_runs_the_test_one(
     assert len(commands) == 2
     run, test = commands
     assert run.endswith("ingopay-emulator") and "pip install ." in run
-    assert "pytest" in test
+    assert test == "./scripts/test" and "pytest" in (ROOT / "scripts" / "test").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test in ci.splitlines(), ".ci/run must run exactly the README's test command"
 
@@ -84,7 +85,38 @@ def test_quick_start_commands_work_against_a_running_emulator():
 
 def test_configuration_table_lists_every_setting():
     section = README.split("<!-- configuration:start -->", 1)[1].split("<!-- configuration:end -->", 1)[0]
-    assert section.strip() == markdown_table()
+    assert section.strip() == markdown_table(), "run: .venv/bin/python scripts/regenerate"
+
+
+def test_configuration_section_lists_the_flags_of_sign_healthcheck_and_triggers():
+    section = README.split("<!-- commands:start -->", 1)[1].split("<!-- commands:end -->", 1)[0]
+    assert section.strip() == commands_markdown(), "run: .venv/bin/python scripts/regenerate"
+    for command in ("sign", "healthcheck", "triggers"):
+        assert f"`ingopay-emulator {command}`" in section
+
+
+def test_every_generated_file_is_up_to_date():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "regenerate"), "--check"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_quick_start_python_snippet_runs_as_written():
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    snippet = blocks(quick, "python")[0]
+    port = free_port()
+    process, _ = start_server("--port", str(port))
+    try:
+        runnable = snippet.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+        assert runnable != snippet, "the snippet must name the emulator's default URL"
+        result = subprocess.run([sys.executable, "-c", runnable], capture_output=True, text=True, timeout=60,
+                                cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        status, token = result.stdout.split()
+        assert status == "100" and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", token)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
 
 
 def test_admin_api_table_lists_every_admin_path():
