@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from emulator.logs import HEALTH_PATH
 from emulator.settings import OPTIONS, _boolean
 
-HEALTH_PATH = "/_emulator/health"
 ENV = {option.name: option.env for option in OPTIONS}
 ANY_ADDRESS = ("0.0.0.0", "::", "")
 HINT = "give --cafile FILE (the CA the emulator printed) or --insecure"

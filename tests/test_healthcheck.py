@@ -1,17 +1,20 @@
 """`ingopay-emulator healthcheck` as Docker runs it: configured by the serve command's variables alone, over https
-when the emulator serves TLS, trusting only the emulator's own CA."""
+when the emulator serves TLS, trusting only the emulator's own CA; and its probes kept out of the INFO log."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from emulator.logs import access_level
 from emulator.tls import make_certificates
 from tests.conftest import free_port
 
@@ -123,3 +126,27 @@ def test_a_bad_variable_is_an_unhealthy_sentence_not_a_traceback():
     assert done.stderr.strip() == "unhealthy: INGOPAY_EMULATOR_PORT='eighty': expected a port number"
     done = healthcheck(TLS="maybe")
     assert done.returncode == 1 and "INGOPAY_EMULATOR_TLS='maybe'" in done.stderr
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_health_probes_stay_out_of_the_info_access_log_while_other_requests_are_in_it(log_format):
+    emulator = Emulator("--log-format", log_format)
+    base = f"http://127.0.0.1:{emulator.port}"
+    try:
+        assert healthcheck(PORT=str(emulator.port)).returncode == 0
+        with urllib.request.urlopen(base + "/_emulator/health") as response:
+            assert response.status == 200
+        with urllib.request.urlopen(base + "/_emulator/clock") as response:
+            assert response.status == 200
+    finally:
+        logged = emulator.stop()
+    lines = [line for line in logged.splitlines() if line.strip()]
+    if log_format == "json":
+        lines = [f"{doc['level'].upper()} {doc.get('method')} {doc.get('path')}" for doc in map(json.loads, lines)]
+    assert any("INFO GET /_emulator/clock" in line for line in lines), lines
+    assert not any("/_emulator/health" in line for line in lines), lines
+
+
+def test_a_failing_health_probe_is_still_logged_at_info():
+    assert access_level("GET", "/_emulator/health", 200) < access_level("GET", "/_emulator/health", 503)
+    assert access_level("GET", "/_emulator/health", 503) == access_level("GET", "/_emulator/clock", 200)
