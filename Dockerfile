@@ -1,6 +1,6 @@
 # ingopay-emulator: a local, offline emulator of Ingo Payments' IngoPay API.
 #
-#   docker build -t ingopay-emulator .
+#   docker build -t ingopay-emulator .        (Docker 25 or later: the HEALTHCHECK uses --start-interval)
 #   docker run --rm -p 8080:8080 ingopay-emulator
 #
 # Configure it with the same INGOPAY_EMULATOR_* variables as the command line (`docker run -e ...`), or pass
@@ -60,8 +60,11 @@ WORKDIR /data
 VOLUME ["/data", "/scenarios"]
 EXPOSE 8080
 
-# `healthcheck` reads INGOPAY_EMULATOR_PORT, so it follows the configured port.
-HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
+# `healthcheck` reads the same INGOPAY_EMULATOR_* variables, so it follows the port and TLS (with
+# INGOPAY_EMULATOR_TLS=true it probes https and trusts the CA the emulator made in /data/tls). While starting it
+# probes every half second, so the container is healthy about half a second after the emulator's ready line; then
+# every 30 s. --start-interval needs Docker 25 or later to build (older ones: "Unknown flag: start-interval").
+HEALTHCHECK --start-period=60s --start-interval=0.5s --interval=30s --timeout=3s --retries=3 \
     CMD ["ingopay-emulator", "healthcheck"]
 
 # The emulator is PID 1 (exec form, no shell): it handles SIGTERM itself and stops within a few seconds.

@@ -79,11 +79,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(serve)
     help_action.serve = serve  # type: ignore[attr-defined]
 
-    health = commands.add_parser("healthcheck", help="exit 0 if the configured emulator answers its health check")
-    health.add_argument("--host", default=None, help="[env INGOPAY_EMULATOR_HOST]")
-    health.add_argument("--port", type=int, default=None, help="[env INGOPAY_EMULATOR_PORT]")
-    health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait (default 3)")
-    health.add_argument("--scheme", default="http", choices=("http", "https"))
+    health = commands.add_parser(
+        "healthcheck", help="exit 0 if the configured emulator answers its health check",
+        description="Exit 0 when the emulator answers GET /_emulator/health with 200, 1 otherwise. With no flags it "
+                    "probes the emulator the same INGOPAY_EMULATOR_* variables configure: their host, port and "
+                    "TLS. Over https it verifies the certificate against --cafile, else the emulator's own "
+                    "--tls-cert (INGOPAY_EMULATOR_TLS_CERT), else the CA that --tls made in "
+                    "INGOPAY_EMULATOR_DATA_DIR/tls, else the system's CAs; so --tls without a data folder (its CA "
+                    "lies in a temporary folder) needs --cafile or --insecure. A given CA or certificate is checked "
+                    "as the issuer, not against the host name probed.")
+    health.add_argument("--host", default=None,
+                        help="address of the emulator (default: INGOPAY_EMULATOR_HOST, else 127.0.0.1; "
+                             "0.0.0.0 and :: are probed on 127.0.0.1)")
+    health.add_argument("--port", type=int, default=None,
+                        help="port of the emulator (default: INGOPAY_EMULATOR_PORT, else 8080)")
+    health.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
+                        help="seconds to wait for the answer (default 3)")
+    health.add_argument("--scheme", default=None, choices=("http", "https"),
+                        help="http or https (default: https when INGOPAY_EMULATOR_TLS is true or "
+                             "INGOPAY_EMULATOR_TLS_CERT is set, else http)")
+    health.add_argument("--cafile", type=Path, default=None, metavar="FILE",
+                        help="verify the emulator's certificate against this CA certificate (PEM), e.g. the one "
+                             "serve --tls printed")
+    health.add_argument("--insecure", action="store_true",
+                        help="do not verify the emulator's certificate")
 
     sign = commands.add_parser("sign", help="print the headers (or a curl command) that sign a request",
                                formatter_class=_DefaultsFormatter,
@@ -294,26 +313,17 @@ def healthcheck(args: argparse.Namespace) -> int:
     """Exit 0 when the configured server answers GET /_emulator/health with 200, 1 otherwise."""
     import os
 
-    host = args.host or os.environ.get("INGOPAY_EMULATOR_HOST", "127.0.0.1")
-    port = args.port or int(os.environ.get("INGOPAY_EMULATOR_PORT", "8080"))
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    shown = f"[{host}]" if ":" in host else host
-    url = f"{args.scheme}://{shown}:{port}/_emulator/health"
-    context = None
-    if args.scheme == "https":
-        import ssl
+    from emulator import probe
 
-        context = ssl.create_default_context()
-        context.check_hostname = False  # a local probe of the emulator's own (generated) certificate
-        context.verify_mode = ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(url, timeout=args.timeout, context=context) as response:
-            healthy = response.status == 200
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        print(f"unhealthy: {url}: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+        scheme = probe.scheme(args.scheme, os.environ)
+        url = probe.url(args.host, args.port, scheme, os.environ)
+        trusted = probe.trust(args.cafile, args.insecure, os.environ) if scheme == "https" else probe.Trust(None, "")
+    except probe.ProbeError as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
         return 1
-    print(f"{'healthy' if healthy else 'unhealthy'}: {url}")
+    healthy, line = probe.probe(url, args.timeout, trusted)
+    print(line, file=sys.stdout if healthy else sys.stderr)
     return 0 if healthy else 1
 
 

@@ -37,13 +37,25 @@ def configure(log_format: str = "text", *, quiet: bool = False) -> None:
     ACCESS.disabled = quiet
 
 
+#: Docker's HEALTHCHECK and orchestrators probe this path every few seconds.
+HEALTH_PATH = "/_emulator/health"
+
+
+def access_level(method: str, path: str, http_status: int) -> int:
+    """INFO, except DEBUG for a health probe that succeeded: probes would otherwise drown the requests that matter."""
+    if path == HEALTH_PATH and method in ("GET", "HEAD") and http_status < 400:
+        return logging.DEBUG
+    return logging.INFO
+
+
 def access_line(method: str, path: str, http_status: int, ingo_status: int | None, latency_ms: float,
                 diagnosis: str | None, participant_id: int | None) -> None:
     """Log one request: method, path, HTTP status, Ingo status, latency, diagnosis code."""
-    if ACCESS.disabled or not ACCESS.isEnabledFor(logging.INFO):
+    level = access_level(method, path, http_status)
+    if ACCESS.disabled or not ACCESS.isEnabledFor(level):
         return
     fields = {"method": method, "path": path, "http_status": http_status, "ingo_status": ingo_status,
               "latency_ms": round(latency_ms, 2), "diagnosis": diagnosis, "participant_id": participant_id}
-    ACCESS.info("%s %s %s ingo=%s %.1fms diagnosis=%s", method, path, http_status,
-                "-" if ingo_status is None else ingo_status, latency_ms, diagnosis or "-",
-                extra={"fields": fields})
+    ACCESS.log(level, "%s %s %s ingo=%s %.1fms diagnosis=%s", method, path, http_status,
+               "-" if ingo_status is None else ingo_status, latency_ms, diagnosis or "-",
+               extra={"fields": fields})

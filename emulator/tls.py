@@ -47,6 +47,11 @@ def _alt_names(names: tuple[str, ...]) -> "x509.SubjectAlternativeName":
     return x509.SubjectAlternativeName(entries)
 
 
+def certificate_files(directory: Path) -> Certificates:
+    """Where make_certificates writes the chain in ``directory`` (the health probe reads the CA from there)."""
+    return Certificates(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
+
+
 def make_certificates(directory: Path, names: tuple[str, ...] = DEFAULT_NAMES, *, days: int = 30) -> Certificates:
     """A throwaway CA and a server certificate it signs for ``names``, written to ``directory``."""
     from cryptography import x509
@@ -74,7 +79,7 @@ def make_certificates(directory: Path, names: tuple[str, ...] = DEFAULT_NAMES, *
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    paths = Certificates(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
+    paths = certificate_files(directory)
     paths.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     paths.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

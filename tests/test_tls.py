@@ -60,8 +60,8 @@ async def test_tls_makes_a_certificate_and_prints_its_ca():
         with pytest.raises(aiohttp.ClientConnectorCertificateError):  # without the CA the client refuses it
             await signed_verify(base, ssl.create_default_context())
         port = base.rsplit(":", 1)[1]
-        health = subprocess.run([sys.executable, "-m", "emulator", "healthcheck", "--port", port, "--scheme", "https"],
-                                capture_output=True, text=True, timeout=30)
+        health = subprocess.run([sys.executable, "-m", "emulator", "healthcheck", "--port", port, "--scheme", "https",
+                                 "--cafile", str(ca)], capture_output=True, text=True, timeout=30)
         assert health.returncode == 0, health.stderr
     finally:
         stop(process)
