@@ -27,9 +27,12 @@ from emulator.envelope import Dialect
 from emulator.gateway import schemas as gw
 from emulator.runtime import RouteSpec
 from emulator.sessions import schemas as ss
+from emulator.settings import Settings
 
 from emulator.openapi_route import OPENAPI_PATH  # noqa: E402  (one place for the path)
 REF = "#/components/schemas/{model}"
+#: Where the emulator listens by default (the Settings defaults); the document's only server.
+DEFAULT_SERVER = f"http://{Settings.host}:{Settings.port}"
 JSON = "application/json"
 
 #: The example ``timestamp`` of the reference's bodies. Replace it with the current Unix time when you send an
@@ -589,6 +592,8 @@ def build_document() -> dict[str, Any]:
                            "faults beyond what is described here.",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
+        "servers": [{"url": DEFAULT_SERVER,
+                     "description": "The emulator on its default address (--host, --port change it)"}],
         "tags": [{"name": "Gateway"}, {"name": "Risk"}, {"name": "Session Management"}, {"name": "iFrame plugin"},
                  {"name": "Admin"}, {"name": "Emulator"}],
         "paths": paths,

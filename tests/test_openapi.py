@@ -73,6 +73,11 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     assert errors == []
 
 
+def test_the_only_server_is_where_the_emulator_listens_by_default(document: dict[str, Any]) -> None:
+    defaults = Settings()
+    assert [server["url"] for server in document["servers"]] == [f"http://{defaults.host}:{defaults.port}"]
+
+
 def test_signed_operations_document_signing_and_refusals(document: dict[str, Any]) -> None:
     scheme = document["components"]["securitySchemes"]["hmac"]
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")

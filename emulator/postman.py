@@ -1,0 +1,329 @@
+"""A Postman collection (format v2.1) of the emulated API, derived from the OpenAPI document.
+
+Each example of each signed operation becomes a request; the collection's pre-request script
+(``postman_prerequest.js``) signs it as Ingo requires. Time-bound fields use ``{{$timestamp}}``, and tokens that an
+earlier request returns reach the later ones through collection variables set by the test scripts. The admin API
+is a separate folder, sent unsigned. Regenerate the committed copy with::
+
+    python -m emulator.postman > docs/ingopay-emulator.postman_collection.json
+
+(``tests/test_postman.py`` fails while the two differ, and runs the collection with newman against the emulator.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from importlib import resources
+from typing import Any, Iterator
+
+from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
+from emulator.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.openapi import EXAMPLE_TIMESTAMP, JSON, build_document
+
+SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+#: The tag whose operations form the unsigned folder, and that folder.
+ADMIN_TAG = "Admin"
+ADMIN_FOLDER = "Admin (unsigned)"
+ADMIN_DESCRIPTION = ("The emulator's admin API, sent unsigned: fill in the body or path variables before sending. "
+                     "With --admin-token, add the header Authorization: Bearer <token>.")
+CHAINED = "a token that an earlier request returns (its test script sets it)"
+#: Postman's dynamic variable for the current Unix time in seconds.
+NOW = "$timestamp"
+#: Tokens that requests pass on: (field, account type or None) -> the collection variable holding it.
+Chained = dict[tuple[str, str | None], str]
+JSON_TYPES: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
+
+
+def _camel(name: str) -> str:
+    """``customer_account_token`` as a Postman variable name: ``customerAccountToken``."""
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every (method, path, operation) of the document, in its order."""
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method.upper(), path, operation
+
+
+def is_signed(operation: dict[str, Any]) -> bool:
+    """Whether the operation takes Ingo's HMAC signature."""
+    return operation.get("security") == [{"hmac": []}]
+
+
+def _components(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema``, with a ``$ref`` to components/schemas followed."""
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _success(document: dict[str, Any], operation: dict[str, Any]) -> tuple[list[str], list[int], str, list[str]]:
+    """Where the Ingo status is, which statuses succeed, where the result is and its ``*_token`` fields."""
+    schema = operation["responses"]["200"]["content"][JSON]["schema"]
+    condition, status_path = schema["if"], []
+    while "status" not in condition["properties"]:
+        (key, condition), = condition["properties"].items()
+        status_path.append(key)
+    status_path.append("status")
+    statuses = [int(status) for status in condition["properties"]["status"]["enum"]]
+    (result_key, result), = schema["then"]["properties"].items()
+    tokens = [name for name in _components(document, result).get("properties", {}) if name.endswith("_token")]
+    return status_path, statuses, result_key, tokens
+
+
+def _account_type(body: dict[str, Any]) -> str | None:
+    """The account type a request is about (v11: at the top; v12: in ``transaction``)."""
+    return body.get("account_type") or body.get("transaction", {}).get("account_type")
+
+
+def _signed_examples(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any], str, Any]]:
+    """Every (method, path, operation, name, example) of the signed operations, in the document's order."""
+    for method, path, operation in operations(document):
+        if is_signed(operation):
+            for name, example in operation["requestBody"]["content"][JSON]["examples"].items():
+                yield method, path, operation, name, example
+
+
+def _fields(value: Any, account_type: str | None = None) -> Iterator[tuple[str, Any, str | None]]:
+    """Every (key, value, account type in force) of a JSON document, depth first."""
+    if isinstance(value, dict):
+        account_type = value.get("account_type", account_type)
+        for key, inner in value.items():
+            yield key, inner, account_type
+            yield from _fields(inner, account_type)
+
+
+def _variable(chained: Chained, key: str, account_type: str | None) -> str | None:
+    """The variable that holds ``key`` for this account type (or for any), if a request sets one."""
+    return chained.get((key, account_type)) or chained.get((key, None))
+
+
+def chained_tokens(document: dict[str, Any]) -> Chained:
+    """The tokens an example returns that a later example sends: (field, account type or None) -> variable."""
+    produced: set[tuple[str, str | None]] = set()
+    chained: Chained = {}
+    for _method, _path, operation, _name, example in _signed_examples(document):
+        for key, _value, account_type in _fields(example["value"]):
+            for source in ((key, account_type), (key, None)):
+                if source in produced:
+                    chained[source] = _camel(key) + (source[1] or "")
+                    break
+        account_type = _account_type(example["value"])
+        produced.update((token, account_type) for token in _success(document, operation)[3])
+    return chained
+
+
+def _chained_defaults(document: dict[str, Any], chained: Chained) -> dict[str, str]:
+    """Each chained variable's default: the example's own value, so a request sent alone is still well formed."""
+    values: dict[str, str] = {}
+    for _method, _path, _operation, _name, example in _signed_examples(document):
+        for key, value, account_type in _fields(example["value"]):
+            variable = _variable(chained, key, account_type)
+            if variable:
+                values.setdefault(variable, value)
+    return values
+
+
+class _Body:
+    """A JSON body whose chosen values become Postman variables (quoted where the value is a string)."""
+
+    def __init__(self, chained: Chained) -> None:
+        self.chained = chained
+        self.variables: list[tuple[str, bool]] = []
+
+    def _mark(self, variable: str, value: Any) -> str:
+        self.variables.append((variable, isinstance(value, str)))
+        return f"@@postman:{len(self.variables) - 1}@@"
+
+    def _walk(self, value: Any, account_type: str | None) -> Any:
+        if not isinstance(value, dict):
+            return value
+        account_type = value.get("account_type", account_type)
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            variable = _variable(self.chained, key, account_type)
+            if key == "participant_id":
+                out[key] = self._mark("participantId", inner)
+            elif key == "timestamp" and str(inner) == str(EXAMPLE_TIMESTAMP):
+                out[key] = self._mark(NOW, inner)
+            elif variable:
+                out[key] = self._mark(variable, inner)
+            else:
+                out[key] = self._walk(inner, account_type)
+        return out
+
+    def render(self, value: Any) -> str:
+        """The raw body text: indented JSON, with ``{{variable}}`` where a variable stands."""
+        text = json.dumps(self._walk(value, None), indent=2, ensure_ascii=False)
+
+        def put(match: re.Match[str]) -> str:
+            variable, quoted = self.variables[int(match.group(1))]
+            return f'"{{{{{variable}}}}}"' if quoted else f"{{{{{variable}}}}}"
+
+        return re.sub(r'"@@postman:(\d+)@@"', put, text)
+
+
+def _url(path: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Postman URL on ``{{baseUrl}}``: path parameters as ``:name``, query parameters listed but disabled."""
+    postman_path = re.sub(r"\{([^}]+)\}", r":\1", path)
+    query = [{"key": p["name"], "value": "", "description": p.get("description", ""), "disabled": True}
+             for p in parameters if p["in"] == "query"]
+    url: dict[str, Any] = {"raw": "{{baseUrl}}" + postman_path, "host": ["{{baseUrl}}"],
+                           "path": postman_path.strip("/").split("/")}
+    if query:
+        url["query"] = query
+    variables = [{"key": p["name"], "value": "", "description": p.get("description", "")}
+                 for p in parameters if p["in"] == "path"]
+    if variables:
+        url["variable"] = variables
+    return url
+
+
+def event(listen: str, lines: list[str]) -> dict[str, Any]:
+    """A Postman event: the script ``lines`` run on ``listen`` (prerequest or test)."""
+    return {"listen": listen, "script": {"type": "text/javascript", "exec": lines}}
+
+
+def _test_script(document: dict[str, Any], operation: dict[str, Any], example: Any,
+                 chained: Chained) -> dict[str, Any]:
+    """Assert the documented success, and keep the tokens that later requests send."""
+    status_path, statuses, result_key, tokens = _success(document, operation)
+    status = "".join(f"[{json.dumps(key)}]" for key in status_path)
+    expected = ", ".join(json.dumps(str(s)) for s in statuses)
+    title = "HTTP 200 with Ingo status " + " or ".join(map(str, statuses))
+    lines = [
+        f"pm.test({json.dumps(title)}, function () {{",
+        "    pm.response.to.have.status(200);",
+        "    const answer = pm.response.json();",
+        f"    pm.expect(String(answer{status})).to.be.oneOf([{expected}]);",
+    ]
+    account_type = _account_type(example)
+    for token in tokens:
+        variable = chained.get((token, account_type))
+        if variable:
+            lines.append(f"    pm.collectionVariables.set({json.dumps(variable)}, "
+                         f"answer[{json.dumps(result_key)}][{json.dumps(token)}]);")
+    lines.append("});")
+    return event("test", lines)
+
+
+def _signed_item(document: dict[str, Any], method: str, path: str, operation: dict[str, Any], example: Any,
+                 chained: Chained, several: bool) -> dict[str, Any]:
+    """One example of a signed operation as a request: its body with variables, its test script."""
+    signed = set(DEFAULT_SIGNED_HEADERS)
+    headers = [{"key": p["name"], "value": "", "description": p.get("description", ""),
+                **({} if p.get("required") else {"disabled": True})}
+               for p in operation.get("parameters", []) if p["in"] == "header" and p["name"].lower() not in signed]
+    name = operation["summary"] + (f" — {example['summary']}" if several else "")
+    return {
+        "name": name,
+        "event": [_test_script(document, operation, example["value"], chained)],
+        "request": {
+            "method": method, "description": operation["summary"], "header": headers,
+            "body": {"mode": "raw", "raw": _Body(chained).render(example["value"]),
+                     "options": {"raw": {"language": "json"}}},
+            "url": _url(path, operation.get("parameters", [])),
+        },
+        "response": [],
+    }
+
+
+def _skeleton(schema: dict[str, Any]) -> Any:
+    """A value for a schema without an example: its first example, else its required fields, else empty."""
+    if "examples" in schema:
+        return schema["examples"][0]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object":
+        required = schema.get("required", [])
+        return {key: _skeleton(value) for key, value in schema.get("properties", {}).items()
+                if key in required or "examples" in value}
+    return JSON_TYPES.get(kind, "")
+
+
+def _admin_item(method: str, path: str, operation: dict[str, Any]) -> dict[str, Any]:
+    """An admin operation as a request to fill in: path variables empty, query parameters disabled."""
+    request: dict[str, Any] = {"method": method, "description": operation.get("description", operation["summary"]),
+                               "header": [], "url": _url(path, operation.get("parameters", []))}
+    content = operation.get("requestBody", {}).get("content", {})
+    if JSON in content:
+        raw = _Body({}).render(_skeleton(content[JSON]["schema"]))
+        request["body"] = {"mode": "raw", "raw": raw, "options": {"raw": {"language": "json"}}}
+    elif content:
+        (media_type, _), = content.items()
+        request["header"] = [{"key": "Content-Type", "value": media_type}]
+        request["body"] = {"mode": "raw", "raw": ""}
+    return {"name": operation["summary"], "request": request, "response": []}
+
+
+def pre_request_script(document: dict[str, Any]) -> list[str]:
+    """The collection's pre-request script, as lines: the signed headers and the admin prefix, then the signer."""
+    admin = [path for _method, path, operation in operations(document) if ADMIN_TAG in operation.get("tags", [])]
+    prefix = os.path.commonprefix(admin)
+    prefix = prefix[:prefix.rindex("/") + 1]
+    source = resources.files("emulator").joinpath("postman_prerequest.js").read_text(encoding="utf-8")
+    # One block: the sandbox keeps a context between scripts, where a second top-level const would not compile.
+    return ["{", f"const SIGNED_HEADERS = {json.dumps(list(DEFAULT_SIGNED_HEADERS))};",
+            f"const UNSIGNED_PREFIX = {json.dumps(prefix)};", *source.splitlines(), "}"]
+
+
+def build_collection(document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Postman collection of ``document`` (the emulator's OpenAPI document by default)."""
+    document = document if document is not None else build_document()
+    chained = chained_tokens(document)
+    folders: dict[str, list[dict[str, Any]]] = {tag["name"]: [] for tag in document["tags"]}
+    for method, path, operation in operations(document):
+        tag = operation["tags"][0]
+        if is_signed(operation):
+            examples = operation["requestBody"]["content"][JSON]["examples"]
+            folders[tag] += [_signed_item(document, method, path, operation, example, chained, len(examples) > 1)
+                             for example in examples.values()]
+        elif tag == ADMIN_TAG and any(JSON in r.get("content", {}) for r in operation["responses"].values()):
+            folders[tag].append(_admin_item(method, path, operation))
+    variables = [
+        {"key": "baseUrl", "value": document["servers"][0]["url"], "description": "where the emulator listens"},
+        {"key": "username", "value": DEFAULT_USERNAME, "description": "the credential's username"},
+        {"key": "secret", "value": DEFAULT_SECRET, "description": "the credential's secret (signs each request)"},
+        {"key": "participantId", "value": str(DEFAULT_PARTICIPANT_ID), "description": "the credential's participant"},
+        *({"key": variable, "value": value, "description": CHAINED}
+          for variable, value in _chained_defaults(document, chained).items()),
+    ]
+    return {
+        "info": {
+            "name": document["info"]["title"],
+            "description": "Generated from the emulator's OpenAPI document by `python -m emulator.postman`. The "
+                           "collection's pre-request script signs each request as Ingo requires (Kong hmac-auth "
+                           "with the variables username and secret); the admin API is sent unsigned. Run the "
+                           "folders in order: later requests send the tokens earlier ones return.",
+            "version": document["info"]["version"],
+            "schema": SCHEMA,
+        },
+        "auth": {"type": "noauth"},
+        "event": [event("prerequest", pre_request_script(document))],
+        "variable": variables,
+        "item": [{"name": ADMIN_FOLDER, "description": ADMIN_DESCRIPTION, "item": items} if tag == ADMIN_TAG
+                 else {"name": tag, "item": items} for tag, items in folders.items() if items],
+    }
+
+
+def render(collection: dict[str, Any] | None = None) -> str:
+    """The collection as the committed file holds it: indented, a final newline."""
+    return json.dumps(collection if collection is not None else build_collection(), indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def main() -> int:
+    """Print the collection (``python -m emulator.postman > docs/ingopay-emulator.postman_collection.json``)."""
+    sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
