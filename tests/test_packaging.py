@@ -53,3 +53,10 @@ def test_the_changelog_keeps_a_changelog_and_starts_at_the_first_release():
     unreleased = text.split("## [Unreleased]", 1)[1].split("\n## [", 1)[0]
     assert re.search(r"^### (Added|Changed|Deprecated|Removed|Fixed|Security)$", unreleased, flags=re.M)
     assert re.search(r"^- \S", unreleased, flags=re.M)
+
+
+def test_the_dockerfile_labels_the_image_with_the_package_version():
+    """`docker build .` without build arguments labels the image with the version the wheel has."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    (default,) = re.findall(r"^ARG VERSION=(\S+)$", dockerfile, flags=re.M)
+    assert default == __version__

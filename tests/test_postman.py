@@ -88,7 +88,7 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         try:
             line = process.stdout.readline()
             assert "ready on" in line, f"no ready line: {line!r} {log.read_text(encoding='utf-8')}"
-            yield line.split("ready on ", 1)[1].strip()
+            yield line.split("ready on ", 1)[1].split()[0]
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
