@@ -214,3 +214,65 @@ async def test_kill_9_keeps_webhooks_still_due_and_delivers_them_after_restart(s
         assert received[-1]["data"]["ancillary"]["participant_unique_id1"] == "returns-later"
     finally:
         await runner.cleanup()
+
+
+# -- a damaged data folder is refused at start, in one sentence --------------------------------------------------
+
+DATABASE = "ingopay-emulator.sqlite3"
+
+
+def start_on(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Start an emulator on ``data_dir`` that is expected to refuse (it would otherwise serve until the timeout)."""
+    return subprocess.run([sys.executable, "-m", "emulator", "--port", str(free_port()), "--quiet", "--data-dir",
+                           str(data_dir)], capture_output=True, text=True, timeout=60)
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], *phrases: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout == "" and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # one sentence
+    for phrase in phrases:
+        assert phrase in result.stderr, result.stderr
+
+
+def test_an_empty_database_file_is_refused_not_taken_for_a_new_store(tmp_path):
+    (tmp_path / DATABASE).write_bytes(b"")
+    assert_refused(start_on(tmp_path), "is empty (0 bytes)", "move it aside")
+
+
+def test_a_file_of_another_kind_is_refused(tmp_path):
+    (tmp_path / DATABASE).write_text("user,amount\nalice,10\n", encoding="utf-8")
+    assert_refused(start_on(tmp_path), "is not a SQLite database", "move it aside")
+
+
+async def test_a_read_only_database_is_refused_at_start_not_at_the_first_payment(servers, tmp_path):
+    server = servers()
+    server.stop()
+    database = tmp_path / "data" / DATABASE
+    if os.geteuid() == 0:  # root writes through file modes: make the file immutable instead
+        subprocess.run(["chattr", "+i", str(database)], check=True)
+    else:
+        database.chmod(0o444)
+    try:
+        assert_refused(start_on(tmp_path / "data"), "cannot be written by this user", "choose another --data-dir")
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(database)], check=True)
+        database.chmod(0o644)
+
+
+async def test_garbage_in_the_middle_of_the_database_is_refused_and_nothing_is_paid_twice(servers, tmp_path):
+    server = servers()
+    async with aiohttp.ClientSession() as session:
+        token = (await post(session, server.url, "/gateway/verify",
+                            {**CARD, "timestamp": int(time.time())}))["data"]["customer_account_token"]
+        for index in range(200):  # enough records for a database of many pages
+            paid = await post(session, server.url, "/gateway/process", process_body(token, f"payment-{index}"))
+            assert paid["status"] == 100, paid
+    server.stop()
+    database = tmp_path / "data" / DATABASE
+    size = database.stat().st_size
+    with open(database, "r+b") as file:
+        file.seek(size // 2)
+        file.write(os.urandom(64 * 1024))
+    assert_refused(start_on(tmp_path / "data"), "is damaged", "move it aside")

@@ -191,7 +191,7 @@ def test_another_sqlite_database_is_refused(tmp_path):
 
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     (tmp_path / FILENAME).write_bytes(b"this is not a database, it is a text file" * 100)
-    with pytest.raises(StoreError, match="not a usable ingopay-emulator database"):
+    with pytest.raises(StoreError, match="is not a SQLite database; move it aside"):
         SqliteStore(tmp_path)
 
 

@@ -7,6 +7,10 @@ from typing import Any, Iterator, Protocol
 Record = dict[str, Any]
 
 
+class StoreUnavailable(RuntimeError):
+    """The store failed while serving (a full disk, a file taken away): answered 503, with the reason."""
+
+
 class Store(Protocol):
     """Where tokens, transactions, sessions and idempotency records live.
 

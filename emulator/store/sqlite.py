@@ -18,11 +18,12 @@ import json
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 from emulator.settings import SettingsError
-from emulator.store.base import Record
+from emulator.store.base import Record, StoreUnavailable
 
 #: The layout this code reads and writes. Bump it with every change to the tables, and add a migration.
 SCHEMA_VERSION = 1
@@ -64,8 +65,27 @@ _NEXT_ID = ("INSERT INTO sequences (name, value) VALUES (?, ?) "
 _SEQUENCE = "SELECT value FROM sequences WHERE name = ?"
 
 
+#: The first bytes of every SQLite 3 database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def move_aside(path: Path) -> str:
+    """What to do with a data file the emulator refuses (its -wal and -shm files belong to it)."""
+    return (f"move it aside with its -wal and -shm files (for f in {path}*; do mv \"$f\" \"$f.bad\"; done) to start "
+            "a new store, or choose another --data-dir; the emulator never starts on a store it cannot trust")
+
+
 class StoreError(SettingsError):
     """The data folder or its database cannot be used (the CLI prints this and exits non-zero)."""
+
+
+@contextmanager
+def _unavailable_on_error(path: Path) -> Iterator[None]:
+    """A SQLite failure while serving (disk full, file taken away) as StoreUnavailable: a 503, never a 500."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(f"the emulator cannot use its state in {path}: {exc}") from None
 
 
 class SqliteStore:
@@ -85,6 +105,7 @@ class SqliteStore:
         if not os.access(self.data_dir, os.W_OK | os.X_OK):
             raise StoreError(f"data-dir {self.data_dir} is not writable by this user (uid {os.getuid()}); "
                              "give it to that user or choose another --data-dir")
+        self._check_file()
         try:
             # isolation_level=None: autocommit, so every single-statement write is one committed transaction.
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
@@ -93,15 +114,53 @@ class SqliteStore:
         try:
             self._configure()
             self._check_schema()
+            self._check_integrity()
+            self._check_writable()
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise StoreError(f"{self.path} is not a usable ingopay-emulator database ({exc}); "
-                             "move it away or choose another --data-dir") from None
+            raise StoreError(f"{self.path} is not a usable ingopay-emulator database ({exc}); {move_aside(self.path)}") from None
         except StoreError:
             self._db.close()
             raise
 
     # -- opening -------------------------------------------------------------------------------------
+
+    def _check_file(self) -> None:
+        """Refuse a file that is there but cannot be an ingopay-emulator database (SQLite would take an empty file
+        for a new database, and silently start over)."""
+        if not self.path.exists():
+            return
+        try:
+            with open(self.path, "rb") as file:
+                header = file.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise StoreError(f"{self.path} cannot be read by this user (uid {os.getuid()}): "
+                             f"{exc.strerror or exc}; give it to that user or choose another --data-dir") from None
+        if not header:
+            raise StoreError(f"{self.path} is empty (0 bytes), so it holds no ingopay-emulator state; {move_aside(self.path)}")
+        if header != SQLITE_HEADER:
+            raise StoreError(f"{self.path} is not a SQLite database; {move_aside(self.path)}")
+
+    def _check_integrity(self) -> None:
+        """SQLite's integrity check, and every record readable: a damaged file must never start (a payment it lost
+        would be paid again)."""
+        problems = [line.strip() for (text,) in self._db.execute("PRAGMA integrity_check(3)")
+                    for line in str(text).splitlines() if line.strip() and not line.startswith("***")]
+        if problems != ["ok"]:
+            raise StoreError(f"{self.path} is damaged (SQLite's integrity check: {'; '.join(problems)[:300]}); "
+                             f"{move_aside(self.path)}")
+        (unreadable,) = self._db.execute("SELECT count(*) FROM records WHERE NOT json_valid(record)").fetchone()
+        if unreadable:
+            raise StoreError(f"{self.path} is damaged ({unreadable} stored records are not readable); {move_aside(self.path)}")
+
+    def _check_writable(self) -> None:
+        """A real write, committed, so that a file this user cannot write is refused now and not at the first
+        payment."""
+        try:
+            self._db.execute(_PUT, ("meta", 0, "opened", json.dumps({"pid": os.getpid()})))
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path} cannot be written by this user (uid {os.getuid()}): {exc}; give the file "
+                             "(and its folder) to that user or choose another --data-dir") from None
 
     def _configure(self) -> None:
         mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -160,26 +219,26 @@ class SqliteStore:
     # -- the Store interface -------------------------------------------------------------------------
 
     def get(self, kind: str, participant: int, key: str) -> Record | None:
-        with self._lock:
+        with self._lock, _unavailable_on_error(self.path):
             row = self._db.execute(_GET, (kind, participant, key)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def put(self, kind: str, participant: int, key: str, record: Record) -> None:
         text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
-        with self._lock:
+        with self._lock, _unavailable_on_error(self.path):
             self._db.execute(_PUT, (kind, participant, key, text))  # committed (and fsync'd) on return
 
     def delete(self, kind: str, participant: int, key: str) -> None:
-        with self._lock:
+        with self._lock, _unavailable_on_error(self.path):
             self._db.execute(_DELETE, (kind, participant, key))
 
     def find(self, kind: str, key: str) -> tuple[int, Record] | None:
-        with self._lock:
+        with self._lock, _unavailable_on_error(self.path):
             row = self._db.execute(_FIND, (kind, key)).fetchone()
         return None if row is None else (row[0], json.loads(row[1]))
 
     def records(self, kind: str, participant: int | None = None) -> Iterator[tuple[int, str, Record]]:
-        with self._lock:
+        with self._lock, _unavailable_on_error(self.path):
             if participant is None:
                 rows = self._db.execute(_RECORDS_ALL, (kind,)).fetchall()
             else:
@@ -188,7 +247,7 @@ class SqliteStore:
             yield p, key, json.loads(text)
 
     def next_id(self, sequence: str) -> int:
-        with self._lock:
+        with self._lock, _unavailable_on_error(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(_NEXT_ID, (sequence, self._first_id + 1))
@@ -200,7 +259,7 @@ class SqliteStore:
         return int(value)
 
     def reset(self, participant: int | None = None) -> None:
-        with self._lock:
+        with self._lock, _unavailable_on_error(self.path):
             if participant is None:
                 self._db.execute("DELETE FROM records")
             else:
