@@ -35,18 +35,13 @@ def load_credentials(path: Path | None) -> dict[str, Credential]:
     """Read a YAML list of credentials, or return the built-in default when no file is given."""
     if path is None:
         return {DEFAULT_CREDENTIAL.username: DEFAULT_CREDENTIAL}
-    import yaml  # here, not at the top: the sign and healthcheck commands import this module and must start fast
+    # here, not at the top: the sign and healthcheck commands import this module and must start fast
+    from emulator.yamlpos import YamlProblem, read_yaml_file
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CredentialsError(f"{path}: cannot read credentials file: {exc.strerror}") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise CredentialsError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        document = read_yaml_file(Path(path))
+    except YamlProblem as exc:
+        raise CredentialsError(f"{exc.position}: credentials file: {exc.message}") from None
     return parse_credentials(document, source=str(path))
 
 

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from emulator.scenarios import schema
-from emulator.scenarios.yamlpos import Position, YamlProblem, load_with_positions, position_of
+from emulator.yamlpos import DEFAULT_LIMITS, Limits, Position, YamlProblem, load_with_positions, position_of
 
 SUFFIXES = (".yaml", ".yml")
 #: What each model is called in messages.
@@ -61,12 +61,17 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_paths(paths: Iterable[Path]) -> list[Loaded]:
+def load_paths(paths: Iterable[Path], limits: Limits = DEFAULT_LIMITS) -> list[Loaded]:
     """Load every file; raise ScenarioError with all problems of all files, or return every scenario."""
     loaded: list[Loaded] = []
     problems: list[Problem] = []
     for file in scenario_files(paths):
         try:
+            if file.stat().st_size > limits.max_bytes:  # not even read into memory
+                problems.append(Problem(Position(str(file), 1, 1),
+                                        f"the file is {file.stat().st_size} bytes; at most {limits.max_bytes} are "
+                                        "read (--scenario-max-bytes)"))
+                continue
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
             problems.append(Problem(Position(str(file), 1, 1), "no such file or folder"))
@@ -75,7 +80,7 @@ def load_paths(paths: Iterable[Path]) -> list[Loaded]:
             problems.append(Problem(Position(str(file), 1, 1), f"cannot read the file: {exc}"))
             continue
         try:
-            loaded.extend(load_text(text, str(file)))
+            loaded.extend(_load_text_cached(text, str(file), limits))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     problems.extend(_duplicate_names(loaded))
@@ -84,20 +89,20 @@ def load_paths(paths: Iterable[Path]) -> list[Loaded]:
     return loaded
 
 
-def load_text(text: str, source: str) -> list[Loaded]:
-    """Parse and validate one document; raise ScenarioError naming every problem."""
-    return list(_load_text_cached(text, source))
+def load_text(text: str, source: str, limits: Limits = DEFAULT_LIMITS) -> list[Loaded]:
+    """Parse and validate one document (an upload: never cached); raise ScenarioError naming every problem."""
+    return _load_text(text, source, limits)
 
 
-@functools.lru_cache(maxsize=64)
-def _load_text_cached(text: str, source: str) -> tuple[Loaded, ...]:
-    """Validated documents are immutable in use; the bundled file is read by every app a test suite builds."""
-    return tuple(_load_text(text, source))
+@functools.lru_cache(maxsize=16)
+def _load_text_cached(text: str, source: str, limits: Limits) -> tuple[Loaded, ...]:
+    """Validated files are immutable in use; the bundled file is read by every app a test suite builds."""
+    return tuple(_load_text(text, source, limits))
 
 
-def _load_text(text: str, source: str) -> list[Loaded]:
+def _load_text(text: str, source: str, limits: Limits) -> list[Loaded]:
     try:
-        document, values, keys = load_with_positions(text, source)
+        document, values, keys = load_with_positions(text, source, limits)
     except YamlProblem as exc:
         raise ScenarioError([Problem(exc.position, exc.message)]) from None
     if not isinstance(document, dict):

@@ -63,7 +63,10 @@ def _compile(pattern: str) -> str:
     return pattern
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=float | str), Field(ge=0)]
+#: The longest wait a scenario may script (a follow-up a year later): dates derived from the clock stay in range.
+LONGEST_WAIT = 366 * 86400
+Duration = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=float | str),
+                     Field(ge=0, le=LONGEST_WAIT)]
 
 
 class TextMatch(Strict):

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Iterable
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from emulator.yamlpos import YamlProblem, read_yaml_file
 from emulator.webhooks.events import Event
 
 DEFAULT_SECRET = "ingopay-emulator-webhook-secret"
@@ -72,13 +72,9 @@ def parse_spec(document: Any, where: str) -> EndpointSpec:
 def load_config(path: Path, default_secret: str) -> list[Endpoint]:
     """A YAML list of {url, secret, topics, participant_id}."""
     try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EndpointError(f"{path}: cannot read webhook endpoints file: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise EndpointError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        document = read_yaml_file(Path(path))
+    except YamlProblem as exc:
+        raise EndpointError(f"{exc.position}: webhook endpoints file: {exc.message}") from None
     if not isinstance(document, list):
         raise EndpointError(f"{path}: expected a list of endpoints, each with url and optional secret, topics, "
                             "participant_id")
