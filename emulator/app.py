@@ -15,8 +15,9 @@ from emulator.clock import Clock
 from emulator.credentials import Credential, load_credentials
 from emulator.gateway import urls as gateway_urls
 from emulator.gateway.models import Gateway
+from emulator.hosts import HostPolicy
 from emulator.journal import Journal
-from emulator.middlewares import guard_admin, observe, signed_api
+from emulator.middlewares import admin_guard, observe, signed_api
 from emulator.plugin import urls as plugin_urls
 from emulator.ratelimit import RateLimiter
 from emulator.runtime import ROUTES, RUNTIME, RouteSpec, Runtime
@@ -51,6 +52,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         credentials=credentials if credentials is not None else load_credentials(settings.credentials),
         rate_limiter=RateLimiter(settings.rate_limit), journal=Journal(settings.journal_size),
         auth_policy=policy,
+        host_policy=HostPolicy.from_settings(settings.host, settings.public_url, settings.allowed_hosts),
     )
     scheduler = Scheduler(clock)
     outbox = Outbox(clock, seed=settings_for_services.seed)
@@ -85,7 +87,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     """An aiohttp application serving the emulated IngoPay API and the emulator's admin API."""
     runtime = runtime or build_runtime(settings or Settings())
     app = web.Application(
-        middlewares=[observe, *([guard_admin] if runtime.settings.admin_token else []), signed_api],
+        middlewares=[observe, admin_guard, signed_api],
         client_max_size=runtime.settings.max_body_size,
     )
     app[RUNTIME] = runtime

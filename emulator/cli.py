@@ -190,11 +190,30 @@ def _run(argv: Sequence[str] | None) -> int:
             return triggers_command(args)
         return serve(from_sources(args))
     except (SettingsError, CredentialsError, EndpointError) as exc:
-        print(f"ingopay-emulator: {exc}", file=sys.stderr)
-        return 2
+        return refuse_to_start(str(exc), _requested_log_format(args))
     except ScenarioError as exc:
-        print(f"ingopay-emulator: invalid scenario files, not starting:\n{exc}", file=sys.stderr)
-        return 2
+        return refuse_to_start("invalid scenario files, not starting:", _requested_log_format(args),
+                               [str(problem) for problem in exc.problems])
+
+
+def _requested_log_format(args: argparse.Namespace) -> str:
+    """The log format asked for, even when other settings are wrong (so a refusal is written in it)."""
+    import os
+
+    given = getattr(args, "log_format", None) or os.environ.get("INGOPAY_EMULATOR_LOG_FORMAT", "text")
+    return "json" if given.strip() == "json" else "text"
+
+
+def refuse_to_start(message: str, log_format: str, problems: list[str] | None = None) -> int:
+    """Say on stderr why the emulator does not start (one line, or one JSON object) and exit 2."""
+    if log_format == "json":
+        document: dict[str, Any] = {"level": "error", "logger": "ingopay_emulator", "message": message}
+        if problems:
+            document["problems"] = problems
+        print(json.dumps(document), file=sys.stderr)
+    else:
+        print(f"ingopay-emulator: {message}" + "".join(f"\n{p}" for p in problems or ()), file=sys.stderr)
+    return 2
 
 
 def serve(settings: Settings) -> int:
@@ -249,6 +268,8 @@ async def _serve(app: "web.Application", settings: Settings) -> int:
     from aiohttp import web
 
     from emulator import tls
+    from emulator.hosts import is_loopback
+    from emulator.serving import runner_for
 
     context, ca_file = None, None
     if settings.tls_cert is not None and settings.tls_key is not None:
@@ -256,7 +277,7 @@ async def _serve(app: "web.Application", settings: Settings) -> int:
     elif settings.tls:
         made = tls.make_certificates(tls.certificate_directory(settings.data_dir))
         context, ca_file = tls.server_context(made.cert, made.key), made.ca
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
+    runner = runner_for(app, header_timeout=settings.header_timeout, max_body_size=settings.max_body_size)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True, ssl_context=context)
     try:
@@ -275,9 +296,9 @@ async def _serve(app: "web.Application", settings: Settings) -> int:
     announce_ready(settings, scheme, port)
     if ca_file is not None:
         LOG.info("TLS certificate made for this run; trust its CA: %s", ca_file)
-    if settings.host not in ("127.0.0.1", "::1", "localhost") and settings.admin_token is None:
-        LOG.warning("the admin API (/_emulator) is open to anyone who can reach %s; set --admin-token to protect it",
-                    settings.host)
+    if not is_loopback(settings.host) and settings.admin_token is None:
+        LOG.warning("the admin API (/_emulator) is open to anyone who can reach %s, and its signing oracle is off; "
+                    "set --admin-token to protect the one and turn on the other", settings.host)
     await stop.wait()
     LOG.info("stopping")
     await runner.cleanup()
@@ -286,6 +307,16 @@ async def _serve(app: "web.Application", settings: Settings) -> int:
 
 def ready_line(settings: Settings, scheme: str, port: int) -> str:
     """The one line that says the emulator is ready: where it listens, and where a person opens it."""
+    listening, inspector, demo = ready_urls(settings, scheme, port)
+    message = (f"ingopay-emulator {__version__} ready on {listening} "
+               f"(inspector {inspector}, iFrame demo {demo})")
+    from emulator import logs
+
+    return logs.ready_line(message, settings.log_format, url=listening, inspector=inspector, demo=demo)
+
+
+def ready_urls(settings: Settings, scheme: str, port: int) -> tuple[str, str, str]:
+    """Where the emulator listens, and its inspector and demo pages where a browser reaches them."""
     listening = f"{scheme}://{_url_host(settings.host)}:{port}"
     if settings.public_url:
         browse = settings.public_url.rstrip("/")
@@ -293,8 +324,7 @@ def ready_line(settings: Settings, scheme: str, port: int) -> str:
         browse = f"{scheme}://localhost:{port}"  # a wildcard address is where it listens, not where to browse
     else:
         browse = listening
-    return (f"ingopay-emulator {__version__} ready on {listening} "
-            f"(inspector {browse}/_emulator/ui, iFrame demo {browse}/plugin/demo)")
+    return listening, f"{browse}/_emulator/ui", f"{browse}/plugin/demo"
 
 
 def _url_host(host: str) -> str:

@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timezone
+
+#: The range of the emulator clock: 1970-01-01 to 9998-12-31 (UTC). Every date the emulator derives from it (posting
+#: dates, expiries, retries, follow-ups up to a year later) then stays within the years 1970-9999.
+EARLIEST = 0.0
+LATEST = datetime(9998, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+RANGE = "1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z"
+
+
+class ClockOutOfRange(ValueError):
+    """A time the clock cannot be set to: not a finite number, or outside :data:`RANGE`."""
+
+
+def checked(timestamp: float) -> float:
+    """``timestamp`` if the clock may show it; ClockOutOfRange saying the range otherwise."""
+    if not isinstance(timestamp, (int, float)) or isinstance(timestamp, bool) or not math.isfinite(timestamp):
+        raise ClockOutOfRange(f"{timestamp!r} is not a finite number of seconds")
+    if not EARLIEST <= timestamp <= LATEST:
+        raise ClockOutOfRange(f"the clock would show {_shown(timestamp)}; it runs from {RANGE}")
+    return float(timestamp)
+
+
+def _shown(timestamp: float) -> str:
+    try:
+        return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return f"unix time {timestamp:.6g}"
 
 
 class Clock:
@@ -34,7 +61,8 @@ class Clock:
         return self.now() - time.time()
 
     def set(self, timestamp: float) -> None:
-        """Jump to ``timestamp``; a frozen clock stays frozen there."""
+        """Jump to ``timestamp`` (within :data:`RANGE`); a frozen clock stays frozen there."""
+        timestamp = checked(timestamp)
         if self._frozen_at is not None:
             self._frozen_at = float(timestamp)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from typing import Any
 
 ACCESS = logging.getLogger("ingopay_emulator.access")
@@ -24,17 +25,31 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(log_format: str = "text", *, quiet: bool = False) -> None:
-    """Send the emulator's logs to stderr in the chosen format."""
+    """Send every log of the process to stderr in the chosen format: the emulator's (INFO and up), and aiohttp's,
+    asyncio's and Python's warnings (WARNING and up), so that with ``json`` each line is one JSON object."""
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger("ingopay_emulator")
+    root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    root.propagate = False
+    root.setLevel(logging.WARNING)
+    ours = logging.getLogger("ingopay_emulator")
+    ours.handlers[:] = []
+    ours.setLevel(logging.INFO)
+    ours.propagate = True
+    logging.captureWarnings(True)
     ACCESS.disabled = quiet
+
+
+def ready_line(message: str, log_format: str, **fields: str) -> str:
+    """The ready line as the chosen format writes it (stdout): the text itself, or one JSON object."""
+    if log_format != "json":
+        return message
+    document = {"time": round(time.time(), 3), "level": "info", "logger": "ingopay_emulator", "message": message,
+                **fields}
+    return json.dumps(document)
 
 
 #: Docker's HEALTHCHECK and orchestrators probe this path every few seconds.

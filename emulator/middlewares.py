@@ -1,5 +1,6 @@
-"""Cross-cutting concerns, outermost first: observe (journal, log, errors as JSON), the admin token (when one is
-set), and the signed API's pipeline (authenticate, rate limit, Ingo errors)."""
+"""Cross-cutting concerns, outermost first: observe (journal, log, errors as JSON), the admin guard (own names and
+origin only, the admin token when one is set), and the signed API's pipeline (authenticate, rate limit, Ingo
+errors)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ from multidict import CIMultiDictProxy
 from aiohttp import web
 
 from emulator.auth import AuthenticationFailed, SignedRequest, authenticate
+from emulator.auth.verify import SINGLE_HEADERS
 from emulator.errors import IngoError
-from emulator.http import json_response, reply_error, route_spec
+from emulator.http import json_response, read_body, reply_error, route_spec
 from emulator.journal import Entry
 from emulator.logs import access_line
 from emulator.masking import mask
 from emulator.runtime import CREDENTIAL, OUTCOME, RUNTIME, Outcome
 from emulator.scenarios.faults import ConnectionDropped
+from emulator.store import StoreUnavailable
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")
@@ -40,6 +43,15 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except web.HTTPException as exc:
         response = http_error(request, exc)
+    except IngoError as error:
+        # a body the shared reader refused on a route outside the signed API (admin, plugin pages)
+        outcome.diagnosis = error.diagnosis()
+        response = json_response({"message": error.detail, "request_id": outcome.request_id},
+                                 status=error.http_status("mapped"))
+    except StoreUnavailable as failure:
+        LOG.error("%s (request %s)", failure, outcome.request_id)
+        outcome.diagnosis = {"code": "store_unavailable", "detail": str(failure)}
+        response = json_response({"message": str(failure), "request_id": outcome.request_id}, status=503)
     except ConnectionDropped as dropped:
         # a scenario rule closed the connection on purpose: nothing to answer, nothing wrong with the emulator;
         # journaled as nginx's 444 (connection closed without a response)
@@ -64,6 +76,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 CLIENT_GONE = "the client closed the connection before the request arrived in full"
+
 CLOSED_WITHOUT_RESPONSE = 444
 
 
@@ -85,7 +98,10 @@ def http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     else:
         message = _own_message(exc) or exc.reason
     headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
-    return json_response({"message": message, "request_id": request_id}, status=exc.status, headers=headers)
+    response = json_response({"message": message, "request_id": request_id}, status=exc.status, headers=headers)
+    if exc.status in (400, 408, 413):
+        response.force_close()  # the rest of the body is not read: the connection cannot carry another request
+    return response
 
 
 def _own_message(exc: web.HTTPException) -> str | None:
@@ -158,10 +174,12 @@ async def signed_api(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     runtime = request.app[RUNTIME]
     outcome.endpoint = spec.endpoint
-    body = await request.read()
+    body = await read_body(request)
     version = request.version
-    signed = SignedRequest(request.method, request.raw_path, HeaderView(request.headers), body,
-                           f"{version.major}.{version.minor}")
+    raw_headers = request.headers
+    repeated = {name: count for name in SINGLE_HEADERS if (count := len(raw_headers.getall(name, ()))) > 1}
+    signed = SignedRequest(request.method, request.raw_path, HeaderView(raw_headers), body,
+                           f"{version.major}.{version.minor}", repeated)
     try:
         credential = authenticate(signed, runtime.credentials, runtime.auth_policy, runtime.clock.now())
     except AuthenticationFailed as failure:
@@ -189,15 +207,62 @@ async def signed_api(request: web.Request, handler: Handler) -> web.StreamRespon
 #: files, which hold no data: the page sends the token with each admin API call it makes).
 OPEN_ADMIN_PATHS = frozenset({"/_emulator/health", "/_emulator/ui"})
 OPEN_ADMIN_PREFIXES = ("/_emulator/ui/",)
+ADMIN_PREFIX = "/_emulator/"
+#: Content types a page on another origin cannot send without a CORS preflight (which is never granted).
+JSON_TYPES = frozenset({"application/json"})
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}) | JSON_TYPES
+#: Where a scenario document may be uploaded as YAML.
+YAML_UPLOADS = frozenset({"/_emulator/scenarios"})
+#: Sec-Fetch-Site values of a request the emulator's own pages (or no page at all) made.
+OWN_FETCH_SITES = frozenset({"same-origin", "none"})
+
+
+def _forbidden(message: str) -> web.Response:
+    return json_response({"message": message}, status=403)
+
+
+def admin_refusal(request: web.Request) -> web.Response | None:
+    """Why a request to the admin surface (/_emulator) is refused, or None: a foreign Host (DNS rebinding), a page
+    on another origin, or a state change in a content type a page could send without a preflight."""
+    runtime = request.app[RUNTIME]
+    policy = runtime.host_policy
+    host = request.headers.get("Host")
+    if not policy.allows_host(host):
+        return _forbidden(f"Host {host!r} is not a name of this emulator, so the admin API does not answer it (a "
+                          "guard against DNS rebinding); allow the name with --allowed-hosts or "
+                          "INGOPAY_EMULATOR_ALLOWED_HOSTS (comma separated, * for any)")
+    origin = request.headers.get("Origin")
+    if origin is not None and not policy.is_own_origin(origin, request.scheme, host):
+        return _forbidden(f"requests from a page on another origin ({origin}) are refused by the admin API; "
+                          "call it from your test code or the inspector, not from a web page")
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site.lower() not in OWN_FETCH_SITES:
+        return _forbidden(f"requests a browser made for a {site} page are refused by the admin API; "
+                          "call it from your test code or the inspector, not from a web page")
+    if request.method == "POST":
+        upload = request.path in YAML_UPLOADS
+        if request.content_type not in (YAML_TYPES if upload else JSON_TYPES):
+            sent = request.headers.get("Content-Type")
+            wanted = "application/yaml (or application/json)" if upload else "application/json (even with no body)"
+            return json_response({"message": f"admin calls that change state must send Content-Type: {wanted}, "
+                                             f"not {sent or 'none'}: a web page on another origin cannot send "
+                                             "that without a preflight, which the emulator never grants"},
+                                 status=415)
+    return None
 
 
 @web.middleware
-async def guard_admin(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With --admin-token, the admin API answers only requests that carry the token (added only when one is set)."""
-    token = request.app[RUNTIME].settings.admin_token
+async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The admin API under /_emulator: only for the emulator's own names and origin, and with --admin-token only
+    for requests that carry the token."""
     path = request.path
-    if token is None or not path.startswith("/_emulator/") or path in OPEN_ADMIN_PATHS \
-            or path.startswith(OPEN_ADMIN_PREFIXES):
+    if not path.startswith(ADMIN_PREFIX) and path != ADMIN_PREFIX.rstrip("/"):
+        return await handler(request)
+    refusal = admin_refusal(request)
+    if refusal is not None:
+        return refusal
+    token = request.app[RUNTIME].settings.admin_token
+    if token is None or path in OPEN_ADMIN_PATHS or path.startswith(OPEN_ADMIN_PREFIXES):
         return await handler(request)
     given = request.headers.get("X-Emulator-Admin-Token")
     authorization = request.headers.get("Authorization", "")

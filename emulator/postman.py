@@ -260,6 +260,9 @@ def _admin_item(method: str, path: str, operation: dict[str, Any]) -> dict[str, 
         (media_type, _), = content.items()
         request["header"] = [{"key": "Content-Type", "value": media_type}]
         request["body"] = {"mode": "raw", "raw": ""}
+    if method == "POST" and not request["header"]:
+        # the admin API refuses a state change in a content type a web page could send without a preflight
+        request["header"] = [{"key": "Content-Type", "value": JSON}]
     return {"name": operation["summary"], "request": request, "response": []}
 
 

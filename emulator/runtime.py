@@ -11,6 +11,7 @@ from emulator.auth import AuthPolicy
 from emulator.clock import Clock
 from emulator.credentials import Credential
 from emulator.envelope import Dialect
+from emulator.hosts import HostPolicy
 from emulator.journal import Journal
 from emulator.ratelimit import RateLimiter
 from emulator.settings import Settings
@@ -28,6 +29,7 @@ class Runtime:
     rate_limiter: RateLimiter
     journal: Journal
     auth_policy: AuthPolicy
+    host_policy: HostPolicy
     services: dict[str, Any] = field(default_factory=dict)
     ready: bool = False
 

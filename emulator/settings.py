@@ -102,6 +102,8 @@ class Settings:
     body_timestamp_check: bool = True
     process_delay: float = 0.0
     max_body_size: int = 1024 * 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
     journal_size: int = 1000
     memory_transactions: int = 10_000
     public_url: str | None = None
@@ -116,12 +118,16 @@ class Settings:
     webhook_retry_schedule: tuple[float, ...] = (30, 60, 120, 240, 480, 960, 1920, 3600, 7200, 14400, 28800, 57600)
     webhook_concurrency: int = 8
     admin_token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
     tls: bool = False
     tls_cert: Path | None = None
     tls_key: Path | None = None
     webhook_ca_bundle: Path | None = None
     plugin_rvdm: str = DEFAULT_RVDM_RULES
     plugin_max_attempts: int = 3
+    scenario_max_bytes: int = 1024 * 1024
+    scenario_max_nodes: int = 100_000
+    scenario_max_aliases: int = 1_000
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with some settings changed (handy in tests)."""
@@ -173,6 +179,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("process_delay", "seconds a push takes before it answers (makes 104 observable)", SECONDS,
            metavar="SECONDS"),
     Option("max_body_size", "largest request body accepted, in bytes (413 above)", WHOLE_NUMBER, metavar="BYTES"),
+    Option("header_timeout", "seconds a client has to send its request line and headers (and that an idle "
+           "keep-alive connection stays open); a stalled connection is closed", SECONDS, metavar="SECONDS"),
+    Option("body_timeout", "seconds a client has to send its request body once the headers are in (408 and "
+           "closed after)", SECONDS, metavar="SECONDS"),
     Option("journal_size", "requests kept in the journal", WHOLE_NUMBER, metavar="N"),
     Option("memory_transactions", "payments (with their idempotency records) kept per participant when state is "
            "in memory; the oldest are forgotten beyond it (--data-dir keeps all)", WHOLE_NUMBER, metavar="N"),
@@ -202,11 +212,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("admin_token", "require this token (Authorization: Bearer TOKEN or X-Emulator-Admin-Token) on the "
            "admin API except /_emulator/health and the inspector's own files; set it when binding beyond loopback",
            metavar="TOKEN"),
+    Option("allowed_hosts", "host names the admin API and the inspector answer to, besides localhost, IP addresses, "
+           "the listen address and --public-url's host (comma separated; * allows any): a guard against DNS "
+           "rebinding", WORDS, metavar="LIST"),
     Option("plugin_rvdm", "iFrame recipient data matching per field: FIELD=hard|soft|bypass, comma separated "
            "(fields: FirstName, LastName, BusinessName, AddressLine1, City, State, ZipCode)", RVDM_RULES,
            metavar="RULES"),
     Option("plugin_max_attempts", "iFrame verification attempts before the session is terminated (1-10)", WHOLE_NUMBER,
            metavar="N"),
+    Option("scenario_max_bytes", "largest scenario file or upload, in bytes", WHOLE_NUMBER, metavar="BYTES"),
+    Option("scenario_max_nodes", "most YAML nodes a scenario file may expand to (aliases counted as expanded)",
+           WHOLE_NUMBER, metavar="N"),
+    Option("scenario_max_aliases", "most YAML aliases (*name) a scenario file may use", WHOLE_NUMBER, metavar="N"),
 )
 
 
@@ -327,14 +344,22 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"{named('webhook_timeout')} must be greater than 0 seconds")
     if settings.webhook_concurrency < 1:
         raise SettingsError(f"{named('webhook_concurrency')} must be at least 1")
-    if any(wait < 0 for wait in settings.webhook_retry_schedule):
-        raise SettingsError(f"{named('webhook_retry_schedule')}: waits must not be negative")
+    if any(not 0 <= wait <= 366 * 86400 for wait in settings.webhook_retry_schedule):
+        raise SettingsError(f"{named('webhook_retry_schedule')}: each wait must be between 0 and 366 days")
     if not 1 <= settings.plugin_max_attempts <= 10:
         raise SettingsError(f"{named('plugin_max_attempts')} must be between 1 and 10")
     if settings.max_body_size < 1024:
         raise SettingsError(f"{named('max_body_size')} must be at least 1024 bytes")
     if settings.process_delay < 0:
         raise SettingsError(f"{named('process_delay')} must not be negative")
+    for name in ("header_timeout", "body_timeout"):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{named(name)} must be greater than 0 seconds")
+    for name in ("scenario_max_bytes", "scenario_max_nodes"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{named(name)} must be at least 1")
+    if settings.scenario_max_aliases < 0:
+        raise SettingsError(f"{named('scenario_max_aliases')} must be 0 (no aliases) or more")
 
 
 __all__ = ["OPTIONS", "Settings", "SettingsError", "add_arguments", "from_sources", "unknown_variables"]

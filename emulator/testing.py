@@ -20,6 +20,7 @@ from emulator.app import build_runtime, create_app
 from emulator.client import encode_body, sign
 from emulator.credentials import Credential
 from emulator.runtime import Runtime
+from emulator.serving import runner_for
 from emulator.settings import Settings
 from emulator.webhooks.signing import SIGNATURE_HEADER, verify_signature
 
@@ -120,7 +121,9 @@ class EmulatorServer:
         self.url = await self._serve(create_app(runtime=self.runtime))
 
     async def _serve(self, app: web.Application) -> str:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        settings = self.settings
+        runner = runner_for(app, header_timeout=settings.header_timeout, max_body_size=settings.max_body_size,
+                            shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

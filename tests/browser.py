@@ -49,9 +49,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _HERE = str(Path(__file__).relative_to(Path(__file__).parents[1]))
 
 
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    """A headless Chromium (Playwright's ``Browser``), closed after the test."""
+#: Host names that Chromium resolves to 127.0.0.1 in ``rebinding_chromium``, as a DNS-rebinding attacker's would.
+ATTACKER_DOMAIN = "attacker.example"
+
+
+async def _launch(*extra_args: str) -> AsyncIterator[Any]:
     reason = missing_browser()
     if reason is not None:
         if in_ci():
@@ -60,8 +62,23 @@ async def chromium() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args],
+                                                   headless=True)
         try:
             yield browser
         finally:
             await browser.close()
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Any]:
+    """A headless Chromium (Playwright's ``Browser``), closed after the test."""
+    async for browser in _launch():
+        yield browser
+
+
+@pytest.fixture
+async def rebinding_chromium() -> AsyncIterator[Any]:
+    """Chromium for which every name under attacker.example resolves to 127.0.0.1: a DNS rebinding, done."""
+    async for browser in _launch(f"--host-resolver-rules=MAP *.{ATTACKER_DOMAIN} 127.0.0.1"):
+        yield browser

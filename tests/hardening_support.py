@@ -16,6 +16,7 @@ from aiohttp import web
 from emulator.app import build_runtime, create_app
 from emulator.auth.diagnosis import CODES
 from emulator.clock import Clock
+from emulator.serving import runner_for
 from emulator.settings import Settings
 from tests.conftest import CREDENTIALS, NOW
 
@@ -139,7 +140,8 @@ class ThreadedEmulator:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="emulator", daemon=True)
         self.thread.start()
-        self.runner = web.AppRunner(create_app(runtime=self.runtime), access_log=None, shutdown_timeout=2.0)
+        self.runner = runner_for(create_app(runtime=self.runtime), header_timeout=settings.header_timeout,
+                                 max_body_size=settings.max_body_size, shutdown_timeout=2.0)
         self.port = self.call(self._start)
 
     async def _start(self) -> int:

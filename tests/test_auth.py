@@ -16,6 +16,7 @@ import logging
 from typing import Any, Callable
 
 import pytest
+from multidict import CIMultiDict
 
 from emulator.app import build_runtime, create_app
 from emulator.auth.diagnosis import CODES, AuthenticationFailed
@@ -141,6 +142,7 @@ def test_every_diagnosis_code_has_the_kong_message_the_contract_gives():
         "date_unparseable": DATE_REQUIRED,
         "date_out_of_window": DATE_REQUIRED,
         "malformed_authorization": CANNOT_VERIFY,
+        "duplicate_header": CANNOT_VERIFY,
         "required_header_not_signed": CANNOT_VERIFY,
         "algorithm_not_allowed": CANNOT_VERIFY,
         "unknown_username": CANNOT_VERIFY,
@@ -516,8 +518,11 @@ def _failing_requests(body: bytes) -> list[tuple[str, dict[str, str], str]]:
     """(code, headers, Kong message) for one request per reachable 401 cause."""
     no_auth = kong_sign(body)
     del no_auth["Authorization"]
+    signed = kong_sign(body)
+    twice = CIMultiDict([*signed.items(), ("Authorization", kong_sign(body, secret="wrong")["Authorization"])])
     return [
         ("missing_authorization", no_auth, UNAUTHORIZED),
+        ("duplicate_header", twice, CANNOT_VERIFY),  # type: ignore[list-item]
         ("date_missing", kong_sign(body, values={"x-date": None}), DATE_REQUIRED),
         ("date_unparseable", kong_sign(body, values={"x-date": "2026-11-16T15:00:00Z"}), DATE_REQUIRED),
         ("date_out_of_window", kong_sign(body, values={"x-date": "Mon, 16 Nov 2026 14:54:59 GMT"}), DATE_REQUIRED),
@@ -555,6 +560,19 @@ async def test_no_diagnosis_gives_kong_bare_bodies(make_emulator):
         assert document["message"] == message, code
         assert len(document["request_id"]) == 32
     accepted(await send(emulator, kong_sign(body), body))
+
+
+async def test_a_repeated_authorization_or_x_date_is_named_not_joined(emulator):
+    """aiohttp joins repeated headers with ", "; the diagnosis names the repeated header instead of guessing."""
+    body = card_body()
+    signed = kong_sign(body)
+    for name, other in (("Authorization", kong_sign(body, secret="wrong")["Authorization"]),
+                        ("X-Date", "Mon, 16 Nov 2026 15:00:01 GMT")):
+        headers = CIMultiDict([*signed.items(), (name, other)])
+        diagnosis = refused(await send(emulator, headers, body), "duplicate_header", CANNOT_VERIFY)
+        assert (diagnosis["header"], diagnosis["count"]) == (name, 2), diagnosis
+        assert f"2 {name} headers" in diagnosis["detail"]
+    accepted(await send(emulator, signed, body))
 
 
 async def test_no_diagnosis_still_journals_the_cause(make_emulator):

@@ -4,7 +4,9 @@ never a card number, CVV, secret or signature."""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -58,3 +60,47 @@ def test_text_log_line_reads_as_a_sentence():
     assert any(" INFO POST /gateway/verify 200 ingo=100 " in line and line.endswith("diagnosis=-") for line in lines)
     assert any(" INFO POST /gateway/verify 401 ingo=- " in line and line.endswith("diagnosis=signature_mismatch")
                for line in lines)
+
+
+#: Raw requests aiohttp cannot parse, each carrying a card number that must not be echoed into the log.
+MALFORMED = [
+    b"GET /gateway/verify?pan=4111111111111111 HTTP/1.1 EXTRA\r\nHost: x\r\n\r\n",
+    b"P\x00ST /x HTTP/1.1\r\nHost: 4111111111111111\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nBad Header 4111111111111111\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4111111111111111fff\r\n",
+]
+
+
+def exchange_raw(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(data)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_with_json_logs_every_line_of_the_process_is_one_json_object_and_no_bad_bytes_are_echoed():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--log-format", "json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "INGOPAY_EMULATOR_RATELIMIT": "0"})
+    try:
+        ready = json.loads(process.stdout.readline())
+        assert "ready on" in ready["message"] and ready["url"] == f"http://127.0.0.1:{port}"
+        assert ready["inspector"].endswith("/_emulator/ui") and ready["demo"].endswith("/plugin/demo")
+        answers = [exchange_raw(port, data) for data in MALFORMED]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=10)
+    for answer in answers:  # each refused with JSON, and not with the client's bytes
+        assert answer.split(b" ", 2)[1] == b"400", answer[:200]
+        assert b"application/json" in answer and b"4111111111111111" not in answer, answer
+    lines = [line for line in (stdout + stderr).splitlines() if line.strip()]
+    documents = [json.loads(line) for line in lines]  # every line is JSON
+    assert all(isinstance(d, dict) and d.get("message") for d in documents), documents
+    assert "4111111111111111" not in stdout + stderr
+    malformed = [d for d in documents if d["message"].startswith("malformed HTTP request from 127.0.0.1")]
+    assert len(malformed) == len(MALFORMED), documents
+    assert all(d["level"] == "warning" and "exception" not in d for d in malformed), malformed
+    assert any("did you mean INGOPAY_EMULATOR_RATE_LIMIT?" in d["message"] for d in documents), documents

@@ -138,6 +138,8 @@ def test_yaml_examples_are_valid(document):
         elif isinstance(parsed, dict) and "services" in parsed:  # the docker compose recipe
             service = parsed["services"]["ingopay"]
             assert service["healthcheck"]["test"] == ["CMD", "ingopay-emulator", "healthcheck"]
+            # the test runner calls the admin API by the service's name, which must be allowed (DNS rebinding guard)
+            assert service["environment"]["INGOPAY_EMULATOR_ALLOWED_HOSTS"] == "ingopay"
         else:
             assert parse_credentials(parsed, source=document)
 

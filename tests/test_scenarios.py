@@ -73,6 +73,10 @@ async def pull(emulator: Signed, token: str, puid1: str, account_type: str = "CA
 
 
 async def admin(emulator: Signed, method: str, path: str, **kwargs):
+    """Call the admin API as a test script would: a POST says what it sends (YAML for an upload, else JSON)."""
+    if method == "POST" and "json" not in kwargs:
+        upload = path.split("?", 1)[0] == "/_emulator/scenarios"
+        kwargs.setdefault("headers", {"Content-Type": "application/yaml" if upload else "application/json"})
     response = await emulator.client.request(method, path, **kwargs)
     text = await response.text()
     return response.status, (json.loads(text) if text else None)

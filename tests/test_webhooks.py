@@ -551,7 +551,8 @@ async def test_endpoints_through_the_admin_api_with_topic_filters_and_secrets(ai
                 {"url": ofac_url, "surprise": 1}, {"url": ofac_url, "secret": ""}]:
         document = await admin(emu, "POST", "/_emulator/webhooks/endpoints", bad, status=400)
         assert document["message"].startswith("endpoint: ")
-    response = await emu.client.post("/_emulator/webhooks/endpoints", data="not json")
+    response = await emu.client.post("/_emulator/webhooks/endpoints", data="not json",
+                                     headers={"Content-Type": "application/json"})
     assert response.status == 400
 
 

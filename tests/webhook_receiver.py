@@ -104,7 +104,9 @@ async def start_emulator(aiohttp_client, clock: Clock, urls: tuple[str, ...] = (
 
 async def admin(emu: Signed, method: str, path: str, body: Any = None, *, status: int = 200) -> Any:
     """Call the admin API and check the HTTP status."""
-    response = await emu.client.request(method, path, json=body)
+    # json= sends Content-Type: application/json even without a body, as the admin API requires of a POST
+    response = await emu.client.request(method, path, data=json.dumps(body) if body is not None else b"",
+                                        headers={"Content-Type": "application/json"})
     document = await response.json()
     assert response.status == status, document
     return document

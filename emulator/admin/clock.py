@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from emulator.http import json_response
+from emulator.clock import RANGE, checked
+from emulator.http import json_object, json_response
 from emulator.runtime import RUNTIME
 
 
@@ -21,39 +23,57 @@ async def show(request: web.Request) -> web.Response:
 
 
 def _timestamp(value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, (int, float)):
+    """Unix seconds from a number, an ISO 8601 text (UTC when it names no offset) or an HTTP date; ValueError
+    otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    raise ValueError
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            try:  # an HTTP date, as X-Date carries it: "Fri, 17 Jan 2020 19:59:29 GMT"
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                raise ValueError(f"{value[:60]!r} is not an ISO 8601 time such as 2020-01-17T19:59:29Z or an HTTP "
+                                 "date such as Fri, 17 Jan 2020 19:59:29 GMT") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.timestamp()
+    raise ValueError("set must be unix seconds or an ISO 8601 time such as 2026-01-17T19:59:29Z")
+
+
+def _bad(message: str) -> web.Response:
+    return json_response({"message": message}, status=400)
 
 
 async def change(request: web.Request) -> web.Response:
-    """Body: any of {"set": unix seconds or ISO 8601, "freeze": true|false, "advance": seconds}."""
+    """Body: any of {"set": unix seconds or ISO 8601, "freeze": true|false, "advance": seconds}. Every value is
+    checked before any is applied, so a refused call changes nothing."""
     runtime = request.app[RUNTIME]
+    document = await json_object(request, optional=True)
+    if not set(document) <= {"set", "freeze", "advance"} or not document:
+        return _bad("expected an object with any of: set, freeze, advance")
+    freeze = document.get("freeze")
+    if "freeze" in document and not isinstance(freeze, bool):
+        return _bad("freeze must be true or false")
+    target = runtime.clock.now()
     try:
-        document = await request.json()
-    except ValueError:
-        return json_response({"message": "body must be JSON such as {\"advance\": 172800}"}, status=400)
-    if not isinstance(document, dict) or not set(document) <= {"set", "freeze", "advance"} or not document:
-        return json_response({"message": "expected an object with any of: set, freeze, advance"}, status=400)
+        if "set" in document:
+            target = checked(_timestamp(document["set"]))
+        if "advance" in document:
+            seconds = document["advance"]
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+                return _bad("advance must be a number of seconds >= 0")
+            checked(target + checked(float(seconds)))
+    except (ValueError, OverflowError) as exc:
+        return _bad(f"{exc}; the clock runs from {RANGE}" if isinstance(exc, OverflowError) else str(exc))
     scheduler = runtime.services["scheduler"]
     fired = 0
-    if "freeze" in document:
-        if not isinstance(document["freeze"], bool):
-            return json_response({"message": "freeze must be true or false"}, status=400)
-        runtime.clock.freeze() if document["freeze"] else runtime.clock.unfreeze()
+    if freeze is not None:
+        runtime.clock.freeze() if freeze else runtime.clock.unfreeze()
     if "set" in document:
-        try:
-            runtime.clock.set(_timestamp(document["set"]))
-        except (ValueError, OverflowError, OSError):
-            return json_response({"message": "set must be unix seconds or an ISO 8601 time"}, status=400)
+        runtime.clock.set(target)
         fired += await scheduler.run_due()
     if "advance" in document:
-        seconds = document["advance"]
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            return json_response({"message": "advance must be a number of seconds >= 0"}, status=400)
-        fired += await scheduler.advance(float(seconds))
+        fired += await scheduler.advance(float(document["advance"]))
     return json_response({**snapshot(request), "fired": fired})

@@ -14,25 +14,11 @@ from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, HASHES, authorization_header, body_digest, \
     compute_signature, encode_signature, signing_string
 from emulator.client import request_target
-from emulator.http import json_response
+from emulator.hosts import is_loopback
+from emulator.http import json_object, json_response
 from emulator.runtime import RUNTIME, Runtime
 from emulator.scenarios.catalog import load_configured
 from emulator.scenarios.loader import ScenarioError
-
-
-async def _document(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        document = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"message": "the body must be a JSON object"}',
-                                 content_type="application/json") from None
-    if not isinstance(document, dict):
-        raise web.HTTPBadRequest(text='{"message": "the body must be a JSON object"}',
-                                 content_type="application/json")
-    return document
 
 
 def _bad(message: str) -> web.Response:
@@ -73,7 +59,7 @@ def reset_participant(runtime: Runtime, participant_id: int) -> None:
 async def reset(request: web.Request) -> web.Response:
     """Body (optional): {"participant_id": N} to reset one participant; without it, everything."""
     runtime = request.app[RUNTIME]
-    participant = (await _document(request)).get("participant_id")
+    participant = (await json_object(request, optional=True)).get("participant_id")
     if participant is None:
         reset_everything(runtime)
         return json_response({"reset": "everything"})
@@ -96,7 +82,7 @@ async def ratelimit(request: web.Request) -> web.Response:
 async def steer_ratelimit(request: web.Request) -> web.Response:
     """Body: {"username": "test", "refuse_next": N} makes its next N requests get 429; {"reset": true} clears."""
     runtime = request.app[RUNTIME]
-    document = await _document(request)
+    document = await json_object(request, optional=True)
     username = document.get("username")
     if document.get("reset") is True and username is None:
         runtime.rate_limiter.reset()
@@ -121,7 +107,12 @@ async def sign(request: web.Request) -> web.Response:
     Authorization header when one is given, else the documented defaults. The secret is never returned.
     """
     runtime = request.app[RUNTIME]
-    document = await _document(request)
+    if runtime.settings.admin_token is None and not is_loopback(runtime.settings.host):
+        return json_response({"message": f"the signing oracle is off: the emulator listens on {runtime.settings.host} "
+                                         "without an admin token, so anyone who reaches the port could have any "
+                                         "request signed; set --admin-token (INGOPAY_EMULATOR_ADMIN_TOKEN) to turn "
+                                         "it on"}, status=403)
+    document = await json_object(request, optional=True)
     method = str(document.get("method", "POST")).upper()
     path = document.get("path")
     if not isinstance(path, str) or not path.startswith("/") and "://" not in path:

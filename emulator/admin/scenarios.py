@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from emulator.http import json_response
+from emulator.http import json_object, json_response, read_body
 from emulator.runtime import RUNTIME
 from emulator.scenarios import triggers
-from emulator.scenarios.catalog import load_configured
+from emulator.scenarios.catalog import limits_of, load_configured
 from emulator.scenarios.engine import Engine
 from emulator.scenarios.loader import ScenarioError, load_text
 
@@ -26,15 +28,7 @@ async def listing(request: web.Request) -> web.Response:
 
 
 async def _participant(request: web.Request) -> int | None:
-    raw = await request.read()
-    if not raw:
-        return None
-    try:
-        document = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"message": "body must be JSON, e.g. {\\"participant_id\\": 12345}"}',
-                                 content_type="application/json") from None
-    participant = document.get("participant_id") if isinstance(document, dict) else None
+    participant = (await json_object(request, optional=True)).get("participant_id")
     if participant is not None and (isinstance(participant, bool) or not isinstance(participant, int)):
         raise web.HTTPBadRequest(text='{"message": "participant_id must be an integer"}',
                                  content_type="application/json")
@@ -63,9 +57,9 @@ async def _switch(request: web.Request, *, on: bool) -> web.Response:
 
 
 async def reload(request: web.Request) -> web.Response:
-    """Re-read the configured files; on any problem keep what is loaded and answer 400."""
+    """Re-read the configured files (off the event loop); on any problem keep what is loaded and answer 400."""
     try:
-        loaded = load_configured(request.app[RUNTIME].settings)
+        loaded = await asyncio.to_thread(load_configured, request.app[RUNTIME].settings)
     except ScenarioError as error:
         return problems_response(error)
     engine(request).replace(loaded)
@@ -74,14 +68,15 @@ async def reload(request: web.Request) -> web.Response:
 
 async def upload(request: web.Request) -> web.Response:
     """Add scenarios from a YAML document in the body (validated like a file; 400 with the problems)."""
-    raw = await request.read()
+    raw = await read_body(request)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return json_response({"message": "the body must be UTF-8 YAML"}, status=400)
     source = request.query.get("name", "upload.yaml")
     try:
-        loaded = load_text(text, source)
+        # off the event loop: a large upload must not stall health checks and other requests
+        loaded = await asyncio.to_thread(load_text, text, source, limits_of(request.app[RUNTIME].settings))
     except ScenarioError as error:
         return problems_response(error)
     names = engine(request).add(loaded)

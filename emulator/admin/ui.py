@@ -1,6 +1,6 @@
 """The inspector page at /_emulator/ui: static HTML, CSS and JavaScript that read the admin API in the browser.
 
-The files hold no data, so they are served without the admin token (see ``middlewares.guard_admin``); the page
+The files hold no data, so they are served without the admin token (see ``middlewares.admin_guard``); the page
 sends the token, when one is set, with every admin API call it makes.
 """
 

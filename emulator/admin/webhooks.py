@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.http import json_response
+from emulator.http import json_object, json_response
 from emulator.runtime import RUNTIME
 from emulator.webhooks.delivery import Deliveries, public
 from emulator.webhooks.endpoints import EndpointError, parse_spec
@@ -17,13 +17,6 @@ STATUSES = ("pending", "delivering", "succeeded", "failed")
 
 def deliveries(request: web.Request) -> Deliveries:
     return request.app[RUNTIME].services["webhooks"]
-
-
-async def _json(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"message": "the body must be JSON"}', content_type="application/json") from None
 
 
 async def listing(request: web.Request) -> web.Response:
@@ -64,7 +57,7 @@ async def add_endpoint(request: web.Request) -> web.Response:
     """Body: {"url": ..., "secret": optional, "topics": optional list of patterns, "participant_id": optional}."""
     runtime = request.app[RUNTIME]
     try:
-        spec = parse_spec(await _json(request), "endpoint")
+        spec = parse_spec(await json_object(request), "endpoint")
     except EndpointError as exc:
         return json_response({"message": str(exc)}, status=400)
     endpoint = deliveries(request).add_endpoint(spec.build(runtime.settings.webhook_secret, "api"))
@@ -79,7 +72,7 @@ async def remove_endpoint(request: web.Request) -> web.Response:
 
 async def emit(request: web.Request) -> web.Response:
     """Emit an event now: {"topic", "participant_id", "event": {...}, "ancillary": {...}, "status", "message"}."""
-    document = await _json(request)
+    document = await json_object(request)
     if not isinstance(document, dict) or document.get("topic") not in TOPICS:
         return json_response({"message": f"topic must be one of: {', '.join(TOPICS)}"}, status=400)
     participant = document.get("participant_id")

@@ -19,6 +19,7 @@ CODES: dict[str, str] = {
     "date_unparseable": DATE_REQUIRED,
     "date_out_of_window": DATE_REQUIRED,
     "malformed_authorization": CANNOT_VERIFY,
+    "duplicate_header": CANNOT_VERIFY,
     "required_header_not_signed": CANNOT_VERIFY,
     "algorithm_not_allowed": CANNOT_VERIFY,
     "unknown_username": CANNOT_VERIFY,

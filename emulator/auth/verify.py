@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_tz, mktime_tz
 from typing import Mapping
 
@@ -17,6 +17,8 @@ from emulator.auth.signing import HASHES, body_digest, compute_signature, http_d
 from emulator.credentials import Credential
 
 EXAMPLE_DATE = "Fri, 17 Jan 2020 19:59:29 GMT"
+#: Headers a signed request must carry at most once: with two, which one was signed is anyone's guess.
+SINGLE_HEADERS = ("authorization", "proxy-authorization", "x-date", "date", "content-type", "content-sha512")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class SignedRequest:
     headers: Mapping[str, str]
     body: bytes
     http_version: str = "1.1"
+    repeated: Mapping[str, int] = field(default_factory=dict)  # how often each of SINGLE_HEADERS was sent, if > 1
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,11 @@ def authenticate(
     then the body checks Ingo adds (``Content-sha512``, ``Content-Length``).
     """
     headers = request.headers
+    if request.repeated:
+        name, count = next(iter(request.repeated.items()))
+        raise AuthenticationFailed(
+            "duplicate_header", f"the request has {count} {_titled(name)} headers; send exactly one",
+            header=_titled(name), count=count)
     # Kong: a header that is present but empty still counts as present (then fails to parse)
     value = headers.get("proxy-authorization")
     if value is None:
@@ -113,6 +121,11 @@ def _parse_http_date(value: str) -> int | None:
         return int(mktime_tz(parts))
     except (OverflowError, ValueError):
         return None
+
+
+def _titled(name: str) -> str:
+    """A header name as people write it: ``X-Date``, ``Content-sha512``."""
+    return {"x-date": "X-Date", "content-sha512": "Content-sha512"}.get(name, name.title())
 
 
 def _title(name: str) -> str:

@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from emulator.client import encode_body, sign
-from emulator.http import json_response
+from emulator.http import json_object, json_response
 from emulator.plugin.models import DESTINATIONS, EVENTS, PageState, Plugin, Refused, frame_ancestors
 from emulator.runtime import OUTCOME, RUNTIME
 from emulator.sessions.responses import base_url
@@ -68,16 +68,8 @@ async def _form(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text='{"message": "send application/json"}',
                                            content_type="application/json")
-    try:
-        document = await request.json()
-    except ValueError:
-        document = None
-    if not isinstance(document, dict):
-        raise web.HTTPBadRequest(text='{"message": "the body must be a JSON object"}',
-                                 content_type="application/json")
     request[OUTCOME].endpoint = "plugin"
-    request[OUTCOME].request_body = document  # the journal masks account numbers and drops the CVV
-    return document
+    return await json_object(request)  # the journal masks account numbers and drops the CVV
 
 
 def _refused(refused: Refused) -> web.Response:
@@ -142,7 +134,7 @@ async def billers(request: web.Request) -> web.Response:
 async def sdk(request: web.Request) -> web.Response:
     """The IngoInstantPayments SDK: create, mount, addEventListener, FUNDING_DESTINATIONS, EVENTS."""
     return web.Response(text=_static(SDK_NAME), content_type="application/javascript",
-                        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"})
+                        headers={"Cache-Control": "no-cache"})
 
 
 async def static(request: web.Request) -> web.Response:
@@ -165,13 +157,7 @@ async def demo_session(request: web.Request) -> web.Response:
     """EMULATOR ONLY, for the demo page: create a session as a partner's server would, signed here with the
     built-in credential (``test``, or the first configured), through the real signed session API."""
     runtime = request.app[RUNTIME]
-    raw = await request.read()
-    try:
-        options = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        options = None
-    if not isinstance(options, dict):
-        return json_response({"message": "the body must be a JSON object"}, status=400)
+    options = await json_object(request, optional=True)
     credential = runtime.credentials.get("test") or next(iter(runtime.credentials.values()), None)
     if credential is None:
         return json_response({"message": "no credential is configured to sign the demo's session request"},

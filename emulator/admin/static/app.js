@@ -24,7 +24,8 @@
     const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) headers.Authorization = "Bearer " + token;
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    // every POST says it is JSON, body or not: the admin API refuses state changes a foreign page could send
+    if (options.body !== undefined || (options.method || "GET") !== "GET") headers["Content-Type"] = "application/json";
     const response = await fetch(path, {
       method: options.method || "GET", headers, cache: "no-store",
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
