@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import AsyncIterator
+import time
+from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -37,8 +38,10 @@ from emulator.webhooks.events import Outbox
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
-                  credentials: dict[str, Credential] | None = None) -> Runtime:
-    """Assemble the emulator's parts from settings (tests may pass their own clock, store or credentials)."""
+                  credentials: dict[str, Credential] | None = None,
+                  wall: Callable[[], float] | None = None) -> Runtime:
+    """Assemble the emulator's parts from settings (tests may pass their own clock, store, credentials or real
+    time)."""
     clock = clock or Clock()
     if store is None:
         store = (SqliteStore(settings.data_dir) if settings.data_dir is not None
@@ -53,6 +56,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         rate_limiter=RateLimiter(settings.rate_limit), journal=Journal(settings.journal_size),
         auth_policy=policy,
         host_policy=HostPolicy.from_settings(settings.host, settings.public_url, settings.allowed_hosts),
+        wall=wall or time.time,
     )
     scheduler = Scheduler(clock)
     outbox = Outbox(clock, seed=settings_for_services.seed)
@@ -61,10 +65,12 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
                                                   settings.webhook_secret),
                           timeout=settings.webhook_timeout, schedule=settings.webhook_retry_schedule,
                           concurrency=settings.webhook_concurrency,
-                          ssl_context=client_context(settings.webhook_ca_bundle))
+                          ssl_context=client_context(settings.webhook_ca_bundle),
+                          signature_now=runtime.signature_now)
     outbox.listeners.append(webhooks.on_event)
     runtime.services.update(
-        gateway=Gateway(store, clock, settings_for_services, emit=outbox.emit),
+        gateway=Gateway(store, clock, settings_for_services, emit=outbox.emit,
+                        signature_now=runtime.signature_now),
         sessions=SessionService(store, clock, settings_for_services),
         scenarios=Engine(load_configured(settings), seed=settings_for_services.seed),
         scheduler=scheduler, outbox=outbox, webhooks=webhooks,

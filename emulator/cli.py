@@ -12,8 +12,6 @@ import asyncio
 import json
 import signal
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Sequence
 

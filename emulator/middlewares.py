@@ -181,7 +181,7 @@ async def signed_api(request: web.Request, handler: Handler) -> web.StreamRespon
     signed = SignedRequest(request.method, request.raw_path, HeaderView(raw_headers), body,
                            f"{version.major}.{version.minor}", repeated)
     try:
-        credential = authenticate(signed, runtime.credentials, runtime.auth_policy, runtime.clock.now())
+        credential = authenticate(signed, runtime.credentials, runtime.auth_policy, runtime.signature_now())
     except AuthenticationFailed as failure:
         outcome.diagnosis = failure.diagnosis.as_json()
         document: dict[str, object] = {"message": failure.message, "request_id": outcome.request_id}

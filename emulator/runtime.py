@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -32,6 +33,12 @@ class Runtime:
     host_policy: HostPolicy
     services: dict[str, Any] = field(default_factory=dict)
     ready: bool = False
+    wall: Callable[[], float] = time.time  # the time clients live in (tests may pin it)
+
+    def signature_now(self) -> float:
+        """The time X-Date and the body timestamp are checked against and webhook signatures are dated with: the
+        clients' (real) time, or the emulator clock with --signature-clock emulator."""
+        return self.clock.now() if self.settings.signature_clock == "emulator" else self.wall()
 
     def credential_for(self, participant_id: int) -> Credential | None:
         return next((c for c in self.credentials.values() if c.participant_id == participant_id), None)

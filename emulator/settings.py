@@ -91,6 +91,7 @@ class Settings:
     port: int = 8080
     credentials: Path | None = None
     clock_skew: int = 300
+    signature_clock: str = "real"
     rate_limit: int = 5
     seed: int | None = None
     log_format: str = "text"
@@ -160,8 +161,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("host", "address to listen on"),
     Option("port", "port to listen on", WHOLE_NUMBER),
     Option("credentials", "YAML list of {username, secret, participant_id}", PATH, metavar="FILE"),
-    Option("clock_skew", "seconds X-Date may differ from the emulator clock, either way", WHOLE_NUMBER,
+    Option("clock_skew", "seconds X-Date and the body timestamp may differ from the signature clock, either way",
+           WHOLE_NUMBER,
            metavar="SECONDS"),
+    Option("signature_clock", "the clock X-Date and the body timestamp are checked against, and webhook "
+           "signatures are dated with: real (the time clients live in, whatever the emulator clock shows) or "
+           "emulator (to replay requests dated at a time the emulator clock was set to)", choices=("real", "emulator")),
     Option("rate_limit", "requests per second per credential (0 turns rate limiting off)", WHOLE_NUMBER,
            metavar="N"),
     Option("seed", "seed for generated data (tokens, names, transaction ids)", WHOLE_NUMBER),

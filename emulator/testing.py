@@ -156,7 +156,7 @@ class EmulatorServer:
     def client(self, username: str | None = None) -> SignedClient:
         assert self.runtime is not None
         credential = self.runtime.credentials[username] if username else self.credential
-        return SignedClient(self.url, credential, self.runtime.clock.now)
+        return SignedClient(self.url, credential, self.runtime.signature_now)
 
     def now(self) -> float:
         assert self.runtime is not None

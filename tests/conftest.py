@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -31,7 +31,8 @@ CREDENTIALS = {
 
 @dataclass
 class Signed:
-    """A test client that signs each request with one credential at the emulator clock's time."""
+    """A test client that signs each request with one credential at its own time (``client_time``), as a
+    partner's application signs with its own clock, whatever the emulator clock has been moved to."""
 
     client: TestClient
     runtime: Runtime
@@ -52,7 +53,7 @@ class Signed:
                    **sign_options: Any) -> tuple[int, dict[str, Any], Any]:
         raw = encode_body(body if body is not None else {})
         headers = sign("POST", path, raw, username=self.username, secret=self.credential.secret,
-                       now=self.clock.now(), **sign_options)
+                       now=self.runtime.signature_now(), **sign_options)
         headers.update(extra_headers or {})
         response = await self.client.post(path, data=raw, headers=headers)
         text = await response.text()
@@ -105,9 +106,39 @@ def settings() -> Settings:
     return Settings(rate_limit=0, quiet=True)
 
 
+def pinned_at(timestamp: float) -> Callable[[], float]:
+    """A client's time pinned at ``timestamp``: the emulator clock moves when a test advances it; the time the test's
+    client lives in does not, as a real client's would not."""
+    return lambda: timestamp
+
+
+def runtime_for(clock: Clock | None = None, *, credentials: dict[str, Credential] | None = None,
+                real_time: bool = False, wall: Callable[[], float] | None = None, **changes: Any) -> Runtime:
+    """The real app's runtime for a test: rate limit off and quiet unless changed, the test credentials, and a
+    client whose time is where the (frozen) test clock starts; with ``real_time`` (or no clock), clients live in
+    real time, as a process outside the test (the ``sign`` command, curl) does; ``wall`` gives them another."""
+    settings = Settings(rate_limit=0, quiet=True).replace(**changes)
+    if wall is None and clock is not None and clock.frozen and not real_time:
+        wall = pinned_at(clock.now())
+    return build_runtime(settings, clock=clock, credentials=dict(credentials or CREDENTIALS), wall=wall)
+
+
+async def serve(aiohttp_client: Any, runtime: Runtime) -> Signed:
+    """The app of ``runtime`` on a test server on 127.0.0.1, with a signing client."""
+    return Signed(await aiohttp_client(create_app(runtime=runtime)), runtime)
+
+
 @pytest.fixture
 def runtime(settings: Settings, clock: Clock) -> Runtime:
-    return build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS))
+    return build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS), wall=pinned_at(NOW))
+
+
+@pytest.fixture
+def make_emulator(aiohttp_client: Any, clock: Clock) -> Callable[..., Any]:
+    """Build an emulator with some settings changed (the ``emulator`` fixture uses the defaults)."""
+    async def make(**changes: Any) -> Signed:
+        return await serve(aiohttp_client, runtime_for(clock, **changes))
+    return make
 
 
 @pytest.fixture
@@ -123,4 +154,5 @@ async def card_token(emulator: Signed) -> str:
     return body["data"]["customer_account_token"]
 
 
-__all__ = ["ACH", "BENEFICIARY", "CARD", "NOW", "RECIPIENT", "SESSION", "Signed", "free_port", "v11"]
+__all__ = ["ACH", "BENEFICIARY", "CARD", "NOW", "RECIPIENT", "SESSION", "Signed", "free_port", "pinned_at",
+           "runtime_for", "serve", "v11"]

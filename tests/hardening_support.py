@@ -136,7 +136,7 @@ class ThreadedEmulator:
     def __init__(self, settings: Settings) -> None:
         clock = Clock(start=NOW, frozen=True)
         clock.set(NOW)
-        self.runtime = build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS))
+        self.runtime = build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS), wall=lambda: NOW)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="emulator", daemon=True)
         self.thread.start()

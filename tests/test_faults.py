@@ -10,10 +10,9 @@ import time
 import aiohttp
 import pytest
 
-from emulator.app import build_runtime, create_app
+from emulator.app import create_app
 from emulator.client import encode_body, sign
-from emulator.settings import Settings
-from tests.conftest import CARD, CREDENTIALS, v11
+from tests.conftest import CARD, CREDENTIALS, runtime_for, v11
 
 FAULTS = """\
     scenarios:
@@ -73,8 +72,7 @@ class Real:
 async def real(aiohttp_client, clock, tmp_path):
     path = tmp_path / "faults.yaml"
     path.write_text(textwrap.dedent(FAULTS), encoding="utf-8")
-    settings = Settings(rate_limit=0, quiet=True, scenarios=(path,))
-    runtime = build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS))
+    runtime = runtime_for(clock, scenarios=(path,))
     client = await aiohttp_client(create_app(runtime=runtime))
     base = str(client.make_url("")).rstrip("/")
     assert base.startswith("http://127.0.0.1:")

@@ -27,7 +27,7 @@ import pytest
 from emulator.client import encode_body, sign
 from emulator.journal import Entry, Journal
 from emulator.ratelimit import RateLimiter
-from tests.conftest import free_port
+from tests.conftest import free_port, runtime_for
 
 CONNECTIONS = 500
 FLOOD_SECONDS = 6.0
@@ -255,12 +255,10 @@ def test_the_limiter_keeps_at_most_n_timestamps_for_each_credential():
 
 async def test_unknown_usernames_create_no_limiter_entries(aiohttp_client):
     """A flood of usernames fails authentication before the limiter: its structures stay one per credential."""
-    from emulator.app import build_runtime, create_app
-    from emulator.settings import Settings
+    from emulator.app import create_app
     from tests.conftest import CREDENTIALS
 
-    runtime = build_runtime(Settings(rate_limit=5, quiet=True, journal_size=100),
-                            credentials=dict(CREDENTIALS))
+    runtime = runtime_for(rate_limit=5, journal_size=100)
     client = await aiohttp_client(create_app(runtime=runtime))
     body = BODY
     for number in range(300):

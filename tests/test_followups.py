@@ -1,17 +1,13 @@
 """Follow-up events a rule schedules survive a restart when state is on disk."""
 
-from emulator.app import build_runtime, create_app
 from emulator.clock import Clock
-from emulator.settings import Settings
-from tests.conftest import CARD, CREDENTIALS, NOW, Signed, v11
+from tests.conftest import CARD, NOW, runtime_for, serve, v11
 
 RETURNED = "gateway.transaction.recipient.payment.status.returned"
 
 
 async def emulator_on(aiohttp_client, data_dir, clock):
-    runtime = build_runtime(Settings(rate_limit=0, quiet=True, data_dir=data_dir), clock=clock,
-                            credentials=dict(CREDENTIALS))
-    return Signed(await aiohttp_client(create_app(runtime=runtime)), runtime)
+    return await serve(aiohttp_client, runtime_for(clock, data_dir=data_dir))
 
 
 async def events(emulator, topic):

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 
-from emulator.app import build_runtime, create_app
 from emulator.client import encode_body, sign
-from emulator.settings import Settings
-from tests.conftest import CARD, CREDENTIALS, NOW, SESSION, Signed, v11
+from tests.conftest import CARD, CREDENTIALS, NOW, SESSION, Signed, runtime_for, serve, v11
 from tests.webhook_receiver import Receiver, start_receiver
 
 DECLINE_CARD = "4000000085100008"  # magic-values.yaml, rule card-851: verify approves, process declines 851
@@ -27,8 +23,7 @@ SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
 
 
 async def start(aiohttp_client, clock, **settings: Any) -> Signed:
-    runtime = build_runtime(Settings(quiet=True, **settings), clock=clock, credentials=dict(CREDENTIALS))
-    return Signed(await aiohttp_client(create_app(runtime=runtime)), runtime)
+    return await serve(aiohttp_client, runtime_for(clock, **{"rate_limit": 5, **settings}))
 
 
 async def verify(emu: Signed, account: str, puid1: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from emulator.plugin import rvdm
 from emulator.plugin.models import EVENTS, PluginScript, host_allows
 from emulator.settings import SettingsError, from_sources
-from tests.conftest import CARD, v11
+from tests.conftest import CARD, runtime_for, serve, v11
 
 SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
 HOST = "http://127.0.0.1:9999"
@@ -346,11 +346,8 @@ async def test_rvdm_soft_failure_still_tokenizes_and_counts_earlier_attempts(emu
 
 
 async def test_rvdm_is_configurable(aiohttp_client, runtime):
-    from emulator.app import build_runtime, create_app
-    from tests.conftest import CREDENTIALS, Signed
-    custom = build_runtime(runtime.settings.replace(plugin_rvdm="LastName=soft,FirstName=hard", plugin_max_attempts=1),
-                           clock=runtime.clock, credentials=dict(CREDENTIALS))
-    emulator = Signed(await aiohttp_client(create_app(runtime=custom)), custom)
+    emulator = await serve(aiohttp_client, runtime_for(runtime.clock, plugin_rvdm="LastName=soft,FirstName=hard",
+                                                       plugin_max_attempts=1))
     url = await create(emulator)
     await url.mount("debit")
     assert (await url.submit({**GOOD_CARD, "last_name": "Smith"}))[1]["outcome"] == "token_success"

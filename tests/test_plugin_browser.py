@@ -21,10 +21,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from emulator.app import build_runtime, create_app
+from emulator.app import create_app
 from emulator.client import encode_body, sign
 from emulator.runtime import Runtime
-from tests.conftest import CREDENTIALS
+from tests.conftest import CREDENTIALS, runtime_for
 
 SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
 TIMEOUT_MS = 15_000
@@ -101,7 +101,7 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
 
 @pytest.fixture
 async def emulator(settings, clock, receiver) -> AsyncIterator[tuple[Runtime, str]]:
-    runtime = build_runtime(settings.replace(webhook_url=(receiver[1],)), clock=clock, credentials=dict(CREDENTIALS))
+    runtime = runtime_for(clock, webhook_url=(receiver[1],))
     server = await _serve(create_app(runtime=runtime))
     yield runtime, str(server.make_url("")).rstrip("/")
     await server.close()

@@ -96,15 +96,13 @@ async def test_transaction_ids_are_integers_that_increase(emulator, card_token):
 async def test_posting_dates_skip_the_weekend(emulator):
     ach = await tokenize(emulator, "AC")
     check = await tokenize(emulator, "CK")
-    emulator.clock.advance(4 * 86400)  # Friday 20 November 2026
-    friday = int(emulator.clock.now())
-    body = await process(emulator, push(ach, "AC", "friday-ach", timestamp=friday))
+    emulator.clock.advance(4 * 86400)  # Friday 20 November 2026 (business time; the client signs at its own)
+    body = await process(emulator, push(ach, "AC", "friday-ach"))
     assert body["data"]["estimated_posting_date"] == "11/23/2026"
-    body = await process(emulator, push(check, "CK", "friday-check", timestamp=friday))
+    body = await process(emulator, push(check, "CK", "friday-check"))
     assert body["data"]["estimated_posting_date"] == "12/01/2026"
     emulator.clock.advance(86400)  # Saturday
-    saturday = int(emulator.clock.now())
-    body = await process(emulator, push(ach, "SD", "saturday-sd", timestamp=saturday))
+    body = await process(emulator, push(ach, "SD", "saturday-sd"))
     assert body["data"]["estimated_posting_time"] == "Payment will post 11/23/2026"
 
 

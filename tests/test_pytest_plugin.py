@@ -37,3 +37,23 @@ def test_second_sees_an_empty_journal(ingopay_emulator):
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=2)
+
+
+def test_the_plugins_client_signs_with_real_time_so_an_advance_does_not_lock_it_out(pytester):
+    pytester.makepyfile(test_advance='''
+import time
+
+CARD = {"account_type": "CA", "participant_unique_id1": "c-1", "account": "4111111111111111",
+        "recipient_first_name": "Jane", "recipient_last_name": "Doe", "recipient_address1": "1 Main St",
+        "recipient_city": "Atlanta", "recipient_state": "GA", "recipient_zip": "30301"}
+
+def test_two_days_later(ingopay_client, ingopay_emulator):
+    ingopay_emulator.advance(172800)
+    body = ingopay_client.base(**CARD)
+    assert abs(body["timestamp"] - time.time()) < 5  # the client's own (real) time, not the emulator's
+    answer = ingopay_client.post("/gateway/verify", body)
+    assert answer.status == 200 and answer["status"] == 100, answer.body
+    assert answer["data"]["request_timestamp"] >= time.time() + 172800 - 5
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.app import build_runtime, create_app
-from emulator.settings import Settings
-from tests.conftest import ACH, CARD, CREDENTIALS, NOW, Signed, v11
+from tests.conftest import ACH, CARD, NOW, Signed, runtime_for, serve, v11
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESS = "/gateway/process"
@@ -32,9 +30,7 @@ def make(aiohttp_client, clock, tmp_path):
             path = tmp_path / f"user-{next(counter)}.yaml"
             path.write_text(textwrap.dedent(document), encoding="utf-8")
             paths.append(path)
-        settings = Settings(rate_limit=0, quiet=True, scenarios=tuple(paths), **options)
-        runtime = build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS))
-        return Signed(await aiohttp_client(create_app(runtime=runtime)), runtime)
+        return await serve(aiohttp_client, runtime_for(clock, scenarios=tuple(paths), **options))
 
     return build
 

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from emulator.app import build_runtime, create_app
 from emulator.settings import Settings
-from tests.conftest import CARD, CREDENTIALS, Signed, free_port, v11
+from tests.conftest import CARD, Signed, free_port, runtime_for, serve, v11
 from tests.hardening_support import ThreadedEmulator, exchange, health, read_response, request_bytes
 
 JSON = {"Content-Type": "application/json"}
@@ -38,9 +37,7 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 
 
 async def start(aiohttp_client: Any, clock: Any, **changes: Any) -> Signed:
-    settings = Settings(rate_limit=0, quiet=True).replace(**changes)
-    runtime = build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS))
-    return Signed(await aiohttp_client(create_app(runtime=runtime)), runtime)
+    return await serve(aiohttp_client, runtime_for(clock, **changes))
 
 
 async def call(client: TestClient, method: str, path: str, *, headers: dict[str, str] | None = None,
@@ -270,7 +267,7 @@ async def test_the_clock_runs_to_the_end_of_its_range_and_payments_still_answer(
     assert status == 200, document
     status, paid, _ = await emu.post("/gateway/process", {
         **v11(account_type="CA", amount=12.5, customer_account_token=token, source_of_funds=4,
-              participant_unique_id1="last-payment"), "timestamp": int(emu.runtime.clock.now())})
+              participant_unique_id1="last-payment")})
     assert status == 200 and paid["status"] == 100, paid
     assert paid["data"]["estimated_posting_date"].endswith(("/9998", "/9999")), paid
 

@@ -11,10 +11,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from emulator.app import build_runtime, create_app
-from emulator.settings import Settings
+from emulator.app import create_app
 from tests.browser import ATTACKER_DOMAIN
-from tests.conftest import CARD, CREDENTIALS, Signed, v11
+from tests.conftest import CARD, Signed, runtime_for, v11
 
 #: The attacker's page: fetches the browser sends without a preflight, a text/plain form, a JSON fetch that needs
 #: a preflight, then a title that says it is done.
@@ -56,7 +55,7 @@ def recorder(seen: list[dict[str, Any]]) -> Any:
 
 
 async def emulator_with_recorder(aiohttp_client: Any, clock: Any, seen: list[dict[str, Any]]) -> Signed:
-    runtime = build_runtime(Settings(rate_limit=0, quiet=True), clock=clock, credentials=dict(CREDENTIALS))
+    runtime = runtime_for(clock)
     app = create_app(runtime=runtime)
     app.middlewares.insert(0, recorder(seen))  # outermost: sees every request, and what it was answered
     emu = Signed(await aiohttp_client(app), runtime)

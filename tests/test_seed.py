@@ -1,17 +1,15 @@
 """--seed makes a run repeatable, and never makes a restarted durable emulator reuse a token id."""
 
-from emulator.app import build_runtime, create_app
 from emulator.clock import Clock
-from emulator.settings import Settings
-from tests.conftest import CARD, CREDENTIALS, NOW, Signed, v11
+from tests.conftest import CARD, NOW, runtime_for, serve, v11
 
 OTHER_CARD = dict(CARD, account="5555555555554444", participant_unique_id1="customer-2")
 
 
 async def emulator_on(aiohttp_client, **settings):
-    runtime = build_runtime(Settings(rate_limit=0, quiet=True, seed=7, **settings), clock=Clock(start=NOW, frozen=True),
-                            credentials=dict(CREDENTIALS))
-    return Signed(await aiohttp_client(create_app(runtime=runtime)), runtime)
+    clock = Clock(start=NOW, frozen=True)
+    clock.set(NOW)
+    return await serve(aiohttp_client, runtime_for(clock, seed=7, **settings))
 
 
 async def token_for(emulator, card):

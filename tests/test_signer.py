@@ -22,15 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from emulator.app import build_runtime, create_app
+from emulator.app import create_app
 from emulator.auth.signing import (
     authorization_header, body_digest, compute_signature, encode_signature, request_line, signing_string,
 )
 from emulator.client import request_target, sign
 from emulator.clock import Clock
 from emulator.credentials import Credential
-from emulator.settings import Settings
-from tests.conftest import CARD
+from tests.conftest import CARD, runtime_for, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -230,8 +229,7 @@ def test_get_without_body_signs_request_line_and_x_date_only():
 async def _server_for(aiohttp_client, *, username: str, secret: str, timestamp: int):
     clock = Clock(start=timestamp, frozen=True)
     clock.set(timestamp)  # exactly, without the float noise of start=
-    runtime = build_runtime(Settings(rate_limit=0, quiet=True), clock=clock,
-                            credentials={username: Credential(username, secret, 12345)})
+    runtime = runtime_for(clock, credentials={username: Credential(username, secret, 12345)})
     return await aiohttp_client(create_app(runtime=runtime))
 
 
@@ -295,9 +293,15 @@ def real_time_body(participant_unique_id1: str = "cli-1") -> tuple[str, int]:
     return json.dumps(body, separators=(",", ":")), now
 
 
-async def test_sign_command_prints_headers_that_verify(emulator):
+@pytest.fixture
+async def real_emulator(aiohttp_client, clock):
+    """The emulator as a separate signer meets it: its clients live in real time (the emulator clock is frozen)."""
+    return await serve(aiohttp_client, runtime_for(clock, real_time=True))
+
+
+async def test_sign_command_prints_headers_that_verify(real_emulator):
+    emulator = real_emulator
     body, now = real_time_body()
-    emulator.clock.set(now)
     url = str(emulator.client.make_url("/gateway/verify"))
     assert url.startswith("http://127.0.0.1:")
     headers = parse_headers(run_sign(url, "-d", body))
@@ -317,9 +321,9 @@ async def test_sign_command_prints_headers_that_verify(emulator):
     assert (await response.json())["diagnosis"]["code"] == "body_digest_mismatch"
 
 
-async def test_sign_command_with_query_string_order_and_sha256(emulator):
+async def test_sign_command_with_query_string_order_and_sha256(real_emulator):
+    emulator = real_emulator
     body, now = real_time_body("cli-2")
-    emulator.clock.set(now)
     url = str(emulator.client.make_url("/gateway/verify?foo=bar"))
     output = run_sign(url, "-d", body, "--algorithm", "hmac-sha256", "--headers",
                       "request-line x-date content-type content-length content-sha512", "--json")
@@ -333,9 +337,9 @@ async def test_sign_command_with_query_string_order_and_sha256(emulator):
     assert response.status == 401
 
 
-async def test_sign_command_curl_runs_against_the_emulator(emulator, tmp_path):
+async def test_sign_command_curl_runs_against_the_emulator(real_emulator, tmp_path):
+    emulator = real_emulator
     body, now = real_time_body("cli-3")
-    emulator.clock.set(now)
     url = str(emulator.client.make_url("/gateway/verify"))
     command = run_sign(url, "-d", body, "--curl").strip()
     words = shlex.split(command)

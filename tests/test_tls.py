@@ -13,11 +13,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from emulator.app import build_runtime, create_app
+from emulator.app import create_app
 from emulator.client import encode_body, sign
-from emulator.settings import Settings
 from emulator.tls import make_certificates, server_context
-from tests.conftest import CARD, CREDENTIALS
+from tests.conftest import CARD, runtime_for
 from tests.conftest import free_port
 
 
@@ -101,9 +100,8 @@ async def test_webhooks_to_an_https_receiver_trust_the_given_ca_bundle(aiohttp_c
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port, ssl_context=server_context(certificates.cert, certificates.key)).start()
     try:
-        settings = Settings(rate_limit=0, quiet=True, webhook_url=(f"https://127.0.0.1:{port}/hook",),
-                            webhook_ca_bundle=certificates.ca if trusted else None)
-        runtime = build_runtime(settings, credentials=dict(CREDENTIALS))
+        runtime = runtime_for(webhook_url=(f"https://127.0.0.1:{port}/hook",),
+                              webhook_ca_bundle=certificates.ca if trusted else None)
         client = await aiohttp_client(create_app(runtime=runtime))
         response = await client.post("/_emulator/events", json={
             "topic": "gateway.transaction.recipient.payment.status.check.paid", "participant_id": 12345})

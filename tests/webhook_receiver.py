@@ -13,10 +13,8 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from emulator.app import build_runtime, create_app
 from emulator.clock import Clock
-from emulator.settings import Settings
-from tests.conftest import CREDENTIALS, Signed
+from tests.conftest import Signed, runtime_for, serve
 
 #: The secret that signs deliveries when neither the endpoint nor --webhook-secret names another.
 DEFAULT_SECRET = "ingopay-emulator-webhook-secret"
@@ -96,10 +94,7 @@ async def start_receiver(aiohttp_server, receiver: Receiver, port: int | None = 
 
 async def start_emulator(aiohttp_client, clock: Clock, urls: tuple[str, ...] = (), **settings: Any) -> Signed:
     """The emulator app on a test server, delivering webhooks to ``urls``."""
-    runtime = build_runtime(Settings(rate_limit=0, quiet=True, webhook_url=tuple(urls), **settings), clock=clock,
-                            credentials=dict(CREDENTIALS))
-    client = await aiohttp_client(create_app(runtime=runtime))
-    return Signed(client, runtime)
+    return await serve(aiohttp_client, runtime_for(clock, webhook_url=tuple(urls), **settings))
 
 
 async def admin(emu: Signed, method: str, path: str, body: Any = None, *, status: int = 200) -> Any:

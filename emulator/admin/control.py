@@ -6,7 +6,6 @@ import base64
 import binascii
 import re
 import time
-from typing import Any
 
 from aiohttp import web
 

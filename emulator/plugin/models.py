@@ -260,7 +260,7 @@ class Plugin:
         attempts = int(session.get("attempts", 0))
         if not matched.passed:
             return self._rvdm_failure(session, matched, attempts + 1)
-        body = verify_body(session, destination, form, self.clock.now())
+        body = verify_body(session, destination, form, self.runtime.signature_now())
         script = PluginScript(self.runtime.services.get("scenarios"), session["participant_id"],
                               headers=dict(headers or {}), funding_destination=destination)
         gateway = self.runtime.services["gateway"]

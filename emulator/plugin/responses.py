@@ -174,7 +174,7 @@ async def demo_session(request: web.Request) -> web.Response:
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(sockname[0], sockname[0])
     target = f"{'https' if request.secure else 'http'}://{f'[{host}]' if ':' in host else host}:{sockname[1]}"
     headers = sign("POST", target + SESSION_API, raw_body, username=credential.username, secret=credential.secret,
-                   now=runtime.clock.now())
+                   now=runtime.signature_now())
     headers["Host"] = request.host  # so the authorized_url points where this browser reached the emulator
     key = options.get("idempotency_key")
     if isinstance(key, str) and key:

@@ -9,7 +9,7 @@ import os
 import ssl
 import time
 import uuid
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import aiohttp
 
@@ -32,9 +32,10 @@ class Deliveries:
 
     def __init__(self, store: Store, clock: Clock, scheduler: Scheduler, endpoints: Iterable[Endpoint], *,
                  timeout: float = 10.0, schedule: Iterable[float] = DEFAULT_SCHEDULE, concurrency: int = 8,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, signature_now: Callable[[], float] | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.signature_now = signature_now or clock.now  # what X-Ingo-Signature's t is: the receiver's time
         self.scheduler = scheduler
         self.endpoints: dict[str, Endpoint] = {e.id: e for e in endpoints}
         self.timeout = timeout
@@ -178,7 +179,7 @@ class Deliveries:
             return attempt
         body = record["body"].encode("utf-8")
         headers = {"Content-Type": "application/json",
-                   SIGNATURE_HEADER: signature_header(endpoint.secret, int(sent_at), body),
+                   SIGNATURE_HEADER: signature_header(endpoint.secret, int(self.signature_now()), body),
                    "X-Ingo-Event-Id": record["event_id"], "X-Ingo-Topic": record["topic"],
                    "X-Ingo-Delivery-Attempt": str(number)}
         started = time.perf_counter()
