@@ -95,7 +95,7 @@ class Settings:
     rate_limit: int = 5
     seed: int | None = None
     log_format: str = "text"
-    algorithms: tuple[str, ...] = ("hmac-sha512", "hmac-sha256")
+    algorithms: tuple[str, ...] = ("hmac-sha512",)
     enforce_headers: tuple[str, ...] = DEFAULT_ENFORCED_HEADERS
     enforce_body_headers: tuple[str, ...] = DEFAULT_ENFORCED_BODY_HEADERS
     diagnosis: bool = True
@@ -171,7 +171,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="N"),
     Option("seed", "seed for generated data (tokens, names, transaction ids)", WHOLE_NUMBER),
     Option("log_format", "request log format", choices=("text", "json")),
-    Option("algorithms", "HMAC algorithms accepted (comma separated)", WORDS, metavar="LIST"),
+    Option("algorithms", "HMAC algorithms accepted (comma separated); Ingo accepts hmac-sha256 from legacy "
+           "integrations only: add it with --algorithms hmac-sha512,hmac-sha256", WORDS, metavar="LIST"),
     Option("enforce_headers", "headers every request must sign", WORDS, metavar="LIST"),
     Option("enforce_body_headers", "headers a request with a body must also sign", WORDS, metavar="LIST"),
     Option("diagnosis", "leave out the emulator's explanations (the 401 diagnosis, validation details): "

@@ -161,7 +161,8 @@ async def test_date_instead_of_x_date_is_accepted(emulator):
     accepted(await send(emulator, headers, body))
 
 
-async def test_hmac_sha256_is_accepted_by_default(emulator):
+async def test_hmac_sha256_is_accepted_when_the_legacy_algorithm_is_allowed(make_emulator):
+    emulator = await make_emulator(algorithms=("hmac-sha512", "hmac-sha256"))
     body = card_body()
     headers = kong_sign(body, algorithm="hmac-sha256")
     assert len(base64.b64decode(headers["Authorization"].split('signature="')[1][:-1])) == 32
@@ -297,16 +298,17 @@ async def test_hmac_md5_is_not_allowed(emulator):
     body = card_body()
     diagnosis = refused(await send(emulator, kong_sign(body, algorithm="hmac-md5"), body),
                         "algorithm_not_allowed", CANNOT_VERIFY)
-    assert diagnosis["detail"] == "algorithm 'hmac-md5' is not accepted; use one of: hmac-sha256, hmac-sha512"
-    assert diagnosis["allowed_algorithms"] == ["hmac-sha256", "hmac-sha512"]
+    assert diagnosis["detail"] == "algorithm 'hmac-md5' is not accepted; use one of: hmac-sha512"
+    assert diagnosis["allowed_algorithms"] == ["hmac-sha512"]
 
 
-async def test_hmac_sha256_refused_when_only_sha512_is_allowed(make_emulator):
-    emulator = await make_emulator(algorithms=("hmac-sha512",))
+async def test_hmac_sha256_is_refused_by_default_as_ingos_legacy_algorithm(emulator):
+    """Ingo: HMAC-SHA256 is accepted for legacy integrations only; new ones sign with HMAC-SHA512."""
     body = card_body()
     diagnosis = refused(await send(emulator, kong_sign(body, algorithm="hmac-sha256"), body),
                         "algorithm_not_allowed", CANNOT_VERIFY)
-    assert diagnosis["detail"] == "algorithm 'hmac-sha256' is not accepted; use one of: hmac-sha512"
+    assert "legacy" in diagnosis["detail"] and "--algorithms hmac-sha512,hmac-sha256" in diagnosis["detail"]
+    assert diagnosis["allowed_algorithms"] == ["hmac-sha512"]
     accepted(await send(emulator, kong_sign(body), body))
 
 

@@ -229,7 +229,8 @@ def test_get_without_body_signs_request_line_and_x_date_only():
 async def _server_for(aiohttp_client, *, username: str, secret: str, timestamp: int):
     clock = Clock(start=timestamp, frozen=True)
     clock.set(timestamp)  # exactly, without the float noise of start=
-    runtime = runtime_for(clock, credentials={username: Credential(username, secret, 12345)})
+    runtime = runtime_for(clock, credentials={username: Credential(username, secret, 12345)},
+                          algorithms=("hmac-sha512", "hmac-sha256"))  # the vectors include Ingo's legacy one
     return await aiohttp_client(create_app(runtime=runtime))
 
 
@@ -295,8 +296,9 @@ def real_time_body(participant_unique_id1: str = "cli-1") -> tuple[str, int]:
 
 @pytest.fixture
 async def real_emulator(aiohttp_client, clock):
-    """The emulator as a separate signer meets it: its clients live in real time (the emulator clock is frozen)."""
-    return await serve(aiohttp_client, runtime_for(clock, real_time=True))
+    """The emulator as a separate signer meets it: its clients live in real time (the emulator clock is frozen);
+    it also accepts Ingo's legacy hmac-sha256, which one test signs with."""
+    return await serve(aiohttp_client, runtime_for(clock, real_time=True, algorithms=("hmac-sha512", "hmac-sha256")))
 
 
 async def test_sign_command_prints_headers_that_verify(real_emulator):

@@ -33,14 +33,18 @@ class SignedRequest:
     repeated: Mapping[str, int] = field(default_factory=dict)  # how often each of SINGLE_HEADERS was sent, if > 1
 
 
+#: Algorithms Ingo accepts from existing integrations only ("HMAC-SHA256 is accepted for legacy integrations only").
+LEGACY_ALGORITHMS = frozenset({"hmac-sha256"})
+
+
 @dataclass(frozen=True)
 class AuthPolicy:
-    """The gateway's rules: skew, allowed algorithms, headers that must be signed."""
+    """The gateway's rules: skew, allowed algorithms, headers that must be signed (from the settings)."""
 
-    clock_skew: int = 300
-    algorithms: frozenset[str] = frozenset({"hmac-sha512", "hmac-sha256"})
-    enforce_headers: tuple[str, ...] = ("request-line", "x-date")
-    enforce_body_headers: tuple[str, ...] = ("content-type", "content-length", "content-sha512")
+    clock_skew: int
+    algorithms: frozenset[str]
+    enforce_headers: tuple[str, ...]
+    enforce_body_headers: tuple[str, ...]
 
 
 def authenticate(
@@ -147,10 +151,12 @@ def check_policy(parsed: ParsedAuthorization, policy: AuthPolicy, *, has_body: b
             )
     if parsed.algorithm not in policy.algorithms:
         allowed = ", ".join(sorted(policy.algorithms))
-        raise AuthenticationFailed(
-            "algorithm_not_allowed", f"algorithm {parsed.algorithm!r} is not accepted; use one of: {allowed}",
-            allowed_algorithms=sorted(policy.algorithms),
-        )
+        detail = f"algorithm {parsed.algorithm!r} is not accepted; use one of: {allowed}"
+        if parsed.algorithm in LEGACY_ALGORITHMS:
+            detail = (f"algorithm {parsed.algorithm!r} is Ingo's legacy algorithm, for existing integrations only; "
+                      f"new integrations sign with hmac-sha512 (to accept {parsed.algorithm} here, start the "
+                      f"emulator with --algorithms hmac-sha512,{parsed.algorithm})")
+        raise AuthenticationFailed("algorithm_not_allowed", detail, allowed_algorithms=sorted(policy.algorithms))
 
 
 def check_signature(request: SignedRequest, parsed: ParsedAuthorization, credential: Credential) -> None:
