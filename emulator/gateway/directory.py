@@ -36,7 +36,8 @@ class Biller:
 
 
 BILLERS = (
-    Biller("123457", "First Service Middle Jersey", "PO Box 5555", "Anytown", "NJ", "00000", r"[0-9]{10}"),
+    # Ingo's biller search example finds this biller for the account 12345678 (eight digits)
+    Biller("123457", "First Service Middle Jersey", "PO Box 5555", "Anytown", "NJ", "00000", r"[0-9]{8,10}"),
     Biller("123458", "Example Card Services Balance Paydown", "PO Box 1200", "Wilmington", "DE", "19850",
            r"[0-9]{15,16}", "1.00", "5000.00"),
     Biller("123459", "Sample Wireless", "PO Box 7000", "Springfield", "IL", "62701", r"[0-9]{9,12}"),

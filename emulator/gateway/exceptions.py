@@ -10,13 +10,6 @@ class AccountNotAvailable(IngoError):
     diagnosis_code = "account_not_available"
 
 
-class AmountAboveMaximum(IngoError):
-    """The amount is above the destination's maximum (710, emulator choice)."""
-
-    code = 710
-    diagnosis_code = "amount_above_maximum"
-
-
 class AmountBelowMinimum(IngoError):
     """The amount is below the destination's minimum (602, emulator choice)."""
 
@@ -53,7 +46,7 @@ class TokenAccountTypeMismatch(IngoError):
 
 
 __all__ = [
-    "AccountNotAvailable", "AmountAboveMaximum", "AmountBelowMinimum", "CardExpired", "CheckDigitFailure",
+    "AccountNotAvailable", "AmountBelowMinimum", "CardExpired", "CheckDigitFailure",
     "InvalidParameter", "InvalidToken", "MissingParameter", "TimestampTooDistant",
     "TokenAccountTypeMismatch",
 ]
