@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import time
 from typing import Awaitable, Callable, Iterator, Mapping
 
@@ -30,6 +31,8 @@ from emulator.store import StoreUnavailable
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")
 
+#: Ingo's pages name examples /gateway/verify--card, /gateway/v12/debit/process--ach: no such endpoint exists.
+DOCS_SUFFIX = re.compile(r"(/gateway/(?:verify|process|v12/debit/process))--[a-z-]+")
 #: Kong's answer for a path no route serves.
 NO_ROUTE = "no Route matched with those values"
 
@@ -98,7 +101,13 @@ def http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     else:
         message = _own_message(exc) or exc.reason
     headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
-    response = json_response({"message": message, "request_id": request_id}, status=exc.status, headers=headers)
+    document: dict[str, object] = {"message": message, "request_id": request_id}
+    suffixed = DOCS_SUFFIX.fullmatch(request.path) if exc.status == 404 else None
+    if suffixed and request.app[RUNTIME].settings.diagnosis:
+        document["diagnosis"] = {"code": "documentation_path", "detail": (
+            f"{request.path} is how Ingo's pages name one account type's example; the endpoint is "
+            f"{suffixed.group(1)} for every account type (it branches on account_type)")}
+    response = json_response(document, status=exc.status, headers=headers)
     if exc.status in (400, 408, 413):
         response.force_close()  # the rest of the body is not read: the connection cannot carry another request
     return response

@@ -128,8 +128,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         billpay={**V11_BASE, "account_type": "BP", "participant_unique_id1": "customer-3", "payee_id": "123457",
                  "account": "1234567890", **RECIPIENT},
         paypal={**V11_BASE, "account_type": "PU", "participant_unique_id1": "customer-4",
-                "account": "jane.doe@example.com", "receiver_type": 1, "recipient_first_name": "Jane",
-                "recipient_last_name": "Doe"},
+                "account": "jane.doe@example.com", "receiver_type": 1, **RECIPIENT},
         check={**V11_BASE, "account_type": "CK", "participant_unique_id1": "customer-5", "recipient_is_beneficiary": 1,
                "beneficiary": {"beneficiary_account": "00000038", "beneficiary_first_name": "Jane",
                                "beneficiary_last_name": "Doe", "beneficiary_address1": "1 Main St",
@@ -199,7 +198,7 @@ def _response_schemas() -> dict[str, Any]:
                  "participant_unique_ids"])
     session = obj({"session_identifier": STRING, "authorized_url": {"type": "string", "format": "uri"},
                    "authorized_url_expiration_utc": {
-                       "type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{7}Z$"},
+                       "type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"},
                    **ids}, ["session_identifier", "authorized_url", "authorized_url_expiration_utc", *ids])
     v11_common = {"status": {"type": "integer", "description": "Ingo's status: 100 success, others in the catalogue"},
                   "client_message": STRING, "data": {"type": "object"}, "diagnosis": ref("Diagnosis")}

@@ -118,3 +118,12 @@ async def test_journal_keeps_no_cvv_of_a_refused_request(emulator):
     assert entries[0]["ingo_status"] == 401
     assert "4321" not in str(entries)
     assert "4111111111111111" not in str(entries)
+
+
+async def test_a_path_as_ingos_pages_print_it_is_404_and_names_the_endpoint(emulator):
+    """Ingo's pages show /gateway/verify--card and the like; the real endpoints are shared (the API-specs page)."""
+    for path, endpoint in (("/gateway/verify--card", "/gateway/verify"), ("/gateway/process--paypal-venmo",
+                           "/gateway/process"), ("/gateway/v12/debit/process--ach", "/gateway/v12/debit/process")):
+        status, body, _ = await emulator.post(path, v11(**CARD))
+        assert status == 404 and body["message"] == "no Route matched with those values", body
+        assert body["diagnosis"]["code"] == "documentation_path" and endpoint + " for every" in body["diagnosis"]["detail"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ACH, CARD, v11
+from tests.conftest import ACH, CARD, RECIPIENT, v11
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,7 +156,7 @@ def bank_fields(code: int, account_type: str = "AC") -> dict:
 
 def wallet_fields(code: int, account_type: str) -> dict:
     return {"account_type": account_type, "participant_unique_id1": "wallet-1", "account": wallet(code),
-            "recipient_first_name": "Jane", "recipient_last_name": "Doe"}
+            "receiver_type": 1, **RECIPIENT}
 
 
 # -- Ingo's documentation examples approve -----------------------------------------------------------------------
@@ -313,7 +313,7 @@ def named(account_type: str, last_name: str) -> dict:
         return {"account_type": "CK", "participant_unique_id1": "check-1",
                 "beneficiary": {**CHECK_BENEFICIARY, "beneficiary_last_name": last_name}}
     return {"account_type": account_type, "participant_unique_id1": "wallet-1", "account": "jane.doe@example.com",
-            "recipient_first_name": "Jane", "recipient_last_name": last_name}
+            "receiver_type": 1, **RECIPIENT, "recipient_last_name": last_name}
 
 
 @pytest.mark.parametrize("account_type, code, now", [

@@ -27,7 +27,7 @@ async def tokenize(emulator, account_type: str) -> str:
                   "payee_id": found["data"]["billers"][0]["id"], **RECIPIENT}
     elif account_type in ("PD", "PU", "VE"):
         fields = {"account_type": account_type, "participant_unique_id1": "wallet", "account": "jane.doe@example.com",
-                  "recipient_first_name": "Jane", "recipient_last_name": "Doe"}
+                  "receiver_type": 1, **RECIPIENT}
     else:
         fields = {"account_type": "CK", "participant_unique_id1": "check", "beneficiary": BENEFICIARY}
     status, body, _ = await emulator.post("/gateway/verify", v11(**fields))
@@ -253,3 +253,21 @@ class TestInProgress:
         results = await asyncio.gather(emulator.post("/gateway/process", push(card_token, puid1="slow-a")),
                                        emulator.post("/gateway/process", push(card_token, puid1="slow-b")))
         assert [document["status"] for _, document, _ in results] == [100, 100]
+
+
+@pytest.mark.parametrize("account_type", ["CA", "AC", "BP", "PU", "VE"])
+async def test_recipient_phone_on_process_is_10_digits(emulator, account_type):
+    """Ingo's card, ACH, BillPay and PayPal process pages: "10-digit recipient phone number"."""
+    token = await tokenize(emulator, "AC" if account_type == "AC" else account_type)
+    body = await process(emulator, push(token, account_type, recipient_phone="+1 (555) 555-0100"))
+    assert body["status"] == 401 and body["diagnosis"]["field"] == "recipient_phone", body
+    body = await process(emulator, push(token, account_type, "payment-2", recipient_phone="5555550100"))
+    assert body["status"] == 100, body
+
+
+async def test_a_check_allows_a_recipient_phone_of_25_characters(emulator):
+    token = await tokenize(emulator, "CK")
+    body = await process(emulator, push(token, "CK", recipient_phone="+1 (555) 555-0100 ext 12"))
+    assert body["status"] == 100, body
+    body = await process(emulator, push(token, "CK", "payment-2", recipient_phone="x" * 26))
+    assert body["status"] == 401 and body["diagnosis"]["field"] == "recipient_phone", body

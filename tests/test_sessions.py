@@ -49,7 +49,7 @@ async def test_create_session(emulator):
     assert set(query) == {"t", "h"}
     assert query["t"] == [str(dotnet_ticks(NOW))]
     assert query["h"][0]
-    assert data["authorized_url_expiration_utc"] == "2026-11-16T15:00:30.0000000Z"
+    assert data["authorized_url_expiration_utc"] == "2026-11-16T15:00:30.000000Z"
     assert data["participant_unique_id1"] == "session-request-1"
     assert data["participant_unique_id2"] == "second"
 
@@ -106,7 +106,7 @@ async def test_reissue_after_the_url_expired_gives_a_working_url(emulator):
     assert (await open_url(emulator, first["data"]["authorized_url"]))[0] == 410
     again = await create(emulator, key=key)
     assert again["status"] == 101
-    assert again["data"]["authorized_url_expiration_utc"] == "2026-11-16T15:01:30.0000000Z"
+    assert again["data"]["authorized_url_expiration_utc"] == "2026-11-16T15:01:30.000000Z"
     assert (await open_url(emulator, again["data"]["authorized_url"]))[0] == 200
 
 

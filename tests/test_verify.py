@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import uuid
 
 import pytest
@@ -123,18 +125,19 @@ async def test_billpay_verify_without_payee_id_is_missing(emulator):
 
 
 @pytest.mark.parametrize("account_type, payee_name", [("PD", "Paypal"), ("PU", "Paypal"), ("VE", "Venmo")])
-async def test_wallet_verify_uses_the_last_four_characters_of_the_email(emulator, account_type, payee_name):
+async def test_wallet_verify_answers_as_ingos_example_shows(emulator, account_type, payee_name):
     body = await verify(emulator, account_type=account_type, participant_unique_id1="wallet-1",
-                        account="jane.doe@example.com", receiver_type=1,
-                        recipient_first_name="Jane", recipient_last_name="Doe")
+                        account="jane.doe@example.com", receiver_type=1, **RECIPIENT)
     assert body["status"] == 100
     assert body["client_message"] == "Success"
     assert body["recipient_message"] == "Success"
     data = body["data"]
     assert_uuid4(data["customer_account_token"])
-    assert data["last_4"] == ".com"
+    # the last four of the wallet's id (Ingo's example: "k6Aw" for jane.doe@example.com), not of what was sent
+    assert re.fullmatch(r"[0-9A-Za-z]{4}", data["last_4"]) and data["last_4"] != ".com"
     assert data["expiration_date"] == ""
     issuer = only_issuer(body)
+    assert [issuer[k] for k in ("payee_address", "payee_city", "payee_state", "payee_zip")] == ["", "", "", ""]
     assert issuer["payee_name"] == payee_name
     assert issuer["credit_info"]["min"] == "0.01"
     assert issuer["credit_info"]["max"] == "10000.00"
@@ -384,3 +387,63 @@ async def test_validation_detail_never_echoes_a_card_number_or_cvv(emulator):
     response = await emulator.client.get("/_emulator/requests?path=/gateway/verify")
     journal = str(await response.json())
     assert "4111 1111 1111 1111" not in journal and "98765" not in journal
+
+
+# -- PayPal / Venmo: receiver_type and the required fields (docs/ingopay/verify/paypal-venmo) ---------------------
+
+WALLET = {"participant_unique_id1": "wallet-1", "account": "jane.doe@example.com", **RECIPIENT}
+
+
+@pytest.mark.parametrize("account_type, receiver_type", [("PU", 1), ("PU", 2), ("PU", 3), ("VE", 1), ("VE", 2),
+                                                         ("VE", 4), ("PD", 3)])
+async def test_each_receiver_type_of_its_wallet_is_accepted(emulator, account_type, receiver_type):
+    body = await verify(emulator, account_type=account_type, receiver_type=receiver_type, **WALLET)
+    assert body["status"] == 100, body
+
+
+@pytest.mark.parametrize("account_type, receiver_type", [("VE", 3), ("PU", 4), ("PD", 4)])
+async def test_a_receiver_type_of_the_other_wallet_is_401_naming_it(emulator, account_type, receiver_type):
+    body = await verify(emulator, account_type=account_type, receiver_type=receiver_type, **WALLET)
+    assert (body["status"], body["client_message"]) == (401, INCORRECT), body
+    assert body["diagnosis"]["field"] == "receiver_type" and "is not for account_type" in body["diagnosis"]["detail"]
+
+
+@pytest.mark.parametrize("receiver_type", [0, 5, 9, "1", True])
+async def test_a_receiver_type_outside_1_to_4_is_401(emulator, receiver_type):
+    body = await verify(emulator, account_type="PU", receiver_type=receiver_type, **WALLET)
+    assert body["status"] == 401 and body["diagnosis"]["field"] == "receiver_type", body
+
+
+@pytest.mark.parametrize("missing", ["receiver_type", "recipient_address1", "recipient_city", "recipient_state",
+                                     "recipient_zip", "account", "recipient_first_name"])
+async def test_a_wallet_without_a_required_field_is_400_naming_it(emulator, missing):
+    fields = {"account_type": "VE", "receiver_type": 1, **WALLET}
+    del fields[missing]
+    body = await verify(emulator, **fields)
+    assert (body["status"], body["client_message"]) == (400, MISSING), body
+    assert body["diagnosis"]["field"] == missing
+
+
+async def test_wallet_ids_and_names_are_at_most_254_characters(emulator):
+    body = await verify(emulator, account_type="PU", receiver_type=1, **{**WALLET, "participant_unique_id1": "x" * 255})
+    assert body["status"] == 401 and body["diagnosis"]["field"] == "participant_unique_id1", body
+    body = await verify(emulator, account_type="PU", receiver_type=1, **{**WALLET, "participant_unique_id1": "x" * 254})
+    assert body["status"] == 100, body
+
+
+async def test_a_phone_sent_as_a_number_is_read_as_its_digits(emulator):
+    """Ingo's ACH verify example sends "recipient_phone": 1231231234, a bare number."""
+    body = await verify(emulator, **{**ACH, "recipient_phone": 1231231234})
+    assert body["status"] == 100, body
+    body = await verify(emulator, **{**ACH, "participant_unique_id1": "c-2", "recipient_phone": 123})
+    assert body["status"] == 401 and body["diagnosis"]["field"] == "recipient_phone", body
+
+
+async def test_a_masked_card_number_is_taken_from_a_retail_client_only(emulator):
+    """Ingo's retail card-present example sends 411111XXXXXXXXXX with its store, clerk and terminal."""
+    masked = {**CARD, "account": "411111XXXXXXXXXX"}
+    body = await verify(emulator, **masked)
+    assert body["status"] == 401 and body["diagnosis"]["field"] == "account", body
+    body = await verify(emulator, **masked, store_id="STORE-001", clerk_id="CLK-007", terminal_id="TERM-042")
+    assert body["status"] == 100, body
+    assert only_issuer(body)["payee_id"] == "526263"  # the BIN's issuer, as in Ingo's example

@@ -46,6 +46,21 @@ BILLERS = (
 BILLERS_BY_ID = {b.id: b for b in BILLERS}
 
 
+#: The characters of a made-up wallet id: Ingo's example shows last_4 "k6Aw" for jane.doe@example.com.
+_WALLET_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def wallet_id(account_type: str, account: str) -> str:
+    """The provider's id of a PayPal or Venmo wallet, made up but stable per account (last_4 shows its end: Ingo's
+    example answers last_4 "k6Aw" for an email, so the last four come from the wallet, not from what was sent)."""
+    number = int(hashlib.sha256(f"wallet|{account_type}|{account.lower()}".encode()).hexdigest(), 16)
+    characters = []
+    for _ in range(13):
+        number, index = divmod(number, len(_WALLET_ALPHABET))
+        characters.append(_WALLET_ALPHABET[index])
+    return "".join(characters)
+
+
 def _pick(seed: str, options: tuple[str, ...]) -> str:
     return options[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(options)]
 
@@ -94,14 +109,14 @@ def card_issuer(pan: str) -> dict[str, Any]:
         address, city, state, zip_code = f"PO Box {_number('box' + bin6, 5)}", "Anytown", "DE", "19850"
     return {"payee_id": payee_id, "payee_name": name, "payee_address": address, "payee_city": city,
             "payee_state": state, "payee_zip": zip_code, "issuing_network": card_network(pan),
-            "credit_enabled": 1, "debit_enabled": 1, "limits": ("0.05", "1500.00"), "card_type": "Debit"}
+            "credit_enabled": 1, "debit_enabled": 0, "limits": ("0.05", "1500.00"), "card_type": "Debit"}
 
 
 def bank_issuer(routing: str) -> dict[str, Any]:
     payee_id, name = KNOWN_BANKS.get(routing) or (_number("bank" + routing, 6), _pick("bank" + routing, _BANK_NAMES))
     return {"payee_id": payee_id, "payee_name": name, "payee_address": None, "payee_city": None,
             "payee_state": None, "payee_zip": None, "issuing_network": "NA", "credit_enabled": 1,
-            "debit_enabled": 1, "limits": ("0.10", "1000.00"), "card_type": "DDA"}
+            "debit_enabled": 0, "limits": ("0.10", "1000.00"), "card_type": "DDA"}
 
 
 def biller_issuer(biller: Biller) -> dict[str, Any]:
@@ -112,8 +127,9 @@ def biller_issuer(biller: Biller) -> dict[str, Any]:
 
 
 def wallet_issuer(account_type: str) -> dict[str, Any]:
+    """PayPal's (or Venmo's) issuer entry; Ingo's example prints its address fields as empty strings."""
     venmo = account_type == "VE"
     return {"payee_id": "614005" if venmo else "614004", "payee_name": "Venmo" if venmo else "Paypal",
-            "payee_address": None, "payee_city": None, "payee_state": None, "payee_zip": None,
+            "payee_address": "", "payee_city": "", "payee_state": "", "payee_zip": "",
             "issuing_network": "NA", "credit_enabled": 1, "debit_enabled": 0, "limits": ("0.01", "10000.00"),
             "card_type": "NA"}

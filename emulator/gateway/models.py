@@ -11,7 +11,7 @@ from typing import Any, Callable, Protocol
 from emulator.catalogue import status
 from emulator.clock import Clock
 from emulator.errors import InvalidParameter, MissingParameter, TimestampTooDistant
-from emulator.gateway import directory, schemas
+from emulator.gateway import directory, examples, schemas
 from emulator.gateway.exceptions import (
     AccountNotAvailable, AmountBelowMinimum, CardExpired, CheckDigitFailure, InvalidToken,
     TokenAccountTypeMismatch,
@@ -29,6 +29,12 @@ PAYABLE_AS = {"CA": {"CA"}, "AC": {"AC", "SD", "RT"}, "SD": {"AC", "SD", "RT"}, 
 #: Which debit account types a token of each verified type can be pulled as.
 PULLABLE_AS = {"CA": {"CA"}, "AC": {"AC", "SD"}, "SD": {"AC", "SD"}, "WT": {"WT"}}
 RISK_SESSION_LIFETIME = 30 * 60
+WALLET_TYPES = ("PD", "PU", "VE")
+
+
+def _is_retail(request: Any) -> bool:
+    """Whether the request comes from a retail client: it names its store, clerk and terminal."""
+    return all(getattr(request, name, None) for name in ("store_id", "clerk_id", "terminal_id"))
 
 
 @dataclass
@@ -101,7 +107,7 @@ class Gateway:
                 f"{self.settings.clock_skew} s either way is allowed", field=field_name)
 
     def token(self, participant_id: int, token: str) -> Record:
-        record = self.store.get("token", participant_id, token)
+        record = self.store.get("token", participant_id, token) or examples.token(token)
         if record is None:
             raise InvalidToken(f"customer_account_token {token!r} was not issued to participant {participant_id}",
                                field="customer_account_token")
@@ -177,7 +183,12 @@ class Gateway:
 
     def _issuer_for(self, account_type: str, request: Any) -> dict[str, Any] | None:
         if account_type == "CA":
-            if not directory.luhn_ok(request.account):
+            if "X" in request.account:
+                if not _is_retail(request):
+                    raise InvalidParameter("a masked card number (digits and X) is taken only from a retail "
+                                           "card-present client: send store_id, clerk_id and terminal_id with it",
+                                           field="account")
+            elif not directory.luhn_ok(request.account):
                 raise CheckDigitFailure("the card number fails the Luhn check", field="account")
             if request.expiration_date and self._expired(request.expiration_date):
                 raise CardExpired(f"the card expired at the end of {request.expiration_date} (YYMM)",
@@ -202,6 +213,12 @@ class Gateway:
                                           field="account")
             return directory.biller_issuer(biller)
         if account_type in ("PD", "PU", "VE"):
+            allowed = schemas.RECEIVER_TYPES_FOR[account_type]
+            if request.receiver_type not in allowed:
+                names = ", ".join(f"{code} ({schemas.RECEIVER_TYPES[code]})" for code in allowed)
+                raise InvalidParameter(
+                    f"receiver_type {request.receiver_type} ({schemas.RECEIVER_TYPES[request.receiver_type]}) is not "
+                    f"for account_type {account_type}; use one of {names}", field="receiver_type")
             return directory.wallet_issuer(account_type)
         return None  # check by mail has no issuer
 
@@ -235,7 +252,10 @@ class Gateway:
                          "business_name": request.recipient_business_name, "address1": request.recipient_address1,
                          "city": request.recipient_city, "state": request.recipient_state,
                          "zip": request.recipient_zip}
-        last_4 = account[-4:] if account else ""
+        if account_type in WALLET_TYPES:
+            last_4 = directory.wallet_id(account_type, account)[-4:]  # the wallet's id ends it, not what was sent
+        else:
+            last_4 = account[-4:] if account else ""
         return {
             "token": token, "account_type": account_type, "last_4": last_4,
             # The vault keeps the number so scenario rules can match it at process time; no API returns it.
@@ -265,8 +285,9 @@ class Gateway:
             data["estimated_posting_time"] = posting_time
         data["participant_unique_id1"] = request.participant_unique_id1
         data["participant_unique_id2"] = request.participant_unique_id2 or ""
-        if record.get("issuer"):
+        if record["account_type"] in ("CA", *WALLET_TYPES):  # Ingo's card and PayPal examples print it, no other
             data["expiration_date"] = record["expiration_date"]
+        if record.get("issuer"):
             data["count"] = 1
         return data
 
@@ -284,10 +305,20 @@ class Gateway:
             raise InvalidParameter(f"account_type {request.account_type!r} is not one of "
                                    f"{', '.join(schemas.PROCESS_ACCOUNT_TYPES)}", field="account_type")
         token = self.token(participant_id, request.customer_account_token)
-        if request.account_type not in PAYABLE_AS[token["account_type"]]:
+        if request.account_type not in token.get("payable_as", PAYABLE_AS[token["account_type"]]):
             raise TokenAccountTypeMismatch(
                 f"customer_account_token was verified as {token['account_type']} and cannot be paid as "
                 f"{request.account_type}", field="account_type")
+        phone = request.recipient_phone
+        if phone is not None and request.account_type != "CK" and not (len(phone) == 10 and phone.isdigit()):
+            raise InvalidParameter(f"recipient_phone must be a 10-digit phone number for account_type "
+                                   f"{request.account_type} (up to 25 characters for CK only)", field="recipient_phone")
+        if request.account_type in WALLET_TYPES:
+            for name in ("participant_unique_id1", "participant_unique_id2", "customer_account_token"):
+                value = getattr(request, name)
+                if value is not None and len(value) > 254:
+                    raise InvalidParameter(f"{name}: must be at most 254 characters for PayPal and Venmo",
+                                           field=name)
         if request.account_type == "RT" and request.additional_detail is not None:
             raise InvalidParameter("additional_detail must be omitted for account_type RT", field="additional_detail")
         if request.additional_detail is not None:
@@ -376,7 +407,8 @@ class Gateway:
                 f"customer_account_token was verified as {token['account_type']} and cannot be pulled as "
                 f"{tx.account_type}", field="transaction.account_type")
         if tx.risk_assessment_token is not None and \
-                self.store.get("risk_assessment", participant_id, tx.risk_assessment_token) is None:
+                self.store.get("risk_assessment", participant_id, tx.risk_assessment_token) is None and \
+                examples.risk_assessment(tx.risk_assessment_token) is None:
             raise InvalidParameter("transaction.risk_assessment_token was not issued by /risk/riskscore/v2 "
                                    "for this participant", field="transaction.risk_assessment_token")
         amount = float(tx.transaction_amount.amount)
@@ -416,7 +448,8 @@ class Gateway:
         self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
         self.check_timestamp(request.request.timestamp, "request.timestamp")
         tx = request.transaction
-        session = self.store.get("risk_session", participant_id, tx.risk_session_token)
+        session = self.store.get("risk_session", participant_id, tx.risk_session_token) or \
+            examples.risk_session(tx.risk_session_token)
         if session is None:
             raise InvalidParameter("transaction.risk_session_token was not issued by /risk/risksession/v2 for "
                                    "this participant", field="transaction.risk_session_token")

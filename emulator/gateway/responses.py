@@ -6,13 +6,12 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from emulator.gateway.models import Gateway, Result
+from emulator.gateway.models import WALLET_TYPES, Gateway, Result
 from emulator.http import json_object, reply
 from emulator.runtime import CREDENTIAL, RUNTIME
 from emulator.scenarios.http import script_for, scripted
 from emulator.scenarios.scripting import Script
 
-WALLET_TYPES = ("PD", "PU", "VE")
 Call = Callable[[Gateway, int, dict[str, Any], Script], Awaitable[Result] | Result]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
@@ -13,9 +13,23 @@ US_STATES = frozenset(
 
 Str255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Optional255 = Annotated[str, StringConstraints(max_length=255)] | None
+#: The PayPal / Venmo pages allow 254 characters where the others allow 255.
+Str254 = Annotated[str, StringConstraints(min_length=1, max_length=254)]
+Optional254 = Annotated[str, StringConstraints(max_length=254)] | None
+
+
+def _digits_as_text(value: Any) -> Any:
+    """A phone number sent as a JSON number, as Ingo's own ACH verify example sends it, read as its digits."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else value
+
+
+
 State = Annotated[str, StringConstraints(pattern=r"^(?:" + "|".join(sorted(US_STATES)) + r")$")]
 Zip = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(?:-[0-9]{4})?$")]
-Phone = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
+Phone = Annotated[str, BeforeValidator(_digits_as_text), StringConstraints(pattern=r"^[0-9]{10}$")]
+#: A process's recipient_phone: 10 digits on every process page but check by mail's, which allows 25 characters
+#: (the domain applies the 10 digits per account type).
+ProcessPhone = Annotated[str, BeforeValidator(_digits_as_text), StringConstraints(max_length=25)]
 Amount = Annotated[float, Field(ge=0.01, allow_inf_nan=False)]
 YYMM = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}(?:0[1-9]|1[0-2])$")]
 Digits = Annotated[str, StringConstraints(pattern=r"^[0-9]+$", min_length=1, max_length=255)]
@@ -70,7 +84,8 @@ class RecipientFields(Strict):
 
 
 class VerifyCard(VerifyCommon, RecipientFields):
-    account: Annotated[str, StringConstraints(pattern=r"^[0-9]{12,19}$")] | None = None
+    # digits, or a masked number (digits and X, as Ingo's retail card-present example sends) from a retail client
+    account: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}[0-9X]{6,13}$")] | None = None
     expiration_date: YYMM | None = None
     cvv: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,4}$")] | None = None
     payee_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
@@ -88,9 +103,24 @@ class VerifyBillPay(VerifyCommon, RecipientFields):
     payee_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
 
 
+#: receiver_type: what the wallet ``account`` is (PayPal / Venmo verify page).
+RECEIVER_TYPES = {1: "EMAIL", 2: "PHONE", 3: "PAYPAL_ID", 4: "USER_HANDLE"}
+#: The receiver types each wallet account type takes: PAYPAL_ID is PayPal's only, USER_HANDLE Venmo's only
+#: (PD, PayPal verified, is named on the process pages only; the emulator treats it as PayPal).
+RECEIVER_TYPES_FOR = {"PU": (1, 2, 3), "PD": (1, 2, 3), "VE": (1, 2, 4)}
+
+
 class VerifyWallet(VerifyCommon, RecipientFields):
-    account: Str255 | None = None
-    receiver_type: int | None = Field(default=None, ge=1, le=9)
+    participant_unique_id1: Str254
+    participant_unique_id2: Optional254 = None
+    customer_account_token: Str254 | None = None
+    account: Str254 | None = None
+    receiver_type: Annotated[int, Field(ge=1, le=4)] | None = None  # strict: true is no 1
+    recipient_first_name: Str254 | None = None
+    recipient_last_name: Str254 | None = None
+    recipient_address1: Str254 | None = None
+    recipient_address2: Optional254 = None
+    recipient_city: Str254 | None = None
 
 
 class Beneficiary(Strict):
@@ -129,7 +159,8 @@ VERIFY_SCHEMAS: dict[str, tuple[type[VerifyCommon], tuple[str, ...]]] = {
                         "recipient_address1", "recipient_city", "recipient_state", "recipient_zip")),
     "BP": (VerifyBillPay, ("account", "payee_id", "recipient_first_name", "recipient_last_name",
                            "recipient_address1", "recipient_city", "recipient_state", "recipient_zip")),
-    "PD": (VerifyWallet, ("account", "recipient_first_name", "recipient_last_name")),
+    "PD": (VerifyWallet, ("account", "receiver_type", "recipient_first_name", "recipient_last_name",
+                          "recipient_address1", "recipient_city", "recipient_state", "recipient_zip")),
     "CK": (VerifyCheck, ("beneficiary",)),
 }
 VERIFY_SCHEMAS["SD"] = VERIFY_SCHEMAS["WT"] = VERIFY_SCHEMAS["AC"]
@@ -155,7 +186,7 @@ class Process(V11, Retail):
     source_of_funds: Literal[1, 2, 3, 4]
     participant_unique_id1: Str255
     participant_unique_id2: Optional255 = None
-    recipient_phone: Annotated[str, StringConstraints(max_length=25)] | None = None
+    recipient_phone: ProcessPhone | None = None
     sender: dict[str, Any] | None = None
     ledger: dict[str, Any] | None = None
     additional_detail: AdditionalDetail | None = None

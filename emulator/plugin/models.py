@@ -218,6 +218,7 @@ class Plugin:
                 "event": event(session, "PAGE_LOAD", funding_destination=funding_destination,
                                content={"page": page}),
                 "funding_destination": funding_destination, "recipient": session["recipient_information"],
+                "fields": list(FORM_FIELDS[funding_destination]),
                 "attempts": session.get("attempts", 0), "max_attempts": self.max_attempts,
                 "now": self.clock.now(), "states": sorted(US_STATES),
                 "billers": [_biller(b) for b in directory.BILLERS] if funding_destination == "billpay" else []}
@@ -346,7 +347,8 @@ FORM_FIELDS = {
     "credit": ("card_number", "expiration", "cvv", "first_name", "last_name", *ADDRESS),
     "ach": ("routing_number", "account_number", "account_kind", "first_name", "last_name", *ADDRESS),
     "billpay": ("biller_id", "account_number", "first_name", "last_name", *ADDRESS),
-    "paypal": ("email", "first_name", "last_name"),
+    # PayPal / Venmo verify requires the address too (receiver_type 1: the email is the account)
+    "paypal": ("email", "first_name", "last_name", *ADDRESS),
 }
 #: verify's field names -> the form's, for errors the gateway raises.
 _VERIFY_TO_FORM = {"recipient_first_name": "first_name", "recipient_last_name": "last_name",
@@ -450,7 +452,7 @@ def verify_body(session: Record, destination: str, form: Mapping[str, Any], now:
     elif account_type == "BP":
         body.update(account=_text(form, "account_number"), payee_id=_text(form, "biller_id"))
     elif account_type == "PD":
-        body.update(account=_text(form, "email"))
+        body.update(account=_text(form, "email"), receiver_type=1)  # 1 = EMAIL
     return body
 
 

@@ -61,11 +61,10 @@ def dotnet_ticks(timestamp: float) -> int:
     return TICKS_AT_EPOCH + int(round(timestamp * 10_000_000))
 
 
-def iso_7(timestamp: float) -> str:
-    """``2019-12-10T20:14:19.7639410Z``: ISO 8601 with 7 fractional digits, as .NET prints it."""
+def iso_utc(timestamp: float) -> str:
+    """``2019-12-10T20:14:19.763941Z``: ISO 8601 in UTC with 6 fractional digits, as Ingo's example prints it."""
     moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    ticks = dotnet_ticks(timestamp) % 10_000_000
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{ticks:07d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}Z"
 
 
 class SessionService:

@@ -8,7 +8,7 @@ from emulator.gateway.models import Result
 from emulator.http import json_object, reply
 from emulator.scenarios.http import script_for, scripted
 from emulator.runtime import CREDENTIAL, RUNTIME
-from emulator.sessions.models import SessionService, iso_7
+from emulator.sessions.models import SessionService, iso_utc
 
 
 def sessions(request: web.Request) -> SessionService:
@@ -29,7 +29,7 @@ async def create(request: web.Request) -> web.StreamResponse:
                                           request.headers.get("Idempotency-Key"), script)
         session = issued.session
         data = {"session_identifier": session["id"], "authorized_url": base_url(request) + issued.path,
-                "authorized_url_expiration_utc": iso_7(issued.expires_at),
+                "authorized_url_expiration_utc": iso_utc(issued.expires_at),
                 "participant_unique_id1": session["participant_unique_id1"],
                 "participant_unique_id2": session["participant_unique_id2"]}
         message = "Success" if issued.status == 100 else "Success - Idempotent"

@@ -143,14 +143,6 @@
     state: "State", zip_code: "ZIP code", routing_number: "Routing number", account_number: "Account number",
     account_kind: "Account type", biller_id: "Biller", email: "PayPal email"
   };
-  var ADDRESS = ["address_line1", "city", "state", "zip_code"];
-  var FIELDS = {
-    debit: ["card_number", "expiration", "cvv", "first_name", "last_name"].concat(ADDRESS),
-    credit: ["card_number", "expiration", "cvv", "first_name", "last_name"].concat(ADDRESS),
-    ach: ["routing_number", "account_number", "account_kind", "first_name", "last_name"].concat(ADDRESS),
-    billpay: ["biller_id", "account_number", "first_name", "last_name"].concat(ADDRESS),
-    paypal: ["email", "first_name", "last_name"]
-  };
   var INPUTS = {
     card_number: { autocomplete: "cc-number", inputmode: "numeric", placeholder: "4111 1111 1111 1111" },
     expiration: { autocomplete: "cc-exp", inputmode: "numeric", size: "third", placeholder: "MM/YY" },
@@ -238,7 +230,7 @@
 
   function renderForm() {
     var recipient = mounted.recipient || {};
-    var names = FIELDS[mounted.funding_destination];
+    var names = mounted.fields;  // the form's fields, as the emulator's plugin model defines them
     form = el("form", { id: "iip-form", novalidate: "novalidate", "aria-labelledby": "iip-heading" });
     banner = el("div", { class: "banner", id: "iip-banner", role: "alert" });
     form.appendChild(banner);
@@ -292,7 +284,7 @@
 
   function check(data) {
     var errors = {};
-    FIELDS[mounted.funding_destination].forEach(function (name) {
+    mounted.fields.forEach(function (name) {
       if (!String(data[name] || "").trim()) errors[name] = LABELS[name] + " is required";
     });
     if ("card_number" in data && !errors.card_number) {
