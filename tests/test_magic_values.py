@@ -545,3 +545,19 @@ def test_readme_shows_the_magic_values_table():
     assert start in readme and end in readme, "README needs a Magic values section between the markers"
     section = readme.split(start, 1)[1].split(end, 1)[0]
     assert magic.markdown_table() in section
+
+
+#: Catalogued outcomes with no magic value: the README row says why instead of naming triggers.
+UNTRIGGERED = {1111: "Address on file verified by customer"}
+
+
+@pytest.mark.parametrize("code, message", sorted(UNTRIGGERED.items()))
+def test_an_outcome_without_a_trigger_says_why_in_the_readme(code, message):
+    import yaml
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith(f"| {code} | {message} |")]
+    assert "no trigger: " in row and "`" not in row, row
+    bundled = yaml.safe_load((ROOT / "scenarios" / "magic-values.yaml").read_text(encoding="utf-8"))
+    names = [rule["name"] for rule in bundled["scenarios"][0]["rules"]]
+    assert not [name for name in names if name.endswith(f"-{code}")]

@@ -36,6 +36,11 @@ FOLLOW_UPS: dict[int, tuple[int, list[tuple[str, str, int]]]] = {
 }
 #: Where a webhook-only outcome is triggered.
 FOLLOW_UP_ENDPOINT = {1103: ["verify"], 1104: ["verify"], 1105: ["verify"]}
+#: Catalogued outcomes no magic value produces, and why (the emulator's words; the README shows them).
+NO_TRIGGER = {
+    1111: "no trigger: Ingo sends it on transaction.recipient.payment.status.check, a Notify topic the emulator "
+          "does not serve",
+}
 CARD_TYPES = ["CA"]
 BANK_TYPES = ["AC", "SD", "RT", "WT"]
 WALLET_TYPES = ["PD", "PU", "VE"]
@@ -95,11 +100,15 @@ def respond_for(status: Status) -> dict[str, Any]:
     return {"status": status.code}
 
 
+def triggered() -> list[Status]:
+    """The catalogued outcomes the magic values produce: all but approval (100) and those in NO_TRIGGER."""
+    return [s for s in catalogue().values() if s.code != 100 and s.code not in NO_TRIGGER]
+
+
 def rules() -> list[dict[str, Any]]:
+    """Every bundled trigger rule: card, bank, wallet and last name per outcome, then the amount cents."""
     found: list[dict[str, Any]] = []
-    for status in catalogue().values():
-        if status.code == 100:
-            continue
+    for status in triggered():
         endpoints = endpoints_for(status)
         respond = respond_for(status)
         base = {"endpoint": endpoints if len(endpoints) > 1 else endpoints[0]}
@@ -165,6 +174,26 @@ if __name__ == "__main__":
     print(generate(), end="")
 
 
+def _code(text: str) -> str:
+    """``text`` as Markdown code, or nothing when there is no text."""
+    return f"`{text}`" if text else ""
+
+
+def _table_row(status: Status, cents_for: dict[int, int]) -> list[str]:
+    """The README row of one outcome: its triggers, or why it has none."""
+    if status.code in NO_TRIGGER:
+        return [str(status.code), status.message, "", "", "", "", "", "", NO_TRIGGER[status.code]]
+    endpoints = endpoints_for(status)
+    session_only = endpoints == ["session"]
+    follow = ", ".join(f"{code} after {after}" for after, _, code in FOLLOW_UPS.get(status.code, (0, []))[1])
+    answer = f"{FOLLOW_UPS[status.code][0]} now" if status.code in FOLLOW_UPS else ""
+    cents = f".{cents_for[status.code]:02d}" if status.code in cents_for else ""
+    accounts = ["", "", ""] if session_only else [
+        _code(card_number(status.code)), _code(bank_account(status.code)), _code(wallet_account(status.code))]
+    return [str(status.code), status.message, ", ".join(endpoints), *accounts, _code(last_name(status.code)),
+            cents, "; ".join(x for x in (answer, follow) if x)]
+
+
 def markdown_table() -> str:
     """The README's magic-values table: one row per outcome, each trigger that produces it."""
     cents_for = {code: cents for cents, code in CENTS.items()}
@@ -172,18 +201,6 @@ def markdown_table() -> str:
              "wallet (PD, PU, VE) | last name | amount cents | follow-up webhooks |",
              "|---|---|---|---|---|---|---|---|---|"]
     for status in catalogue().values():
-        if status.code == 100:
-            continue
-        endpoints = endpoints_for(status)
-        session_only = endpoints == ["session"]
-        follow = ", ".join(f"{code} after {after}" for after, _, code in FOLLOW_UPS.get(status.code, (0, []))[1])
-        now = FOLLOW_UPS[status.code][0] if status.code in FOLLOW_UPS else status.code
-        answer = f"{now} now" if status.code in FOLLOW_UPS else ""
-        cents = f".{cents_for[status.code]:02d}" if status.code in cents_for else ""
-        lines.append(
-            f"| {status.code} | {status.message} | {', '.join(endpoints)} | "
-            f"{'' if session_only else '`' + card_number(status.code) + '`'} | "
-            f"{'' if session_only else '`' + bank_account(status.code) + '`'} | "
-            f"{'' if session_only else '`' + wallet_account(status.code) + '`'} | `{last_name(status.code)}` | "
-            f"{cents} | {'; '.join(x for x in (answer, follow) if x)} |")
+        if status.code != 100:
+            lines.append("| " + " | ".join(_table_row(status, cents_for)) + " |")
     return "\n".join(lines)
