@@ -39,6 +39,9 @@ EVENTS = {name: f"iip.webplugin.{name.lower()}" for name in (
     "MAX_VERIFICATION_ATTEMPTS_EXCEEDED", "PAGE_LOAD")}
 #: ``error`` of TERMINAL_FAILURE when no Ingo status explains it (the emulator's own codes).
 SESSION_EXPIRED = "session_expired"
+#: The webhook Ingo sends when a session is terminated for too many failed verifications, and its status.
+SESSION_TERMINATED = "plugin.transaction.session.request.terminated"
+MAX_ATTEMPTS_EXCEEDED = 1127
 #: Ingo status codes a submission answers inline (the recipient corrects a field) rather than as a failure.
 INLINE_CODES = frozenset({400, 401, 402, 751, 1042})
 FI_ACCOUNT_TYPES = {"checking": "1", "savings": "2"}
@@ -299,6 +302,7 @@ class Plugin:
         labels = [LABELS[rvdm.FIELDS[name]] for name in matched.hard_mismatches]
         if attempts >= self.max_attempts:
             session = self.sessions.transition(session, TERMINATED, attempts=attempts, ended_at=self.clock.now())
+            self._emit(session, SESSION_TERMINATED, {}, MAX_ATTEMPTS_EXCEEDED)
             payload = event(session, "MAX_VERIFICATION_ATTEMPTS_EXCEEDED", funding_destination=destination,
                             error=str(rvdm.FAILURE))
             return Submitted("max_attempts", event=payload,

@@ -40,6 +40,8 @@ FOLLOW_UP_ENDPOINT = {1103: ["verify"], 1104: ["verify"], 1105: ["verify"]}
 NO_TRIGGER = {
     1111: "no trigger: Ingo sends it on transaction.recipient.payment.status.check, a Notify topic the emulator "
           "does not serve",
+    1127: "no trigger: the iFrame sends it (plugin.transaction.session.request.terminated) when a session's "
+          "verification attempts run out (--plugin-max-attempts)",
 }
 CARD_TYPES = ["CA"]
 BANK_TYPES = ["AC", "SD", "RT", "WT"]

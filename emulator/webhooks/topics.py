@@ -25,6 +25,8 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
           "This event reports that recipient verification data matching passed with a soft failure.", "3", 1104),
     Topic("plugin.transaction.recipient.verification.rvdm.failure",
           "This event reports that recipient verification data matching failed.", "3", 1105),
+    Topic("plugin.transaction.session.request.terminated",
+          "Overall max account verification attempts limit exceeded", "1", 1127),
     Topic("gateway.transaction.recipient.verification.ofac.status.suspended",
           "This event reports that OFAC screening found a possible match and processing is suspended.", "1", 1106),
     Topic("gateway.transaction.recipient.verification.ofac.status.cleared",
