@@ -498,6 +498,21 @@ async def test_recipient_verification_events_follow_verify(emulator, code, topic
     assert found[0]["envelope"]["data"]["event"]["customer_account_token"] == body["data"]["customer_account_token"]
 
 
+async def test_the_ach_name_and_address_trigger_refuses_at_verify_and_sends_the_nav_webhook(emulator):
+    body = await verify(emulator, bank_fields(777))
+    assert (body["status"], body["client_message"]) == (777, "Address did not match")
+    assert "customer_account_token" not in body["data"]
+    await advance(emulator, 0)
+    [event] = await events(emulator)
+    assert event["topic"] == "plugin.transaction.account.verification.ach.nav.failure"
+    assert (event["envelope"]["data"]["event"]["status"], event["envelope"]["data"]["event"]["client_message"]) == (
+        "777", "Address did not match")
+    # name-on-account validation is a bank check: the card, wallet and last-name patterns for 777 approve
+    assert (await verify(emulator, card_fields(777)))["status"] == 100
+    assert (await verify(emulator, wallet_fields(777, "PD")))["status"] == 100
+    assert (await verify(emulator, named("CA", "Magic777")))["status"] == 100
+
+
 @pytest.mark.parametrize("cents, topic, after, status", [
     (2, SUCCESS, 60, "1125"), (14, RETURNED, 2 * 86400, "1114"), (13, TERMINATED, 3600, "1113"),
     (8, OFAC_FAILED, 3600, "1108"), (6, CLEARED, 3600, "1107"),

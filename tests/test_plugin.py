@@ -265,6 +265,26 @@ async def test_magic_value_declines_inside_the_iframe(emulator):
     assert entry.endpoint == "plugin"
 
 
+async def test_the_ach_name_and_address_magic_value_fails_inside_the_iframe_with_ingos_nav_webhook(emulator):
+    url = await create(emulator)
+    await url.mount("ach")
+    status, body = await url.submit({"routing_number": "011000015", "account_number": "99007770",
+                                     "account_kind": "checking", **ADDRESS})
+    assert status == 200 and body["outcome"] == "terminal_failure"
+    assert (body["event"]["error"], body["message"]) == ("777", "Address did not match")
+    response = await emulator.client.post("/_emulator/clock", json={"advance": 0})
+    assert response.status == 200
+    envelope = last_event(emulator, "plugin.transaction.account.verification.ach.nav.failure")
+    assert (envelope["metadata"]["version"], envelope["metadata"]["topic_description"]) == (
+        "1", "This event reports Name on Account Validation (NAV) validation failure on an ACH payment request.")
+    event = envelope["data"]["event"]
+    assert (event["status"], event["client_message"]) == ("777", "Address did not match")
+    assert envelope["data"]["ancillary"] == {
+        "participant_unique_id1": "plugin-1", "participant_unique_id2": "", "session_id": url.session_id,
+        "tracer_token": url.session()["tracer_token"]}
+    assert "plugin.transaction.account.tokenization.success" not in topics(emulator)
+
+
 async def test_plugin_rules_win_over_verify_rules_and_apply_only_in_the_iframe(emulator):
     document = ("scenarios:\n  - name: iframe-only\n    rules:\n"
                 "      - {name: decline, match: {endpoint: plugin, funding_destination: debit, account: {last4: '1111'}},"

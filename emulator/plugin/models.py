@@ -19,7 +19,7 @@ from emulator.plugin import rvdm
 from emulator.runtime import Runtime
 from emulator.scenarios.engine import Facts
 from emulator.scenarios.http import schedule_events
-from emulator.scenarios.scripting import FaultBeforeProcessing, Script
+from emulator.scenarios.scripting import FaultBeforeProcessing, Script, ScriptedRefusal
 from emulator.sessions.models import (
     ACTIVE, CANCELED, COMPLETED, DEFAULT_HOST_URI, EXPIRED, TERMINATED, SessionNotFound, SessionService,
 )
@@ -115,6 +115,13 @@ def event(session: Record, name: str, **extra: Any) -> dict[str, Any]:
     """An SDK event payload: session_identifier, tracer_token and event_name first (reference 6)."""
     return {"session_identifier": session["id"], "tracer_token": session["tracer_token"],
             "event_name": EVENTS[name], **extra}
+
+
+def ancillary(session: Record) -> dict[str, Any]:
+    """``data.ancillary`` of the session's webhooks: its participant ids, session id and tracer token."""
+    return {"participant_unique_id1": session["participant_unique_id1"],
+            "participant_unique_id2": session.get("participant_unique_id2", ""),
+            "session_id": session["id"], "tracer_token": session["tracer_token"]}
 
 
 class PluginScript(Script):
@@ -272,12 +279,14 @@ class Plugin:
         except FaultBeforeProcessing:
             return self._terminal(session, ticks, "500", "System Error - Please retry the transaction")
         except IngoError as error:
+            if isinstance(error, ScriptedRefusal):
+                schedule_events(self.runtime, script, {}, ancillary(session))
             if error.code in INLINE_CODES and error.field:
                 return Submitted("invalid", 422, message="Check the highlighted fields.",
                                  errors={_form_field(destination, error.field): error.detail})
             return self._terminal(session, ticks, str(error.code), error.message)
         if script.decision.respond is not None:
-            schedule_events(self.runtime, script, result.data)
+            schedule_events(self.runtime, script, result.data, ancillary(session))
         return self._success(session, destination, body["account_type"], result.data, matched, attempts)
 
     def _success(self, session: Record, destination: str, account_type: str, data: dict[str, Any],
@@ -328,11 +337,8 @@ class Plugin:
         outbox = self.runtime.services.get("outbox")
         if outbox is None:
             return
-        outbox.emit(topic, session["participant_id"],
-                    ancillary={"participant_unique_id1": session["participant_unique_id1"],
-                               "participant_unique_id2": session.get("participant_unique_id2", ""),
-                               "session_id": session["id"], "tracer_token": session["tracer_token"]},
-                    event=body, status=status, source="flow:plugin")
+        outbox.emit(topic, session["participant_id"], ancillary=ancillary(session), event=body, status=status,
+                    source="flow:plugin")
 
 
 # -- the forms ---------------------------------------------------------------------------------------------
