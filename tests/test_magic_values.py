@@ -7,6 +7,7 @@ comment and the README), never read back from the catalogue or from emulator.sce
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -577,3 +578,31 @@ def test_an_outcome_without_a_trigger_says_why_in_the_readme(code, message):
     bundled = yaml.safe_load((ROOT / "scenarios" / "magic-values.yaml").read_text(encoding="utf-8"))
     names = [rule["name"] for rule in bundled["scenarios"][0]["rules"]]
     assert not [name for name in names if name.endswith(f"-{code}")]
+
+
+#: The README's source column, written out: Ingo's codes link the page that shows them, invented ones say so.
+SOURCES = {
+    851: "emulator's",
+    500: "emulator's",
+    601: "emulator's",
+    111: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-api/codes-messaging/response-codes)",
+    400: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-iframe/api-gateway-process/response-codes)",
+    1106: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-iframe/webhooks/event-status-codes)",
+    1114: "[Ingo](https://developers.ingopayments.com/iframe-webhooks/websockets/check-returned)",
+    777: "[Ingo](https://developers.ingopayments.com/ingopay-webhooks/websockets/ach-nameaddress-verification-failure)",
+    13723: "[Ingo](https://developers.ingopayments.com/docs/iframe/session/session-management)",
+}
+
+
+def test_the_readme_table_says_who_defines_each_code():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- magic-values:start -->", 1)[1].split("<!-- magic-values:end -->", 1)[0]
+    rows = [line.split(" | ") for line in section.strip().splitlines()]
+    assert rows[0][:3] == ["| status", "client_message", "source"]
+    by_code = {row[0].lstrip("| "): row for row in rows[2:]}
+    for code, source in SOURCES.items():
+        assert by_code[str(code)][2] == source, code
+    ingo = re.compile(r"\[Ingo\]\(https://(developers\.ingopayments\.com|developer-payments\.ingomoney\.com)/\S+\)")
+    assert [row[0] for row in rows[2:] if row[2] != "emulator's" and not ingo.fullmatch(row[2])] == []
+    before = readme.split("<!-- magic-values:start -->", 1)[0].rsplit("## Magic values", 1)[1]
+    assert "**emulator's** marks a code the emulator invented" in before

@@ -604,15 +604,19 @@ async def test_triggers_endpoint_lists_bundled_and_user_triggers(make):
     card = rows[("magic-values", "card-851")]
     assert (card["trigger"], card["endpoint"], card["status"], card["message"]) == (
         "account 4000000085100008 (CA)", "process, debit", 851, "Declined - Insufficient funds")
+    assert (card["source"], card["page"]) == ("emulator", None)  # Ingo publishes the 851-867 family, not 851
     name = rows[("magic-values", "name-13723")]
     assert (name["trigger"], name["endpoint"], name["status"], name["message"]) == (
         "recipient last name Magic13723", "session", 13723, "Idempotency key mismatch")
+    assert (name["source"], name["page"]) == (
+        "ingo", "https://developers.ingopayments.com/docs/iframe/session/session-management")
     returned = rows[("magic-values", "card-1114")]
-    assert returned["status"] == 100
+    assert (returned["status"], returned["source"]) == (100, "ingo")
     assert returned["events"] == [{"after_seconds": 172800.0, "topic": "gateway.transaction.recipient.payment.status.returned",
                                    "status": 1114}]
     user = rows[("switchable", "decline")]
     assert (user["endpoint"], user["status"], user["message"]) == ("process", 856, "Declined - Account closed")
+    assert (user["source"], user["page"]) == ("emulator", None)
     status, body = await admin(emulator, "GET", "/_emulator/triggers?scenario=switchable")
     assert [r["rule"] for r in body["triggers"]] == ["decline"]
 
@@ -628,10 +632,13 @@ def test_triggers_command_lists_triggers(tmp_path):
     result = run_cli("triggers", "--scenarios", str(user))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["TRIGGER", "ENDPOINT", "STATUS", "MESSAGE"]
+    assert lines[0].split() == ["TRIGGER", "ENDPOINT", "STATUS", "SOURCE", "MESSAGE"]
     card = next(line for line in lines if "4000000085100008" in line)
     assert card.split(None, 3)[:3] == ["account", "4000000085100008", "(CA)"]
     assert "process, debit" in card and " 851 " in card and card.endswith("Declined - Insufficient funds")
+    assert " emulator's " in card  # an invented code says so
+    avs = next(line for line in lines if "4000000075300006" in line)
+    assert " 753     Ingo " in avs and avs.endswith("AVS Declined - Street address matches but the zip does not")
     assert any(line.split()[:4] == ["any", "request", "process", "856"] and line.endswith("Declined - Account closed")
                for line in lines)  # the user's rule
     assert any("amount cents .51" in line and line.rstrip().endswith("Declined - Insufficient funds")
@@ -640,5 +647,6 @@ def test_triggers_command_lists_triggers(tmp_path):
     result = run_cli("triggers", "--no-default-scenarios", "--scenarios", str(user), "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert [(r["scenario"], r["rule"], r["status"], r["message"]) for r in rows] == [
-        ("switchable", "decline", 856, "Declined - Account closed")]
+    assert [(r["scenario"], r["rule"], r["status"], r["message"], r["source"], r["page"]) for r in rows] == [
+        ("switchable", "decline", 856, "Declined - Account closed", "emulator", None)]
+

@@ -189,10 +189,16 @@ def _code(text: str) -> str:
     return f"`{text}`" if text else ""
 
 
+def source_cell(status: Status) -> str:
+    """Who defines the code: ``[Ingo](page)``, linked to the page that documents it, or ``emulator's``."""
+    return f"[Ingo]({status.page})" if status.is_ingo else "emulator's"
+
+
 def _table_row(status: Status, cents_for: dict[int, int]) -> list[str]:
     """The README row of one outcome: its triggers, or why it has none."""
+    head = [str(status.code), status.message, source_cell(status)]
     if status.code in NO_TRIGGER:
-        return [str(status.code), status.message, "", "", "", "", "", "", NO_TRIGGER[status.code]]
+        return [*head, "", "", "", "", "", "", NO_TRIGGER[status.code]]
     endpoints = endpoints_for(status)
     session_only = endpoints == ["session"]
     follow = ", ".join(f"{code} after {after}" for after, _, code in FOLLOW_UPS.get(status.code, (0, []))[1])
@@ -203,16 +209,15 @@ def _table_row(status: Status, cents_for: dict[int, int]) -> list[str]:
               "wallet": wallet_account(status.code), "name": last_name(status.code)}
     shown = [_code(values[kind]) if kind in kinds and (kind == "name" or not session_only) else ""
              for kind in ALL_KINDS]
-    return [str(status.code), status.message, ", ".join(endpoints), *shown, cents,
-            "; ".join(x for x in (answer, follow) if x)]
+    return [*head, ", ".join(endpoints), *shown, cents, "; ".join(x for x in (answer, follow) if x)]
 
 
 def markdown_table() -> str:
     """The README's magic-values table: one row per outcome, each trigger that produces it."""
     cents_for = {code: cents for cents, code in CENTS.items()}
-    lines = ["| status | client_message | endpoint | card number (CA) | bank account (AC, SD, RT, WT) | "
+    lines = ["| status | client_message | source | endpoint | card number (CA) | bank account (AC, SD, RT, WT) | "
              "wallet (PD, PU, VE) | last name | amount cents | follow-up webhooks |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for status in catalogue().values():
         if status.code != 100:
             lines.append("| " + " | ".join(_table_row(status, cents_for)) + " |")
