@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.catalogue import catalogue
+from emulator.durations import format_duration
 from emulator.scenarios.engine import Engine
-from emulator.scenarios.schema import Match, Rule, TextMatch
+from emulator.scenarios.schema import Event, Match, Rule, TextMatch
+from emulator.webhooks.topics import TOPICS
 
 
 def _text(condition: TextMatch) -> str:
@@ -74,6 +76,14 @@ def source_of(code: int | None, message: str | None) -> tuple[str | None, str | 
     return status.source, status.page
 
 
+def event_row(event: Event) -> dict[str, Any]:
+    """A follow-up event: when (seconds, and as people write it), its topic, status and who defines the status."""
+    source, page = source_of(event.status if event.status is not None else TOPICS[event.topic].status,
+                             event.message)
+    return {"after_seconds": event.after, "after": format_duration(event.after), "topic": event.topic,
+            "status": event.status, "source": source, "page": page}
+
+
 def row(scenario: str, rule: Rule) -> dict[str, Any]:
     """One rule as a trigger: what it matches, where, what it answers, who defines that, what follows."""
     respond = rule.respond
@@ -90,7 +100,7 @@ def row(scenario: str, rule: Rule) -> dict[str, Any]:
         "endpoint": ", ".join(rule.match.endpoint) if rule.match.endpoint else "any",
         "status": code, "message": message, "source": source, "page": page,
         "fault": respond.fault.type if respond.fault else None,
-        "events": [{"after_seconds": e.after, "topic": e.topic, "status": e.status} for e in respond.events],
+        "events": [event_row(e) for e in respond.events],
     }
 
 
@@ -108,13 +118,22 @@ def rows(engine: Engine, *, scenario: str | None = None) -> list[dict[str, Any]]
 SOURCE_LABELS = {"ingo": "Ingo", "emulator": "emulator's", "scenario": "scenario's"}
 
 
+def event_line(event: dict[str, Any]) -> str:
+    """A follow-up event for the terminal, e.g. ``+ 1114 gateway.transaction...returned after 2d (Ingo)``."""
+    status = event["status"] if event["status"] is not None else TOPICS[event["topic"]].status
+    source = SOURCE_LABELS.get(event["source"] or "")
+    parts = ("+", status, event["topic"], "after", event["after"], f"({source})" if source else None)
+    return " ".join(str(part) for part in parts if part is not None)
+
+
 def text_table(found: list[dict[str, Any]]) -> str:
-    """A plain-text table for the terminal."""
+    """A plain-text table for the terminal; each follow-up event on its own indented line below its rule."""
     header = ("TRIGGER", "ENDPOINT", "STATUS", "SOURCE", "MESSAGE")
     lines = [(r["trigger"], r["endpoint"], "" if r["status"] is None else str(r["status"]),
-              SOURCE_LABELS.get(r["source"] or "", ""),
-              (r["message"] or r["fault"] or "") + (" + events" if r["events"] else "")) for r in found]
+              SOURCE_LABELS.get(r["source"] or "", ""), r["message"] or r["fault"] or "") for r in found]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    for r, line in zip(found, lines):
+        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+        out += ["    " + event_line(event) for event in r["events"]]
     return "\n".join(out)
