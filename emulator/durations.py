@@ -21,3 +21,20 @@ def parse_duration(value: object) -> float:
         if match:
             return float(match.group(1)) * _UNITS[match.group(2)]
     raise ValueError(f"{value!r} is not a duration; expected {EXPECTED}")
+
+
+#: Units for writing a duration back, largest first.
+_WRITTEN = (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 0.001))
+
+
+def format_duration(seconds: float) -> str:
+    """``seconds`` as people write it, in the largest unit that divides it: ``2d``, ``1h``, ``90s``, ``0s``."""
+    if seconds == 0:
+        return "0s"
+    for unit, size in _WRITTEN:
+        if unit == "ms" and seconds >= 1:
+            break
+        count = seconds / size
+        if count >= 1 and abs(count - round(count)) < 1e-9:
+            return f"{round(count)}{unit}"
+    return f"{seconds:g}s"

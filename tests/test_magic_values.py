@@ -7,6 +7,7 @@ comment and the README), never read back from the catalogue or from emulator.sce
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -498,6 +499,21 @@ async def test_recipient_verification_events_follow_verify(emulator, code, topic
     assert found[0]["envelope"]["data"]["event"]["customer_account_token"] == body["data"]["customer_account_token"]
 
 
+async def test_the_ach_name_and_address_trigger_refuses_at_verify_and_sends_the_nav_webhook(emulator):
+    body = await verify(emulator, bank_fields(777))
+    assert (body["status"], body["client_message"]) == (777, "Address did not match")
+    assert "customer_account_token" not in body["data"]
+    await advance(emulator, 0)
+    [event] = await events(emulator)
+    assert event["topic"] == "plugin.transaction.account.verification.ach.nav.failure"
+    assert (event["envelope"]["data"]["event"]["status"], event["envelope"]["data"]["event"]["client_message"]) == (
+        "777", "Address did not match")
+    # name-on-account validation is a bank check: the card, wallet and last-name patterns for 777 approve
+    assert (await verify(emulator, card_fields(777)))["status"] == 100
+    assert (await verify(emulator, wallet_fields(777, "PD")))["status"] == 100
+    assert (await verify(emulator, named("CA", "Magic777")))["status"] == 100
+
+
 @pytest.mark.parametrize("cents, topic, after, status", [
     (2, SUCCESS, 60, "1125"), (14, RETURNED, 2 * 86400, "1114"), (13, TERMINATED, 3600, "1113"),
     (8, OFAC_FAILED, 3600, "1108"), (6, CLEARED, 3600, "1107"),
@@ -545,3 +561,48 @@ def test_readme_shows_the_magic_values_table():
     assert start in readme and end in readme, "README needs a Magic values section between the markers"
     section = readme.split(start, 1)[1].split(end, 1)[0]
     assert magic.markdown_table() in section
+
+
+#: Catalogued outcomes with no magic value: the README row says why instead of naming triggers.
+UNTRIGGERED = {1111: "Address on file verified by customer",
+               1127: "Overall max account verification attempts limit exceeded"}
+
+
+@pytest.mark.parametrize("code, message", sorted(UNTRIGGERED.items()))
+def test_an_outcome_without_a_trigger_says_why_in_the_readme(code, message):
+    import yaml
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith(f"| {code} | {message} |")]
+    assert "no trigger: " in row and "`" not in row, row
+    bundled = yaml.safe_load((ROOT / "scenarios" / "magic-values.yaml").read_text(encoding="utf-8"))
+    names = [rule["name"] for rule in bundled["scenarios"][0]["rules"]]
+    assert not [name for name in names if name.endswith(f"-{code}")]
+
+
+#: The README's source column, written out: Ingo's codes link the page that shows them, invented ones say so.
+SOURCES = {
+    851: "emulator's",
+    500: "emulator's",
+    601: "emulator's",
+    111: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-api/codes-messaging/response-codes)",
+    400: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-iframe/api-gateway-process/response-codes)",
+    1106: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-iframe/webhooks/event-status-codes)",
+    1114: "[Ingo](https://developers.ingopayments.com/iframe-webhooks/websockets/check-returned)",
+    777: "[Ingo](https://developers.ingopayments.com/ingopay-webhooks/websockets/ach-nameaddress-verification-failure)",
+    13723: "[Ingo](https://developers.ingopayments.com/docs/iframe/session/session-management)",
+}
+
+
+def test_the_readme_table_says_who_defines_each_code():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- magic-values:start -->", 1)[1].split("<!-- magic-values:end -->", 1)[0]
+    rows = [line.split(" | ") for line in section.strip().splitlines()]
+    assert rows[0][:3] == ["| status", "client_message", "source"]
+    by_code = {row[0].lstrip("| "): row for row in rows[2:]}
+    for code, source in SOURCES.items():
+        assert by_code[str(code)][2] == source, code
+    ingo = re.compile(r"\[Ingo\]\(https://(developers\.ingopayments\.com|developer-payments\.ingomoney\.com)/\S+\)")
+    assert [row[0] for row in rows[2:] if row[2] != "emulator's" and not ingo.fullmatch(row[2])] == []
+    before = readme.split("<!-- magic-values:start -->", 1)[0].rsplit("## Magic values", 1)[1]
+    assert "**emulator's** marks a code the emulator invented" in before

@@ -265,6 +265,26 @@ async def test_magic_value_declines_inside_the_iframe(emulator):
     assert entry.endpoint == "plugin"
 
 
+async def test_the_ach_name_and_address_magic_value_fails_inside_the_iframe_with_ingos_nav_webhook(emulator):
+    url = await create(emulator)
+    await url.mount("ach")
+    status, body = await url.submit({"routing_number": "011000015", "account_number": "99007770",
+                                     "account_kind": "checking", **ADDRESS})
+    assert status == 200 and body["outcome"] == "terminal_failure"
+    assert (body["event"]["error"], body["message"]) == ("777", "Address did not match")
+    response = await emulator.client.post("/_emulator/clock", json={"advance": 0})
+    assert response.status == 200
+    envelope = last_event(emulator, "plugin.transaction.account.verification.ach.nav.failure")
+    assert (envelope["metadata"]["version"], envelope["metadata"]["topic_description"]) == (
+        "1", "This event reports Name on Account Validation (NAV) validation failure on an ACH payment request.")
+    event = envelope["data"]["event"]
+    assert (event["status"], event["client_message"]) == ("777", "Address did not match")
+    assert envelope["data"]["ancillary"] == {
+        "participant_unique_id1": "plugin-1", "participant_unique_id2": "", "session_id": url.session_id,
+        "tracer_token": url.session()["tracer_token"]}
+    assert "plugin.transaction.account.tokenization.success" not in topics(emulator)
+
+
 async def test_plugin_rules_win_over_verify_rules_and_apply_only_in_the_iframe(emulator):
     document = ("scenarios:\n  - name: iframe-only\n    rules:\n"
                 "      - {name: decline, match: {endpoint: plugin, funding_destination: debit, account: {last4: '1111'}},"
@@ -325,12 +345,46 @@ async def test_rvdm_hard_failures_up_to_max_attempts(emulator):
     assert body["event"]["event_name"] == "iip.webplugin.max_verification_attempts_exceeded"
     assert body["event"]["funding_destination"] == "debit"
     assert url.session()["status"] == "Terminated"
-    assert topics(emulator) == ["plugin.transaction.recipient.verification.rvdm.failure"] * 3
+    assert topics(emulator) == ["plugin.transaction.recipient.verification.rvdm.failure"] * 3 + [
+        "plugin.transaction.session.request.terminated"]
     event = last_event(emulator, "plugin.transaction.recipient.verification.rvdm.failure")["data"]["event"]
     assert event["status"] == "1105" and event["attempt_count"] == 3 and event["has_passed"] is False
     status, text, _ = await url.get()
     assert status == 410 and "Too many attempts" in text
     assert (await url.submit(GOOD_CARD))[0] == 409
+
+
+async def test_a_session_terminated_for_too_many_attempts_sends_ingos_session_terminated_webhook(emulator):
+    url = await create(emulator, key="terminated-1")
+    await url.mount("debit")
+    for _ in range(2):
+        assert (await url.submit({**GOOD_CARD, "last_name": "Smith"}))[1]["outcome"] == "retry"
+    assert "plugin.transaction.session.request.terminated" not in topics(emulator)  # not before the last attempt
+    assert (await url.submit({**GOOD_CARD, "last_name": "Smith"}))[1]["outcome"] == "max_attempts"
+    envelope = last_event(emulator, "plugin.transaction.session.request.terminated")
+    # Ingo's example (api-reference/websockets/session-terminated): metadata version "1", this description,
+    # an event of status and client_message only, and the iFrame's ancillary data.
+    metadata = envelope["metadata"]
+    assert (metadata["topic"], metadata["version"], metadata["topic_description"]) == (
+        "plugin.transaction.session.request.terminated", "1",
+        "Overall max account verification attempts limit exceeded")
+    assert envelope["data"]["event"] == {"status": "1127",
+                                         "client_message": "Overall max account verification attempts limit exceeded"}
+    session = url.session()
+    assert envelope["data"]["ancillary"] == {
+        "participant_unique_id1": "plugin-1", "participant_unique_id2": "", "session_id": url.session_id,
+        "tracer_token": session["tracer_token"]}
+    status, text, _ = await url.get()  # a terminated page sends nothing more
+    assert status == 410
+    assert topics(emulator).count("plugin.transaction.session.request.terminated") == 1
+
+
+async def test_a_session_that_succeeds_after_failed_attempts_is_not_terminated(emulator):
+    url = await create(emulator)
+    await url.mount("debit")
+    assert (await url.submit({**GOOD_CARD, "last_name": "Smith"}))[1]["outcome"] == "retry"
+    assert (await url.submit(GOOD_CARD))[1]["outcome"] == "token_success"
+    assert "plugin.transaction.session.request.terminated" not in topics(emulator)
 
 
 async def test_rvdm_soft_failure_still_tokenizes_and_counts_earlier_attempts(emulator):

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ("plugin.transaction.account.tokenization.success, plugin.transaction.recipient.verification.rvdm.success, "
           "plugin.transaction.recipient.verification.rvdm.soft_failure, "
           "plugin.transaction.recipient.verification.rvdm.failure, "
+          "plugin.transaction.account.verification.ach.nav.failure, "
+          "plugin.transaction.session.request.terminated, "
           "gateway.transaction.recipient.verification.ofac.status.suspended, "
           "gateway.transaction.recipient.verification.ofac.status.cleared, "
           "gateway.transaction.recipient.verification.ofac.status.failure, "

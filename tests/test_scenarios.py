@@ -604,15 +604,21 @@ async def test_triggers_endpoint_lists_bundled_and_user_triggers(make):
     card = rows[("magic-values", "card-851")]
     assert (card["trigger"], card["endpoint"], card["status"], card["message"]) == (
         "account 4000000085100008 (CA)", "process, debit", 851, "Declined - Insufficient funds")
+    assert (card["source"], card["page"]) == ("emulator", None)  # Ingo publishes the 851-867 family, not 851
     name = rows[("magic-values", "name-13723")]
     assert (name["trigger"], name["endpoint"], name["status"], name["message"]) == (
         "recipient last name Magic13723", "session", 13723, "Idempotency key mismatch")
+    assert (name["source"], name["page"]) == (
+        "ingo", "https://developers.ingopayments.com/docs/iframe/session/session-management")
     returned = rows[("magic-values", "card-1114")]
-    assert returned["status"] == 100
-    assert returned["events"] == [{"after_seconds": 172800.0, "topic": "gateway.transaction.recipient.payment.status.returned",
-                                   "status": 1114}]
+    assert (returned["status"], returned["source"]) == (100, "ingo")
+    assert returned["events"] == [{"after_seconds": 172800.0, "after": "2d",
+                                   "topic": "gateway.transaction.recipient.payment.status.returned", "status": 1114,
+                                   "source": "ingo",
+                                   "page": "https://developers.ingopayments.com/iframe-webhooks/websockets/check-returned"}]
     user = rows[("switchable", "decline")]
     assert (user["endpoint"], user["status"], user["message"]) == ("process", 856, "Declined - Account closed")
+    assert (user["source"], user["page"]) == ("emulator", None)
     status, body = await admin(emulator, "GET", "/_emulator/triggers?scenario=switchable")
     assert [r["rule"] for r in body["triggers"]] == ["decline"]
 
@@ -628,10 +634,22 @@ def test_triggers_command_lists_triggers(tmp_path):
     result = run_cli("triggers", "--scenarios", str(user))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["TRIGGER", "ENDPOINT", "STATUS", "MESSAGE"]
+    assert lines[0].split() == ["TRIGGER", "ENDPOINT", "STATUS", "SOURCE", "MESSAGE"]
     card = next(line for line in lines if "4000000085100008" in line)
     assert card.split(None, 3)[:3] == ["account", "4000000085100008", "(CA)"]
     assert "process, debit" in card and " 851 " in card and card.endswith("Declined - Insufficient funds")
+    assert " emulator's " in card  # an invented code says so
+    avs = next(line for line in lines if "4000000075300006" in line)
+    assert " 753     Ingo " in avs and avs.endswith("AVS Declined - Street address matches but the zip does not")
+    assert not [line for line in lines if "+ events" in line]
+    # each follow-up event on its own indented line under its rule: status, topic and delay
+    at = lines.index(next(line for line in lines if "4000000111400000" in line))
+    assert lines[at + 1] == "    + 1114 gateway.transaction.recipient.payment.status.returned after 2d (Ingo)"
+    assert not lines[at + 2].startswith(" ")
+    at = lines.index(next(line for line in lines if "4000000110700004" in line))
+    assert lines[at + 1:at + 3] == [
+        "    + 1106 gateway.transaction.recipient.verification.ofac.status.suspended after 0s (Ingo)",
+        "    + 1107 gateway.transaction.recipient.verification.ofac.status.cleared after 1h (Ingo)"]
     assert any(line.split()[:4] == ["any", "request", "process", "856"] and line.endswith("Declined - Account closed")
                for line in lines)  # the user's rule
     assert any("amount cents .51" in line and line.rstrip().endswith("Declined - Insufficient funds")
@@ -640,5 +658,33 @@ def test_triggers_command_lists_triggers(tmp_path):
     result = run_cli("triggers", "--no-default-scenarios", "--scenarios", str(user), "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert [(r["scenario"], r["rule"], r["status"], r["message"]) for r in rows] == [
-        ("switchable", "decline", 856, "Declined - Account closed")]
+    assert [(r["scenario"], r["rule"], r["status"], r["message"], r["source"], r["page"]) for r in rows] == [
+        ("switchable", "decline", 856, "Declined - Account closed", "emulator", None)]
+
+
+def test_triggers_command_marks_a_rules_own_message_and_lists_its_events(tmp_path):
+    user = tmp_path / "mine.yaml"
+    user.write_text(textwrap.dedent("""\
+        scenarios:
+          - name: mine
+            rules:
+              - name: own
+                match: {endpoint: process}
+                respond:
+                  status: 4711
+                  message: Partner says no
+                  events:
+                    - {after: 90m, topic: gateway.transaction.recipient.payment.status.check.paid}
+                    - {after: 1.5, topic: gateway.transaction.recipient.payment.status.returned, status: 851}
+    """), encoding="utf-8")
+    result = run_cli("triggers", "--no-default-scenarios", "--scenarios", str(user))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "any request  process   4711    scenario's  Partner says no",
+        "    + 100 gateway.transaction.recipient.payment.status.check.paid after 90m (Ingo)",
+        "    + 851 gateway.transaction.recipient.payment.status.returned after 1.5s (emulator's)"]
+    result = run_cli("triggers", "--no-default-scenarios", "--scenarios", str(user), "--json")
+    [row] = json.loads(result.stdout)
+    assert (row["source"], row["page"]) == ("scenario", None)
+    assert [(e["after_seconds"], e["after"], e["status"], e["source"]) for e in row["events"]] == [
+        (5400.0, "90m", None, "ingo"), (1.5, "1.5s", 851, "emulator")]

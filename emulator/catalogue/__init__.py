@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
 FAMILIES = ("success", "soft_verification", "request", "system", "velocity", "routing", "card_token",
             "issuer_decline", "general", "webhook", "session")
+#: Who defines a code: Ingo (published, with a page) or the emulator (invented within a family Ingo publishes).
+SOURCES = ("ingo", "emulator")
 
 
 @dataclass(frozen=True)
@@ -22,19 +25,35 @@ class Status:
     retryable: bool
     source: str
     endpoints: tuple[str, ...]
+    page: str | None = None  # the Ingo page that documents the code (source "ingo" only)
 
     @property
     def is_success(self) -> bool:
+        """Whether the code approves (a success or a soft verification result)."""
         return self.family in ("success", "soft_verification")
+
+    @property
+    def is_ingo(self) -> bool:
+        """Whether Ingo publishes this code and message (else the emulator invented it)."""
+        return self.source == "ingo"
+
+
+def from_entry(entry: dict[str, Any]) -> Status:
+    """One YAML entry as a Status; ValueError when its source and page disagree."""
+    code, source, page = entry["code"], entry["source"], entry.get("page")
+    if source not in SOURCES:
+        raise ValueError(f"status {code}: source {source!r} is not one of {', '.join(SOURCES)}")
+    if (source == "ingo") != bool(page):
+        raise ValueError(f"status {code}: a code from Ingo names its page, an emulator code has none")
+    return Status(code, entry["message"], entry["family"], bool(entry["retryable"]), source,
+                  tuple(entry["endpoints"]), page)
 
 
 @cache
 def catalogue() -> dict[int, Status]:
     """Every catalogued status, by code."""
     text = resources.files(__package__).joinpath("status_codes.yaml").read_text(encoding="utf-8")
-    entries = yaml.safe_load(text)
-    return {e["code"]: Status(e["code"], e["message"], e["family"], bool(e["retryable"]), e["source"],
-                              tuple(e["endpoints"])) for e in entries}
+    return {entry["code"]: from_entry(entry) for entry in yaml.safe_load(text)}
 
 
 def status(code: int) -> Status:

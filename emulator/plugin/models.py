@@ -19,7 +19,7 @@ from emulator.plugin import rvdm
 from emulator.runtime import Runtime
 from emulator.scenarios.engine import Facts
 from emulator.scenarios.http import schedule_events
-from emulator.scenarios.scripting import FaultBeforeProcessing, Script
+from emulator.scenarios.scripting import FaultBeforeProcessing, Script, ScriptedRefusal
 from emulator.sessions.models import (
     ACTIVE, CANCELED, COMPLETED, DEFAULT_HOST_URI, EXPIRED, TERMINATED, SessionNotFound, SessionService,
 )
@@ -39,6 +39,9 @@ EVENTS = {name: f"iip.webplugin.{name.lower()}" for name in (
     "MAX_VERIFICATION_ATTEMPTS_EXCEEDED", "PAGE_LOAD")}
 #: ``error`` of TERMINAL_FAILURE when no Ingo status explains it (the emulator's own codes).
 SESSION_EXPIRED = "session_expired"
+#: The webhook Ingo sends when a session is terminated for too many failed verifications, and its status.
+SESSION_TERMINATED = "plugin.transaction.session.request.terminated"
+MAX_ATTEMPTS_EXCEEDED = 1127
 #: Ingo status codes a submission answers inline (the recipient corrects a field) rather than as a failure.
 INLINE_CODES = frozenset({400, 401, 402, 751, 1042})
 FI_ACCOUNT_TYPES = {"checking": "1", "savings": "2"}
@@ -112,6 +115,13 @@ def event(session: Record, name: str, **extra: Any) -> dict[str, Any]:
     """An SDK event payload: session_identifier, tracer_token and event_name first (reference 6)."""
     return {"session_identifier": session["id"], "tracer_token": session["tracer_token"],
             "event_name": EVENTS[name], **extra}
+
+
+def ancillary(session: Record) -> dict[str, Any]:
+    """``data.ancillary`` of the session's webhooks: its participant ids, session id and tracer token."""
+    return {"participant_unique_id1": session["participant_unique_id1"],
+            "participant_unique_id2": session.get("participant_unique_id2", ""),
+            "session_id": session["id"], "tracer_token": session["tracer_token"]}
 
 
 class PluginScript(Script):
@@ -270,12 +280,14 @@ class Plugin:
         except FaultBeforeProcessing:
             return self._terminal(session, ticks, "500", "System Error - Please retry the transaction")
         except IngoError as error:
+            if isinstance(error, ScriptedRefusal):
+                schedule_events(self.runtime, script, {}, ancillary(session))
             if error.code in INLINE_CODES and error.field:
                 return Submitted("invalid", 422, message="Check the highlighted fields.",
                                  errors={_form_field(destination, error.field): error.detail})
             return self._terminal(session, ticks, str(error.code), error.message)
         if script.decision.respond is not None:
-            schedule_events(self.runtime, script, result.data)
+            schedule_events(self.runtime, script, result.data, ancillary(session))
         return self._success(session, destination, body["account_type"], result.data, matched, attempts)
 
     def _success(self, session: Record, destination: str, account_type: str, data: dict[str, Any],
@@ -300,6 +312,7 @@ class Plugin:
         labels = [LABELS[rvdm.FIELDS[name]] for name in matched.hard_mismatches]
         if attempts >= self.max_attempts:
             session = self.sessions.transition(session, TERMINATED, attempts=attempts, ended_at=self.clock.now())
+            self._emit(session, SESSION_TERMINATED, {}, MAX_ATTEMPTS_EXCEEDED)
             payload = event(session, "MAX_VERIFICATION_ATTEMPTS_EXCEEDED", funding_destination=destination,
                             error=str(rvdm.FAILURE))
             return Submitted("max_attempts", event=payload,
@@ -325,11 +338,8 @@ class Plugin:
         outbox = self.runtime.services.get("outbox")
         if outbox is None:
             return
-        outbox.emit(topic, session["participant_id"],
-                    ancillary={"participant_unique_id1": session["participant_unique_id1"],
-                               "participant_unique_id2": session.get("participant_unique_id2", ""),
-                               "session_id": session["id"], "tracer_token": session["tracer_token"]},
-                    event=body, status=status, source="flow:plugin")
+        outbox.emit(topic, session["participant_id"], ancillary=ancillary(session), event=body, status=status,
+                    source="flow:plugin")
 
 
 # -- the forms ---------------------------------------------------------------------------------------------

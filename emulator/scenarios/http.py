@@ -61,8 +61,9 @@ def _with_status(response: web.StreamResponse, status: int | None) -> web.Stream
     return response
 
 
-def schedule_events(runtime: Runtime, script: Script, data: dict[str, Any]) -> None:
-    """Queue the rule's follow-up webhook events on the emulator clock."""
+def schedule_events(runtime: Runtime, script: Script, data: dict[str, Any],
+                    ancillary: dict[str, Any] | None = None) -> None:
+    """Queue the rule's follow-up webhook events on the emulator clock (``ancillary``: an iFrame session's)."""
     respond = script.decision.respond
     facts = script.facts
     if respond is None or not respond.events or facts is None:
@@ -73,8 +74,9 @@ def schedule_events(runtime: Runtime, script: Script, data: dict[str, Any]) -> N
     ids = request.get("participant_unique_ids") if isinstance(request.get("participant_unique_ids"), dict) else {}
     puid1 = facts.participant_unique_id1 or ids.get("participant_unique_id1") or request.get("participant_unique_id1", "")
     puid2 = request.get("participant_unique_id2") or ids.get("participant_unique_id2") or ""
-    ancillary = {"participant_unique_id1": puid1 or "", "participant_unique_id2": puid2,
-                 "session_id": GATEWAY_SESSION_ID}
+    if ancillary is None:
+        ancillary = {"participant_unique_id1": puid1 or "", "participant_unique_id2": puid2,
+                     "session_id": GATEWAY_SESSION_ID}
     base_event: dict[str, Any] = {}
     for key in ("transaction_id", "customer_account_token", "check_number"):
         if data.get(key) is not None:

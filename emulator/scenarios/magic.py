@@ -33,9 +33,21 @@ FOLLOW_UPS: dict[int, tuple[int, list[tuple[str, str, int]]]] = {
     1103: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.success", 1103)]),
     1104: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.soft_failure", 1104)]),
     1105: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.failure", 1105)]),
+    777: (777, [("0s", "plugin.transaction.account.verification.ach.nav.failure", 777)]),
 }
 #: Where a webhook-only outcome is triggered.
-FOLLOW_UP_ENDPOINT = {1103: ["verify"], 1104: ["verify"], 1105: ["verify"]}
+FOLLOW_UP_ENDPOINT = {1103: ["verify"], 1104: ["verify"], 1105: ["verify"], 777: ["verify"]}
+#: The kinds of trigger: card number, bank account, wallet, last name.
+ALL_KINDS = ("card", "bank", "wallet", "name")
+#: The kinds of trigger an outcome has when not all four fit it.
+KINDS = {777: ("bank",)}  # name-on-account validation is an ACH check
+#: Catalogued outcomes no magic value produces, and why (the emulator's words; the README shows them).
+NO_TRIGGER = {
+    1111: "no trigger: Ingo sends it on transaction.recipient.payment.status.check, a Notify topic the emulator "
+          "does not serve",
+    1127: "no trigger: the iFrame sends it (plugin.transaction.session.request.terminated) when a session's "
+          "verification attempts run out (--plugin-max-attempts)",
+}
 CARD_TYPES = ["CA"]
 BANK_TYPES = ["AC", "SD", "RT", "WT"]
 WALLET_TYPES = ["PD", "PU", "VE"]
@@ -95,27 +107,34 @@ def respond_for(status: Status) -> dict[str, Any]:
     return {"status": status.code}
 
 
+def _condition(kind: str, code: int) -> dict[str, Any]:
+    """What a trigger of ``kind`` (card, bank, wallet, name) matches for ``code``."""
+    if kind == "card":
+        return {"account_type": CARD_TYPES, "account": card_number(code)}
+    if kind == "bank":
+        return {"account_type": BANK_TYPES, "account": bank_account(code)}
+    if kind == "wallet":
+        return {"account_type": WALLET_TYPES, "account": wallet_account(code)}
+    return {"recipient": {"last_name": last_name(code)}}
+
+
+def triggered() -> list[Status]:
+    """The catalogued outcomes the magic values produce: all but approval (100) and those in NO_TRIGGER."""
+    return [s for s in catalogue().values() if s.code != 100 and s.code not in NO_TRIGGER]
+
+
 def rules() -> list[dict[str, Any]]:
+    """Every bundled trigger rule: card, bank, wallet and last name per outcome, then the amount cents."""
     found: list[dict[str, Any]] = []
-    for status in catalogue().values():
-        if status.code == 100:
-            continue
+    for status in triggered():
         endpoints = endpoints_for(status)
         respond = respond_for(status)
         base = {"endpoint": endpoints if len(endpoints) > 1 else endpoints[0]}
-        if endpoints != ["session"]:
-            found.append({"name": f"card-{status.code}", "description": f"{status.code} {status.message}",
-                          "match": {**base, "account_type": CARD_TYPES, "account": card_number(status.code)},
-                          "respond": respond})
-            found.append({"name": f"bank-{status.code}", "description": f"{status.code} {status.message}",
-                          "match": {**base, "account_type": BANK_TYPES, "account": bank_account(status.code)},
-                          "respond": respond})
-            found.append({"name": f"wallet-{status.code}", "description": f"{status.code} {status.message}",
-                          "match": {**base, "account_type": WALLET_TYPES, "account": wallet_account(status.code)},
-                          "respond": respond})
-        found.append({"name": f"name-{status.code}", "description": f"{status.code} {status.message}",
-                      "match": {**base, "recipient": {"last_name": last_name(status.code)}},
-                      "respond": respond})
+        description = f"{status.code} {status.message}"
+        for kind in KINDS.get(status.code, ALL_KINDS):
+            if kind == "name" or endpoints != ["session"]:
+                found.append({"name": f"{kind}-{status.code}", "description": description,
+                              "match": {**base, **_condition(kind, status.code)}, "respond": respond})
     for cents, code in sorted(CENTS.items()):
         status = catalogue()[code]
         # Follow-up outcomes (stand-ins, returns, OFAC) belong to pushes; a pull stand-in is a decline.
@@ -165,25 +184,41 @@ if __name__ == "__main__":
     print(generate(), end="")
 
 
+def _code(text: str) -> str:
+    """``text`` as Markdown code, or nothing when there is no text."""
+    return f"`{text}`" if text else ""
+
+
+def source_cell(status: Status) -> str:
+    """Who defines the code: ``[Ingo](page)``, linked to the page that documents it, or ``emulator's``."""
+    return f"[Ingo]({status.page})" if status.is_ingo else "emulator's"
+
+
+def _table_row(status: Status, cents_for: dict[int, int]) -> list[str]:
+    """The README row of one outcome: its triggers, or why it has none."""
+    head = [str(status.code), status.message, source_cell(status)]
+    if status.code in NO_TRIGGER:
+        return [*head, "", "", "", "", "", "", NO_TRIGGER[status.code]]
+    endpoints = endpoints_for(status)
+    session_only = endpoints == ["session"]
+    follow = ", ".join(f"{code} after {after}" for after, _, code in FOLLOW_UPS.get(status.code, (0, []))[1])
+    answer = f"{FOLLOW_UPS[status.code][0]} now" if status.code in FOLLOW_UPS else ""
+    cents = f".{cents_for[status.code]:02d}" if status.code in cents_for else ""
+    kinds = KINDS.get(status.code, ALL_KINDS)
+    values = {"card": card_number(status.code), "bank": bank_account(status.code),
+              "wallet": wallet_account(status.code), "name": last_name(status.code)}
+    shown = [_code(values[kind]) if kind in kinds and (kind == "name" or not session_only) else ""
+             for kind in ALL_KINDS]
+    return [*head, ", ".join(endpoints), *shown, cents, "; ".join(x for x in (answer, follow) if x)]
+
+
 def markdown_table() -> str:
     """The README's magic-values table: one row per outcome, each trigger that produces it."""
     cents_for = {code: cents for cents, code in CENTS.items()}
-    lines = ["| status | client_message | endpoint | card number (CA) | bank account (AC, SD, RT, WT) | "
+    lines = ["| status | client_message | source | endpoint | card number (CA) | bank account (AC, SD, RT, WT) | "
              "wallet (PD, PU, VE) | last name | amount cents | follow-up webhooks |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for status in catalogue().values():
-        if status.code == 100:
-            continue
-        endpoints = endpoints_for(status)
-        session_only = endpoints == ["session"]
-        follow = ", ".join(f"{code} after {after}" for after, _, code in FOLLOW_UPS.get(status.code, (0, []))[1])
-        now = FOLLOW_UPS[status.code][0] if status.code in FOLLOW_UPS else status.code
-        answer = f"{now} now" if status.code in FOLLOW_UPS else ""
-        cents = f".{cents_for[status.code]:02d}" if status.code in cents_for else ""
-        lines.append(
-            f"| {status.code} | {status.message} | {', '.join(endpoints)} | "
-            f"{'' if session_only else '`' + card_number(status.code) + '`'} | "
-            f"{'' if session_only else '`' + bank_account(status.code) + '`'} | "
-            f"{'' if session_only else '`' + wallet_account(status.code) + '`'} | `{last_name(status.code)}` | "
-            f"{cents} | {'; '.join(x for x in (answer, follow) if x)} |")
+        if status.code != 100:
+            lines.append("| " + " | ".join(_table_row(status, cents_for)) + " |")
     return "\n".join(lines)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.catalogue import catalogue
+from emulator.durations import format_duration
 from emulator.scenarios.engine import Engine
-from emulator.scenarios.schema import Match, Rule, TextMatch
+from emulator.scenarios.schema import Event, Match, Rule, TextMatch
+from emulator.webhooks.topics import TOPICS
 
 
 def _text(condition: TextMatch) -> str:
@@ -60,7 +62,30 @@ def describe(match: Match) -> str:
     return "; ".join(parts) or "any request"
 
 
+def source_of(code: int | None, message: str | None) -> tuple[str | None, str | None]:
+    """Who defines an answer, and the Ingo page that documents it.
+
+    ``ingo`` (with its page) or ``emulator`` for a catalogued code, ``scenario`` when the rule gives its own
+    message, ``None`` when there is no status (a fault).
+    """
+    if message is not None:
+        return "scenario", None
+    if code is None or code not in catalogue():
+        return None, None
+    status = catalogue()[code]
+    return status.source, status.page
+
+
+def event_row(event: Event) -> dict[str, Any]:
+    """A follow-up event: when (seconds, and as people write it), its topic, status and who defines the status."""
+    source, page = source_of(event.status if event.status is not None else TOPICS[event.topic].status,
+                             event.message)
+    return {"after_seconds": event.after, "after": format_duration(event.after), "topic": event.topic,
+            "status": event.status, "source": source, "page": page}
+
+
 def row(scenario: str, rule: Rule) -> dict[str, Any]:
+    """One rule as a trigger: what it matches, where, what it answers, who defines that, what follows."""
     respond = rule.respond
     code = respond.status
     if respond.message is not None:
@@ -69,16 +94,18 @@ def row(scenario: str, rule: Rule) -> dict[str, Any]:
         message = catalogue()[code].message
     else:
         message = None
+    source, page = source_of(code, respond.message)
     return {
         "scenario": scenario, "rule": rule.name, "trigger": describe(rule.match),
         "endpoint": ", ".join(rule.match.endpoint) if rule.match.endpoint else "any",
-        "status": code, "message": message,
+        "status": code, "message": message, "source": source, "page": page,
         "fault": respond.fault.type if respond.fault else None,
-        "events": [{"after_seconds": e.after, "topic": e.topic, "status": e.status} for e in respond.events],
+        "events": [event_row(e) for e in respond.events],
     }
 
 
 def rows(engine: Engine, *, scenario: str | None = None) -> list[dict[str, Any]]:
+    """Every loaded rule (of one scenario, if named) as a trigger row."""
     found = []
     for name, loaded in engine.scenarios.items():
         if scenario is not None and name != scenario:
@@ -87,12 +114,26 @@ def rows(engine: Engine, *, scenario: str | None = None) -> list[dict[str, Any]]
     return found
 
 
+#: The SOURCE column's words for a row's source.
+SOURCE_LABELS = {"ingo": "Ingo", "emulator": "emulator's", "scenario": "scenario's"}
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """A follow-up event for the terminal, e.g. ``+ 1114 gateway.transaction...returned after 2d (Ingo)``."""
+    status = event["status"] if event["status"] is not None else TOPICS[event["topic"]].status
+    source = SOURCE_LABELS.get(event["source"] or "")
+    parts = ("+", status, event["topic"], "after", event["after"], f"({source})" if source else None)
+    return " ".join(str(part) for part in parts if part is not None)
+
+
 def text_table(found: list[dict[str, Any]]) -> str:
-    """A plain-text table for the terminal."""
-    header = ("TRIGGER", "ENDPOINT", "STATUS", "MESSAGE")
+    """A plain-text table for the terminal; each follow-up event on its own indented line below its rule."""
+    header = ("TRIGGER", "ENDPOINT", "STATUS", "SOURCE", "MESSAGE")
     lines = [(r["trigger"], r["endpoint"], "" if r["status"] is None else str(r["status"]),
-              (r["message"] or r["fault"] or "") + (" + events" if r["events"] else "")) for r in found]
+              SOURCE_LABELS.get(r["source"] or "", ""), r["message"] or r["fault"] or "") for r in found]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    for r, line in zip(found, lines):
+        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+        out += ["    " + event_line(event) for event in r["events"]]
     return "\n".join(out)
