@@ -487,7 +487,7 @@ async def test_ofac_suspend_now_then_cleared_after_an_hour(emulator):
 
 @pytest.mark.parametrize("code, topic", [
     (1103, "plugin.transaction.recipient.verification.rvdm.success"),
-    (1104, "plugin.transaction.recipient.verification.rvdm.soft_failure"),
+    (1104, "plugin.transaction.recipient.verification.rvdm.success"),  # Ingo: a soft fail comes on the success topic
     (1105, "plugin.transaction.recipient.verification.rvdm.failure"),
 ])
 async def test_recipient_verification_events_follow_verify(emulator, code, topic):

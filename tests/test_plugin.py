@@ -393,7 +393,7 @@ async def test_rvdm_soft_failure_still_tokenizes_and_counts_earlier_attempts(emu
     assert (await url.submit({**GOOD_CARD, "last_name": "Smith"}))[1]["outcome"] == "retry"
     status, body = await url.submit({**GOOD_CARD, "first_name": "Janet"})
     assert body["outcome"] == "token_success" and body["soft_mismatches"] == ["FirstName"]
-    soft = last_event(emulator, "plugin.transaction.recipient.verification.rvdm.soft_failure")["data"]["event"]
+    soft = last_event(emulator, "plugin.transaction.recipient.verification.rvdm.success")["data"]["event"]
     assert soft["status"] == "1104" and soft["has_passed"] is True
     success = last_event(emulator, "plugin.transaction.account.tokenization.success")["data"]["event"]
     assert success["attempt_count"] == 1

@@ -277,7 +277,7 @@ async def test_rvdm_soft_failure_then_hard_failures_up_to_max_attempts(emulator,
     await shot("rvdm-soft-entered")
     await iframe.get_by_role("button", name="Add account").click()
     await wait_event(page, "iip.webplugin.token_success")
-    soft = await receiver[0].wait_for("plugin.transaction.recipient.verification.rvdm.soft_failure")
+    soft = await receiver[0].wait_for("plugin.transaction.recipient.verification.rvdm.success")
     assert soft["data"]["event"]["status"] == "1104" and soft["data"]["event"]["has_passed"] is True
     await shot("rvdm-soft-token-success")
 

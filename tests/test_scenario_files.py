@@ -14,7 +14,6 @@ from emulator.scenarios.loader import ScenarioError, load_paths
 ROOT = Path(__file__).resolve().parents[1]
 
 TOPICS = ("plugin.transaction.account.tokenization.success, plugin.transaction.recipient.verification.rvdm.success, "
-          "plugin.transaction.recipient.verification.rvdm.soft_failure, "
           "plugin.transaction.recipient.verification.rvdm.failure, "
           "plugin.transaction.account.verification.ach.nav.failure, "
           "plugin.transaction.session.request.terminated, "

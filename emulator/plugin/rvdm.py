@@ -20,8 +20,10 @@ DEFAULT_RULES = "FirstName=soft,LastName=hard,BusinessName=soft,AddressLine1=sof
 DEFAULT_MAX_ATTEMPTS = 3
 
 SUCCESS, SOFT_FAILURE, FAILURE = 1103, 1104, 1105
+#: Ingo's iFrame testing page: a soft failure is reported "via the correlated success webhook carrying the
+#: soft-fail status code. No failure webhook emits."
 TOPICS = {SUCCESS: "plugin.transaction.recipient.verification.rvdm.success",
-          SOFT_FAILURE: "plugin.transaction.recipient.verification.rvdm.soft_failure",
+          SOFT_FAILURE: "plugin.transaction.recipient.verification.rvdm.success",
           FAILURE: "plugin.transaction.recipient.verification.rvdm.failure"}
 
 

@@ -31,7 +31,7 @@ FOLLOW_UPS: dict[int, tuple[int, list[tuple[str, str, int]]]] = {
     1113: (100, [("1h", "gateway.transaction.recipient.payment.status.terminated", 1113)]),
     1114: (100, [("2d", "gateway.transaction.recipient.payment.status.returned", 1114)]),
     1103: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.success", 1103)]),
-    1104: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.soft_failure", 1104)]),
+    1104: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.success", 1104)]),
     1105: (100, [("0s", "plugin.transaction.recipient.verification.rvdm.failure", 1105)]),
     777: (777, [("0s", "plugin.transaction.account.verification.ach.nav.failure", 777)]),
 }

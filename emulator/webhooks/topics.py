@@ -1,4 +1,5 @@
-"""Every webhook topic the emulator can send, with Ingo's description, version and usual status."""
+"""Every webhook topic the emulator can send: its description, version and usual status, and the Ingo page that
+shows it (topics without a page are the emulator's own names)."""
 
 from __future__ import annotations
 
@@ -7,45 +8,67 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Topic:
-    """One webhook topic: the name Ingo sends in ``metadata.topic`` and what it means."""
+    """One webhook topic: the name in ``metadata.topic``, what it means, and who names it."""
 
     name: str
     description: str
     version: str
     status: int | None  # the event status it usually carries (None: decided by the flow)
+    page: str | None = None  # the Ingo page that shows this topic and description; None: the emulator's own
 
+    @property
+    def source(self) -> str:
+        return "ingo" if self.page else "emulator"
+
+
+_SUMMARIES = "https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/summaries"
+_IFRAME_HOOKS = "https://developers.ingopayments.com/iframe-webhooks/websockets/"
 
 TOPICS: dict[str, Topic] = {t.name: t for t in (
     Topic("plugin.transaction.account.tokenization.success",
           "This event reports successful tokenization of a recipient disbursement account. Includes the token "
-          "and other account information.", "3", 100),
+          "and other account information.", "3", 100,
+          "https://developers.ingopayments.com/ingopay-webhooks/websockets/account-tokenization-success"),
+    # Ingo's RVDM pages print the event but cut the topic off: the name and text are the emulator's, by analogy.
+    # A soft failure (1104) comes on the success topic, as Ingo's iFrame testing page says.
     Topic("plugin.transaction.recipient.verification.rvdm.success",
           "This event reports that recipient verification data matching passed.", "3", 1103),
-    Topic("plugin.transaction.recipient.verification.rvdm.soft_failure",
-          "This event reports that recipient verification data matching passed with a soft failure.", "3", 1104),
     Topic("plugin.transaction.recipient.verification.rvdm.failure",
           "This event reports that recipient verification data matching failed.", "3", 1105),
     Topic("plugin.transaction.account.verification.ach.nav.failure",
           "This event reports Name on Account Validation (NAV) validation failure on an ACH payment request.", "1",
-          777),
+          777, "https://developers.ingopayments.com/ingopay-webhooks/websockets/ach-nameaddress-verification-failure"),
     Topic("plugin.transaction.session.request.terminated",
-          "Overall max account verification attempts limit exceeded", "1", 1127),
+          "Overall max account verification attempts limit exceeded", "1", 1127,
+          "https://developers.ingopayments.com/api-reference/websockets/session-terminated"),
     Topic("gateway.transaction.recipient.verification.ofac.status.suspended",
-          "This event reports that OFAC screening found a possible match and processing is suspended.", "1", 1106),
+          "This event reports an initial hit in OFAC screening resulting in a suspension of payment processing "
+          "while the OFAC hit is verified.", "1", 1106, _SUMMARIES),
     Topic("gateway.transaction.recipient.verification.ofac.status.cleared",
-          "This event reports that an OFAC suspension was cleared and processing resumes.", "1", 1107),
+          "This event reports the clearing of a transaction that was suspended due to an intial OFAC hit. "
+          "Transaction processing will now resume.", "1", 1107, _SUMMARIES),
     Topic("gateway.transaction.recipient.verification.ofac.status.failure",
-          "This event reports that an OFAC match was confirmed and the transaction is terminated.", "1", 1108),
+          "This event reports the the confirmation of an initial hit in OFAC screening. The transaction will now "
+          "be terminated.", "1", 1108, _SUMMARIES),
+    # Ingo's example prints the topic; its description is cut off after "that a previously completed": the rest is
+    # the emulator's.
     Topic("gateway.transaction.recipient.payment.status.returned",
-          "This event reports that a payment was returned by the issuer.", "1", 1114),
+          "This event reports that a previously completed payment was returned by the issuer.", "1", 1114,
+          "https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/request-examples"),
     Topic("gateway.transaction.recipient.payment.status.check.issued",
-          "This event reports that a check was issued.", "1", 100),
+          "This event indicates that the Ingo supported check transaction status has been updated to check_issued.",
+          "1", 100, _SUMMARIES),
     Topic("gateway.transaction.recipient.payment.status.check.paid",
-          "This event reports that a check was paid.", "1", 100),
+          "This event indicates that the check transaction status has been updated to check paid", "1", 100,
+          "https://developers.ingopayments.com/ingopay-webhooks/websockets/check-paid"),
     Topic("gateway.transaction.recipient.payment.status.check.stopped",
-          "This event reports that a check was stopped.", "1", 100),
+          "This event indicates that the check stop has been confirmed (by status report file)", "1", 100,
+          _IFRAME_HOOKS + "check-stopped"),
     Topic("gateway.transaction.recipient.status.payment.check.returned",
-          "This event reports that a check was returned.", "1", 1114),
+          "This event indicates that a check transaction has been returned due to positive pay exception", "1", 1114,
+          _IFRAME_HOOKS + "check-returned"),
+    # Ingo documents 1113 and 1125 on Notify's transaction.recipient.payment.status.* topics: these gateway.* names
+    # and texts are the emulator's.
     Topic("gateway.transaction.recipient.payment.status.terminated",
           "This event reports that a disbursement was terminated.", "1", 1113),
     Topic("gateway.transaction.recipient.payment.status.success",
