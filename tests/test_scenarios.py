@@ -615,7 +615,9 @@ async def test_triggers_endpoint_lists_bundled_and_user_triggers(make):
     assert returned["events"] == [{"after_seconds": 172800.0, "after": "2d",
                                    "topic": "gateway.transaction.recipient.payment.status.returned", "status": 1114,
                                    "source": "ingo",
-                                   "page": "https://developers.ingopayments.com/iframe-webhooks/websockets/check-returned"}]
+                                   "page": "https://developers.ingopayments.com/iframe-webhooks/websockets/check-returned",
+                                   "topic_source": "ingo", "topic_page":
+                                   "https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/request-examples"}]
     user = rows[("switchable", "decline")]
     assert (user["endpoint"], user["status"], user["message"]) == ("process", 856, "Declined - Account closed")
     assert (user["source"], user["page"]) == ("emulator", None)
@@ -682,7 +684,7 @@ def test_triggers_command_marks_a_rules_own_message_and_lists_its_events(tmp_pat
     assert result.stdout.splitlines()[1:] == [
         "any request  process   4711    scenario's  Partner says no",
         "    + 100 gateway.transaction.recipient.payment.status.check.paid after 90m (Ingo)",
-        "    + 851 gateway.transaction.recipient.payment.status.returned after 1.5s (emulator's)"]
+        "    + 851 gateway.transaction.recipient.payment.status.returned after 1.5s (code: emulator's; topic: Ingo)"]
     result = run_cli("triggers", "--no-default-scenarios", "--scenarios", str(user), "--json")
     [row] = json.loads(result.stdout)
     assert (row["source"], row["page"]) == ("scenario", None)

@@ -80,8 +80,10 @@ def event_row(event: Event) -> dict[str, Any]:
     """A follow-up event: when (seconds, and as people write it), its topic, status and who defines the status."""
     source, page = source_of(event.status if event.status is not None else TOPICS[event.topic].status,
                              event.message)
+    topic = TOPICS[event.topic]
     return {"after_seconds": event.after, "after": format_duration(event.after), "topic": event.topic,
-            "status": event.status, "source": source, "page": page}
+            "status": event.status, "source": source, "page": page, "topic_source": topic.source,
+            "topic_page": topic.page}
 
 
 def row(scenario: str, rule: Rule) -> dict[str, Any]:
@@ -122,7 +124,10 @@ def event_line(event: dict[str, Any]) -> str:
     """A follow-up event for the terminal, e.g. ``+ 1114 gateway.transaction...returned after 2d (Ingo)``."""
     status = event["status"] if event["status"] is not None else TOPICS[event["topic"]].status
     source = SOURCE_LABELS.get(event["source"] or "")
-    parts = ("+", status, event["topic"], "after", event["after"], f"({source})" if source else None)
+    topic = SOURCE_LABELS.get(event.get("topic_source") or "")
+    said = f"(code: {source}; topic: {topic})" if source and topic and source != topic else \
+        f"({source})" if source else None
+    parts = ("+", status, event["topic"], "after", event["after"], said)
     return " ".join(str(part) for part in parts if part is not None)
 
 
