@@ -9,29 +9,29 @@ from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
-from emulator import openapi_route
+from emulator.openapi import urls as openapi_route
 from emulator.admin import urls as admin_urls
 from emulator.auth import AuthPolicy
-from emulator.clock import Clock
-from emulator.credentials import Credential, load_credentials
+from emulator.core.clock import Clock
+from emulator.core.credentials import Credential, load_credentials
 from emulator.gateway import urls as gateway_urls
 from emulator.gateway.models import Gateway
-from emulator.hosts import HostPolicy
-from emulator.journal import Journal
-from emulator.middlewares import admin_guard, observe, signed_api
+from emulator.web.hosts import HostPolicy
+from emulator.core.journal import Journal
+from emulator.web.middlewares import admin_guard, observe, signed_api
 from emulator.plugin import urls as plugin_urls
-from emulator.ratelimit import RateLimiter
-from emulator.runtime import ROUTES, RUNTIME, RouteSpec, Runtime
+from emulator.web.ratelimit import RateLimiter
+from emulator.web.state import ROUTES, RUNTIME, RouteSpec, Runtime
 from emulator.scenarios.catalog import load_configured
 from emulator.scenarios.engine import Engine
 from emulator.scenarios.followups import FollowUps
-from emulator.scheduler import Scheduler
+from emulator.core.scheduler import Scheduler
 from emulator.sessions import urls as session_urls
 from emulator.sessions.models import SessionService
 from emulator.settings import Settings
 from emulator.store import MemoryStore, Store
 from emulator.store.sqlite import SqliteStore
-from emulator.tls import client_context
+from emulator.core.tls import client_context
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.endpoints import from_settings as endpoints_from_settings
 from emulator.webhooks.events import Outbox

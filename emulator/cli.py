@@ -18,7 +18,7 @@ from typing import Sequence
 from typing import TYPE_CHECKING, Any, Coroutine
 
 from emulator import __version__
-from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
 from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, from_sources, unknown_variables
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ def _run(argv: Sequence[str] | None) -> int:
         return healthcheck(args)
     if args.command == "sign":
         return sign_command(args)
-    from emulator.credentials import CredentialsError
+    from emulator.core.credentials import CredentialsError
     from emulator.scenarios.loader import ScenarioError
     from emulator.webhooks.endpoints import EndpointError
 
@@ -216,7 +216,7 @@ def refuse_to_start(message: str, log_format: str, problems: list[str] | None = 
 
 def serve(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; print one line once ready."""
-    from emulator import logs
+    from emulator.core import logs
     from emulator.app import build_runtime, create_app
 
     logs.configure(settings.log_format, quiet=settings.quiet)
@@ -265,9 +265,9 @@ def release_free_memory() -> None:
 async def _serve(app: "web.Application", settings: Settings) -> int:
     from aiohttp import web
 
-    from emulator import tls
-    from emulator.hosts import is_loopback
-    from emulator.serving import runner_for
+    from emulator.core import tls
+    from emulator.web.hosts import is_loopback
+    from emulator.web.serving import runner_for
 
     context, ca_file = None, None
     if settings.tls_cert is not None and settings.tls_key is not None:
@@ -308,7 +308,7 @@ def ready_line(settings: Settings, scheme: str, port: int) -> str:
     listening, inspector, demo = ready_urls(settings, scheme, port)
     message = (f"ingopay-emulator {__version__} ready on {listening} "
                f"(inspector {inspector}, iFrame demo {demo})")
-    from emulator import logs
+    from emulator.core import logs
 
     return logs.ready_line(message, settings.log_format, url=listening, inspector=inspector, demo=demo)
 

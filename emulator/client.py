@@ -11,7 +11,7 @@ from emulator.auth.signing import (
     DEFAULT_SIGNED_HEADERS, authorization_header, body_digest, compute_signature, encode_signature, http_date,
     signing_string,
 )
-from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
 
 
 def encode_body(body: bytes | str | Mapping[str, Any] | None) -> bytes:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from emulator.logs import HEALTH_PATH
+from emulator.core.logs import HEALTH_PATH
 from emulator.settings import OPTIONS, _boolean
 
 ENV = {option.name: option.env for option in OPTIONS}
@@ -61,7 +61,7 @@ def url(host: str | None, port: int | None, chosen_scheme: str, environ: Mapping
 
 def generated_ca(environ: Mapping[str, str]) -> Path | None:
     """The CA file serve --tls makes under the data folder, when there is a data folder and the file is there."""
-    from emulator.tls import certificate_files
+    from emulator.core.tls import certificate_files
 
     data_dir = environ.get(ENV["data_dir"])
     if not data_dir:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from emulator.durations import EXPECTED as DURATION_FORM, parse_duration
+from emulator.core.durations import EXPECTED as DURATION_FORM, parse_duration
 from emulator.plugin.rvdm import DEFAULT_RULES as DEFAULT_RVDM_RULES, rules_setting as rvdm_rules_setting
 
 ENV_PREFIX = "INGOPAY_EMULATOR_"

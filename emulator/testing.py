@@ -18,9 +18,9 @@ from aiohttp import web
 from emulator.admin.control import reset_everything
 from emulator.app import build_runtime, create_app
 from emulator.client import encode_body, sign
-from emulator.credentials import Credential
-from emulator.runtime import Runtime
-from emulator.serving import runner_for
+from emulator.core.credentials import Credential
+from emulator.web.state import Runtime
+from emulator.web.serving import runner_for
 from emulator.settings import Settings
 from emulator.webhooks.signing import SIGNATURE_HEADER, verify_signature
 

@@ -12,9 +12,9 @@ from aiohttp.test_utils import TestClient
 
 from emulator.app import build_runtime, create_app
 from emulator.client import encode_body, sign
-from emulator.clock import Clock
-from emulator.credentials import Credential
-from emulator.runtime import Runtime
+from emulator.core.clock import Clock
+from emulator.core.credentials import Credential
+from emulator.web.state import Runtime
 from emulator.settings import Settings
 
 #: A fixed instant for the frozen test clock: Mon, 16 Nov 2026 15:00:00 GMT.

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from emulator.app import build_runtime, create_app
 from emulator.auth.diagnosis import CODES
-from emulator.clock import Clock
-from emulator.serving import runner_for
+from emulator.core.clock import Clock
+from emulator.web.serving import runner_for
 from emulator.settings import Settings
 from tests.conftest import CREDENTIALS, NOW
 

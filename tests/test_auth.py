@@ -20,7 +20,7 @@ from multidict import CIMultiDict
 
 from emulator.auth.diagnosis import CODES, AuthenticationFailed
 from emulator.auth.verify import SignedRequest, check_body
-from emulator.ratelimit import RateLimiter
+from emulator.web.ratelimit import RateLimiter
 from tests.conftest import CARD, CREDENTIALS, NOW, Signed, v11
 
 SECRET = "ingopay-emulator-secret"  # the secret of "test" in tests/conftest.py

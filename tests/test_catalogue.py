@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from emulator.catalogue import from_entry, catalogue
+from emulator.core.catalogue import from_entry, catalogue
 
 #: Hosts of Ingo's documentation sites (reference, "Main source sites").
 INGO_HOSTS = {"developers.ingopayments.com", "developer-payments.ingomoney.com", "developer.ingo.money"}

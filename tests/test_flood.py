@@ -25,8 +25,8 @@ from typing import Iterator
 import pytest
 
 from emulator.client import encode_body, sign
-from emulator.journal import Entry, Journal
-from emulator.ratelimit import RateLimiter
+from emulator.core.journal import Entry, Journal
+from emulator.web.ratelimit import RateLimiter
 from tests.conftest import free_port, runtime_for
 
 CONNECTIONS = 500

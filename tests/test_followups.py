@@ -1,6 +1,6 @@
 """Follow-up events a rule schedules survive a restart when state is on disk."""
 
-from emulator.clock import Clock
+from emulator.core.clock import Clock
 from tests.conftest import CARD, NOW, runtime_for, serve, v11
 
 RETURNED = "gateway.transaction.recipient.payment.status.returned"

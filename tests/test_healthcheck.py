@@ -14,8 +14,8 @@ from typing import Iterator
 
 import pytest
 
-from emulator.logs import access_level
-from emulator.tls import make_certificates
+from emulator.core.logs import access_level
+from emulator.core.tls import make_certificates
 from tests.conftest import free_port
 
 PREFIX = "INGOPAY_EMULATOR_"

@@ -29,7 +29,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
 def test_the_wheel_carries_types_scenarios_catalogue_and_pages(wheel: zipfile.ZipFile):
     names = set(wheel.namelist())
     for required in ("emulator/py.typed", "emulator/bundled_scenarios/magic-values.yaml",
-                     "emulator/catalogue/status_codes.yaml", "emulator/admin/static/index.html",
+                     "emulator/core/catalogue/status_codes.yaml", "emulator/admin/static/index.html",
                      "emulator/plugin/static/ingo-instant-payments.js"):
         assert required in names, required
     assert not any("__pycache__" in name or name.startswith("tests/") for name in names)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from emulator import openapi, postman
+from emulator.openapi import document as openapi, postman
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, authorization_header
 from emulator.client import sign
 from tests.conftest import free_port
@@ -23,7 +23,7 @@ from tests.test_signer import REF_BODY, REF_DATE, REF_DIGEST, REF_SECRET, REF_SI
 
 ROOT = Path(__file__).resolve().parents[1]
 COLLECTION = ROOT / "docs" / "ingopay-emulator.postman_collection.json"
-REGENERATE = "regenerate it: python -m emulator.postman > docs/ingopay-emulator.postman_collection.json"
+REGENERATE = "regenerate it: python -m emulator.openapi.postman > docs/ingopay-emulator.postman_collection.json"
 NEWMAN = ROOT / "tests" / "js" / "node_modules" / ".bin" / "newman"
 
 Newman = Callable[..., tuple[subprocess.CompletedProcess[str], dict[str, Any]]]

@@ -15,7 +15,7 @@ import yaml
 
 from emulator.admin import urls as admin_urls
 from emulator.cli import commands_markdown
-from emulator.credentials import parse_credentials
+from emulator.core.credentials import parse_credentials
 from emulator.scenarios.loader import load_text
 from emulator.settings import markdown_table
 from tests.conftest import free_port

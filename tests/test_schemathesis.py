@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from emulator.client import encode_body, sign
-from emulator.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

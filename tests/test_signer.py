@@ -27,8 +27,8 @@ from emulator.auth.signing import (
     authorization_header, body_digest, compute_signature, encode_signature, request_line, signing_string,
 )
 from emulator.client import request_target, sign
-from emulator.clock import Clock
-from emulator.credentials import Credential
+from emulator.core.clock import Clock
+from emulator.core.credentials import Credential
 from tests.conftest import CARD, runtime_for, serve
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from emulator.app import create_app
 from emulator.client import encode_body, sign
-from emulator.tls import make_certificates, server_context
+from emulator.core.tls import make_certificates, server_context
 from tests.conftest import CARD, runtime_for
 from tests.conftest import free_port
 

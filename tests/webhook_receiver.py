@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from emulator.clock import Clock
+from emulator.core.clock import Clock
 from tests.conftest import Signed, runtime_for, serve
 
 #: The secret that signs deliveries when neither the endpoint nor --webhook-secret names another.

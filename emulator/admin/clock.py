@@ -7,9 +7,9 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from emulator.clock import RANGE, checked
-from emulator.http import json_object, json_response
-from emulator.runtime import RUNTIME
+from emulator.core.clock import RANGE, checked
+from emulator.web.answers import json_object, json_response
+from emulator.web.state import RUNTIME
 
 
 def snapshot(request: web.Request) -> dict:

@@ -13,9 +13,9 @@ from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, HASHES, authorization_header, body_digest, \
     compute_signature, encode_signature, signing_string
 from emulator.client import request_target
-from emulator.hosts import is_loopback
-from emulator.http import json_object, json_response
-from emulator.runtime import RUNTIME, Runtime
+from emulator.web.hosts import is_loopback
+from emulator.web.answers import json_object, json_response
+from emulator.web.state import RUNTIME, Runtime
 from emulator.scenarios.catalog import load_configured
 from emulator.scenarios.loader import ScenarioError
 

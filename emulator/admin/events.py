@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.http import json_response
-from emulator.runtime import RUNTIME
+from emulator.web.answers import json_response
+from emulator.web.state import RUNTIME
 
 
 async def listing(request: web.Request) -> web.Response:

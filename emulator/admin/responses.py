@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator import __version__
-from emulator.http import integer_params, json_response
-from emulator.runtime import RUNTIME
+from emulator.web.answers import integer_params, json_response
+from emulator.web.state import RUNTIME
 
 
 async def health(request: web.Request) -> web.Response:

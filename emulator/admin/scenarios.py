@@ -6,8 +6,8 @@ import asyncio
 
 from aiohttp import web
 
-from emulator.http import json_object, json_response, read_body
-from emulator.runtime import RUNTIME
+from emulator.web.answers import json_object, json_response, read_body
+from emulator.web.state import RUNTIME
 from emulator.scenarios import triggers
 from emulator.scenarios.catalog import limits_of, load_configured
 from emulator.scenarios.engine import Engine

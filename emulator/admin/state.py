@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.http import integer_params, json_response
-from emulator.runtime import RUNTIME
+from emulator.web.answers import integer_params, json_response
+from emulator.web.state import RUNTIME
 
 #: The most of each kind one answer lists (newest first), unless ``limit`` asks for fewer.
 DEFAULT_LIMIT = 100

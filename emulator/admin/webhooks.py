@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.http import json_object, json_response
-from emulator.runtime import RUNTIME
+from emulator.web.answers import json_object, json_response
+from emulator.web.state import RUNTIME
 from emulator.webhooks.delivery import Deliveries, public
 from emulator.webhooks.endpoints import EndpointError, parse_spec
 from emulator.webhooks.topics import TOPICS

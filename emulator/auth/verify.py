@@ -14,7 +14,7 @@ from typing import Mapping
 from emulator.auth.diagnosis import AuthenticationFailed
 from emulator.auth.header import MalformedAuthorization, ParsedAuthorization, parse_authorization
 from emulator.auth.signing import HASHES, body_digest, compute_signature, http_date, signing_string
-from emulator.credentials import Credential
+from emulator.core.credentials import Credential
 
 EXAMPLE_DATE = "Fri, 17 Jan 2020 19:59:29 GMT"
 #: Headers a signed request must carry at most once: with two, which one was signed is anyone's guess.

@@ -1,6 +1,6 @@
 """The gateway's business errors, each carrying its Ingo status code."""
 
-from emulator.errors import IngoError, InvalidParameter, MissingParameter, TimestampTooDistant
+from emulator.core.errors import IngoError, InvalidParameter, MissingParameter, TimestampTooDistant
 
 
 class AccountNotAvailable(IngoError):

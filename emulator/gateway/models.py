@@ -8,20 +8,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
-from emulator.catalogue import status
-from emulator.clock import Clock
-from emulator.errors import InvalidParameter, MissingParameter, TimestampTooDistant
+from emulator.core.catalogue import status
+from emulator.core.clock import Clock
+from emulator.core.errors import InvalidParameter, MissingParameter, TimestampTooDistant
 from emulator.gateway import directory, examples, schemas
 from emulator.gateway.exceptions import (
     AccountNotAvailable, AmountBelowMinimum, CardExpired, CheckDigitFailure, InvalidToken,
     TokenAccountTypeMismatch,
 )
 from emulator.gateway.posting import estimated_posting
-from emulator.ids import IdFactory
+from emulator.core.ids import IdFactory
 from emulator.scenarios.engine import Facts
 from emulator.settings import Settings
 from emulator.store import Record, Store
-from emulator.validation import validate
+from emulator.core.validation import validate
 
 #: Which process account types a token of each verified type can pay.
 PAYABLE_AS = {"CA": {"CA"}, "AC": {"AC", "SD", "RT"}, "SD": {"AC", "SD", "RT"}, "BP": {"BP"}, "PD": {"PD"},

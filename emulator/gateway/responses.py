@@ -7,9 +7,9 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from emulator.gateway.models import WALLET_TYPES, Gateway, Result
-from emulator.http import json_object, reply
-from emulator.runtime import CREDENTIAL, RUNTIME
-from emulator.scenarios.http import script_for, scripted
+from emulator.web.answers import json_object, reply
+from emulator.web.state import CREDENTIAL, RUNTIME
+from emulator.web.scripted import script_for, scripted
 from emulator.scenarios.scripting import Script
 
 Call = Callable[[Gateway, int, dict[str, Any], Script], Awaitable[Result] | Result]

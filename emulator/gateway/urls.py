@@ -1,8 +1,8 @@
 """Routes of the gateway (payapi host): all signed."""
 
-from emulator.envelope import Dialect
+from emulator.web.envelopes import Dialect
 from emulator.gateway import responses
-from emulator.runtime import RouteSpec
+from emulator.web.state import RouteSpec
 
 
 def _spec(dialect: Dialect, endpoint: str) -> RouteSpec:

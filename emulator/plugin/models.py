@@ -12,13 +12,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from emulator.errors import IngoError
+from emulator.core.errors import IngoError
 from emulator.gateway import directory
 from emulator.gateway.schemas import US_STATES
 from emulator.plugin import rvdm
-from emulator.runtime import Runtime
+from emulator.web.state import Runtime
 from emulator.scenarios.engine import Facts
-from emulator.scenarios.http import schedule_events
+from emulator.web.scripted import schedule_events
 from emulator.scenarios.scripting import FaultBeforeProcessing, Script, ScriptedRefusal
 from emulator.sessions.models import (
     ACTIVE, CANCELED, COMPLETED, DEFAULT_HOST_URI, EXPIRED, TERMINATED, SessionNotFound, SessionService,

@@ -13,9 +13,9 @@ import aiohttp
 from aiohttp import web
 
 from emulator.client import encode_body, sign
-from emulator.http import json_object, json_response
+from emulator.web.answers import json_object, json_response
 from emulator.plugin.models import DESTINATIONS, EVENTS, PageState, Plugin, Refused, frame_ancestors
-from emulator.runtime import OUTCOME, RUNTIME
+from emulator.web.state import OUTCOME, RUNTIME
 from emulator.sessions.responses import base_url
 
 STATIC = resources.files("emulator.plugin").joinpath("static")

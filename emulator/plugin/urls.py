@@ -1,7 +1,7 @@
 """Routes of the iFrame plugin: opened by browsers, never signed (the session URL's MAC guards the page)."""
 
 from emulator.plugin import responses
-from emulator.runtime import RouteSpec
+from emulator.web.state import RouteSpec
 
 #: The session page and the calls it makes (journaled: they are the iFrame's traffic).
 PAGE = RouteSpec(signed=False, journaled=True, endpoint="plugin")

@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from emulator.scenarios.loader import Loaded, load_paths
-from emulator.yamlpos import Limits
+from emulator.core.yamlpos import Limits
 from emulator.settings import Settings
 
 

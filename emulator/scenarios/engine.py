@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from emulator.catalogue import catalogue
+from emulator.core.catalogue import catalogue
 from emulator.scenarios.loader import Loaded
 from emulator.scenarios.schema import AmountMatch, Match, NthMatch, Respond, Rule, Scenario, TextMatch
 from emulator.scenarios.templates import Templates

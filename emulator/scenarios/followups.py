@@ -6,8 +6,8 @@ import logging
 import uuid
 from typing import Any
 
-from emulator.clock import Clock
-from emulator.scheduler import Scheduler
+from emulator.core.clock import Clock
+from emulator.core.scheduler import Scheduler
 from emulator.store import Record, Store
 from emulator.webhooks.events import Outbox
 

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from emulator.scenarios import schema
-from emulator.yamlpos import DEFAULT_LIMITS, Limits, Position, YamlProblem, load_with_positions, position_of
+from emulator.core.yamlpos import DEFAULT_LIMITS, Limits, Position, YamlProblem, load_with_positions, position_of
 
 SUFFIXES = (".yaml", ".yml")
 #: What each model is called in messages.

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from emulator.catalogue import Status, catalogue
+from emulator.core.catalogue import Status, catalogue
 
 #: Amount cents that script the most common outcomes on process and debit (Braintree-style).
 CENTS = {2: 102, 3: 103, 6: 1107, 8: 1108, 13: 1113, 14: 1114, 42: 1042, 51: 851, 52: 852, 53: 853, 54: 854,
@@ -150,7 +150,7 @@ HEADER = """\
 # yaml-language-server: $schema=../docs/scenario.schema.json
 #
 # Bundled magic values: one trigger per catalogued Ingo outcome. GENERATED from
-# emulator/catalogue/status_codes.yaml by `python -m emulator.scenarios.magic`; do not edit by hand.
+# emulator/core/catalogue/status_codes.yaml by `python -m emulator.scenarios.magic`; do not edit by hand.
 #
 # Triggers (see README "Magic values" or `ingopay-emulator triggers`):
 #   card number   4000 00CC CCC0 000X   (CCCCC = the five-digit status code, X = Luhn check digit)

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from emulator.catalogue import catalogue
-from emulator.durations import parse_duration
+from emulator.core.catalogue import catalogue
+from emulator.core.durations import parse_duration
 from emulator.webhooks.topics import TOPICS
 
 ENDPOINTS = ("verify", "process", "debit", "biller_search", "risk_session", "risk_score", "session", "plugin")

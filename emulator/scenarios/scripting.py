@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.errors import IngoError
+from emulator.core.errors import IngoError
 from emulator.scenarios.engine import NO_DECISION, Decision, Engine, Facts
-from emulator.scenarios.faults import perform
+from emulator.web.faults import perform
 from emulator.scenarios.schema import Fault
 
 SCENARIO_HEADER = "X-Emulator-Scenario"

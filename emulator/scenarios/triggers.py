@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.catalogue import catalogue
-from emulator.durations import format_duration
+from emulator.core.catalogue import catalogue
+from emulator.core.durations import format_duration
 from emulator.scenarios.engine import Engine
 from emulator.scenarios.schema import Event, Match, Rule, TextMatch
 from emulator.webhooks.topics import TOPICS

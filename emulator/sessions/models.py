@@ -12,14 +12,14 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from emulator.clock import Clock
-from emulator.errors import IngoError, InvalidParameter
-from emulator.ids import IdFactory
+from emulator.core.clock import Clock
+from emulator.core.errors import IngoError, InvalidParameter
+from emulator.core.ids import IdFactory
 from emulator.scenarios.engine import Facts
 from emulator.sessions import schemas
 from emulator.settings import Settings
 from emulator.store import Record, Store
-from emulator.validation import validate
+from emulator.core.validation import validate
 
 URL_LIFETIME = 30
 IDEMPOTENCY_WINDOW = 2 * 60 * 60

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.gateway.models import Result
-from emulator.http import json_object, reply
-from emulator.scenarios.http import script_for, scripted
-from emulator.runtime import CREDENTIAL, RUNTIME
+from emulator.web.answers import json_object, reply
+from emulator.web.scripted import script_for, scripted
+from emulator.web.state import CREDENTIAL, RUNTIME
 from emulator.sessions.models import SessionService, iso_utc
 
 

@@ -1,7 +1,7 @@
 """Routes of Session Management (signed). The page an authorized_url opens is in emulator/plugin/urls.py."""
 
-from emulator.envelope import Dialect
-from emulator.runtime import RouteSpec
+from emulator.web.envelopes import Dialect
+from emulator.web.state import RouteSpec
 from emulator.sessions import responses
 
 ROUTES = [

@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable
 import aiohttp
 
 from emulator import __version__
-from emulator.clock import Clock
-from emulator.scheduler import Scheduler
+from emulator.core.clock import Clock
+from emulator.core.scheduler import Scheduler
 from emulator.store import Record, Store
 from emulator.webhooks.endpoints import Endpoint
 from emulator.webhooks.events import Event

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from emulator.yamlpos import YamlProblem, read_yaml_file
+from emulator.core.yamlpos import YamlProblem, read_yaml_file
 from emulator.webhooks.events import Event
 
 DEFAULT_SECRET = "ingopay-emulator-webhook-secret"

@@ -7,9 +7,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from emulator.catalogue import catalogue
-from emulator.clock import Clock
-from emulator.ids import IdFactory
+from emulator.core.catalogue import catalogue
+from emulator.core.clock import Clock
+from emulator.core.ids import IdFactory
 from emulator.webhooks.topics import TOPICS
 
 #: metadata.id prefix: Ingo's sandbox ids look like "sb01-<uuid>".

@@ -9,9 +9,9 @@ OPENAPI_PATH = "/openapi.json"
 
 async def serve(request: web.Request) -> web.Response:
     """GET /openapi.json: the OpenAPI 3.1 document of the emulated API (unsigned)."""
-    from emulator import openapi  # builds with pydantic's JSON Schema machinery: a cost only this route pays
+    from emulator.openapi import document  # builds with pydantic's JSON Schema machinery: a cost only this route pays
 
-    return await openapi.serve(request)
+    return await document.serve(request)
 
 
 ROUTES = [("GET", OPENAPI_PATH, serve)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.catalogue import status
+from emulator.core.catalogue import status
 
 #: HTTP status per family when business errors are "mapped" (--error-http-status mapped).
 MAPPED_HTTP_STATUS = {

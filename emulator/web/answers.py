@@ -11,11 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator import envelope
-from emulator.envelope import Dialect
-from emulator.errors import IngoError, MalformedBody
-from emulator.runtime import OUTCOME, ROUTES, RUNTIME, RouteSpec
-from emulator.serving import ChunkTooLarge
+from emulator.web import envelopes as envelope
+from emulator.web.envelopes import Dialect
+from emulator.core.errors import IngoError, MalformedBody
+from emulator.web.state import OUTCOME, ROUTES, RUNTIME, RouteSpec
+from emulator.web.serving import ChunkTooLarge
 
 JSON_CONTENT_TYPE = "application/json"
 

@@ -23,13 +23,13 @@ from pydantic.json_schema import models_json_schema
 
 from emulator import __version__
 from emulator.auth.diagnosis import CANNOT_VERIFY, DOES_NOT_MATCH, UNAUTHORIZED
-from emulator.envelope import Dialect
+from emulator.web.envelopes import Dialect
 from emulator.gateway import schemas as gw
-from emulator.runtime import RouteSpec
+from emulator.web.state import RouteSpec
 from emulator.sessions import schemas as ss
 from emulator.settings import Settings
 
-from emulator.openapi_route import OPENAPI_PATH  # noqa: E402  (one place for the path)
+from emulator.openapi.urls import OPENAPI_PATH  # noqa: E402  (one place for the path)
 REF = "#/components/schemas/{model}"
 #: Where the emulator listens by default (the Settings defaults); the document's only server.
 DEFAULT_SERVER = f"http://{Settings.host}:{Settings.port}"
@@ -622,7 +622,7 @@ async def serve(request: web.Request) -> web.Response:
     return web.Response(body=_RENDERED["body"], content_type=JSON, charset="utf-8")
 
 
-#: The route create_app adds (unsigned, like the admin API); see emulator.openapi_route for the lazy handler.
+#: The route create_app adds (unsigned, like the admin API); see emulator.openapi.urls for the lazy handler.
 ROUTES = [("GET", OPENAPI_PATH, serve)]
 
 

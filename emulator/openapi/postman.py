@@ -5,7 +5,7 @@ Each example of each signed operation becomes a request; the collection's pre-re
 earlier request returns reach the later ones through collection variables set by the test scripts. The admin API
 is a separate folder, sent unsigned. Regenerate the committed copy with::
 
-    python -m emulator.postman > docs/ingopay-emulator.postman_collection.json
+    python -m emulator.openapi.postman > docs/ingopay-emulator.postman_collection.json
 
 (``tests/test_postman.py`` fails while the two differ, and runs the collection with newman against the emulator.)
 """
@@ -20,8 +20,8 @@ from importlib import resources
 from typing import Any, Iterator
 
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
-from emulator.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
-from emulator.openapi import EXAMPLE_TIMESTAMP, JSON, build_document
+from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.openapi.document import EXAMPLE_TIMESTAMP, JSON, build_document
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 #: The tag whose operations form the unsigned folder, and that folder.
@@ -271,7 +271,7 @@ def pre_request_script(document: dict[str, Any]) -> list[str]:
     admin = [path for _method, path, operation in operations(document) if ADMIN_TAG in operation.get("tags", [])]
     prefix = os.path.commonprefix(admin)
     prefix = prefix[:prefix.rindex("/") + 1]
-    source = resources.files("emulator").joinpath("postman_prerequest.js").read_text(encoding="utf-8")
+    source = resources.files("emulator.openapi").joinpath("postman_prerequest.js").read_text(encoding="utf-8")
     # One block: the sandbox keeps a context between scripts, where a second top-level const would not compile.
     return ["{", f"const SIGNED_HEADERS = {json.dumps(list(DEFAULT_SIGNED_HEADERS))};",
             f"const UNSIGNED_PREFIX = {json.dumps(prefix)};", *source.splitlines(), "}"]
@@ -301,7 +301,7 @@ def build_collection(document: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "info": {
             "name": document["info"]["title"],
-            "description": "Generated from the emulator's OpenAPI document by `python -m emulator.postman`. The "
+            "description": "Generated from the emulator's OpenAPI document by `python -m emulator.openapi.postman`. The "
                            "collection's pre-request script signs each request as Ingo requires (Kong hmac-auth "
                            "with the variables username and secret); the admin API is sent unsigned. Run the "
                            "folders in order: later requests send the tokens earlier ones return.",
@@ -323,7 +323,7 @@ def render(collection: dict[str, Any] | None = None) -> str:
 
 
 def main() -> int:
-    """Print the collection (``python -m emulator.postman > docs/ingopay-emulator.postman_collection.json``)."""
+    """Print the collection (``python -m emulator.openapi.postman > docs/ingopay-emulator.postman_collection.json``)."""
     sys.stdout.write(render())
     return 0
 

@@ -6,8 +6,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from emulator.errors import InvalidParameter, MissingParameter
-from emulator.masking import ACCOUNT_KEYS, SECRET_KEYS, last_four
+from emulator.core.errors import InvalidParameter, MissingParameter
+from emulator.core.masking import ACCOUNT_KEYS, SECRET_KEYS, last_four
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -19,13 +19,13 @@ from aiohttp import web
 
 from emulator.auth import AuthenticationFailed, SignedRequest, authenticate
 from emulator.auth.verify import SINGLE_HEADERS
-from emulator.errors import IngoError
-from emulator.http import json_response, read_body, reply_error, route_spec
-from emulator.journal import Entry
-from emulator.logs import access_line
-from emulator.masking import mask
-from emulator.runtime import CREDENTIAL, OUTCOME, RUNTIME, Outcome
-from emulator.scenarios.faults import ConnectionDropped
+from emulator.core.errors import IngoError
+from emulator.web.answers import json_response, read_body, reply_error, route_spec
+from emulator.core.journal import Entry
+from emulator.core.logs import access_line
+from emulator.core.masking import mask
+from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Outcome
+from emulator.web.faults import ConnectionDropped
 from emulator.store import StoreUnavailable
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

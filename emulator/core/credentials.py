@@ -36,7 +36,7 @@ def load_credentials(path: Path | None) -> dict[str, Credential]:
     if path is None:
         return {DEFAULT_CREDENTIAL.username: DEFAULT_CREDENTIAL}
     # here, not at the top: the sign and healthcheck commands import this module and must start fast
-    from emulator.yamlpos import YamlProblem, read_yaml_file
+    from emulator.core.yamlpos import YamlProblem, read_yaml_file
 
     try:
         document = read_yaml_file(Path(path))

@@ -9,12 +9,12 @@ from typing import Any, Callable
 from aiohttp import web
 
 from emulator.auth import AuthPolicy
-from emulator.clock import Clock
-from emulator.credentials import Credential
-from emulator.envelope import Dialect
-from emulator.hosts import HostPolicy
-from emulator.journal import Journal
-from emulator.ratelimit import RateLimiter
+from emulator.core.clock import Clock
+from emulator.core.credentials import Credential
+from emulator.web.envelopes import Dialect
+from emulator.web.hosts import HostPolicy
+from emulator.core.journal import Journal
+from emulator.web.ratelimit import RateLimiter
 from emulator.settings import Settings
 from emulator.store import Store
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from emulator.clock import Clock
+from emulator.core.clock import Clock
 
 LOG = logging.getLogger("ingopay_emulator")
 Job = Callable[[], Awaitable[Any] | Any]

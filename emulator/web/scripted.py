@@ -6,9 +6,9 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from emulator.http import reply_error
-from emulator.runtime import CREDENTIAL, OUTCOME, RUNTIME, Runtime
-from emulator.scenarios.faults import perform
+from emulator.web.answers import reply_error
+from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Runtime
+from emulator.web.faults import perform
 from emulator.scenarios.scripting import SCENARIO_HEADER, FaultBeforeProcessing, Script, ScriptedRefusal
 
 #: session_id Ingo sends in ancillary data of gateway events (reference 5.2).
