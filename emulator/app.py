@@ -1,4 +1,8 @@
-"""The application factory: wiring only."""
+"""The application factory: wiring only. Settings in, a running emulator's parts out.
+
+Each domain class gets the few typed values it needs; what a setting means to a feature (a known HMAC algorithm, an
+RVDM field) is checked here, with a message that names the setting.
+"""
 
 from __future__ import annotations
 
@@ -9,74 +13,110 @@ from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
-from emulator.openapi import urls as openapi_route
 from emulator.admin import urls as admin_urls
 from emulator.auth import AuthPolicy
-from emulator.core.clock import Clock
+from emulator.auth.signing import HASHES
+from emulator.core.clock import Clock, signature_clock
 from emulator.core.credentials import Credential, load_credentials
+from emulator.core.journal import Journal
+from emulator.core.scheduler import Scheduler
+from emulator.core.tls import client_context
+from emulator.core.yamlpos import Limits
 from emulator.gateway import urls as gateway_urls
 from emulator.gateway.models import Gateway
-from emulator.web.hosts import HostPolicy
-from emulator.core.journal import Journal
-from emulator.web.middlewares import admin_guard, observe, signed_api
+from emulator.openapi import urls as openapi_urls
+from emulator.plugin import rvdm
 from emulator.plugin import urls as plugin_urls
-from emulator.web.ratelimit import RateLimiter
-from emulator.web.state import ROUTES, RUNTIME, RouteSpec, Runtime
-from emulator.scenarios.catalog import load_configured
+from emulator.plugin.models import Plugin
+from emulator.scenarios.catalog import Sources
 from emulator.scenarios.engine import Engine
-from emulator.scenarios.followups import FollowUps
-from emulator.core.scheduler import Scheduler
 from emulator.sessions import urls as session_urls
 from emulator.sessions.models import SessionService
-from emulator.settings import Settings
-from emulator.store import MemoryStore, Store
-from emulator.store.sqlite import SqliteStore
-from emulator.core.tls import client_context
+from emulator.settings import Settings, SettingsError, named
+from emulator.store import MemoryStore, SqliteStore, Store
+from emulator.web.hosts import HostPolicy
+from emulator.web.middlewares import admin_guard, observe, signed_api
+from emulator.web.ratelimit import RateLimiter
+from emulator.web.routes import Route
+from emulator.web.state import ROUTE_SPECS, ROUTE_TABLE, RUNTIME, RouteSpec, Runtime, Services
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.endpoints import from_settings as endpoints_from_settings
 from emulator.webhooks.events import Outbox
+from emulator.webhooks.followups import FollowUps
+
+#: Every route the app serves, in the order the router matches them.
+ROUTES: tuple[Route, ...] = (*gateway_urls.ROUTES, *session_urls.ROUTES, *plugin_urls.ROUTES, *admin_urls.ROUTES,
+                             *openapi_urls.ROUTES)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
                   credentials: dict[str, Credential] | None = None,
                   wall: Callable[[], float] | None = None) -> Runtime:
     """Assemble the emulator's parts from settings (tests may pass their own clock, store, credentials or real
-    time)."""
+    time); a SettingsError (or another ConfigurationError) names what cannot be used."""
     clock = clock or Clock()
+    policy = auth_policy(settings)
+    rvdm_rules = plugin_rules(settings)
     if store is None:
         store = (SqliteStore(settings.data_dir) if settings.data_dir is not None
                  else MemoryStore(limits={"transaction": settings.memory_transactions}))
-    settings_for_services = settings.replace(seed=seed_for_this_run(store, settings.seed))
-    policy = AuthPolicy(clock_skew=settings.clock_skew, algorithms=frozenset(settings.algorithms),
-                        enforce_headers=settings.enforce_headers,
-                        enforce_body_headers=settings.enforce_body_headers)
-    runtime = Runtime(
+    seed = seed_for_this_run(store, settings.seed)
+    signature_now = signature_clock(settings.signature_clock, clock, wall or time.time)
+    scheduler = Scheduler(clock)
+    outbox = Outbox(clock, seed=seed)
+    deliveries = Deliveries(store, clock, scheduler,
+                            endpoints_from_settings(settings.webhook_url, settings.webhooks_config,
+                                                    settings.webhook_secret),
+                            timeout=settings.webhook_timeout, schedule=settings.webhook_retry_schedule,
+                            concurrency=settings.webhook_concurrency,
+                            ssl_context=client_context(settings.webhook_ca_bundle), signature_now=signature_now)
+    outbox.listeners.append(deliveries.on_event)
+    gateway = Gateway(store, clock, seed=seed, clock_skew=settings.clock_skew,
+                      body_timestamp_check=settings.body_timestamp_check, process_delay=settings.process_delay,
+                      emit=outbox.emit, signature_now=signature_now)
+    sessions = SessionService(store, clock, seed=seed)
+    sources = scenario_sources(settings)
+    services = Services(
+        gateway=gateway, sessions=sessions,
+        plugin=Plugin(sessions, gateway, store, clock, rules=rvdm_rules, max_attempts=settings.plugin_max_attempts,
+                      emit=outbox.emit, signature_now=signature_now),
+        engine=Engine(sources.load(), seed=seed, sources=sources),
+        scheduler=scheduler, outbox=outbox, deliveries=deliveries,
+        followups=FollowUps(store, clock, scheduler, outbox),
+    )
+    return Runtime(
         settings=settings, clock=clock, store=store,
         credentials=credentials if credentials is not None else load_credentials(settings.credentials),
         rate_limiter=RateLimiter(settings.rate_limit), journal=Journal(settings.journal_size),
         auth_policy=policy,
         host_policy=HostPolicy.from_settings(settings.host, settings.public_url, settings.allowed_hosts),
-        wall=wall or time.time,
+        services=services, signature_now=signature_now,
     )
-    scheduler = Scheduler(clock)
-    outbox = Outbox(clock, seed=settings_for_services.seed)
-    webhooks = Deliveries(store, clock, scheduler,
-                          endpoints_from_settings(settings.webhook_url, settings.webhooks_config,
-                                                  settings.webhook_secret),
-                          timeout=settings.webhook_timeout, schedule=settings.webhook_retry_schedule,
-                          concurrency=settings.webhook_concurrency,
-                          ssl_context=client_context(settings.webhook_ca_bundle),
-                          signature_now=runtime.signature_now)
-    outbox.listeners.append(webhooks.on_event)
-    runtime.services.update(
-        gateway=Gateway(store, clock, settings_for_services, emit=outbox.emit,
-                        signature_now=runtime.signature_now),
-        sessions=SessionService(store, clock, settings_for_services),
-        scenarios=Engine(load_configured(settings), seed=settings_for_services.seed),
-        scheduler=scheduler, outbox=outbox, webhooks=webhooks,
-        followups=FollowUps(store, clock, scheduler, outbox),
-    )
-    return runtime
+
+
+def scenario_sources(settings: Settings) -> Sources:
+    """The scenario files the settings name (and the bundled ones unless turned off), under their YAML limits."""
+    return Sources(settings.scenarios, settings.default_scenarios,
+                   Limits(max_bytes=settings.scenario_max_bytes, max_nodes=settings.scenario_max_nodes,
+                          max_aliases=settings.scenario_max_aliases))
+
+
+def auth_policy(settings: Settings) -> AuthPolicy:
+    """The gateway's signature rules from the settings; a SettingsError for an algorithm Kong does not know."""
+    unknown = set(settings.algorithms) - set(HASHES)
+    if unknown:
+        raise SettingsError(f"{named('algorithms')}: unknown HMAC algorithm(s) {', '.join(sorted(unknown))}; "
+                            f"expected some of {', '.join(HASHES)}")
+    return AuthPolicy(clock_skew=settings.clock_skew, algorithms=frozenset(settings.algorithms),
+                      enforce_headers=settings.enforce_headers, enforce_body_headers=settings.enforce_body_headers)
+
+
+def plugin_rules(settings: Settings) -> dict[str, str]:
+    """Each RVDM field's mode from --plugin-rvdm over the defaults; a SettingsError naming what is wrong."""
+    try:
+        return rvdm.parse_rules(settings.plugin_rvdm)
+    except ValueError as exc:
+        raise SettingsError(f"{named('plugin_rvdm')}={settings.plugin_rvdm!r} is not valid: {exc}") from None
 
 
 def seed_for_this_run(store: Store, seed: int | None) -> int | None:
@@ -92,18 +132,14 @@ def seed_for_this_run(store: Store, seed: int | None) -> int | None:
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> web.Application:
     """An aiohttp application serving the emulated IngoPay API and the emulator's admin API."""
     runtime = runtime or build_runtime(settings or Settings())
-    app = web.Application(
-        middlewares=[observe, admin_guard, signed_api],
-        client_max_size=runtime.settings.max_body_size,
-    )
+    app = web.Application(middlewares=[observe, admin_guard, signed_api],
+                          client_max_size=runtime.settings.max_body_size)
     app[RUNTIME] = runtime
     specs: dict[web.AbstractResource, RouteSpec] = {}
-    for method, path, handler, spec in [*gateway_urls.ROUTES, *session_urls.ROUTES, *plugin_urls.ROUTES]:
-        specs[app.router.add_route(method, path, handler).resource] = spec
-    admin = RouteSpec(signed=False, journaled=False)
-    for method, path, handler in [*admin_urls.ROUTES, *openapi_route.ROUTES]:
-        specs[app.router.add_route(method, path, handler).resource] = admin
-    app[ROUTES] = specs
+    for route in ROUTES:
+        specs[app.router.add_route(route.method, route.path, route.handler).resource] = route.spec
+    app[ROUTE_SPECS] = specs
+    app[ROUTE_TABLE] = ROUTES
     app.cleanup_ctx.append(_run_scheduler)
     app.on_startup.append(_mark_ready)
     app.on_cleanup.append(_close_store)
@@ -114,17 +150,17 @@ async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
     """Fire scheduled jobs (follow-up events, webhook attempts) as the emulator clock reaches them;
     on shutdown let attempts under way finish briefly and report what is left."""
     services = app[RUNTIME].services
-    await services["webhooks"].start()
-    services["followups"].resume()
-    task = asyncio.create_task(services["scheduler"].run_forever())
+    await services.deliveries.start()
+    services.followups.resume()
+    task = asyncio.create_task(services.scheduler.run_forever())
     yield
     task.cancel()
     try:
         await task
     except asyncio.CancelledError:
         pass
-    await services["webhooks"].stop()
-    left = services["followups"].pending()
+    await services.deliveries.stop()
+    left = services.followups.pending()
     if left:
         logging.getLogger("ingopay_emulator").warning(
             "%d scheduled webhook events are not due yet (kept for the next run when --data-dir is set)", left)

@@ -7,19 +7,19 @@ Heavy modules (aiohttp, pydantic, the app) are imported by the commands that nee
 from __future__ import annotations
 
 import argparse
-import logging
 import asyncio
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
-
-from typing import TYPE_CHECKING, Any, Coroutine
+from typing import TYPE_CHECKING, Any, Coroutine, Sequence
 
 from emulator import __version__
+from emulator.auth.signing import HASHES
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
-from emulator.settings import OPTIONS, Settings, SettingsError, add_arguments, from_sources, unknown_variables
+from emulator.core.errors import ConfigurationError
+from emulator.settings import OPTIONS, Settings, add_arguments, from_sources, unknown_variables
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -116,8 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="credential username")
     sign.add_argument("--secret", default=DEFAULT_SECRET,
                       help="credential secret")
-    sign.add_argument("--algorithm", default="hmac-sha512", choices=("hmac-sha512", "hmac-sha256",
-                                                                     "hmac-sha384", "hmac-sha1"),
+    sign.add_argument("--algorithm", default="hmac-sha512", choices=sorted(HASHES, reverse=True),
                       help="HMAC algorithm (Ingo requires hmac-sha512; hmac-sha256 is its legacy one)")
     sign.add_argument("--headers", metavar="LIST",
                       help="signed headers in order, separated by spaces (default: request-line x-date "
@@ -175,9 +174,7 @@ def _run(argv: Sequence[str] | None) -> int:
         return healthcheck(args)
     if args.command == "sign":
         return sign_command(args)
-    from emulator.core.credentials import CredentialsError
     from emulator.scenarios.loader import ScenarioError
-    from emulator.webhooks.endpoints import EndpointError
 
     try:
         if args.command == "check":
@@ -186,8 +183,8 @@ def _run(argv: Sequence[str] | None) -> int:
             return schema_command()
         if args.command == "triggers":
             return triggers_command(args)
-        return serve(from_sources(args))
-    except (SettingsError, CredentialsError, EndpointError) as exc:
+        return serve_command(from_sources(args))
+    except ConfigurationError as exc:
         return refuse_to_start(str(exc), _requested_log_format(args))
     except ScenarioError as exc:
         return refuse_to_start("invalid scenario files, not starting:", _requested_log_format(args),
@@ -214,7 +211,7 @@ def refuse_to_start(message: str, log_format: str, problems: list[str] | None = 
     return 2
 
 
-def serve(settings: Settings) -> int:
+def serve_command(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; print one line once ready."""
     from emulator.core import logs
     from emulator.app import build_runtime, create_app
@@ -225,7 +222,7 @@ def serve(settings: Settings) -> int:
     runtime = build_runtime(settings)
     app = create_app(runtime=runtime)
     tune_garbage_collector()
-    return run_loop(_serve(app, settings))
+    return run_loop(serve_until_stopped(app, settings))
 
 
 def run_loop(main: "Coroutine[Any, Any, int]") -> int:
@@ -262,12 +259,11 @@ def release_free_memory() -> None:
         pass
 
 
-async def _serve(app: "web.Application", settings: Settings) -> int:
-    from aiohttp import web
-
+async def serve_until_stopped(app: "web.Application", settings: Settings) -> int:
+    """Serve on the configured address until SIGINT or SIGTERM (1 when the address cannot be had)."""
     from emulator.core import tls
     from emulator.web.hosts import is_loopback
-    from emulator.web.serving import runner_for
+    from emulator.web.serving import bound_port, serve
 
     context, ca_file = None, None
     if settings.tls_cert is not None and settings.tls_key is not None:
@@ -275,13 +271,10 @@ async def _serve(app: "web.Application", settings: Settings) -> int:
     elif settings.tls:
         made = tls.make_certificates(tls.certificate_directory(settings.data_dir))
         context, ca_file = tls.server_context(made.cert, made.key), made.ca
-    runner = runner_for(app, header_timeout=settings.header_timeout, max_body_size=settings.max_body_size)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True, ssl_context=context)
     try:
-        await site.start()
+        runner = await serve(app, host=settings.host, port=settings.port, header_timeout=settings.header_timeout,
+                             max_body_size=settings.max_body_size, ssl_context=context)
     except OSError as exc:
-        await runner.cleanup()
         LOG.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror)
         return 1
     # before the ready line: whoever reads it may stop the emulator at once
@@ -289,7 +282,7 @@ async def _serve(app: "web.Application", settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    port = runner.addresses[0][1] if runner.addresses else settings.port
+    port = bound_port(runner)
     scheme = "https" if context is not None else "http"
     announce_ready(settings, scheme, port)
     if ca_file is not None:
@@ -356,7 +349,7 @@ def healthcheck(args: argparse.Namespace) -> int:
 
 
 def sign_command(args: argparse.Namespace) -> int:
-    from emulator.client import curl_command, encode_body, sign
+    from emulator.auth.client import curl_command, encode_body, sign
 
     if args.data_file is not None:
         raw = sys.stdin.buffer.read() if str(args.data_file) == "-" else args.data_file.read_bytes()
@@ -400,15 +393,14 @@ def schema_command() -> int:
 
 
 def triggers_command(args: argparse.Namespace) -> int:
+    from emulator.app import scenario_sources
     from emulator.scenarios import magic, triggers
-    from emulator.scenarios.catalog import load_configured
     from emulator.scenarios.engine import Engine
 
     if args.markdown:
         print(magic.markdown_table())
         return 0
-    settings = from_sources(args)
-    engine = Engine(load_configured(settings))
+    engine = Engine(scenario_sources(from_sources(args)).load())
     rows = triggers.rows(engine)
     print(json.dumps(rows, indent=2) if args.json else triggers.text_table(rows))
     return 0

@@ -1,4 +1,9 @@
-"""Settings: one declarative table of options, read from flags and INGOPAY_EMULATOR_* variables."""
+"""Settings: one declarative table of options, read from flags and INGOPAY_EMULATOR_* variables.
+
+The top floor: it imports only the foundation (``emulator.core``). What a value means to a feature (which HMAC
+algorithms Kong knows, which RVDM fields exist) is checked where the feature is wired (``emulator.app``), with a
+message that names the setting (:func:`named`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from emulator.core.durations import EXPECTED as DURATION_FORM, parse_duration
-from emulator.plugin.rvdm import DEFAULT_RULES as DEFAULT_RVDM_RULES, rules_setting as rvdm_rules_setting
+from emulator.core.errors import ConfigurationError
+from emulator.core.yamlpos import DEFAULT_LIMITS
 
 ENV_PREFIX = "INGOPAY_EMULATOR_"
 
@@ -47,6 +53,15 @@ def _path(value: str) -> Path:
     return Path(value)
 
 
+def _pairs(value: str) -> str:
+    """``NAME=VALUE`` pairs separated by commas, kept as written (the feature reads the names and values)."""
+    for part in _words(value):
+        name, sep, given = part.partition("=")
+        if not sep or not name.strip() or not given.strip():
+            raise ValueError(value)
+    return value
+
+
 def _boolean(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -79,8 +94,7 @@ PATH = Parser("a file or folder path", _path)
 WORDS = Parser("a list separated by commas", _words)
 DURATIONS = Parser(f"a list separated by commas of {DURATION_FORM}", _durations, explains=True)
 BOOLEAN = Parser("true or false (or 1/0, yes/no, on/off)", _boolean)
-RVDM_RULES = Parser("FIELD=hard|soft|bypass pairs separated by commas (such as LastName=hard,City=bypass)",
-                    rvdm_rules_setting, explains=True)
+PAIRS = Parser("NAME=VALUE pairs separated by commas (such as LastName=hard,City=bypass)", _pairs)
 
 
 @dataclass(frozen=True)
@@ -124,11 +138,11 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     webhook_ca_bundle: Path | None = None
-    plugin_rvdm: str = DEFAULT_RVDM_RULES
+    plugin_rvdm: str = ""
     plugin_max_attempts: int = 3
-    scenario_max_bytes: int = 1024 * 1024
-    scenario_max_nodes: int = 100_000
-    scenario_max_aliases: int = 1_000
+    scenario_max_bytes: int = DEFAULT_LIMITS.max_bytes
+    scenario_max_nodes: int = DEFAULT_LIMITS.max_nodes
+    scenario_max_aliases: int = DEFAULT_LIMITS.max_aliases
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with some settings changed (handy in tests)."""
@@ -222,8 +236,8 @@ OPTIONS: tuple[Option, ...] = (
            "the listen address and --public-url's host (comma separated; * allows any): a guard against DNS "
            "rebinding", WORDS, metavar="LIST"),
     Option("plugin_rvdm", "iFrame recipient data matching per field: FIELD=hard|soft|bypass, comma separated "
-           "(fields: FirstName, LastName, BusinessName, AddressLine1, City, State, ZipCode)", RVDM_RULES,
-           metavar="RULES"),
+           "(fields: FirstName, LastName, BusinessName, AddressLine1, City, State, ZipCode); a field not named keeps "
+           "the emulator's default (docs/plugin.md)", PAIRS, metavar="RULES"),
     Option("plugin_max_attempts", "iFrame verification attempts before the session is terminated (1-10)", WHOLE_NUMBER,
            metavar="N"),
     Option("scenario_max_bytes", "largest scenario file or upload, in bytes", WHOLE_NUMBER, metavar="BYTES"),
@@ -234,8 +248,6 @@ OPTIONS: tuple[Option, ...] = (
 
 
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
-#: HMAC algorithms Kong's hmac-auth knows.
-ALGORITHMS = ("hmac-sha1", "hmac-sha256", "hmac-sha384", "hmac-sha512")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -260,7 +272,7 @@ def _shown_default(default: Any) -> str:
     """A default as the help and the README show it ("-" for none)."""
     if isinstance(default, tuple):
         return ",".join(f"{d:g}" if isinstance(d, float) else str(d) for d in default) or "-"
-    return "-" if default is None else str(default)
+    return "-" if default is None or default == "" else str(default)
 
 
 def from_sources(args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -312,7 +324,7 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     return warnings
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigurationError, ValueError):
     """A setting has a value the emulator cannot use."""
 
 
@@ -328,10 +340,6 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"{named('clock_skew')} must be greater than 0 seconds")
     if settings.rate_limit < 0:
         raise SettingsError(f"{named('rate_limit')} must be 0 (off) or a positive number of requests per second")
-    unknown = set(settings.algorithms) - set(ALGORITHMS)
-    if unknown:
-        raise SettingsError(f"{named('algorithms')}: unknown HMAC algorithm(s) {', '.join(sorted(unknown))}; "
-                            f"expected some of {', '.join(ALGORITHMS)}")
     if not settings.algorithms:
         raise SettingsError(f"{named('algorithms')} must name at least one HMAC algorithm")
     if not 1 <= settings.port <= 65535 and settings.port != 0:

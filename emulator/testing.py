@@ -15,13 +15,12 @@ from typing import Any, Coroutine, TypeVar
 
 from aiohttp import web
 
-from emulator.admin.control import reset_everything
 from emulator.app import build_runtime, create_app
-from emulator.client import encode_body, sign
+from emulator.auth.client import encode_body, sign
 from emulator.core.credentials import Credential
-from emulator.web.state import Runtime
-from emulator.web.serving import runner_for
 from emulator.settings import Settings
+from emulator.web.serving import bound_port, serve
+from emulator.web.state import Runtime
 from emulator.webhooks.signing import SIGNATURE_HEADER, verify_signature
 
 T = TypeVar("T")
@@ -90,7 +89,11 @@ class SignedClient:
 
 @dataclass
 class EmulatorServer:
-    """An emulator serving on 127.0.0.1 and a free port from a background thread, plus a webhook receiver."""
+    """An emulator serving on 127.0.0.1 and a free port from a background thread, plus a webhook receiver.
+
+    Give ``runtime`` to serve parts built beforehand (a pinned clock, own credentials); its settings are then the
+    runtime's, and the receiver is not among its webhook endpoints.
+    """
 
     settings: Settings = field(default_factory=Settings)
     runtime: Runtime | None = None
@@ -114,21 +117,24 @@ class EmulatorServer:
         receiver = web.Application()
         receiver.router.add_post("/webhooks", self._receive)
         self.receiver_url = await self._serve(receiver) + "/webhooks"
-        settings = self.settings.replace(host="127.0.0.1", port=0, quiet=True,
-                                         webhook_url=(*self.settings.webhook_url, self.receiver_url))
-        self.settings = settings
-        self.runtime = build_runtime(settings)
+        if self.runtime is None:
+            self.settings = self.settings.replace(host="127.0.0.1", port=0, quiet=True,
+                                                  webhook_url=(*self.settings.webhook_url, self.receiver_url))
+            self.runtime = build_runtime(self.settings)
+        else:
+            self.settings = self.runtime.settings
         self.url = await self._serve(create_app(runtime=self.runtime))
 
     async def _serve(self, app: web.Application) -> str:
-        settings = self.settings
-        runner = runner_for(app, header_timeout=settings.header_timeout, max_body_size=settings.max_body_size,
-                            shutdown_timeout=2.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        runner = await serve(app, host="127.0.0.1", port=0, header_timeout=self.settings.header_timeout,
+                             max_body_size=self.settings.max_body_size, shutdown_timeout=2.0)
         self._runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+        return f"http://127.0.0.1:{bound_port(runner)}"
+
+    @property
+    def port(self) -> int:
+        """The emulator's port."""
+        return int(self.url.rsplit(":", 1)[1])
 
     async def _receive(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -165,7 +171,7 @@ class EmulatorServer:
     def advance(self, seconds: float) -> int:
         """Move the emulator clock forward, firing (and delivering) everything that falls due."""
         assert self.runtime is not None
-        return self.call(self.runtime.services["scheduler"].advance(seconds))
+        return self.call(self.runtime.services.scheduler.advance(seconds))
 
     def freeze(self) -> None:
         assert self.runtime is not None
@@ -174,8 +180,7 @@ class EmulatorServer:
     def settle(self) -> None:
         """Wait until deliveries under way have finished."""
         assert self.runtime is not None
-        scheduler = self.runtime.services["scheduler"]
-        self.call(scheduler.run_due())
+        self.call(self.runtime.services.scheduler.run_due())
 
     def webhooks(self, topic: str | None = None) -> list[ReceivedWebhook]:
         """Webhooks the built-in receiver got so far (after letting deliveries under way finish)."""
@@ -185,11 +190,12 @@ class EmulatorServer:
 
     def reset(self) -> None:
         """Forget all state, requests, events, deliveries and received webhooks; clock back to real time."""
-        assert self.runtime is not None
+        runtime = self.runtime
+        assert runtime is not None
 
         async def _reset() -> None:
-            await self.runtime.services["scheduler"].settle()  # type: ignore[union-attr]
-            reset_everything(self.runtime)  # type: ignore[arg-type]
+            await runtime.services.scheduler.settle()
+            runtime.reset()
 
         self.call(_reset())
         with self._lock:
@@ -197,11 +203,20 @@ class EmulatorServer:
         self.receiver_status = 200
 
     def stop(self) -> None:
+        """Stop serving, end connections still open (a test may hold some on purpose), stop the thread."""
         async def _stop() -> None:
             for runner in reversed(self._runners):
                 await runner.cleanup()
+            others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         if self._thread.is_alive():
-            self.call(_stop())
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
+            try:
+                self.call(_stop())
+            finally:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(timeout=10)
+                if not self._thread.is_alive():
+                    self._loop.close()

@@ -8,16 +8,13 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
-from aiohttp import web
-
-from emulator.app import build_runtime, create_app
+from emulator.app import build_runtime
 from emulator.auth.diagnosis import CODES
 from emulator.core.clock import Clock
-from emulator.web.serving import runner_for
 from emulator.settings import Settings
+from emulator.testing import EmulatorServer
 from tests.conftest import CREDENTIALS, NOW
 
 SECRET = b"ingopay-emulator-secret"
@@ -129,51 +126,27 @@ def assert_names_the_problem(status: int, content_type: str, raw: bytes, *, cont
     return document
 
 
-class ThreadedEmulator:
-    """The real application on 127.0.0.1 and a free port, served by an event loop in a background thread,
-    so that one server answers every example of a Hypothesis property (no per-example start-up)."""
+class ThreadedEmulator(EmulatorServer):
+    """The real application on 127.0.0.1 and a free port, served by the test helper's background thread (so that
+    one server answers every example of a Hypothesis property), with a frozen clock and client time at NOW."""
 
     def __init__(self, settings: Settings) -> None:
         clock = Clock(start=NOW, frozen=True)
         clock.set(NOW)
-        self.runtime = build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS), wall=lambda: NOW)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="emulator", daemon=True)
-        self.thread.start()
-        self.runner = runner_for(create_app(runtime=self.runtime), header_timeout=settings.header_timeout,
-                                 max_body_size=settings.max_body_size, shutdown_timeout=2.0)
-        self.port = self.call(self._start)
-
-    async def _start(self) -> int:
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        return self.runner.addresses[0][1]
-
-    def call(self, function: Callable[[], Any], timeout: float = IO_TIMEOUT) -> Any:
-        """Run ``function`` (a coroutine function or a plain one) on the server's loop and return its result."""
-        async def run() -> Any:
-            result = function()
-            return await result if asyncio.iscoroutine(result) else result
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+        super().__init__(runtime=build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS), wall=lambda: NOW))
+        self.start()
 
     def errors_in_journal(self) -> list[dict[str, Any]]:
-        return self.call(lambda: [e.as_json() for e in self.runtime.journal.entries() if e.http_status >= 500])
+        runtime = self.runtime
+        assert runtime is not None
+
+        async def errors() -> list[dict[str, Any]]:
+            return [e.as_json() for e in runtime.journal.entries() if e.http_status >= 500]
+
+        return self.call(errors())
 
     def close(self) -> None:
-        async def cancel_the_rest() -> None:  # connections a test left open (held on purpose)
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        try:
-            self.call(self.runner.cleanup)
-            self.call(cancel_the_rest)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(10)
-            self.loop.close()
+        self.stop()
 
 
 async def read_response(reader: asyncio.StreamReader, timeout: float = IO_TIMEOUT

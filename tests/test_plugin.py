@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 
+from emulator.app import build_runtime
 from emulator.plugin import rvdm
-from emulator.plugin.models import EVENTS, PluginScript, host_allows
+from emulator.plugin.models import EVENTS, host_allows
+from emulator.scenarios.engine import Engine
+from emulator.scenarios.facts import Facts
+from emulator.scenarios.loader import load_text
 from emulator.settings import SettingsError, from_sources
 from tests.conftest import CARD, runtime_for, serve, v11
 
@@ -63,11 +69,11 @@ async def create(emulator, *, key: str | None = None, host_uri: str | None = HOS
 
 
 def topics(emulator) -> list[str]:
-    return [e.topic for e in emulator.runtime.services["outbox"].events]
+    return [e.topic for e in emulator.runtime.services.outbox.events]
 
 
 def last_event(emulator, topic: str):
-    return [e for e in emulator.runtime.services["outbox"].events if e.topic == topic][-1].envelope
+    return [e for e in emulator.runtime.services.outbox.events if e.topic == topic][-1].envelope
 
 
 # -- RVDM -----------------------------------------------------------------------------------------------------
@@ -82,7 +88,7 @@ def test_rvdm_defaults_and_overrides():
         with pytest.raises(ValueError):
             rvdm.parse_rules(bad)
     with pytest.raises(SettingsError, match="PLUGIN_RVDM"):
-        from_sources(environ={"INGOPAY_EMULATOR_PLUGIN_RVDM": "Surname=hard"})
+        build_runtime(from_sources(environ={"INGOPAY_EMULATOR_PLUGIN_RVDM": "Surname=hard"}))
     with pytest.raises(SettingsError, match="plugin-max-attempts"):
         from_sources(environ={"INGOPAY_EMULATOR_PLUGIN_MAX_ATTEMPTS": "0"})
 
@@ -300,20 +306,24 @@ async def test_plugin_rules_win_over_verify_rules_and_apply_only_in_the_iframe(e
     assert verified["status"] == 100  # the same card through /gateway/verify is not a plugin submission
 
 
-def test_plugin_script_consults_plugin_rules_then_verify_rules():
-    class Engine:
-        def __init__(self):
-            self.asked = []
-
-        def decide(self, facts, requested):
-            from emulator.scenarios.engine import NO_DECISION
-            self.asked.append(facts.endpoint)
-            return NO_DECISION
-
-    from emulator.scenarios.engine import Facts
-    engine = Engine()
-    PluginScript(engine, 12345, funding_destination="debit").decide(Facts("plugin", 12345, account_type="CA"))
-    assert engine.asked == ["plugin", "verify"]
+def test_a_submission_is_answered_by_plugin_rules_first_then_by_verify_rules():
+    rules = """
+scenarios:
+  - name: both
+    rules:
+      - name: verify-decline
+        match: {endpoint: verify, account: {last4: "1111"}}
+        respond: {status: 753}
+      - name: plugin-decline
+        match: {endpoint: plugin, account: {last4: "2222"}}
+        respond: {status: 754}
+"""
+    engine = Engine(load_text(rules, "both.yaml"))
+    submission = Facts("plugin", 12345, account_type="CA", account="4111111111111111", fallback="verify")
+    assert engine.decide(submission).rule == "verify-decline"  # no plugin rule matches: verify's rules answer
+    own = Facts("plugin", 12345, account_type="CA", account="4000000000002222", fallback="verify")
+    assert engine.decide(own).rule == "plugin-decline"
+    assert engine.decide(Facts("verify", 12345, account_type="CA", account="4000000000002222")).rule is None
 
 
 async def test_client_checks_are_repeated_on_the_server(emulator):
@@ -476,3 +486,71 @@ async def test_demo_session_helper_signs_a_real_session_request(emulator):
     assert document["response"]["data"]["authorized_url"].startswith(origin + "/plugin/session/")
     session_entry = next(e for e in emulator.runtime.journal.entries() if e.path == SESSION_PATH)
     assert session_entry.username == "test" and session_entry.http_status == 200
+
+
+# -- scenario rules inside the iFrame: applied as at any endpoint -----------------------------------------------
+
+PLUGIN_RULES = """\
+scenarios:
+  - name: iframe
+    rules:
+      - name: slow
+        match: {endpoint: plugin, account: {last4: "4444"}}
+        respond: {latency: 0.3}
+      - name: renamed
+        match: {endpoint: plugin, account: {last4: "4242"}}
+        respond: {data: {last_4: "9999"}}
+      - name: answer-lost
+        match: {endpoint: plugin, account: {last4: "1881"}}
+        respond: {fault: {type: connection_reset, after_processing: true}}
+      - name: unreachable
+        match: {endpoint: plugin, account: {last4: "1117"}}
+        respond: {fault: connection_reset}
+"""
+
+
+@pytest.fixture
+async def scripted(aiohttp_client, runtime, tmp_path):
+    path = tmp_path / "iframe.yaml"
+    path.write_text(PLUGIN_RULES, encoding="utf-8")
+    return await serve(aiohttp_client, runtime_for(runtime.clock, scenarios=(path,)))
+
+
+async def test_a_plugin_rule_with_latency_slows_the_submission(scripted):
+    url = await create(scripted)
+    await url.mount("credit")
+    started = time.monotonic()
+    status, body = await url.submit({**GOOD_CARD, "card_number": "5555555555554444"})
+    assert body["outcome"] == "token_success" and time.monotonic() - started >= 0.3
+
+
+async def test_a_plugin_rule_overrides_what_the_tokenization_answers(scripted):
+    url = await create(scripted)
+    await url.mount("debit")
+    status, body = await url.submit({**GOOD_CARD, "card_number": "4242424242424242"})
+    assert body["outcome"] == "token_success" and body["last_4"] == "9999"
+    success = last_event(scripted, "plugin.transaction.account.tokenization.success")["data"]["event"]
+    assert success["last_4"] == "9999"
+    assert url.session()["last_4"] == "9999"
+
+
+async def test_a_late_fault_loses_the_answer_after_the_session_completed(scripted):
+    url = await create(scripted)
+    await url.mount("debit")
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await url.submit({**GOOD_CARD, "card_number": "4012888888881881"})
+    assert url.session()["status"] == "Completed"  # processed: the page's answer is what was lost
+    assert "plugin.transaction.account.tokenization.success" in topics(scripted)
+    status, text, _ = await url.get()
+    assert status == 410 and "Already completed" in text
+
+
+async def test_a_fault_before_processing_leaves_the_session_as_it_was(scripted):
+    url = await create(scripted)
+    await url.mount("debit")
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await url.submit({**GOOD_CARD, "card_number": "6011111111111117"})
+    assert url.session()["status"] == "Active" and url.session().get("attempts", 0) == 0
+    assert "plugin.transaction.account.tokenization.success" not in topics(scripted)
+    status, body = await url.submit(GOOD_CARD)  # the recipient tries again
+    assert body["outcome"] == "token_success"

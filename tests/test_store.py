@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.settings import SettingsError
+from emulator.core.errors import ConfigurationError
 from emulator.store import MemoryStore, SqliteStore
 from emulator.store.sqlite import FILENAME, SCHEMA_VERSION, StoreError
 
@@ -201,8 +201,8 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path):
         SqliteStore(tmp_path / "file")
 
 
-def test_store_error_is_a_settings_error():
-    assert issubclass(StoreError, SettingsError)
+def test_store_error_is_a_configuration_error_the_cli_prints():
+    assert issubclass(StoreError, ConfigurationError)
 
 
 def test_the_cli_refuses_a_newer_file_with_a_clear_message(tmp_path):

@@ -106,7 +106,7 @@ async def test_webhooks_to_an_https_receiver_trust_the_given_ca_bundle(aiohttp_c
         response = await client.post("/_emulator/events", json={
             "topic": "gateway.transaction.recipient.payment.status.check.paid", "participant_id": 12345})
         assert response.status == 201
-        await runtime.services["scheduler"].run_due()
+        await runtime.services.scheduler.run_due()
         deliveries = (await (await client.get("/_emulator/webhooks")).json())["deliveries"]
         if trusted:
             assert deliveries[0]["status"] == "succeeded" and len(received) == 1

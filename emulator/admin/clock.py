@@ -7,18 +7,27 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
+from emulator.admin.answers import ClockChanged, ClockState
 from emulator.core.clock import RANGE, checked
-from emulator.web.answers import json_object, json_response
+from emulator.web.answers import json_response
+from emulator.web.body import json_object
 from emulator.web.state import RUNTIME
 
+#: The most pending jobs one answer lists (pending_count counts them all).
+SHOWN_JOBS = 100
 
-def snapshot(request: web.Request) -> dict:
+
+def snapshot(request: web.Request) -> ClockState:
     runtime = request.app[RUNTIME]
-    scheduler = runtime.services["scheduler"]
-    return {**runtime.clock.snapshot(), "pending": scheduler.pending()[:100], "pending_count": len(scheduler)}
+    scheduler = runtime.services.scheduler
+    clock = runtime.clock
+    now = clock.now()
+    return {"now": now, "iso": clock.iso(now), "frozen": clock.frozen, "offset_seconds": round(clock.offset, 3),
+            "pending": scheduler.pending()[:SHOWN_JOBS], "pending_count": len(scheduler)}
 
 
 async def show(request: web.Request) -> web.Response:
+    """The emulator clock and the jobs waiting on it."""
     return json_response(snapshot(request))
 
 
@@ -67,7 +76,7 @@ async def change(request: web.Request) -> web.Response:
             checked(target + checked(float(seconds)))
     except (ValueError, OverflowError) as exc:
         return _bad(f"{exc}; the clock runs from {RANGE}" if isinstance(exc, OverflowError) else str(exc))
-    scheduler = runtime.services["scheduler"]
+    scheduler = runtime.services.scheduler
     fired = 0
     if freeze is not None:
         runtime.clock.freeze() if freeze else runtime.clock.unfreeze()
@@ -76,4 +85,5 @@ async def change(request: web.Request) -> web.Response:
         fired += await scheduler.run_due()
     if "advance" in document:
         fired += await scheduler.advance(float(document["advance"]))
-    return json_response({**snapshot(request), "fired": fired})
+    answer: ClockChanged = {**snapshot(request), "fired": fired}
+    return json_response(answer)

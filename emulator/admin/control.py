@@ -5,54 +5,23 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import time
 
 from aiohttp import web
+
+from emulator.admin.answers import RateLimits, Reset, Signature
 
 from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, HASHES, authorization_header, body_digest, \
     compute_signature, encode_signature, signing_string
-from emulator.client import request_target
+from emulator.auth.client import request_target
+from emulator.web.answers import json_response
+from emulator.web.body import json_object
 from emulator.web.hosts import is_loopback
-from emulator.web.answers import json_object, json_response
-from emulator.web.state import RUNTIME, Runtime
-from emulator.scenarios.catalog import load_configured
-from emulator.scenarios.loader import ScenarioError
+from emulator.web.state import RUNTIME
 
 
 def _bad(message: str) -> web.Response:
     return json_response({"message": message}, status=400)
-
-
-def reset_everything(runtime: Runtime) -> None:
-    """Back to a fresh start: state, journal, events, rate windows, scenario counts and activations, clock."""
-    services = runtime.services
-    services["scheduler"].cancel()
-    runtime.store.reset()
-    runtime.journal.clear()
-    services["outbox"].clear()
-    runtime.rate_limiter.reset()
-    try:
-        services["scenarios"].replace(load_configured(runtime.settings))
-    except ScenarioError:
-        services["scenarios"].reset_counts()  # files broke since start: keep the rules that are loaded
-    services["scenarios"].active_for.clear()
-    runtime.clock.unfreeze()
-    runtime.clock.set(time.time())
-
-
-def reset_participant(runtime: Runtime, participant_id: int) -> None:
-    """Forget one participant's state, journal, events, pending jobs, rate window and scenario counts."""
-    services = runtime.services
-    services["scheduler"].cancel(participant_id)
-    runtime.store.reset(participant_id)
-    runtime.journal.clear(participant_id)
-    services["outbox"].clear(participant_id)
-    services["scenarios"].reset_counts(participant_id)
-    services["scenarios"].active_for.pop(participant_id, None)
-    for credential in runtime.credentials.values():
-        if credential.participant_id == participant_id:
-            runtime.rate_limiter.reset(credential.username)
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -60,22 +29,22 @@ async def reset(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     participant = (await json_object(request, optional=True)).get("participant_id")
     if participant is None:
-        reset_everything(runtime)
-        return json_response({"reset": "everything"})
+        runtime.reset()
+        return json_response(Reset(reset="everything"))
     if isinstance(participant, bool) or not isinstance(participant, int):
         return _bad("participant_id must be an integer")
-    reset_participant(runtime, participant)
-    return json_response({"reset": "participant", "participant_id": participant})
+    runtime.reset(participant)
+    return json_response(Reset(reset="participant", participant_id=participant))
 
 
 async def ratelimit(request: web.Request) -> web.Response:
+    """Each credential's rate window."""
     runtime = request.app[RUNTIME]
-    return json_response({"limit_per_second": runtime.settings.rate_limit,
-                          "enabled": runtime.rate_limiter.enabled,
-                          "credentials": {name: runtime.rate_limiter.snapshot().get(name, {
-                              "limit": runtime.rate_limiter.limit, "in_window": 0,
-                              "remaining": runtime.rate_limiter.limit, "forced_refusals": 0})
-                              for name in runtime.credentials}})
+    limiter = runtime.rate_limiter
+    windows = limiter.snapshot()
+    answer: RateLimits = {"limit_per_second": runtime.settings.rate_limit, "enabled": limiter.enabled,
+                          "credentials": {name: windows.get(name, limiter.idle_window()) for name in runtime.credentials}}
+    return json_response(answer)
 
 
 async def steer_ratelimit(request: web.Request) -> web.Response:
@@ -150,9 +119,10 @@ async def sign(request: web.Request) -> web.Response:
     message = signing_string(order, method=method, target=request_target(path), headers=lowered,
                              http_version=http_version)
     signature = encode_signature(compute_signature(credential.secret, algorithm, message))
-    return json_response({
+    answer: Signature = {
         "signing_string": message, "signature": signature, "algorithm": algorithm, "username": username,
         "signed_headers": order, "expected_content_sha512": body_digest(body),
         "expected_content_length": str(len(body)),
         "authorization": authorization_header(username, algorithm, order, signature),
-    })
+    }
+    return json_response(answer)

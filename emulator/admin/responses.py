@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator import __version__
+from emulator.admin.answers import Health, RequestList
 from emulator.web.answers import integer_params, json_response
 from emulator.web.state import RUNTIME
 
@@ -13,7 +14,8 @@ async def health(request: web.Request) -> web.Response:
     """200 once the emulator is ready (scenarios loaded), 503 before."""
     runtime = request.app[RUNTIME]
     status = 200 if runtime.ready else 503
-    return json_response({"status": "ok" if runtime.ready else "starting", "version": __version__}, status=status)
+    answer: Health = {"status": "ok" if runtime.ready else "starting", "version": __version__}
+    return json_response(answer, status=status)
 
 
 async def requests(request: web.Request) -> web.Response:
@@ -22,4 +24,5 @@ async def requests(request: web.Request) -> web.Response:
     numbers = integer_params(request, "status", "participant", "limit")
     entries = runtime.journal.entries(path=request.query.get("path"), http_status=numbers["status"],
                                       participant_id=numbers["participant"], limit=numbers["limit"])
-    return json_response({"count": len(entries), "requests": [e.as_json() for e in entries]})
+    answer: RequestList = {"count": len(entries), "requests": [e.as_json() for e in entries]}
+    return json_response(answer)

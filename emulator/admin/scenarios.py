@@ -6,16 +6,17 @@ import asyncio
 
 from aiohttp import web
 
-from emulator.web.answers import json_object, json_response, read_body
-from emulator.web.state import RUNTIME
+from emulator.admin.answers import Activated, Added, Deactivated, Reloaded, ScenarioList, TriggerList
 from emulator.scenarios import triggers
-from emulator.scenarios.catalog import limits_of, load_configured
 from emulator.scenarios.engine import Engine
-from emulator.scenarios.loader import ScenarioError, load_text
+from emulator.scenarios.loader import ScenarioError
+from emulator.web.answers import json_response
+from emulator.web.body import json_object, read_body
+from emulator.web.state import RUNTIME
 
 
 def engine(request: web.Request) -> Engine:
-    return request.app[RUNTIME].services["scenarios"]
+    return request.app[RUNTIME].services.engine
 
 
 def problems_response(error: ScenarioError) -> web.Response:
@@ -24,7 +25,8 @@ def problems_response(error: ScenarioError) -> web.Response:
 
 
 async def listing(request: web.Request) -> web.Response:
-    return json_response({"scenarios": engine(request).listing()})
+    """Loaded scenarios and their rules."""
+    return json_response(ScenarioList(scenarios=engine(request).listing()))
 
 
 async def _participant(request: web.Request) -> int | None:
@@ -53,17 +55,20 @@ async def _switch(request: web.Request, *, on: bool) -> web.Response:
         change(name, participant)
     except KeyError:
         return json_response({"message": f"no scenario is named {name!r}"}, status=404)
-    return json_response({"activated" if on else "deactivated": name, "participant_id": participant})
+    if on:
+        return json_response(Activated(activated=name, participant_id=participant))
+    return json_response(Deactivated(deactivated=name, participant_id=participant))
 
 
 async def reload(request: web.Request) -> web.Response:
     """Re-read the configured files (off the event loop); on any problem keep what is loaded and answer 400."""
+    scenarios = engine(request)
     try:
-        loaded = await asyncio.to_thread(load_configured, request.app[RUNTIME].settings)
+        loaded = await asyncio.to_thread(scenarios.sources.load)
     except ScenarioError as error:
         return problems_response(error)
-    engine(request).replace(loaded)
-    return json_response({"reloaded": [item.scenario.name for item in loaded]})
+    scenarios.replace(loaded)
+    return json_response(Reloaded(reloaded=[item.scenario.name for item in loaded]))
 
 
 async def upload(request: web.Request) -> web.Response:
@@ -74,15 +79,16 @@ async def upload(request: web.Request) -> web.Response:
     except UnicodeDecodeError:
         return json_response({"message": "the body must be UTF-8 YAML"}, status=400)
     source = request.query.get("name", "upload.yaml")
+    scenarios = engine(request)
     try:
         # off the event loop: a large upload must not stall health checks and other requests
-        loaded = await asyncio.to_thread(load_text, text, source, limits_of(request.app[RUNTIME].settings))
+        loaded = await asyncio.to_thread(scenarios.sources.parse, text, source)
     except ScenarioError as error:
         return problems_response(error)
-    names = engine(request).add(loaded)
-    return json_response({"added": names}, status=201)
+    return json_response(Added(added=scenarios.add(loaded)), status=201)
 
 
 async def trigger_list(request: web.Request) -> web.Response:
+    """The magic values and triggers of the loaded scenarios; filter: scenario."""
     rows = triggers.rows(engine(request), scenario=request.query.get("scenario"))
-    return json_response({"count": len(rows), "triggers": rows})
+    return json_response(TriggerList(count=len(rows), triggers=rows))

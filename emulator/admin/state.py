@@ -11,8 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator.admin.answers import State
 from emulator.web.answers import integer_params, json_response
-from emulator.web.state import RUNTIME
+from emulator.web.state import RUNTIME, Runtime
 
 #: The most of each kind one answer lists (newest first), unless ``limit`` asks for fewer.
 DEFAULT_LIMIT = 100
@@ -23,20 +24,20 @@ def _newest(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     return rows[:limit]
 
 
-def tokens(runtime: Any, participant: int | None, limit: int) -> list[dict[str, Any]]:
+def tokens(runtime: Runtime, participant: int | None, limit: int) -> list[dict[str, Any]]:
     return _newest([{"token": r.get("token", key), "account_type": r.get("account_type"),
                      "last_4": r.get("last_4"), "participant_id": owner, "created": r.get("created")}
                     for owner, key, r in runtime.store.records("token", participant)], limit)
 
 
-def sessions(runtime: Any, participant: int | None, limit: int) -> list[dict[str, Any]]:
+def sessions(runtime: Runtime, participant: int | None, limit: int) -> list[dict[str, Any]]:
     return _newest([{"id": r.get("id", key), "status": r.get("status"), "participant_id": owner,
                      "created": r.get("created"), "host_uri": r.get("host_uri"),
                      "participant_unique_id1": r.get("participant_unique_id1")}
                     for owner, key, r in runtime.store.records("session", participant)], limit)
 
 
-def transactions(runtime: Any, participant: int | None, limit: int) -> list[dict[str, Any]]:
+def transactions(runtime: Runtime, participant: int | None, limit: int) -> list[dict[str, Any]]:
     return _newest([{"id": r.get("transaction_id"), "kind": r.get("kind"), "amount": r.get("amount"),
                      "status": r.get("status"), "account_type": r.get("account_type"), "last_4": r.get("last_4"),
                      "participant_id": owner, "participant_unique_id1": key.partition(":")[2],
@@ -52,8 +53,5 @@ async def show(request: web.Request) -> web.Response:
     limit = DEFAULT_LIMIT if numbers["limit"] is None else numbers["limit"]
     if limit < 0:
         return json_response({"message": "limit must be >= 0"}, status=400)
-    return json_response({
-        "tokens": tokens(runtime, participant, limit),
-        "sessions": sessions(runtime, participant, limit),
-        "transactions": transactions(runtime, participant, limit),
-    })
+    return json_response(State(tokens=tokens(runtime, participant, limit), sessions=sessions(runtime, participant, limit),
+                               transactions=transactions(runtime, participant, limit)))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.web.answers import json_object, json_response
+from emulator.admin import answers
+from emulator.web.answers import json_response
+from emulator.web.body import json_object
 from emulator.web.state import RUNTIME
 from emulator.webhooks.delivery import Deliveries, public
 from emulator.webhooks.endpoints import EndpointError, parse_spec
@@ -15,7 +17,7 @@ STATUSES = ("pending", "delivering", "succeeded", "failed")
 
 
 def deliveries(request: web.Request) -> Deliveries:
-    return request.app[RUNTIME].services["webhooks"]
+    return request.app[RUNTIME].services.deliveries
 
 
 async def listing(request: web.Request) -> web.Response:
@@ -30,10 +32,11 @@ async def listing(request: web.Request) -> web.Response:
         return json_response({"message": "participant must be an integer"}, status=400)
     found = deliveries(request).listing(topic=query.get("topic"), status=status, participant_id=participant,
                                         event_id=query.get("event_id"))
-    return json_response({"count": len(found), "deliveries": [public(r) for r in found]})
+    return json_response(answers.DeliveryList(count=len(found), deliveries=[public(r) for r in found]))
 
 
 async def detail(request: web.Request) -> web.Response:
+    """One delivery with its attempts."""
     record = deliveries(request).get(request.match_info["id"])
     if record is None:
         return json_response({"message": f"no delivery has the id {request.match_info['id']!r}"}, status=404)
@@ -49,7 +52,8 @@ async def redeliver(request: web.Request) -> web.Response:
 
 
 async def endpoints(request: web.Request) -> web.Response:
-    return json_response({"endpoints": [e.as_json() for e in deliveries(request).endpoints.values()]})
+    """Webhook endpoints."""
+    return json_response(answers.EndpointList(endpoints=[e.as_json() for e in deliveries(request).endpoints.values()]))
 
 
 async def add_endpoint(request: web.Request) -> web.Response:
@@ -64,9 +68,10 @@ async def add_endpoint(request: web.Request) -> web.Response:
 
 
 async def remove_endpoint(request: web.Request) -> web.Response:
+    """Remove a webhook endpoint."""
     if not deliveries(request).remove_endpoint(request.match_info["id"]):
         return json_response({"message": f"no endpoint has the id {request.match_info['id']!r}"}, status=404)
-    return json_response({"removed": request.match_info["id"]})
+    return json_response(answers.Removed(removed=request.match_info["id"]))
 
 
 async def emit(request: web.Request) -> web.Response:
@@ -83,7 +88,7 @@ async def emit(request: web.Request) -> web.Response:
     status = document.get("status")
     if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
         return json_response({"message": "status must be an integer"}, status=400)
-    outbox = request.app[RUNTIME].services["outbox"]
+    outbox = request.app[RUNTIME].services.outbox
     base = {"participant_unique_id1": "", "participant_unique_id2": "", "session_id": ""}
     item = outbox.emit(document["topic"], participant, ancillary={**base, **ancillary}, event=event,
                        status=status, message=document.get("message"), source="admin")

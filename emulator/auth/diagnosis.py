@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
+from typing_extensions import NotRequired, TypedDict
 
 #: Kong hmac-auth's messages, word for word.
 UNAUTHORIZED = "Unauthorized"
@@ -31,6 +34,22 @@ CODES: dict[str, str] = {
     "body_digest_mismatch": DOES_NOT_MATCH,
     "content_length_mismatch": DOES_NOT_MATCH,
 }
+
+
+class Explained(TypedDict):
+    """Why the signature was refused (not sent by Kong; --no-diagnosis leaves it out). Some codes add facts such as
+    signing_string, server_time or offset_seconds."""
+
+    code: str
+    detail: str
+
+
+class Unauthorized(TypedDict):
+    """The answer to a refused signature (HTTP 401): Kong's message, the request's id, the emulator's diagnosis."""
+
+    message: Annotated[str, Field(json_schema_extra={"enum": list(dict.fromkeys(CODES.values()))})]
+    request_id: str
+    diagnosis: NotRequired[Explained]
 
 
 @dataclass(frozen=True)

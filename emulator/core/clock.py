@@ -1,10 +1,12 @@
-"""The emulator clock: the one source of time for signatures, expiry and scheduled events."""
+"""The emulator clock: the one source of business time (expiry, posting dates, scheduled events), and the choice of
+clock that signatures are checked against."""
 
 from __future__ import annotations
 
 import math
 import time
 from datetime import datetime, timezone
+from typing import Callable
 
 #: The range of the emulator clock: 1970-01-01 to 9998-12-31 (UTC). Every date the emulator derives from it (posting
 #: dates, expiries, retries, follow-ups up to a year later) then stays within the years 1970-9999.
@@ -83,11 +85,13 @@ class Clock:
             at, self._frozen_at = self._frozen_at, None
             self._offset = at - time.time()
 
-    def snapshot(self) -> dict[str, object]:
-        now = self.now()
-        return {
-            "now": now,
-            "iso": datetime.fromtimestamp(now, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
-            "frozen": self.frozen,
-            "offset_seconds": round(self.offset, 3),
-        }
+    def iso(self, at: float | None = None) -> str:
+        """The emulator's time (or ``at``) in ISO 8601, UTC, with ``Z``."""
+        moment = self.now() if at is None else at
+        return datetime.fromtimestamp(moment, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def signature_clock(kind: str, clock: Clock, wall: Callable[[], float]) -> Callable[[], float]:
+    """The time X-Date and the body timestamp are checked against and webhook signatures are dated with: ``real``,
+    the clients' own time (``wall``), whatever the emulator clock shows; ``emulator``, the emulator clock."""
+    return clock.now if kind == "emulator" else wall

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from emulator.core.errors import ConfigurationError
+
 #: The built-in credential, documented in the README so that a client works with no configuration.
 DEFAULT_USERNAME = "test"
 DEFAULT_SECRET = "ingopay-emulator-secret"
@@ -27,7 +29,7 @@ class Credential:
 DEFAULT_CREDENTIAL = Credential(DEFAULT_USERNAME, DEFAULT_SECRET, DEFAULT_PARTICIPANT_ID)
 
 
-class CredentialsError(ValueError):
+class CredentialsError(ConfigurationError, ValueError):
     """The credentials file cannot be used; the message names the file and the entry."""
 
 

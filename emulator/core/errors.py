@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import NotRequired, TypedDict
+
 from emulator.core.catalogue import status
 
 #: HTTP status per family when business errors are "mapped" (--error-http-status mapped).
@@ -11,6 +13,19 @@ MAPPED_HTTP_STATUS = {
     "success": 200, "soft_verification": 200, "request": 400, "velocity": 422, "routing": 422,
     "card_token": 422, "issuer_decline": 422, "system": 503, "general": 500, "session": 409, "webhook": 200,
 }
+
+
+class Diagnosis(TypedDict):
+    """The emulator's explanation of a refusal (not sent by Ingo; --no-diagnosis leaves it out)."""
+
+    code: str
+    detail: str
+    field: NotRequired[str]
+
+
+class ConfigurationError(Exception):
+    """Something the emulator was given to start with (a setting, a file, a data folder) that it cannot use: the
+    command line prints it in one sentence and exits 2."""
 
 
 class IngoError(Exception):
@@ -44,8 +59,8 @@ class IngoError(Exception):
         """The HTTP status to answer with: 200 always, or mapped by the code's family."""
         return 200 if mode == "200" else MAPPED_HTTP_STATUS.get(self.family, 400)
 
-    def diagnosis(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"code": self.diagnosis_code, "detail": self.detail}
+    def diagnosis(self) -> Diagnosis:
+        found: Diagnosis = {"code": self.diagnosis_code, "detail": self.detail}
         if self.field:
             found["field"] = self.field
         return found

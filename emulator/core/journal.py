@@ -36,7 +36,7 @@ class Entry:
 class Journal:
     """The last ``size`` requests, newest last."""
 
-    def __init__(self, size: int = 1000) -> None:
+    def __init__(self, size: int) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._ids = itertools.count(1)
 

@@ -1,27 +1,34 @@
-"""The emulated gateway: tokens, payments and their rules, independent of HTTP."""
+"""The emulated gateway: tokens, payments and their rules, independent of HTTP.
+
+Each operation validates its request and returns a :class:`Pending`: the facts scenario rules match on, and how to
+carry the request out. Whoever applies the rules (the HTTP edge) carries it out unless a rule refuses or
+faults it first. A replay of an earlier payment is answered at once, as an :class:`Answer`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, cast
 
-from emulator.core.catalogue import status
+from emulator.core.answers import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import InvalidParameter, MissingParameter, TimestampTooDistant
+from emulator.core.ids import IdFactory
+from emulator.core.validation import validate
 from emulator.gateway import directory, examples, schemas
+from emulator.gateway.answers import (
+    Biller, BillerSearchData, DebitData, InFlight, Issuer, PaymentData, RiskScoreData, RiskSessionData, VerifyData,
+)
 from emulator.gateway.exceptions import (
     AccountNotAvailable, AmountBelowMinimum, CardExpired, CheckDigitFailure, InvalidToken,
     TokenAccountTypeMismatch,
 )
 from emulator.gateway.posting import estimated_posting
-from emulator.core.ids import IdFactory
-from emulator.scenarios.engine import Facts
-from emulator.settings import Settings
+from emulator.scenarios.facts import Facts, Pending
 from emulator.store import Record, Store
-from emulator.core.validation import validate
+from emulator.webhooks.events import GATEWAY_SESSION_ID
 
 #: Which process account types a token of each verified type can pay.
 PAYABLE_AS = {"CA": {"CA"}, "AC": {"AC", "SD", "RT"}, "SD": {"AC", "SD", "RT"}, "BP": {"BP"}, "PD": {"PD"},
@@ -30,24 +37,14 @@ PAYABLE_AS = {"CA": {"CA"}, "AC": {"AC", "SD", "RT"}, "SD": {"AC", "SD", "RT"}, 
 PULLABLE_AS = {"CA": {"CA"}, "AC": {"AC", "SD"}, "SD": {"AC", "SD"}, "WT": {"WT"}}
 RISK_SESSION_LIFETIME = 30 * 60
 WALLET_TYPES = ("PD", "PU", "VE")
+#: The funding destination (the iFrame SDK's names) an API request of each account type stands for.
+FUNDING_BY_ACCOUNT_TYPE = {"CA": "debit", "AC": "ach", "SD": "ach", "RT": "ach", "WT": "ach", "BP": "billpay",
+                           "PD": "paypal", "PU": "paypal", "VE": "paypal", "CK": "check"}
 
 
 def _is_retail(request: Any) -> bool:
     """Whether the request comes from a retail client: it names its store, clerk and terminal."""
     return all(getattr(request, name, None) for name in ("store_id", "clerk_id", "terminal_id"))
-
-
-@dataclass
-class Result:
-    """A successful outcome: Ingo status and the ``data`` (v11) or sections (v12) to answer with."""
-
-    status: int
-    data: dict[str, Any] = field(default_factory=dict)
-    client_message: str | None = None
-
-    @property
-    def message(self) -> str:
-        return self.client_message if self.client_message is not None else status(self.status).message
 
 
 class Emit(Protocol):
@@ -57,14 +54,21 @@ class Emit(Protocol):
                  status: int | None = None, message: str | None = None, source: str = "flow") -> Any: ...
 
 
-class Decider(Protocol):
-    """Consulted once a request is valid: scenario rules may refuse it, fault it or change its answer."""
-
-    def decide(self, facts: Facts) -> Any: ...
-
-
 def recipient_names(first: str | None, last: str | None, business: str | None = None) -> dict[str, str | None]:
     return {"first_name": first, "last_name": last, "business_name": business}
+
+
+def ancillary(puid1: str | None, puid2: str | None) -> dict[str, Any]:
+    """``data.ancillary`` of the webhook events a gateway request causes (reference 5.2)."""
+    return {"participant_unique_id1": puid1 or "", "participant_unique_id2": puid2 or "",
+            "session_id": GATEWAY_SESSION_ID}
+
+
+def facts(endpoint: str, participant_id: int, **known: Any) -> Facts:
+    """What rules match on, with the funding destination the account type stands for."""
+    found = Facts(endpoint, participant_id, **known)
+    found.funding_destination = FUNDING_BY_ACCOUNT_TYPE.get(found.account_type or "")
+    return found
 
 
 def token_facts(token: Record) -> dict[str, Any]:
@@ -78,14 +82,17 @@ def token_facts(token: Record) -> dict[str, Any]:
 class Gateway:
     """Verify, process, debit, risk and biller search for every participant, on one store and clock."""
 
-    def __init__(self, store: Store, clock: Clock, settings: Settings, emit: Emit | None = None,
+    def __init__(self, store: Store, clock: Clock, *, seed: int | None, clock_skew: int, body_timestamp_check: bool,
+                 process_delay: float, emit: Emit | None = None,
                  signature_now: Callable[[], float] | None = None) -> None:
         self.store = store
         self.emit = emit
         self.clock = clock
         self.signature_now = signature_now or clock.now  # what the body timestamp is checked against
-        self.settings = settings
-        self.ids = IdFactory(settings.seed)
+        self.clock_skew = clock_skew
+        self.body_timestamp_check = body_timestamp_check
+        self.process_delay = process_delay  # seconds a push takes (makes 104 observable)
+        self.ids = IdFactory(seed)
         self.in_flight: set[tuple[int, str, str]] = set()
 
     # -- shared checks -------------------------------------------------------------------------------
@@ -97,14 +104,14 @@ class Gateway:
                 f"(participant {participant_id})", field=field_name)
 
     def check_timestamp(self, given: int | str, field_name: str = "timestamp") -> None:
-        if not self.settings.body_timestamp_check:
+        if not self.body_timestamp_check:
             return
         offset = int(given) - int(self.signature_now())
-        if abs(offset) > self.settings.clock_skew:
+        if abs(offset) > self.clock_skew:
             direction = "ahead of" if offset > 0 else "behind"
             raise TimestampTooDistant(
                 f"{field_name} {given} is {abs(offset)} s {direction} the server's clock; at most "
-                f"{self.settings.clock_skew} s either way is allowed", field=field_name)
+                f"{self.clock_skew} s either way is allowed", field=field_name)
 
     def token(self, participant_id: int, token: str) -> Record:
         record = self.store.get("token", participant_id, token) or examples.token(token)
@@ -115,8 +122,7 @@ class Gateway:
 
     # -- verify --------------------------------------------------------------------------------------
 
-    def verify(self, participant_id: int, body: dict[str, Any], script: Decider | None = None,
-               endpoint: str = "verify") -> Result:
+    def verify(self, participant_id: int, body: dict[str, Any], endpoint: str = "verify") -> Pending[Answer[VerifyData]]:
         """Tokenize (or re-verify) an account; the same account verified twice keeps its token.
         ``endpoint`` names the caller for scenario rules: "plugin" when the iFrame page submits."""
         account_type = body.get("account_type")
@@ -131,7 +137,7 @@ class Gateway:
         self.check_participant(participant_id, request.participant_id)
         self.check_timestamp(request.timestamp)
         if request.customer_account_token is not None:
-            return self._reverify(participant_id, request, body, script)
+            return self._reverify(participant_id, request, body)
         if request.third_party_token is not None:
             raise InvalidParameter("third_party_token is not enabled for this participant",
                                    field="third_party_token")
@@ -143,28 +149,30 @@ class Gateway:
                 and request.recipient is None:
             raise MissingParameter("recipient is required when recipient_is_beneficiary is 0", field="recipient")
         issuer = self._issuer_for(account_type, request)
-        if script is not None:
-            if isinstance(request, schemas.VerifyCheck):
-                b = request.beneficiary
-                account, names = b.beneficiary_account, recipient_names(b.beneficiary_first_name,
-                                                                        b.beneficiary_last_name)
-            else:
-                account = request.account
-                names = recipient_names(request.recipient_first_name, request.recipient_last_name,
-                                        request.recipient_business_name)
-            script.decide(Facts(endpoint, participant_id, account_type=account_type, account=account,
-                                amount=request.amount, recipient=names,
-                                participant_unique_id1=request.participant_unique_id1, request=body))
-        fingerprint = self._fingerprint(participant_id, account_type, request)
-        existing = self.store.get("token_fingerprint", participant_id, fingerprint)
-        token = existing["token"] if existing else self.ids.uuid4()
-        record = self._token_record(token, account_type, request, issuer)
-        self.store.put("token", participant_id, token, record)
-        if not existing:
-            self.store.put("token_fingerprint", participant_id, fingerprint, {"token": token})
-        return Result(100, self._verify_data(record, request))
+        if isinstance(request, schemas.VerifyCheck):
+            b = request.beneficiary
+            account, names = b.beneficiary_account, recipient_names(b.beneficiary_first_name, b.beneficiary_last_name)
+        else:
+            account = request.account
+            names = recipient_names(request.recipient_first_name, request.recipient_last_name,
+                                    request.recipient_business_name)
 
-    def _reverify(self, participant_id: int, request: Any, body: dict[str, Any], script: Decider | None) -> Result:
+        async def tokenize() -> Answer[VerifyData]:
+            fingerprint = self._fingerprint(participant_id, account_type, request)
+            existing = self.store.get("token_fingerprint", participant_id, fingerprint)
+            token = existing["token"] if existing else self.ids.uuid4()
+            record = self._token_record(token, account_type, request, issuer)
+            self.store.put("token", participant_id, token, record)
+            if not existing:
+                self.store.put("token_fingerprint", participant_id, fingerprint, {"token": token})
+            return Answer(100, self._verify_data(record, request))
+
+        return Pending(facts(endpoint, participant_id, account_type=account_type, account=account,
+                             amount=request.amount, recipient=names,
+                             participant_unique_id1=request.participant_unique_id1, request=body),
+                       tokenize, ancillary(request.participant_unique_id1, request.participant_unique_id2))
+
+    def _reverify(self, participant_id: int, request: Any, body: dict[str, Any]) -> Pending[Answer[VerifyData]]:
         sent_raw = sorted(name for name in schemas.RAW_FIELDS if body.get(name) is not None)
         if sent_raw:
             raise InvalidParameter(
@@ -175,11 +183,14 @@ class Gateway:
             raise TokenAccountTypeMismatch(
                 f"customer_account_token was issued for account_type {record['account_type']}, "
                 f"not {request.account_type}", field="account_type")
-        if script is not None:
-            script.decide(Facts("verify", participant_id, amount=request.amount,
-                                participant_unique_id1=request.participant_unique_id1, request=body,
-                                **token_facts(record)))
-        return Result(100, self._verify_data(record, request))
+
+        async def answer() -> Answer[VerifyData]:
+            return Answer(100, self._verify_data(record, request))
+
+        return Pending(facts("verify", participant_id, amount=request.amount,
+                             participant_unique_id1=request.participant_unique_id1, request=body,
+                             **token_facts(record)),
+                       answer, ancillary(request.participant_unique_id1, request.participant_unique_id2))
 
     def _issuer_for(self, account_type: str, request: Any) -> dict[str, Any] | None:
         if account_type == "CA":
@@ -265,7 +276,7 @@ class Gateway:
             "participant_unique_id1": request.participant_unique_id1, "created": self.clock.now(),
         }
 
-    def _verify_data(self, record: Record, request: Any) -> dict[str, Any]:
+    def _verify_data(self, record: Record, request: Any) -> VerifyData:
         data: dict[str, Any] = {"customer_account_token": record["token"], "last_4": record["last_4"],
                                 "request_timestamp": int(self.clock.now())}
         account_type = record["account_type"]
@@ -276,9 +287,7 @@ class Gateway:
             issuer_type = issuer.pop("card_type")
             issuer["credit_info"] = {"min": low, "max": high, "card_type": issuer_type,
                                      "estimated_posting_time": posting_time, "estimated_posting_date": posting_date}
-            ordered = {k: issuer[k] for k in ("payee_id", "payee_name", "payee_address", "payee_city",
-                                              "payee_state", "payee_zip", "credit_info", "issuing_network",
-                                              "credit_enabled", "debit_enabled")}
+            ordered = {k: issuer[k] for k in Issuer.__annotations__}  # in Ingo's order
             data["issuers"] = [ordered]
         else:
             data["estimated_posting_date"] = posting_date
@@ -289,11 +298,12 @@ class Gateway:
             data["expiration_date"] = record["expiration_date"]
         if record.get("issuer"):
             data["count"] = 1
-        return data
+        return cast(VerifyData, data)
 
     # -- process (push) ------------------------------------------------------------------------------
 
-    async def process(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
+    def process(self, participant_id: int, body: dict[str, Any]
+                ) -> Answer[PaymentData | InFlight] | Pending[Answer[PaymentData]]:
         """Push money to a tokenized account; idempotent on participant_unique_id1."""
         request = validate(schemas.Process, body)
         self.check_participant(participant_id, request.participant_id)
@@ -327,41 +337,45 @@ class Gateway:
                 raise InvalidParameter("additional_detail.source_name and descriptive_purpose together must be "
                                        "at most 21 characters", field="additional_detail")
         self._check_limits(token, request.amount)
-        if script is not None:
-            script.decide(Facts("process", participant_id, amount=request.amount,
-                                participant_unique_id1=request.participant_unique_id1, request=body,
-                                **dict(token_facts(token), account_type=request.account_type)))
-        key = (participant_id, "process", request.participant_unique_id1)
-        self.in_flight.add(key)
-        try:
-            if self.settings.process_delay > 0:
-                await asyncio.sleep(self.settings.process_delay)
-            data = self._payment_data(participant_id, request.account_type, token,
-                                      request.participant_unique_id1, request.participant_unique_id2)
-            if request.account_type == "CK":
-                data["check_number"] = str(self.store.next_id("check_number"))
-            self._remember(participant_id, "process", request.participant_unique_id1, data, request.amount, token)
-            if request.account_type == "CK" and self.emit is not None:
-                self.emit("gateway.transaction.recipient.payment.status.check.issued", participant_id,
-                          ancillary={"participant_unique_id1": request.participant_unique_id1,
-                                     "participant_unique_id2": request.participant_unique_id2 or "",
-                                     "session_id": "00000000-0000-0000-0000-000000000001"},
-                          event={"check_number": data["check_number"], "check_amount": f"{request.amount:.2f}",
-                                 "transaction_id": str(data["transaction_id"])},
-                          status=100, source="flow:process")
-        finally:
-            self.in_flight.discard(key)
-        return Result(100, data)
+        events = ancillary(request.participant_unique_id1, request.participant_unique_id2)
 
-    def _replay(self, participant_id: int, kind: str, puid1: str) -> Result | None:
+        async def pay() -> Answer[PaymentData]:
+            key = (participant_id, "process", request.participant_unique_id1)
+            self.in_flight.add(key)
+            try:
+                if self.process_delay > 0:
+                    await asyncio.sleep(self.process_delay)
+                data = self._payment_data(request.account_type, token, request.participant_unique_id1,
+                                          request.participant_unique_id2)
+                if request.account_type == "CK":
+                    data["check_number"] = str(self.store.next_id("check_number"))
+                self._remember(participant_id, "process", request.participant_unique_id1, data, request.amount,
+                               token)
+                if request.account_type == "CK" and self.emit is not None:
+                    self.emit("gateway.transaction.recipient.payment.status.check.issued", participant_id,
+                              ancillary=dict(events),
+                              event={"check_number": data["check_number"], "check_amount": f"{request.amount:.2f}",
+                                     "transaction_id": str(data["transaction_id"])},
+                              status=100, source="flow:process")
+            finally:
+                self.in_flight.discard(key)
+            return Answer(100, data)
+
+        return Pending(facts("process", participant_id, amount=request.amount,
+                             participant_unique_id1=request.participant_unique_id1, request=body,
+                             **dict(token_facts(token), account_type=request.account_type)),
+                       pay, events)
+
+    def _replay(self, participant_id: int, kind: str, puid1: str) -> Answer[Any] | None:
+        """The answer to a payment already under way (104) or made (101) with this participant_unique_id1."""
         if (participant_id, kind, puid1) in self.in_flight:
-            return Result(104, {"participant_unique_id1": puid1})
+            return Answer(104, InFlight(participant_unique_id1=puid1))
         previous = self.store.get("transaction", participant_id, f"{kind}:{puid1}")
         if previous is not None:
-            return Result(101, dict(previous["data"]))
+            return Answer(101, dict(previous["data"]))
         return None
 
-    def _remember(self, participant_id: int, kind: str, puid1: str, data: dict[str, Any], amount: float,
+    def _remember(self, participant_id: int, kind: str, puid1: str, data: PaymentData | DebitData, amount: float,
                   token: Record) -> None:
         self.store.put("transaction", participant_id, f"{kind}:{puid1}", {
             "kind": kind, "transaction_id": data["transaction_id"], "amount": amount,
@@ -381,8 +395,7 @@ class Gateway:
             raise AmountBelowMinimum(f"amount {amount:.2f} is below this destination's minimum of {low:.2f}",
                                      field="amount")
 
-    def _payment_data(self, participant_id: int, account_type: str, token: Record, puid1: str,
-                      puid2: str | None) -> dict[str, Any]:
+    def _payment_data(self, account_type: str, token: Record, puid1: str, puid2: str | None) -> PaymentData:
         posting_time, posting_date = estimated_posting(account_type, self.clock.now())
         return {"estimated_posting_time": posting_time, "estimated_posting_date": posting_date,
                 "transaction_id": self.store.next_id("transaction"), "request_timestamp": int(self.clock.now()),
@@ -391,7 +404,8 @@ class Gateway:
 
     # -- debit (pull, v12) ---------------------------------------------------------------------------
 
-    def debit(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
+    def debit(self, participant_id: int, body: dict[str, Any]
+              ) -> Answer[DebitData | InFlight] | Pending[Answer[DebitData]]:
         """Pull money from a tokenized card or bank account (v12 envelope)."""
         request = validate(schemas.Debit, body)
         self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
@@ -416,34 +430,40 @@ class Gateway:
             raise InvalidParameter("transaction.transaction_amount.amount must be at least 0.01",
                                    field="transaction.transaction_amount.amount")
         self._check_limits(token, amount)
-        if script is not None:
-            script.decide(Facts("debit", participant_id, amount=amount, participant_unique_id1=puid1, request=body,
-                                **dict(token_facts(token), account_type=tx.account_type)))
-        posting_time, posting_date = estimated_posting("AC" if tx.account_type in ("AC", "SD") else tx.account_type,
-                                                       self.clock.now())
-        data = {"estimated_posting_date": posting_date,
-                "estimated_posting_time": f"Payment will post {posting_date}",
-                "transaction_id": str(self.store.next_id("transaction")),
-                "customer_account_token": token["token"],
-                "participant_unique_ids": {"participant_unique_id1": puid1,
-                                           "participant_unique_id2": tx.participant_unique_ids.participant_unique_id2 or ""}}
-        self._remember(participant_id, "debit", puid1, data, amount, token)
-        return Result(100, data)
+        puid2 = tx.participant_unique_ids.participant_unique_id2
+
+        async def pull() -> Answer[DebitData]:
+            posting_time, posting_date = estimated_posting("AC" if tx.account_type in ("AC", "SD") else tx.account_type,
+                                                           self.clock.now())
+            data: DebitData = {"estimated_posting_date": posting_date,
+                               "estimated_posting_time": f"Payment will post {posting_date}",
+                               "transaction_id": str(self.store.next_id("transaction")),
+                               "customer_account_token": token["token"],
+                               "participant_unique_ids": {"participant_unique_id1": puid1,
+                                                          "participant_unique_id2": puid2 or ""}}
+            self._remember(participant_id, "debit", puid1, data, amount, token)
+            return Answer(100, data)
+
+        return Pending(facts("debit", participant_id, amount=amount, participant_unique_id1=puid1, request=body,
+                             **dict(token_facts(token), account_type=tx.account_type)),
+                       pull, ancillary(puid1, puid2))
 
     # -- risk ----------------------------------------------------------------------------------------
 
-    def risk_session(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
+    def risk_session(self, participant_id: int, body: dict[str, Any]) -> Pending[Answer[RiskSessionData]]:
         request = validate(schemas.RiskSession, body)
         self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
         self.check_timestamp(request.request.timestamp, "request.timestamp")
-        if script is not None:
-            script.decide(Facts("risk_session", participant_id, request=body))
-        token = self.ids.uuid4()
-        self.store.put("risk_session", participant_id, token,
-                       {"token": token, "expires": self.clock.now() + RISK_SESSION_LIFETIME})
-        return Result(100, {"risk_session_token": token})
 
-    def risk_score(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
+        async def open_session() -> Answer[RiskSessionData]:
+            token = self.ids.uuid4()
+            self.store.put("risk_session", participant_id, token,
+                           {"token": token, "expires": self.clock.now() + RISK_SESSION_LIFETIME})
+            return Answer(100, {"risk_session_token": token})
+
+        return Pending(facts("risk_session", participant_id, request=body), open_session, ancillary(None, None))
+
+    def risk_score(self, participant_id: int, body: dict[str, Any]) -> Pending[Answer[RiskScoreData]]:
         request = validate(schemas.RiskScore, body)
         self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
         self.check_timestamp(request.request.timestamp, "request.timestamp")
@@ -461,33 +481,38 @@ class Gateway:
             raise TokenAccountTypeMismatch(
                 f"customer_account_token was verified as {token['account_type']}, not {tx.account_type}",
                 field="transaction.account_type")
-        if script is not None:
-            script.decide(Facts("risk_score", participant_id, amount=float(tx.transaction_amount.amount),
-                                request=body, **dict(token_facts(token), account_type=tx.account_type)))
-        assessment = self.ids.uuid4()
-        self.store.put("risk_assessment", participant_id, assessment,
-                       {"token": assessment, "customer_account_token": token["token"], "created": self.clock.now()})
-        return Result(100, {"score": "3000", "risk_assessment_token": assessment,
-                            "fraud_guarantee": {"guarantee_requested": "1", "transaction_guaranteed": "1"}})
+
+        async def score() -> Answer[RiskScoreData]:
+            assessment = self.ids.uuid4()
+            self.store.put("risk_assessment", participant_id, assessment,
+                           {"token": assessment, "customer_account_token": token["token"], "created": self.clock.now()})
+            return Answer(100, {"score": "3000", "risk_assessment_token": assessment,
+                                "fraud_guarantee": {"guarantee_requested": "1", "transaction_guaranteed": "1"}})
+
+        return Pending(facts("risk_score", participant_id, amount=float(tx.transaction_amount.amount), request=body,
+                             **dict(token_facts(token), account_type=tx.account_type)),
+                       score, ancillary(None, None))
 
     # -- biller search -------------------------------------------------------------------------------
 
-    def biller_search(self, participant_id: int, body: dict[str, Any], script: Decider | None = None) -> Result:
+    def biller_search(self, participant_id: int, body: dict[str, Any]) -> Pending[Answer[BillerSearchData]]:
         request = validate(schemas.BillerSearch, body)
         self.check_participant(participant_id, request.participant_id)
         if request.timestamp is not None:
             self.check_timestamp(request.timestamp)
-        if script is not None:
-            script.decide(Facts("biller_search", participant_id, account=request.account, amount=request.amount,
-                                request=body))
-        found = [b for b in directory.BILLERS if b.matches(request.account)]
-        if not found:
-            raise AccountNotAvailable("no biller accepts an account number of this format", field="account")
-        posting_time, posting_date = estimated_posting("BP", self.clock.now())
-        billers = [{"id": b.id, "name": b.name, "address": b.address, "city": b.city, "state": b.state,
-                    "zip": b.zip, "min": b.min, "max": b.max, "card_type": "NA",
-                    "estimated_posting_time": posting_time, "estimated_posting_date": posting_date,
-                    "credit_enabled": 1 if request.rail_type == "CREDIT" else 0,
-                    "debit_enabled": 1 if request.rail_type == "DEBIT" else 0} for b in found]
-        return Result(100, {"billers": billers})
+
+        async def search() -> Answer[BillerSearchData]:
+            found = [b for b in directory.BILLERS if b.matches(request.account)]
+            if not found:
+                raise AccountNotAvailable("no biller accepts an account number of this format", field="account")
+            posting_time, posting_date = estimated_posting("BP", self.clock.now())
+            billers: list[Biller] = [
+                {"id": b.id, "name": b.name, "address": b.address, "city": b.city, "state": b.state, "zip": b.zip,
+                 "min": b.min, "max": b.max, "card_type": "NA", "estimated_posting_time": posting_time,
+                 "estimated_posting_date": posting_date, "credit_enabled": 1 if request.rail_type == "CREDIT" else 0,
+                 "debit_enabled": 1 if request.rail_type == "DEBIT" else 0} for b in found]
+            return Answer(100, {"billers": billers})
+
+        return Pending(facts("biller_search", participant_id, account=request.account, amount=request.amount,
+                             request=body), search, ancillary(None, None))
 

@@ -165,6 +165,8 @@ VERIFY_SCHEMAS: dict[str, tuple[type[VerifyCommon], tuple[str, ...]]] = {
 }
 VERIFY_SCHEMAS["SD"] = VERIFY_SCHEMAS["WT"] = VERIFY_SCHEMAS["AC"]
 VERIFY_SCHEMAS["PU"] = VERIFY_SCHEMAS["VE"] = VERIFY_SCHEMAS["PD"]
+#: The verify request as one schema (the OpenAPI document composes it from VERIFY_SCHEMAS, picked by account_type).
+VERIFY_REQUEST = "VerifyRequest"
 
 #: Fields that make up the raw form (sent together with a token they are refused).
 RAW_FIELDS = frozenset({

@@ -1,19 +1,27 @@
 """Routes of the gateway (payapi host): all signed."""
 
+from emulator.gateway import answers, responses, schemas
 from emulator.web.envelopes import Dialect
-from emulator.gateway import responses
+from emulator.web.routes import Doc, Route
 from emulator.web.state import RouteSpec
 
-
-def _spec(dialect: Dialect, endpoint: str) -> RouteSpec:
-    return RouteSpec(signed=True, dialect=dialect, endpoint=endpoint)
-
-
-ROUTES = [
-    ("POST", "/gateway/verify", responses.verify, _spec(Dialect.V11, "verify")),
-    ("POST", "/gateway/process", responses.process, _spec(Dialect.V11, "process")),
-    ("POST", "/gateway/v12/debit/process", responses.debit, _spec(Dialect.V12, "debit")),
-    ("POST", "/gateway/v1/biller/search", responses.biller_search, _spec(Dialect.V11, "biller_search")),
-    ("POST", "/risk/risksession/v2", responses.risk_session, _spec(Dialect.V12, "risk_session")),
-    ("POST", "/risk/riskscore/v2", responses.risk_score, _spec(Dialect.V12, "risk_score")),
-]
+ROUTES = (
+    Route("POST", "/gateway/verify", responses.verify,
+          RouteSpec(signed=True, dialect=Dialect.V11, endpoint="verify"),
+          Doc(body=schemas.VERIFY_REQUEST, answer=answers.VerifyData, tag="Gateway")),
+    Route("POST", "/gateway/process", responses.process,
+          RouteSpec(signed=True, dialect=Dialect.V11, endpoint="process"),
+          Doc(body=schemas.Process, answer=answers.PaymentData, answered_by=(100, 101), tag="Gateway")),
+    Route("POST", "/gateway/v12/debit/process", responses.debit,
+          RouteSpec(signed=True, dialect=Dialect.V12, endpoint="debit", section="transaction"),
+          Doc(body=schemas.Debit, answer=answers.DebitData, answered_by=(100, 101), tag="Gateway")),
+    Route("POST", "/gateway/v1/biller/search", responses.biller_search,
+          RouteSpec(signed=True, dialect=Dialect.V11, endpoint="biller_search"),
+          Doc(body=schemas.BillerSearch, answer=answers.BillerSearchData, tag="Gateway")),
+    Route("POST", "/risk/risksession/v2", responses.risk_session,
+          RouteSpec(signed=True, dialect=Dialect.V12, endpoint="risk_session", section="session"),
+          Doc(body=schemas.RiskSession, answer=answers.RiskSessionData, tag="Risk")),
+    Route("POST", "/risk/riskscore/v2", responses.risk_score,
+          RouteSpec(signed=True, dialect=Dialect.V12, endpoint="risk_score", section="transaction"),
+          Doc(body=schemas.RiskScore, answer=answers.RiskScoreData, tag="Risk")),
+)

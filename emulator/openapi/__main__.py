@@ -1,5 +1,13 @@
-"""``python -m emulator.openapi``: print the OpenAPI document (``scripts/regenerate`` writes docs/openapi.json)."""
+"""``python -m emulator.openapi [--postman]``: print the OpenAPI document of the app's routes, or its Postman
+collection (``scripts/regenerate`` writes both under docs/)."""
 
-from emulator.openapi.document import main
+import sys
 
-raise SystemExit(main())
+from emulator.app import ROUTES
+from emulator.openapi import postman
+from emulator.openapi.document import build_document, render
+
+if "--postman" in sys.argv[1:]:
+    sys.stdout.write(postman.render(build_document(ROUTES)))
+else:
+    sys.stdout.write(render(ROUTES))

@@ -1,35 +1,33 @@
-"""The OpenAPI 3.1 document of the emulated API, built from the route tables and the request models.
+"""The OpenAPI 3.1 document of the emulated API, built from the route declarations and their models.
 
-Served unsigned at ``GET /openapi.json``; a copy is committed at ``docs/openapi.json``. Regenerate it after
-changing a route or a request model with::
-
-    python -m emulator.openapi > docs/openapi.json
-
-(``tests/test_openapi.py`` fails while the two differ, and while a route of the app is missing from the document.)
+Every route comes from the route tables (``*/urls.py``); request bodies, answers and envelopes are the models the
+code uses (``gateway/schemas.py``, ``*/answers.py``, ``web/envelopes.py``), described by pydantic. Served unsigned at
+``GET /openapi.json``; a copy is committed at ``docs/openapi.json`` (``scripts/regenerate`` rewrites it;
+``tests/test_openapi.py`` fails while the two differ).
 """
 
 from __future__ import annotations
 
-import copy
 import inspect
 import json
 import re
-import sys
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable, Literal, get_args, get_origin
 
-from aiohttp import web
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel, TypeAdapter
 
 from emulator import __version__
-from emulator.auth.diagnosis import CANNOT_VERIFY, DOES_NOT_MATCH, UNAUTHORIZED
-from emulator.web.envelopes import Dialect
+from emulator.auth.diagnosis import Unauthorized
+from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
+from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
 from emulator.gateway import schemas as gw
-from emulator.web.state import RouteSpec
-from emulator.sessions import schemas as ss
 from emulator.settings import Settings
+from emulator.web import envelopes
+from emulator.web.answers import Message
+from emulator.web.envelopes import Dialect
+from emulator.web.middlewares import ADMIN_PREFIX, OPEN_ADMIN_PATHS, OPEN_ADMIN_PREFIXES
+from emulator.web.ratelimit import HEADERS as RATE_HEADERS, RateLimited
+from emulator.web.routes import Route
 
-from emulator.openapi.urls import OPENAPI_PATH  # noqa: E402  (one place for the path)
 REF = "#/components/schemas/{model}"
 #: Where the emulator listens by default (the Settings defaults); the document's only server.
 DEFAULT_SERVER = f"http://{Settings.host}:{Settings.port}"
@@ -39,28 +37,16 @@ JSON = "application/json"
 #: example: the emulator refuses a body timestamp more than --clock-skew seconds away (Ingo status 402).
 EXAMPLE_TIMESTAMP = 1576097360
 EXAMPLE_TOKEN = "ca875cce-58c0-46a0-8f14-676190cc7df6"
+#: Models every document describes, whatever the routes: the envelopes and the refusals.
+COMMON_MODELS: tuple[type, ...] = (*envelopes.MODELS.values(), Unauthorized, Message, RateLimited)
 
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
 
-def obj(properties: dict[str, Any] | None = None, required: Iterable[str] = (), **extra: Any) -> dict[str, Any]:
-    """A JSON object schema (other properties allowed unless ``additionalProperties`` says otherwise)."""
-    schema: dict[str, Any] = {"type": "object"}
-    if properties:
-        schema["properties"] = properties
-    if required:
-        schema["required"] = list(required)
-    schema.update(extra)
-    return schema
-
-
-STRING = {"type": "string"}
-INTEGER = {"type": "integer"}
-NULLABLE_STRING = {"type": ["string", "null"]}
-DATE_MDY = {"type": "string", "pattern": r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$", "examples": ["04/21/2026"]}
-MESSAGE = obj({"message": STRING}, ["message"])
+def name_of(model: Any) -> str:
+    return getattr(model, "__name__", str(model))
 
 
 # -- request bodies ----------------------------------------------------------------------------------------
@@ -73,16 +59,9 @@ def _verify_branches() -> list[tuple[type[BaseModel], list[str]]]:
     return [(model, sorted(types)) for model, types in branches.items()]
 
 
-REQUEST_MODELS: list[type[BaseModel]] = [
-    *[model for model, _ in _verify_branches()], gw.Process, gw.Debit, gw.RiskSession, gw.RiskScore,
-    gw.BillerSearch, ss.CreateSession,
-]
-
-
-def _request_schemas() -> dict[str, Any]:
-    """components/schemas for every request model (and the models they use), as pydantic describes them."""
-    _, top = models_json_schema([(model, "validation") for model in REQUEST_MODELS], ref_template=REF)
-    found: dict[str, Any] = top.get("$defs", {})
+def _describe_requests(found: dict[str, Any]) -> None:
+    """What pydantic cannot say about the request models: each verify branch's account types and the fields its
+    raw form needs, the timestamp's window, and the verify request as one schema over its branches."""
     for model, account_types in _verify_branches():
         schema = found[model.__name__]
         schema["properties"]["account_type"] = {
@@ -97,22 +76,21 @@ def _request_schemas() -> dict[str, Any]:
                  "BillerSearch"):
         found[name]["properties"]["timestamp"] = dict(
             found[name]["properties"]["timestamp"],
-            description="Unix seconds; more than --clock-skew (300 s) from the emulator clock is refused with "
+            description="Unix seconds; more than --clock-skew (300 s) from the real time is refused with "
                         "Ingo status 402")
-    found["VerifyRequest"] = {
+    found[gw.VERIFY_REQUEST] = {
         "description": "A verify request: its account_type picks the fields that apply.",
         "oneOf": [ref(model.__name__) for model, _ in _verify_branches()],
         "discriminator": {"propertyName": "account_type", "mapping": {
             account_type: REF.format(model=model.__name__)
             for model, types in _verify_branches() for account_type in types}},
     }
-    return found
 
 
 RECIPIENT = {"recipient_first_name": "Jane", "recipient_last_name": "Doe", "recipient_address1": "1 Main St",
              "recipient_city": "Atlanta", "recipient_state": "GA", "recipient_zip": "30301"}
-V11_BASE = {"participant_id": 12345, "timestamp": EXAMPLE_TIMESTAMP, "version": 11}
-V12_REQUEST = {"participant_id": "12345", "timestamp": str(EXAMPLE_TIMESTAMP)}
+V11_BASE = {"participant_id": DEFAULT_PARTICIPANT_ID, "timestamp": EXAMPLE_TIMESTAMP, "version": 11}
+V12_REQUEST = {"participant_id": str(DEFAULT_PARTICIPANT_ID), "timestamp": str(EXAMPLE_TIMESTAMP)}
 
 
 def _examples(**named: dict[str, Any]) -> dict[str, Any]:
@@ -163,145 +141,32 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-# -- responses ---------------------------------------------------------------------------------------------
-
-def _response_schemas() -> dict[str, Any]:
-    diagnosis = obj({"code": STRING, "detail": STRING, "field": STRING}, ["code", "detail"],
-                    description="The emulator's explanation of a refusal (not sent by Ingo; --no-diagnosis "
-                                "leaves it out)")
-    credit_info = obj({"min": STRING, "max": STRING, "card_type": STRING, "estimated_posting_time": STRING,
-                       "estimated_posting_date": DATE_MDY},
-                      ["min", "max", "card_type", "estimated_posting_time", "estimated_posting_date"])
-    issuer = obj({"payee_id": STRING, "payee_name": STRING, "payee_address": NULLABLE_STRING,
-                  "payee_city": NULLABLE_STRING, "payee_state": NULLABLE_STRING, "payee_zip": NULLABLE_STRING,
-                  "credit_info": ref("CreditInfo"), "issuing_network": STRING,
-                  "credit_enabled": {"enum": [0, 1]}, "debit_enabled": {"enum": [0, 1]}},
-                 ["payee_id", "payee_name", "credit_info", "issuing_network", "credit_enabled", "debit_enabled"])
-    ids = {"participant_unique_id1": STRING, "participant_unique_id2": STRING}
-    verify = obj({"customer_account_token": STRING, "last_4": STRING, "request_timestamp": INTEGER,
-                  "issuers": {"type": "array", "items": ref("Issuer")}, "estimated_posting_date": DATE_MDY,
-                  "estimated_posting_time": STRING, "expiration_date": STRING, "count": INTEGER, **ids},
-                 ["customer_account_token", "last_4", "request_timestamp", *ids])
-    payment = obj({"estimated_posting_time": STRING, "estimated_posting_date": DATE_MDY,
-                   "transaction_id": INTEGER, "request_timestamp": INTEGER, "customer_account_token": STRING,
-                   "check_number": {"type": "string", "description": "account_type CK only"}, **ids},
-                  ["estimated_posting_time", "estimated_posting_date", "transaction_id", "customer_account_token",
-                   *ids])
-    biller = obj({"id": STRING, "name": STRING, "address": STRING, "city": STRING, "state": STRING, "zip": STRING,
-                  "min": STRING, "max": STRING, "card_type": STRING, "estimated_posting_time": STRING,
-                  "estimated_posting_date": DATE_MDY, "credit_enabled": {"enum": [0, 1]},
-                  "debit_enabled": {"enum": [0, 1]}}, ["id", "name", "min", "max", "credit_enabled", "debit_enabled"])
-    debit = obj({"estimated_posting_date": DATE_MDY, "estimated_posting_time": STRING,
-                 "transaction_id": {"type": "string", "pattern": "^[0-9]+$"}, "customer_account_token": STRING,
-                 "participant_unique_ids": obj(ids, list(ids))},
-                ["estimated_posting_date", "estimated_posting_time", "transaction_id", "customer_account_token",
-                 "participant_unique_ids"])
-    session = obj({"session_identifier": STRING, "authorized_url": {"type": "string", "format": "uri"},
-                   "authorized_url_expiration_utc": {
-                       "type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"},
-                   **ids}, ["session_identifier", "authorized_url", "authorized_url_expiration_utc", *ids])
-    v11_common = {"status": {"type": "integer", "description": "Ingo's status: 100 success, others in the catalogue"},
-                  "client_message": STRING, "data": {"type": "object"}, "diagnosis": ref("Diagnosis")}
-    v11 = obj({**v11_common, "time": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{4}$"},
-               "recipient_message": {"type": "string", "description": "PayPal/Venmo verify only"}},
-              ["status", "client_message", "data", "time"],
-              description="The gateway's v11 envelope. Business refusals answer HTTP 200 with their Ingo status "
-                          "here (or a mapped 4xx/5xx with --error-http-status mapped).")
-    session_envelope = obj({**v11_common, "time": {"type": "number"}}, ["status", "client_message", "data", "time"],
-                           description="Session Management's envelope: like v11, but time is a number")
-    v12 = obj({"request": {"type": "object", "description": "the request's `request` object, echoed"},
-               "response": obj({"status": {"type": "string", "pattern": "^[0-9]+$"}, "message": STRING,
-                                "duration": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{4}$"}},
-                               ["status", "message", "duration"]),
-               "diagnosis": ref("Diagnosis")},
-              ["request", "response"], description="The v12 envelope of debit and risk: strings everywhere")
-    kong = obj({"message": {"enum": [UNAUTHORIZED, CANNOT_VERIFY + ", a valid date or x-date header is required "
-                                     "for HMAC Authentication", CANNOT_VERIFY, DOES_NOT_MATCH]},
-                "request_id": STRING,
-                "diagnosis": obj({"code": STRING, "detail": STRING}, ["code", "detail"],
-                                 description="Why the signature was refused (not sent by Kong; --no-diagnosis "
-                                             "leaves it out). Some codes add facts such as signing_string, "
-                                             "server_time or offset_seconds.")},
-               ["message", "request_id"])
-    return {
-        "Diagnosis": diagnosis, "CreditInfo": credit_info, "Issuer": issuer, "VerifyResult": verify,
-        "PaymentResult": payment, "Biller": biller,
-        "BillerSearchResult": obj({"billers": {"type": "array", "items": ref("Biller")}}, ["billers"]),
-        "DebitResult": debit, "RiskSessionResult": obj({"risk_session_token": STRING}, ["risk_session_token"]),
-        "RiskScoreResult": obj({"score": STRING, "risk_assessment_token": STRING, "fraud_guarantee": obj(
-            {"guarantee_requested": STRING, "transaction_guaranteed": STRING})},
-            ["score", "risk_assessment_token", "fraud_guarantee"]),
-        "SessionResult": session, "V11Envelope": v11, "SessionEnvelope": session_envelope, "V12Envelope": v12,
-        "KongUnauthorized": kong,
-        "Error": obj({"message": STRING, "request_id": STRING}, ["message"]),
-        "RateLimited": obj({"message": {"const": "API rate limit exceeded"}}, ["message"]),
-    }
-
-
-def _when_status(statuses: list[int], then: dict[str, Any], *, v12: bool = False) -> dict[str, Any]:
-    """``then`` applies when the Ingo status is one of ``statuses`` (success answers carry their result)."""
-    if v12:
-        condition = {"properties": {"response": {"properties": {"status": {"enum": [str(s) for s in statuses]}},
-                                                 "required": ["status"]}}, "required": ["response"]}
-    else:
-        condition = {"properties": {"status": {"enum": statuses}}, "required": ["status"]}
-    return {"if": condition, "then": then}
-
-
-#: What each signed endpoint takes and answers: summary, request schema, success schema.
-SIGNED: dict[str, dict[str, Any]] = {
-    "verify": {"summary": "Verify (tokenize) a recipient account", "request": "VerifyRequest",
-               "success": _when_status([100], {"properties": {"data": ref("VerifyResult")}})},
-    "process": {"summary": "Push a payment to a tokenized account (idempotent on participant_unique_id1)",
-                "request": "Process",
-                "success": _when_status([100, 101], {"properties": {"data": ref("PaymentResult")}})},
-    "debit": {"summary": "Pull money from a tokenized card or bank account (v12)", "request": "Debit",
-              "success": _when_status([100, 101], {"properties": {"transaction": ref("DebitResult")},
-                                                   "required": ["transaction"]}, v12=True)},
-    "biller_search": {"summary": "Find billers that accept an account number", "request": "BillerSearch",
-                      "success": _when_status([100], {"properties": {"data": ref("BillerSearchResult")}})},
-    "risk_session": {"summary": "Create a risk session (v12)", "request": "RiskSession",
-                     "success": _when_status([100], {"properties": {"session": ref("RiskSessionResult")},
-                                                     "required": ["session"]}, v12=True)},
-    "risk_score": {"summary": "Score a transaction for risk (v12)", "request": "RiskScore",
-                   "success": _when_status([100], {"properties": {"transaction": ref("RiskScoreResult")},
-                                                   "required": ["transaction"]}, v12=True)},
-    "session": {"summary": "Create an iFrame session and its authorized URL", "request": "CreateSession",
-                "success": _when_status([100, 101], {"properties": {"data": ref("SessionResult")}})},
-}
-ENVELOPES = {Dialect.V11: "V11Envelope", Dialect.V12: "V12Envelope", Dialect.SESSION: "SessionEnvelope"}
-
-RATE_HEADERS = {
-    "RateLimit-Limit": "requests allowed per second for this credential",
-    "RateLimit-Remaining": "requests left in the current one-second window",
-    "RateLimit-Reset": "seconds until the window frees a request",
-    "X-RateLimit-Limit-Second": "Kong's name for RateLimit-Limit",
-    "X-RateLimit-Remaining-Second": "Kong's name for RateLimit-Remaining",
-}
-
-HMAC_DESCRIPTION = """\
+HMAC_DESCRIPTION = f"""\
 Kong `hmac-auth`, as Ingo documents it:
 
     Authorization: hmac username="<username>", algorithm="hmac-sha512", \
-headers="request-line x-date content-type content-sha512 content-length", signature="<Base64 signature>"
+headers="{' '.join(DEFAULT_SIGNED_HEADERS)}", signature="<Base64 signature>"
 
-- `signature` is Base64 of HMAC-SHA512(secret, signing string) (`hmac-sha256` is accepted as legacy).
+- `signature` is Base64 of HMAC-SHA512(secret, signing string) (`hmac-sha256`, Ingo's legacy option, only with
+  `--algorithms hmac-sha512,hmac-sha256`).
 - The signing string is one line per name in `headers=`, in that order, joined with `\\n`: `request-line` gives
   `POST /path?query HTTP/1.1`; any other name gives `<name>: <header value>`.
-- `X-Date` (RFC 1123, e.g. `Fri, 17 Jan 2020 19:59:29 GMT`) must be within 300 s of the emulator clock.
+- `X-Date` (RFC 1123, e.g. `Fri, 17 Jan 2020 19:59:29 GMT`) must be within 300 s (`--clock-skew`) of the real
+  time, whatever the emulator clock shows (`--signature-clock emulator` checks it against the emulator clock).
 - `Content-sha512` is Base64 of the raw SHA-512 digest of the body; `Content-Length` the body's length in bytes;
   `Content-Type: application/json`.
 - `request-line` and `x-date` must be signed, and `content-type`, `content-sha512`, `content-length` too when
   there is a body.
 
-The built-in credential is username `test`, secret `ingopay-emulator-secret`, participant_id `12345`. A refusal
+The built-in credential is username `{DEFAULT_USERNAME}`, secret `{DEFAULT_SECRET}`, participant_id \
+`{DEFAULT_PARTICIPANT_ID}`. A refusal
 is HTTP 401 with Kong's `message`, a `request_id` and the emulator's `diagnosis`."""
 
 
 def _signed_parameters(endpoint: str) -> list[dict[str, Any]]:
     parameters = [
         {"name": "X-Date", "in": "header", "required": True,
-         "description": "RFC 1123 date, within 300 s of the emulator clock; signed",
+         "description": "RFC 1123 date, within --clock-skew (300 s) of the real time; signed",
          "schema": {"type": "string", "examples": ["Fri, 17 Jan 2020 19:59:29 GMT"]}},
         {"name": "Content-sha512", "in": "header", "required": True,
          "description": "Base64 of the raw SHA-512 digest of the body; signed",
@@ -315,11 +180,92 @@ def _signed_parameters(endpoint: str) -> list[dict[str, Any]]:
     return parameters
 
 
-def _signed_operation(spec: RouteSpec, handler: Callable[..., Any]) -> dict[str, Any]:
+# -- schemas -----------------------------------------------------------------------------------------------
+
+def _schemas(routes: Iterable[Route]) -> dict[str, Any]:
+    """components/schemas: every request model (validation) and answer model (serialization) the routes name, with
+    the models they use, as pydantic describes them."""
+    requests: dict[str, Any] = {name_of(model): model for model, _ in _verify_branches()}
+    answers: dict[str, Any] = {name_of(model): model for model in COMMON_MODELS}
+    for route in routes:
+        doc = route.doc
+        if _is_model(doc.body):
+            requests[name_of(doc.body)] = doc.body
+        if _is_model(doc.answer):
+            answers[name_of(doc.answer)] = doc.answer
+    inputs = [(name, "validation", TypeAdapter(model)) for name, model in requests.items()]
+    inputs += [(name, "serialization", TypeAdapter(model)) for name, model in answers.items() if name not in requests]
+    _, top = TypeAdapter.json_schemas(inputs, ref_template=REF)
+    found: dict[str, Any] = top.get("$defs", {})
+    for schema in found.values():
+        _drop_titles(schema)
+    _describe_requests(found)
+    return dict(sorted(found.items()))
+
+
+def _is_model(kind: Any) -> bool:
+    """A model the document describes as a component: a pydantic model or a TypedDict (not str, dict or a name)."""
+    return isinstance(kind, type) and (issubclass(kind, BaseModel) or hasattr(kind, "__required_keys__"))
+
+
+def _drop_titles(schema: Any) -> None:
+    """pydantic titles every property after its name; the names say it already."""
+    if isinstance(schema, dict):
+        properties = schema.get("properties")
+        if isinstance(properties, dict):
+            for item in properties.values():
+                if isinstance(item, dict):
+                    item.pop("title", None)
+        for value in schema.values():
+            _drop_titles(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _drop_titles(value)
+
+
+def _schema_of(kind: Any) -> dict[str, Any]:
+    """A reference to a model's component, or the inline schema of a plain type (str, dict)."""
+    if _is_model(kind):
+        return ref(name_of(kind))
+    if isinstance(kind, str):
+        return ref(kind)
+    return {"type": "string"} if kind is str else {"type": "object"}
+
+
+def _query_schema(kind: Any) -> dict[str, Any]:
+    if get_origin(kind) is Literal:
+        return {"enum": list(get_args(kind))}
+    return {"type": "integer"} if kind is int else {"type": "string"}
+
+
+# -- operations --------------------------------------------------------------------------------------------
+
+def _summary(route: Route) -> str:
+    """The declared summary, else the first paragraph of the handler's docstring, else the method and path."""
+    text = route.doc.summary or inspect.cleandoc(route.handler.__doc__ or "").split("\n\n")[0]
+    return " ".join(text.split()) or f"{route.method} {route.path}"
+
+
+def _when_status(statuses: Iterable[int], then: dict[str, Any], *, v12: bool = False) -> dict[str, Any]:
+    """``then`` applies when the Ingo status is one of ``statuses`` (success answers carry their result)."""
+    codes = list(statuses)
+    if v12:
+        condition = {"properties": {"response": {"properties": {"status": {"enum": [str(s) for s in codes]}},
+                                                 "required": ["status"]}}, "required": ["response"]}
+    else:
+        condition = {"properties": {"status": {"enum": codes}}, "required": ["status"]}
+    return {"if": condition, "then": then}
+
+
+def _signed_operation(route: Route) -> dict[str, Any]:
+    spec, doc = route.spec, route.doc
     endpoint = spec.endpoint or ""
-    about = SIGNED[endpoint]
-    envelope = ENVELOPES[spec.dialect or Dialect.V11]
-    success = {"allOf": [ref(envelope)], **about["success"]}
+    dialect = spec.dialect or Dialect.V11
+    envelope = name_of(envelopes.MODELS[dialect])
+    carried = {"properties": {spec.section: _schema_of(doc.answer)}}
+    if dialect is Dialect.V12:
+        carried["required"] = [spec.section]
+    success = {"allOf": [ref(envelope)], **_when_status(doc.answered_by, carried, v12=dialect is Dialect.V12)}
     mapped = ("(only with --error-http-status mapped) a business refusal of this family, in the endpoint's "
               "envelope")
 
@@ -328,185 +274,77 @@ def _signed_operation(spec: RouteSpec, handler: Callable[..., Any]) -> dict[str,
 
     return {
         "operationId": endpoint,
-        "summary": about["summary"],
-        "tags": ["Session Management" if endpoint == "session" else "Risk" if endpoint.startswith("risk")
-                 else "Gateway"],
+        "summary": _summary(route),
+        "tags": [doc.tag],
         "security": [{"hmac": []}],
         "parameters": _signed_parameters(endpoint),
         "requestBody": {"required": True, "content": {JSON: {
-            "schema": ref(about["request"]), "examples": REQUEST_EXAMPLES[endpoint]}}},
+            "schema": _schema_of(doc.body), "examples": REQUEST_EXAMPLES[endpoint]}}},
         "responses": {
             "200": {"description": "The outcome, in the envelope: Ingo status 100 (or 101, a replay) carries the "
                                    "result; any other status is a business refusal (the Ingo status, message and "
                                    "diagnosis in the body)",
                     "headers": {name: {"description": text + " (absent with --rate-limit 0)",
                                        "schema": {"type": "string", "pattern": "^[0-9]+$"}}
-                                for name, text in RATE_HEADERS.items()},
+                                for name, _, text in RATE_HEADERS},
                     "content": {JSON: {"schema": success}}},
             "400": envelope_response("The body is not a JSON object (Ingo status 401, diagnosis malformed_body); "
                                      "with --error-http-status mapped also request errors", ref(envelope)),
             "401": {"description": "The HMAC signature was refused (Kong's message)",
                     "headers": {"WWW-Authenticate": {"required": True, "schema": {"const": "hmac"}}},
-                    "content": {JSON: {"schema": ref("KongUnauthorized")}}},
+                    "content": {JSON: {"schema": ref(name_of(Unauthorized))}}},
             **({"409": envelope_response(mapped + " (session)", ref(envelope))} if endpoint == "session" else {}),
-            "413": {"description": "The body is larger than --max-body-size", "content": {JSON: {"schema": ref("Error")}}},
+            "413": {"description": "The body is larger than --max-body-size",
+                    "content": {JSON: {"schema": ref(name_of(Message))}}},
             "422": envelope_response(mapped + " (velocity, routing, token, issuer)", ref(envelope)),
             "429": {"description": "More than --rate-limit requests in one second for this credential",
                     "headers": {**{name: {"required": True, "description": text,
                                           "schema": {"type": "string", "pattern": "^[0-9]+$"}}
-                                   for name, text in RATE_HEADERS.items()},
+                                   for name, _, text in RATE_HEADERS},
                                 "Retry-After": {"required": True, "description": "seconds to wait",
                                                 "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
-                    "content": {JSON: {"schema": ref("RateLimited")}}},
+                    "content": {JSON: {"schema": ref(name_of(RateLimited))}}},
             "503": envelope_response(mapped + " (system)", ref(envelope)),
         },
     }
 
 
-# -- unsigned routes: the admin API, the session page, this document ---------------------------------------
-
-def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
-
-
-def _json_body(schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
-    return {"required": required, "content": {JSON: {"schema": schema}}}
+#: What an answer with each HTTP status means, unless the route says otherwise.
+STATUS_MEANINGS = {200: "OK", 201: "Created", 400: "The request is not valid",
+                   403: "Refused in this configuration (the message says why)", 404: "Not found"}
 
 
-def _ok(schema: dict[str, Any], status: str = "200", description: str = "OK", **more: dict[str, Any]
-        ) -> dict[str, Any]:
-    return {status: {"description": description, "content": {JSON: {"schema": schema}}}, **more}
+def _operation(route: Route) -> dict[str, Any]:
+    """An unsigned route: the admin API, the iFrame plugin's routes, this document."""
+    doc = route.doc
+    operation: dict[str, Any] = {"summary": _summary(route), "tags": [doc.tag]}
+    if doc.query:
+        operation["parameters"] = [{"name": q.name, "in": "query", "required": q.required,
+                                    "description": q.description, "schema": _query_schema(q.type)}
+                                   for q in doc.query]
+    if doc.body is not None:
+        operation["requestBody"] = {"required": doc.body_required,
+                                    "content": {doc.body_media_type: {"schema": _schema_of(doc.body)}}}
+    if doc.answer is None:
+        responses: dict[str, Any] = {str(doc.status): {"description": STATUS_MEANINGS.get(doc.status, "OK")}}
+    else:
+        described = doc.responses or {doc.status: STATUS_MEANINGS.get(doc.status, "OK")}
+        responses = {str(status): {"description": text, "content": {doc.media_type: {
+            "schema": _schema_of(doc.answer)}}} for status, text in described.items()}
+    for status in doc.errors:
+        responses[str(status)] = {"description": STATUS_MEANINGS.get(status, "Refused"),
+                                  "content": {JSON: {"schema": ref(name_of(Message))}}}
+    if _needs_admin_token(route.path):
+        operation["security"] = [{}, {"adminToken": []}]
+        responses["401"] = {"description": "Only with --admin-token: the token is missing or wrong",
+                            "content": {JSON: {"schema": ref(name_of(Message))}}}
+    operation["responses"] = dict(sorted(responses.items()))
+    return operation
 
 
-BAD = {"400": {"description": "The request is not valid", "content": {JSON: {"schema": ref("Error")}}}}
-NOT_FOUND = {"404": {"description": "Not found", "content": {JSON: {"schema": ref("Error")}}}}
-PARTICIPANT_BODY = _json_body(obj({"participant_id": INTEGER}))
-RATELIMIT = obj({"limit_per_second": INTEGER, "enabled": {"type": "boolean"},
-                 "credentials": {"type": "object", "additionalProperties": obj(
-                     {"limit": INTEGER, "in_window": INTEGER, "remaining": INTEGER, "forced_refusals": INTEGER})}},
-                ["limit_per_second", "enabled", "credentials"])
-CLOCK = obj({"now": {"type": "number"}, "iso": STRING, "frozen": {"type": "boolean"}, "offset_seconds": {"type": "number"},
-             "pending": {"type": "array"}, "pending_count": INTEGER},
-            ["now", "iso", "frozen", "offset_seconds", "pending", "pending_count"])
-LISTED = {"type": "array", "items": {"type": "object"}}
-
-#: The admin API's main operations, keyed by (method, path as in the route table).
-ADMIN: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/_emulator/health"): {
-        "summary": "Ready once scenarios are loaded (open even with --admin-token)",
-        "responses": {**_ok(obj({"status": {"const": "ok"}, "version": STRING}, ["status", "version"])),
-                      **_ok(obj({"status": {"const": "starting"}, "version": STRING}, ["status"]), "503",
-                            "Still starting")}},
-    ("GET", "/_emulator/requests"): {
-        "summary": "The request journal (masked), newest first",
-        "parameters": [_q("path", STRING, "path prefix"), _q("status", INTEGER, "HTTP status"),
-                       _q("participant", INTEGER, "participant_id"), _q("limit", INTEGER, "at most this many")],
-        "responses": {**_ok(obj({"count": INTEGER, "requests": LISTED}, ["count", "requests"])), **BAD}},
-    ("POST", "/_emulator/reset"): {
-        "summary": "Reset everything, or one participant ({\"participant_id\": N})", "requestBody": PARTICIPANT_BODY,
-        "responses": {**_ok(obj({"reset": {"enum": ["everything", "participant"]}, "participant_id": INTEGER},
-                                ["reset"])), **BAD}},
-    ("GET", "/_emulator/ratelimit"): {"summary": "Each credential's rate window", "responses": _ok(RATELIMIT)},
-    ("POST", "/_emulator/ratelimit"): {
-        "summary": "Make a credential's next N requests get 429, or reset windows",
-        "requestBody": _json_body(obj({"username": STRING, "refuse_next": {"type": "integer", "minimum": 0},
-                                       "reset": {"type": "boolean"}})),
-        "responses": {**_ok(RATELIMIT), **BAD}},
-    ("POST", "/_emulator/sign"): {
-        "summary": "The signing oracle: the signing string and signature the server expects",
-        "requestBody": _json_body(obj({
-            "method": STRING, "path": {"type": "string", "examples": ["/gateway/verify"]},
-            "headers": {"type": "object", "additionalProperties": STRING},
-            "body": {"type": "string", "description": "the raw body text, as sent"},
-            "body_base64": STRING, "username": STRING, "http_version": STRING}, ["path"]), required=True),
-        "responses": {**_ok(obj({"signing_string": STRING, "signature": STRING, "algorithm": STRING,
-                                 "username": STRING, "signed_headers": {"type": "array", "items": STRING},
-                                 "expected_content_sha512": STRING, "expected_content_length": STRING,
-                                 "authorization": STRING},
-                                ["signing_string", "signature", "algorithm", "username", "signed_headers",
-                                 "expected_content_sha512", "expected_content_length", "authorization"])),
-                      **BAD}},
-    ("GET", "/_emulator/clock"): {"summary": "The emulator clock and the jobs waiting on it", "responses": _ok(CLOCK)},
-    ("POST", "/_emulator/clock"): {
-        "summary": "Set, freeze or advance the emulator clock (firing what falls due)",
-        "requestBody": _json_body(obj({"set": {"type": ["number", "string"]}, "freeze": {"type": "boolean"},
-                                       "advance": {"type": "number", "minimum": 0}}), required=True),
-        "responses": {**_ok({"allOf": [CLOCK, obj({"fired": INTEGER}, ["fired"])]}), **BAD}},
-    ("GET", "/_emulator/scenarios"): {"summary": "Loaded scenarios and their rules",
-                                      "responses": _ok(obj({"scenarios": LISTED}, ["scenarios"]))},
-    ("POST", "/_emulator/scenarios"): {
-        "summary": "Add scenarios from a YAML document",
-        "parameters": [_q("name", STRING, "source name shown in problems")],
-        "requestBody": {"required": True, "content": {"application/yaml": {"schema": STRING}}},
-        "responses": {**_ok(obj({"added": {"type": "array", "items": STRING}}, ["added"]), "201", "Added"), **BAD}},
-    ("POST", "/_emulator/scenarios/reload"): {
-        "summary": "Re-read the configured scenario files",
-        "responses": {**_ok(obj({"reloaded": {"type": "array", "items": STRING}}, ["reloaded"])), **BAD}},
-    ("POST", "/_emulator/scenarios/{name}/activate"): {
-        "summary": "Activate a named scenario (for everyone or one participant)", "requestBody": PARTICIPANT_BODY,
-        "responses": {**_ok(obj({"activated": STRING, "participant_id": {"type": ["integer", "null"]}})),
-                      **BAD, **NOT_FOUND}},
-    ("POST", "/_emulator/scenarios/{name}/deactivate"): {
-        "summary": "Deactivate a named scenario", "requestBody": PARTICIPANT_BODY,
-        "responses": {**_ok(obj({"deactivated": STRING, "participant_id": {"type": ["integer", "null"]}})),
-                      **BAD, **NOT_FOUND}},
-    ("GET", "/_emulator/triggers"): {
-        "summary": "The magic values and triggers of the loaded scenarios",
-        "parameters": [_q("scenario", STRING, "only this scenario")],
-        "responses": _ok(obj({"count": INTEGER, "triggers": LISTED}, ["count", "triggers"]))},
-    ("GET", "/_emulator/events"): {
-        "summary": "Webhook events emitted, newest first",
-        "parameters": [_q("topic", STRING, "topic"), _q("participant", STRING, "participant_id")],
-        "responses": _ok(obj({"count": INTEGER, "events": LISTED}, ["count", "events"]))},
-    ("POST", "/_emulator/events"): {
-        "summary": "Emit a webhook event now",
-        "requestBody": _json_body(obj({"topic": STRING, "participant_id": INTEGER, "event": {"type": "object"},
-                                       "ancillary": {"type": "object"}, "status": INTEGER, "message": STRING},
-                                      ["topic", "participant_id"]), required=True),
-        "responses": {**_ok({"type": "object"}, "201", "Emitted"), **BAD}},
-    ("GET", "/_emulator/webhooks"): {
-        "summary": "Webhook deliveries with their attempts, newest first",
-        "parameters": [_q("topic", STRING, "topic"),
-                       _q("status", {"enum": ["pending", "delivering", "succeeded", "failed"]}, "delivery status"),
-                       _q("participant", INTEGER, "participant_id"), _q("event_id", STRING, "event id")],
-        "responses": {**_ok(obj({"count": INTEGER, "deliveries": LISTED}, ["count", "deliveries"])), **BAD}},
-    ("GET", "/_emulator/webhooks/endpoints"): {
-        "summary": "Webhook endpoints", "responses": _ok(obj({"endpoints": LISTED}, ["endpoints"]))},
-    ("POST", "/_emulator/webhooks/endpoints"): {
-        "summary": "Add a webhook endpoint",
-        "requestBody": _json_body(obj({"url": {"type": "string", "format": "uri"}, "secret": STRING,
-                                       "topics": {"type": "array", "items": STRING}, "participant_id": INTEGER},
-                                      ["url"]), required=True),
-        "responses": {**_ok({"type": "object"}, "201", "Added"), **BAD}},
-    ("DELETE", "/_emulator/webhooks/endpoints/{id}"): {
-        "summary": "Remove a webhook endpoint",
-        "responses": {**_ok(obj({"removed": STRING}, ["removed"])), **NOT_FOUND}},
-    ("GET", "/_emulator/webhooks/{id}"): {
-        "summary": "One delivery with its attempts", "responses": {**_ok({"type": "object"}), **NOT_FOUND}},
-    ("POST", "/_emulator/webhooks/{id}/redeliver"): {
-        "summary": "Send a delivery again now", "responses": {**_ok({"type": "object"}), **NOT_FOUND}},
-    ("GET", "/_emulator/state"): {
-        "summary": "What the emulator holds (tokens, sessions, recent transactions), read only",
-        "responses": {**_ok({"type": "object"}), **BAD}},
-}
-
-PAGE = {
-    "summary": "The page an authorized_url opens (in the session's iFrame)",
-    "tags": ["iFrame plugin"],
-    "parameters": [
-        {"name": "t", "in": "query", "required": True, "description": "the URL's issue time in .NET ticks",
-         "schema": STRING},
-        {"name": "h", "in": "query", "required": True, "description": "the URL's MAC", "schema": STRING},
-    ],
-    "responses": {str(status): {"description": text, "content": {"text/html": {"schema": STRING}}}
-                  for status, text in ((200, "The session page"), (404, "No such session, or the URL was altered"),
-                                       (410, "The URL expired (not opened within 30 s, or a newer one was issued)"))},
-}
-DOCUMENT = {
-    "summary": "This OpenAPI document",
-    "tags": ["Emulator"],
-    "responses": _ok({"type": "object", "required": ["openapi", "paths"]}),
-}
+def _needs_admin_token(path: str) -> bool:
+    """Whether --admin-token guards the route (the admin API, except health and the inspector's files)."""
+    return path.startswith(ADMIN_PREFIX) and path not in OPEN_ADMIN_PATHS and not path.startswith(OPEN_ADMIN_PREFIXES)
 
 
 def openapi_path(path: str) -> str:
@@ -515,69 +353,21 @@ def openapi_path(path: str) -> str:
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
-    return [{"name": name, "in": "path", "required": True, "schema": STRING}
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in re.findall(r"\{([^}]+)\}", path)]
 
 
-def _describe(handler: Callable[..., Any]) -> str:
-    return inspect.cleandoc(handler.__doc__ or "").split("\n\n")[0]
-
-
-def _admin_operation(method: str, path: str, handler: Callable[..., Any]) -> dict[str, Any]:
-    known = ADMIN.get((method, path))
-    operation: dict[str, Any] = {"tags": ["Admin"], "security": [{}, {"adminToken": []}]}
-    if known is None:  # a route without its own entry yet: its docstring, and an unspecified answer
-        operation.update(summary=_describe(handler) or f"{method} {path}",
-                         responses={"200": {"description": "OK"}})
-    else:
-        operation.update(copy.deepcopy(known))
-        operation.setdefault("description", _describe(handler))
-        operation["responses"]["401"] = {
-            "description": "Only with --admin-token: the token is missing or wrong",
-            "content": {JSON: {"schema": ref("Error")}}}
-    if not operation.get("description"):
-        operation.pop("description", None)
-    return operation
-
-
-def route_tables() -> list[tuple[str, str, Callable[..., Any], RouteSpec | None]]:
-    """Every route create_app registers from the route tables: (method, path, handler, spec; None: admin)."""
-    from emulator.admin import urls as admin_urls
-    from emulator.gateway import urls as gateway_urls
-    from emulator.plugin import urls as plugin_urls
-    from emulator.sessions import urls as session_urls
-
-    routes: list[tuple[str, str, Callable[..., Any], RouteSpec | None]] = [
-        (m, p, h, s) for m, p, h, s in [*gateway_urls.ROUTES, *session_urls.ROUTES, *plugin_urls.ROUTES]]
-    routes += [(m, p, h, None) for m, p, h in [*admin_urls.ROUTES, *ROUTES]]
-    return routes
-
-
-def _plugin_operation(method: str, path: str, handler: Callable[..., Any]) -> dict[str, Any]:
-    """The iFrame plugin's routes (opened by the browser, not by a client): described, not specified."""
-    if (method, path) == ("GET", "/plugin/session/{session_id}"):
-        return copy.deepcopy(PAGE)
-    return {"summary": _describe(handler) or f"{method} {path}", "tags": ["iFrame plugin"],
-            "responses": {"200": {"description": "OK"}}}
-
-
-def build_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route in the route tables."""
+def build_document(routes: Iterable[Route]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``routes`` (the app's: ``emulator.app.ROUTES``)."""
+    routes = tuple(routes)
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, handler, spec in route_tables():
-        if spec is not None and spec.signed:
-            operation = _signed_operation(spec, handler)
-        elif spec is not None:
-            operation = _plugin_operation(method, path, handler)
-        elif path == OPENAPI_PATH:
-            operation = copy.deepcopy(DOCUMENT)
-        else:
-            operation = _admin_operation(method, path, handler)
-        name = openapi_path(path)
+    for route in routes:
+        operation = _signed_operation(route) if route.spec.signed else _operation(route)
+        name = openapi_path(route.path)
         parameters = _path_parameters(name)
         if parameters:
             operation["parameters"] = parameters + operation.get("parameters", [])
-        paths.setdefault(name, {})[method.lower()] = operation
+        paths.setdefault(name, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -593,8 +383,7 @@ def build_document() -> dict[str, Any]:
         },
         "servers": [{"url": DEFAULT_SERVER,
                      "description": "The emulator on its default address (--host, --port change it)"}],
-        "tags": [{"name": "Gateway"}, {"name": "Risk"}, {"name": "Session Management"}, {"name": "iFrame plugin"},
-                 {"name": "Admin"}, {"name": "Emulator"}],
+        "tags": [{"name": name} for name in dict.fromkeys(route.doc.tag for route in routes)],
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -602,34 +391,11 @@ def build_document() -> dict[str, Any]:
                 "adminToken": {"type": "http", "scheme": "bearer",
                                "description": "Only with --admin-token (also accepted as X-Emulator-Admin-Token)"},
             },
-            "schemas": {**_request_schemas(), **_response_schemas()},
+            "schemas": _schemas(routes),
         },
     }
 
 
-def render(document: dict[str, Any] | None = None) -> str:
+def render(routes: Iterable[Route]) -> str:
     """The document as the committed file holds it: indented, keys in order, a final newline."""
-    return json.dumps(document if document is not None else build_document(), indent=2, ensure_ascii=False) + "\n"
-
-
-_RENDERED: dict[str, bytes] = {}
-
-
-async def serve(request: web.Request) -> web.Response:
-    """GET /openapi.json: this document (unsigned)."""
-    if "body" not in _RENDERED:
-        _RENDERED["body"] = render().encode("utf-8")
-    return web.Response(body=_RENDERED["body"], content_type=JSON, charset="utf-8")
-
-
-#: The route create_app adds (unsigned, like the admin API); see emulator.openapi.urls for the lazy handler.
-ROUTES = [("GET", OPENAPI_PATH, serve)]
-
-
-def main() -> int:
-    sys.stdout.write(render())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return json.dumps(build_document(routes), indent=2, ensure_ascii=False) + "\n"

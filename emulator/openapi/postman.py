@@ -3,11 +3,8 @@
 Each example of each signed operation becomes a request; the collection's pre-request script
 (``postman_prerequest.js``) signs it as Ingo requires. Time-bound fields use ``{{$timestamp}}``, and tokens that an
 earlier request returns reach the later ones through collection variables set by the test scripts. The admin API
-is a separate folder, sent unsigned. Regenerate the committed copy with::
-
-    python -m emulator.openapi.postman > docs/ingopay-emulator.postman_collection.json
-
-(``tests/test_postman.py`` fails while the two differ, and runs the collection with newman against the emulator.)
+is a separate folder, sent unsigned. ``scripts/regenerate`` rewrites the committed copy
+(``docs/ingopay-emulator.postman_collection.json``); ``tests/test_postman.py`` fails while the two differ, and runs the collection with newman against the emulator.
 """
 
 from __future__ import annotations
@@ -15,13 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from importlib import resources
 from typing import Any, Iterator
 
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
-from emulator.openapi.document import EXAMPLE_TIMESTAMP, JSON, build_document
+from emulator.openapi.document import EXAMPLE_TIMESTAMP, JSON
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 #: The tag whose operations form the unsigned folder, and that folder.
@@ -277,9 +273,8 @@ def pre_request_script(document: dict[str, Any]) -> list[str]:
             f"const UNSIGNED_PREFIX = {json.dumps(prefix)};", *source.splitlines(), "}"]
 
 
-def build_collection(document: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The Postman collection of ``document`` (the emulator's OpenAPI document by default)."""
-    document = document if document is not None else build_document()
+def build_collection(document: dict[str, Any]) -> dict[str, Any]:
+    """The Postman collection of the emulator's OpenAPI ``document``."""
     chained = chained_tokens(document)
     folders: dict[str, list[dict[str, Any]]] = {tag["name"]: [] for tag in document["tags"]}
     for method, path, operation in operations(document):
@@ -301,7 +296,7 @@ def build_collection(document: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "info": {
             "name": document["info"]["title"],
-            "description": "Generated from the emulator's OpenAPI document by `python -m emulator.openapi.postman`. The "
+            "description": "Generated from the emulator's OpenAPI document by `python -m emulator.openapi --postman`. The "
                            "collection's pre-request script signs each request as Ingo requires (Kong hmac-auth "
                            "with the variables username and secret); the admin API is sent unsigned. Run the "
                            "folders in order: later requests send the tokens earlier ones return.",
@@ -316,17 +311,6 @@ def build_collection(document: dict[str, Any] | None = None) -> dict[str, Any]:
     }
 
 
-def render(collection: dict[str, Any] | None = None) -> str:
-    """The collection as the committed file holds it: indented, a final newline."""
-    return json.dumps(collection if collection is not None else build_collection(), indent=2,
-                      ensure_ascii=False) + "\n"
-
-
-def main() -> int:
-    """Print the collection (``python -m emulator.openapi.postman > docs/ingopay-emulator.postman_collection.json``)."""
-    sys.stdout.write(render())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def render(document: dict[str, Any]) -> str:
+    """The collection of ``document`` as the committed file holds it: indented, a final newline."""
+    return json.dumps(build_collection(document), indent=2, ensure_ascii=False) + "\n"

@@ -2,28 +2,34 @@
 
 Everything the page does goes through :class:`Plugin`; the page (``static/page.js``) only renders and forwards
 the SDK events the server builds here, so the server is the one source of truth for states and payloads.
+
+A submission that passes the form checks and recipient data matching tokenizes through the gateway's verify: it is
+a :class:`Submission` holding the gateway's :class:`Pending` step, which whoever applies the scenario rules carries
+out (or refuses, or faults) like any gateway request; :meth:`Plugin.conclude` and :meth:`Plugin.refused` then say
+what the page shows.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+from emulator.core.answers import Answer
+from emulator.core.clock import Clock
 from emulator.core.errors import IngoError
 from emulator.gateway import directory
+from emulator.gateway.answers import VerifyData
+from emulator.gateway.models import Emit, Gateway
 from emulator.gateway.schemas import US_STATES
 from emulator.plugin import rvdm
-from emulator.web.state import Runtime
-from emulator.scenarios.engine import Facts
-from emulator.web.scripted import schedule_events
-from emulator.scenarios.scripting import FaultBeforeProcessing, Script, ScriptedRefusal
+from emulator.scenarios.facts import Pending
 from emulator.sessions.models import (
     ACTIVE, CANCELED, COMPLETED, DEFAULT_HOST_URI, EXPIRED, TERMINATED, SessionNotFound, SessionService,
 )
-from emulator.store import Record
+from emulator.store import Record, Store
 
 #: FUNDING_DESTINATIONS of the SDK: the value, the verify account_type, PAGE_LOAD's page name, the heading.
 DESTINATIONS = {
@@ -124,29 +130,35 @@ def ancillary(session: Record) -> dict[str, Any]:
             "session_id": session["id"], "tracer_token": session["tracer_token"]}
 
 
-class PluginScript(Script):
-    """Scenario rules for an iFrame submission: rules written for ``plugin`` first, then those for ``verify``.
+@dataclass
+class Submission:
+    """A submission that passed the form checks and recipient data matching, before it tokenizes: the gateway's
+    pending verify (scenario rules for ``plugin``, then for ``verify``, answer it), which settles by completing the
+    session (its answer's data is then what the page shows)."""
 
-    The iFrame tokenizes through the verify pipeline, so the bundled magic values (written for verify) decline
-    inside the iFrame too; a rule that names ``plugin`` wins over a verify rule for the same submission.
-    """
-
-    def decide(self, facts: Facts):  # type: ignore[no-untyped-def]
-        decision = super().decide(facts)
-        if decision.rule is None and facts.endpoint == "plugin":
-            return super().decide(replace(facts, endpoint="verify"))
-        return decision
+    session: Record
+    ticks: str
+    destination: str
+    account_type: str
+    matched: rvdm.Matching
+    attempts: int
+    pending: Pending[Answer[VerifyData]]
 
 
 class Plugin:
-    """The iFrame page's operations on one emulator's sessions, gateway, scenarios and outbox."""
+    """The iFrame page's operations on one emulator's sessions, through its gateway, announced on its outbox."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.sessions: SessionService = runtime.services["sessions"]
-        self.clock = runtime.clock
-        self.rules = rvdm.parse_rules(runtime.settings.plugin_rvdm)
-        self.max_attempts = runtime.settings.plugin_max_attempts
+    def __init__(self, sessions: SessionService, gateway: Gateway, store: Store, clock: Clock, *,
+                 rules: Mapping[str, str], max_attempts: int, emit: Emit | None = None,
+                 signature_now: Callable[[], float] | None = None) -> None:
+        self.sessions = sessions
+        self.gateway = gateway
+        self.store = store
+        self.clock = clock
+        self.rules = dict(rules)
+        self.max_attempts = max_attempts
+        self.emit = emit
+        self.signature_now = signature_now or clock.now  # the time the iFrame's verify body is dated with
 
     # -- what a URL shows ------------------------------------------------------------------------------
 
@@ -258,9 +270,9 @@ class Plugin:
 
     # -- submit ---------------------------------------------------------------------------------------------
 
-    def submit(self, session_id: str, ticks: str, mac: str, form: Mapping[str, Any],
-               headers: Mapping[str, str] | None = None) -> Submitted:
-        """Check the form, match the recipient data (RVDM), then tokenize through Gateway.verify."""
+    def submit(self, session_id: str, ticks: str, mac: str, form: Mapping[str, Any]) -> Submitted | Submission:
+        """Check the form and match the recipient data (RVDM): what the page shows when either fails, else the
+        submission ready to tokenize through the gateway's verify."""
         session = self._active(session_id, ticks, mac)
         destination = session["funding_destination"]
         errors = check_form(destination, form, self.clock.now())
@@ -271,33 +283,50 @@ class Plugin:
         attempts = int(session.get("attempts", 0))
         if not matched.passed:
             return self._rvdm_failure(session, matched, attempts + 1)
-        body = verify_body(session, destination, form, self.runtime.signature_now())
-        script = PluginScript(self.runtime.services.get("scenarios"), session["participant_id"],
-                              headers=dict(headers or {}), funding_destination=destination)
-        gateway = self.runtime.services["gateway"]
+        body = verify_body(session, destination, form, self.signature_now())
         try:
-            result = gateway.verify(session["participant_id"], body, script, endpoint="plugin")
-        except FaultBeforeProcessing:
-            return self._terminal(session, ticks, "500", "System Error - Please retry the transaction")
+            pending = self.gateway.verify(session["participant_id"], body, endpoint="plugin")
         except IngoError as error:
-            if isinstance(error, ScriptedRefusal):
-                schedule_events(self.runtime, script, {}, ancillary(session))
-            if error.code in INLINE_CODES and error.field:
-                return Submitted("invalid", 422, message="Check the highlighted fields.",
-                                 errors={_form_field(destination, error.field): error.detail})
-            return self._terminal(session, ticks, str(error.code), error.message)
-        if script.decision.respond is not None:
-            schedule_events(self.runtime, script, result.data, ancillary(session))
-        return self._success(session, destination, body["account_type"], result.data, matched, attempts)
+            return self._refusal(session, ticks, destination, error)
+        # The iFrame tokenizes through verify: the bundled magic values (written for verify) decline inside it too,
+        # and a rule that names plugin wins over a verify rule for the same submission.
+        pending.facts.fallback = "verify"
+        pending.facts.funding_destination = destination
+        pending.ancillary = ancillary(session)
+        submission = Submission(session, ticks, destination, body["account_type"], matched, attempts, pending)
+        pending.settle = lambda answer: Answer(answer.status, self.conclude(submission, answer))
+        return submission
 
-    def _success(self, session: Record, destination: str, account_type: str, data: dict[str, Any],
-                 matched: rvdm.Result, attempts: int) -> Submitted:
+    def refused(self, submission: Submission, error: IngoError) -> Submitted:
+        """What the page shows when the tokenization is refused (a scenario rule's status)."""
+        session = self._still_active(submission)
+        return self._refusal(session, submission.ticks, submission.destination, error)
+
+    def _still_active(self, submission: Submission) -> Record:
+        """The session as it is now (a rule's latency may have let the recipient cancel meanwhile); Refused with
+        its page state when it is no longer Active."""
+        session = self.store.get("session", submission.session["participant_id"], submission.session["id"])
+        if session is None or session.get("status", ACTIVE) != ACTIVE:
+            raise Refused(self.state(session or submission.session, submission.ticks))
+        return session
+
+    def _refusal(self, session: Record, ticks: str, destination: str, error: IngoError) -> Submitted:
+        if error.code in INLINE_CODES and error.field:
+            return Submitted("invalid", 422, message="Check the highlighted fields.",
+                             errors={_form_field(destination, error.field): error.detail})
+        return self._terminal(session, ticks, str(error.code), error.message)
+
+    def conclude(self, submission: Submission, answer: Answer[VerifyData]) -> Submitted:
+        """The account is tokenized: the session is Completed, its webhooks sent, TOKEN_SUCCESS posted."""
+        session, destination, data = self._still_active(submission), submission.destination, answer.data
+        matched, attempts = submission.matched, submission.attempts
+        account_type = submission.account_type
         token = data["customer_account_token"]
         session = self.sessions.transition(session, COMPLETED, customer_account_token=token,
                                            last_4=data.get("last_4", ""), account_type=account_type,
                                            ended_at=self.clock.now())
         self._emit(session, matched.topic, matched.event(attempts, self.max_attempts), matched.status)
-        account_id = str(self.runtime.store.next_id("plugin_account_id"))
+        account_id = str(self.store.next_id("plugin_account_id"))
         self._emit(session, "plugin.transaction.account.tokenization.success", {
             "last_4": data.get("last_4", ""), "issuers": data.get("issuers", []), "status": "100",
             "customer_account_token": token, "account_type": account_type, "attempt_count": attempts,
@@ -306,7 +335,7 @@ class Plugin:
         return Submitted("token_success", event=payload, message="Your account was added.",
                          details={"last_4": data.get("last_4", ""), "soft_mismatches": matched.soft_mismatches})
 
-    def _rvdm_failure(self, session: Record, matched: rvdm.Result, attempts: int) -> Submitted:
+    def _rvdm_failure(self, session: Record, matched: rvdm.Matching, attempts: int) -> Submitted:
         destination = session["funding_destination"]
         self._emit(session, matched.topic, matched.event(attempts, self.max_attempts), matched.status)
         labels = [LABELS[rvdm.FIELDS[name]] for name in matched.hard_mismatches]
@@ -335,11 +364,9 @@ class Plugin:
         return Submitted("terminal_failure", event=payload, message=message, details={"error": code})
 
     def _emit(self, session: Record, topic: str, body: dict[str, Any], status: int) -> None:
-        outbox = self.runtime.services.get("outbox")
-        if outbox is None:
-            return
-        outbox.emit(topic, session["participant_id"], ancillary=ancillary(session), event=body, status=status,
-                    source="flow:plugin")
+        if self.emit is not None:
+            self.emit(topic, session["participant_id"], ancillary=ancillary(session), event=body, status=status,
+                      source="flow:plugin")
 
 
 # -- the forms ---------------------------------------------------------------------------------------------

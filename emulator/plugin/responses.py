@@ -12,11 +12,14 @@ from typing import Any, Callable
 import aiohttp
 from aiohttp import web
 
-from emulator.client import encode_body, sign
-from emulator.web.answers import json_object, json_response
-from emulator.plugin.models import DESTINATIONS, EVENTS, PageState, Plugin, Refused, frame_ancestors
-from emulator.web.state import OUTCOME, RUNTIME
+from emulator.auth.client import encode_body, sign
+from emulator.core.errors import IngoError
+from emulator.plugin.models import DESTINATIONS, EVENTS, PageState, Plugin, Refused, Submitted, frame_ancestors
 from emulator.sessions.responses import base_url
+from emulator.web.answers import json_response
+from emulator.web.body import json_object
+from emulator.web.scripted import carry_out
+from emulator.web.state import OUTCOME, RUNTIME
 
 STATIC = resources.files("emulator.plugin").joinpath("static")
 #: Files served under /plugin/static/ (and the SDK under /plugin/sdk/), with their content types.
@@ -31,7 +34,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Co
 
 
 def plugin(request: web.Request) -> Plugin:
-    return Plugin(request.app[RUNTIME])
+    return request.app[RUNTIME].services.plugin
 
 
 def _url_parts(request: web.Request) -> tuple[str, str, str]:
@@ -90,14 +93,25 @@ async def mount(request: web.Request) -> web.Response:
 
 
 async def submit(request: web.Request) -> web.Response:
-    """The capture form: checked, matched against the recipient data (RVDM), tokenized through verify."""
+    """The capture form: checked, matched against the recipient data (RVDM), tokenized through verify (under the
+    scenario rules for plugin, then for verify)."""
     form = await _form(request)
-    headers = {name.lower(): value for name, value in request.headers.items()}
+    iframe = plugin(request)
     try:
-        answer = plugin(request).submit(*_url_parts(request), form, headers)
+        begun = iframe.submit(*_url_parts(request), form)
+        if isinstance(begun, Submitted):
+            return _submitted(begun)
+        try:
+            answer = await carry_out(request, begun.pending)  # settled: the session completed
+        except IngoError as error:  # a scenario rule refused the tokenization
+            return _submitted(iframe.refused(begun, error))
+        return _submitted(answer.data, answer.http_status)
     except Refused as refused:
         return _refused(refused)
-    return json_response(answer.as_json(), status=answer.http_status, headers=NO_STORE)
+
+
+def _submitted(answer: Submitted, http_status: int | None = None) -> web.Response:
+    return json_response(answer.as_json(), status=http_status or answer.http_status, headers=NO_STORE)
 
 
 async def cancel(request: web.Request) -> web.Response:

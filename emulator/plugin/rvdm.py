@@ -17,7 +17,6 @@ FIELDS = {"FirstName": "first_name", "LastName": "last_name", "BusinessName": "b
 MODES = ("hard", "soft", "bypass")
 #: The emulator's defaults (Ingo's are set per client at onboarding): only the last name stops the recipient.
 DEFAULT_RULES = "FirstName=soft,LastName=hard,BusinessName=soft,AddressLine1=soft,City=soft,State=soft,ZipCode=soft"
-DEFAULT_MAX_ATTEMPTS = 3
 
 SUCCESS, SOFT_FAILURE, FAILURE = 1103, 1104, 1105
 #: Ingo's iFrame testing page: a soft failure is reported "via the correlated success webhook carrying the
@@ -49,12 +48,6 @@ def _pairs(text: str) -> list[tuple[str, str]]:
             raise ValueError(f"{part!r}: the mode must be one of {', '.join(MODES)}")
         found.append((field, mode))
     return found
-
-
-def rules_setting(text: str) -> str:
-    """The --plugin-rvdm setting: checked here, kept as written."""
-    parse_rules(text)
-    return text
 
 
 def normalise(field: str, value: str | None) -> str:
@@ -95,7 +88,9 @@ class FieldResult:
 
 
 @dataclass(frozen=True)
-class Result:
+class Matching:
+    """How what the recipient typed compares with the session's recipient data, field by field."""
+
     fields: tuple[FieldResult, ...]
 
     @property
@@ -127,9 +122,9 @@ class Result:
 
 
 def evaluate(rules: Mapping[str, str], recipient_information: Mapping[str, Any],
-             submitted: Mapping[str, str | None]) -> Result:
+             submitted: Mapping[str, str | None]) -> Matching:
     """Compare ``submitted`` (recipient_information keys; absent = not asked) with the session's data."""
-    return Result(tuple(
+    return Matching(tuple(
         FieldResult(field, rules.get(field, "soft"), _text(recipient_information.get(key)),
                     _text(submitted.get(key)) if key in submitted else None)
         for field, key in FIELDS.items()))

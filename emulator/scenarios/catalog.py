@@ -1,13 +1,13 @@
-"""Where scenarios come from: the bundled magic values and the user's files, loaded in consultation order."""
+"""Where scenarios come from: the user's files and the bundled magic values, loaded in consultation order."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from emulator.scenarios.loader import Loaded, load_paths
-from emulator.core.yamlpos import Limits
-from emulator.settings import Settings
+from emulator.core.yamlpos import DEFAULT_LIMITS, Limits
+from emulator.scenarios.loader import Loaded, load_paths, load_text
 
 
 def bundled_dir() -> Path:
@@ -18,15 +18,22 @@ def bundled_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "scenarios"
 
 
-def limits_of(settings: Settings) -> Limits:
-    """How much YAML a scenario file or upload may hold, from the settings."""
-    return Limits(max_bytes=settings.scenario_max_bytes, max_nodes=settings.scenario_max_nodes,
-                  max_aliases=settings.scenario_max_aliases)
+@dataclass(frozen=True)
+class Sources:
+    """The scenario files an emulator loads (and reloads), and how much YAML a file or an upload may hold."""
 
+    paths: tuple[Path, ...] = ()
+    bundled: bool = True
+    limits: Limits = DEFAULT_LIMITS
 
-def load_configured(settings: Settings) -> list[Loaded]:
-    """User files first (their rules win), then the bundled defaults unless turned off."""
-    paths = list(settings.scenarios)
-    if settings.default_scenarios:
-        paths.append(bundled_dir())
-    return load_paths(paths, limits_of(settings))
+    def load(self) -> list[Loaded]:
+        """User files first (their rules win), then the bundled defaults unless turned off; ScenarioError lists
+        every problem."""
+        paths = list(self.paths)
+        if self.bundled:
+            paths.append(bundled_dir())
+        return load_paths(paths, self.limits)
+
+    def parse(self, text: str, source: str) -> list[Loaded]:
+        """Scenarios from an uploaded YAML document, under the same limits."""
+        return load_text(text, source, self.limits)

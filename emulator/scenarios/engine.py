@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
 from emulator.core.catalogue import catalogue
-from emulator.scenarios.loader import Loaded
+from emulator.scenarios.catalog import Sources
+from emulator.scenarios.facts import Facts
+from emulator.scenarios.loader import Loaded, ScenarioError
 from emulator.scenarios.schema import AmountMatch, Match, NthMatch, Respond, Rule, Scenario, TextMatch
 from emulator.scenarios.templates import Templates
 
 #: The X-Emulator-Scenario value that turns scenarios off for one request.
 NO_SCENARIO = "none"
-
-
-@dataclass
-class Facts:
-    """What rules can match on, gathered from a valid request (and the token it names)."""
-
-    endpoint: str
-    participant_id: int
-    account_type: str | None = None
-    account: str | None = None
-    amount: float | None = None
-    recipient: Mapping[str, str | None] = field(default_factory=dict)
-    participant_unique_id1: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    funding_destination: str | None = None
-    request: Mapping[str, Any] = field(default_factory=dict)
-    token: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -217,11 +202,13 @@ def conditions_hold(match: Match, facts: Facts) -> bool:
 class Engine:
     """Loaded scenarios, which are active (for everyone or per participant), and per-participant rule counts."""
 
-    def __init__(self, loaded: Iterable[Loaded] = (), *, seed: int | None = None) -> None:
+    def __init__(self, loaded: Iterable[Loaded] = (), *, seed: int | None = None,
+                 sources: Sources = Sources(bundled=False)) -> None:
+        self.sources = sources  # what a reset reads again
         self.templates = Templates(seed)
         self._random = random.Random(seed)
         self.scenarios: dict[str, Scenario] = {}
-        self.sources: dict[str, str] = {}
+        self.files: dict[str, str] = {}  # where each scenario was read from
         self.active: list[str] = []
         self.active_for: dict[int, list[str]] = {}
         self._counts: dict[tuple[int, str, str], int] = {}
@@ -233,7 +220,7 @@ class Engine:
         previous_active = set(self.active)
         known_before = set(self.scenarios)
         self.scenarios = {item.scenario.name: item.scenario for item in loaded}
-        self.sources = {item.scenario.name: item.source for item in loaded}
+        self.files = {item.scenario.name: item.source for item in loaded}
         self.active = [name for name, s in self.scenarios.items()
                        if (name in previous_active) or (name not in known_before and s.active)]
         self.active_for = {p: [n for n in names if n in self.scenarios] for p, names in self.active_for.items()}
@@ -245,7 +232,7 @@ class Engine:
         for item in loaded:
             name = item.scenario.name
             self.scenarios[name] = item.scenario
-            self.sources[name] = item.source
+            self.files[name] = item.source
             if item.scenario.active and name not in self.active:
                 self.active.append(name)
             elif not item.scenario.active and name in self.active:
@@ -269,11 +256,18 @@ class Engine:
         if name in target:
             target.remove(name)
 
-    def reset_counts(self, participant_id: int | None = None) -> None:
+    def reset(self, participant_id: int | None = None) -> None:
+        """Back to a fresh start: for everyone, the files read again (or, if they broke since, the loaded rules
+        kept) with their own activations and no counts; for one participant, its counts and activations."""
         if participant_id is None:
-            self._counts.clear()
+            try:
+                self.replace(self.sources.load())
+            except ScenarioError:
+                self._counts.clear()
+            self.active_for.clear()
         else:
             self._counts = {k: v for k, v in self._counts.items() if k[0] != participant_id}
+            self.active_for.pop(participant_id, None)
 
     def order_for(self, participant_id: int, requested: str | None = None) -> list[str]:
         """Scenario names in the order they are consulted for this participant."""
@@ -288,7 +282,14 @@ class Engine:
         return names
 
     def decide(self, facts: Facts, requested: str | None = None) -> Decision:
-        """The first rule whose conditions (and nth) hold, counting matches per participant and rule."""
+        """The first rule whose conditions (and nth) hold, counting matches per participant and rule; then, when
+        none does and the facts name a fallback endpoint, the first such rule for that endpoint."""
+        decision = self._first_match(facts, requested)
+        if decision.rule is None and facts.fallback is not None:
+            return self._first_match(replace(facts, endpoint=facts.fallback, fallback=None), requested)
+        return decision
+
+    def _first_match(self, facts: Facts, requested: str | None) -> Decision:
         for name in self.order_for(facts.participant_id, requested):
             scenario = self.scenarios[name]
             index = self._indexes.get(name)
@@ -323,7 +324,7 @@ class Engine:
     def listing(self) -> list[dict[str, Any]]:
         result = []
         for name, scenario in self.scenarios.items():
-            result.append({"name": name, "description": scenario.description, "source": self.sources.get(name),
+            result.append({"name": name, "description": scenario.description, "source": self.files.get(name),
                            "active": name in self.active,
                            "active_for": sorted(p for p, names in self.active_for.items() if name in names),
                            "rules": [_rule_summary(rule) for rule in scenario.rules]})

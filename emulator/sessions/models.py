@@ -12,14 +12,16 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from emulator.core.answers import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import IngoError, InvalidParameter
 from emulator.core.ids import IdFactory
-from emulator.scenarios.engine import Facts
-from emulator.sessions import schemas
-from emulator.settings import Settings
-from emulator.store import Record, Store
 from emulator.core.validation import validate
+from emulator.scenarios.facts import Facts, Pending
+from emulator.sessions import schemas
+from emulator.sessions.answers import SessionData
+from emulator.store import Record, Store
+from emulator.webhooks.events import GATEWAY_SESSION_ID
 
 URL_LIFETIME = 30
 IDEMPOTENCY_WINDOW = 2 * 60 * 60
@@ -70,11 +72,10 @@ def iso_utc(timestamp: float) -> str:
 class SessionService:
     """Creates sessions for a participant and checks the URLs it hands out."""
 
-    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+    def __init__(self, store: Store, clock: Clock, *, seed: int | None) -> None:
         self.store = store
         self.clock = clock
-        self.settings = settings
-        self.ids = IdFactory(None if settings.seed is None else settings.seed + 1)
+        self.ids = IdFactory(None if seed is None else seed + 1)
         self._key = self._url_key()
 
     def _url_key(self) -> bytes:
@@ -85,16 +86,33 @@ class SessionService:
         return bytes.fromhex(record["key"])
 
     def create(self, participant_id: int, body: dict[str, Any], idempotency_key: str | None,
-               script: Any = None) -> Issued:
-        """Create a session, or re-issue the one an Idempotency-Key names (101), or refuse (13723)."""
+               base_url: str) -> Pending[Answer[SessionData]]:
+        """Create a session, or re-issue the one an Idempotency-Key names (101), or refuse (13723); its authorized
+        URL starts with ``base_url`` (where the client reaches the emulator)."""
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 250:
             raise InvalidParameter("the Idempotency-Key header must be 1 to 250 characters", field="Idempotency-Key")
         request = validate(schemas.CreateSession, body)
-        if script is not None:
-            recipient = request.recipient_information
-            script.decide(Facts("session", participant_id, participant_unique_id1=request.participant_unique_id1,
-                                recipient={"first_name": recipient.first_name, "last_name": recipient.last_name,
-                                           "business_name": recipient.business_name}, request=body))
+        recipient = request.recipient_information
+
+        async def create() -> Answer[SessionData]:
+            issued = self._start(participant_id, request, idempotency_key)
+            session = issued.session
+            data: SessionData = {
+                "session_identifier": session["id"], "authorized_url": base_url + issued.path,
+                "authorized_url_expiration_utc": iso_utc(issued.expires_at),
+                "participant_unique_id1": session["participant_unique_id1"],
+                "participant_unique_id2": session["participant_unique_id2"]}
+            return Answer(issued.status, data, "Success" if issued.status == 100 else "Success - Idempotent")
+
+        return Pending(Facts("session", participant_id, participant_unique_id1=request.participant_unique_id1,
+                             recipient={"first_name": recipient.first_name, "last_name": recipient.last_name,
+                                        "business_name": recipient.business_name}, request=body),
+                       create, {"participant_unique_id1": request.participant_unique_id1,
+                                "participant_unique_id2": request.participant_unique_id2 or "",
+                                "session_id": GATEWAY_SESSION_ID})
+
+    def _start(self, participant_id: int, request: schemas.CreateSession, idempotency_key: str | None) -> Issued:
+        """A new session, or the one the Idempotency-Key names re-issued (101); IdempotencyKeyMismatch otherwise."""
         now = self.clock.now()
         fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
         if idempotency_key is not None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Protocol
 
+from emulator.core.errors import ConfigurationError
+
 Record = dict[str, Any]
+
+
+class StoreError(ConfigurationError):
+    """The data folder or its database cannot be used (the CLI prints this and exits 2)."""
 
 
 class StoreUnavailable(RuntimeError):

@@ -22,8 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from emulator.settings import SettingsError
-from emulator.store.base import Record, StoreUnavailable
+from emulator.store.base import Record, StoreError, StoreUnavailable
 
 #: The layout this code reads and writes. Bump it with every change to the tables, and add a migration.
 SCHEMA_VERSION = 1
@@ -73,10 +72,6 @@ def move_aside(path: Path) -> str:
     """What to do with a data file the emulator refuses (its -wal and -shm files belong to it)."""
     return (f"move it aside with its -wal and -shm files (for f in {path}*; do mv \"$f\" \"$f.bad\"; done) to start "
             "a new store, or choose another --data-dir; the emulator never starts on a store it cannot trust")
-
-
-class StoreError(SettingsError):
-    """The data folder or its database cannot be used (the CLI prints this and exits non-zero)."""
 
 
 @contextmanager

@@ -1,23 +1,28 @@
-"""Small HTTP helpers shared by the handlers: reading JSON bodies and answering in Ingo's envelopes."""
+"""Writing answers: JSON responses, and the domain's answers and Ingo errors in the route's envelope."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import math
-import sys
 import time
 from typing import Any
 
 from aiohttp import web
+from typing_extensions import NotRequired, TypedDict
 
-from emulator.web import envelopes as envelope
+from emulator.core.answers import Answer
+from emulator.core.errors import IngoError
+from emulator.web import envelopes
 from emulator.web.envelopes import Dialect
-from emulator.core.errors import IngoError, MalformedBody
-from emulator.web.state import OUTCOME, ROUTES, RUNTIME, RouteSpec
-from emulator.web.serving import ChunkTooLarge
+from emulator.web.state import OUTCOME, ROUTE_SPECS, RUNTIME, RouteSpec
 
 JSON_CONTENT_TYPE = "application/json"
+
+
+class Message(TypedDict):
+    """A refusal outside Ingo's envelopes: what is wrong, and (from the middlewares) the request's id."""
+
+    message: str
+    request_id: NotRequired[str]
 
 
 def dumps(document: Any) -> str:
@@ -37,133 +42,40 @@ def json_response(document: Any, *, status: int = 200, headers: dict[str, str] |
 
 def route_spec(request: web.Request) -> RouteSpec | None:
     resource = request.match_info.route.resource
-    return request.app[ROUTES].get(resource) if resource is not None else None
+    return request.app[ROUTE_SPECS].get(resource) if resource is not None else None
 
 
-#: Deepest nesting of objects and arrays a JSON body may have (Ingo's deepest request nests 3 levels).
-MAX_JSON_DEPTH = 32
-TOO_DEEP = f"the request body is nested too deeply: objects and arrays may nest at most {MAX_JSON_DEPTH} levels"
-
-
-def _refuse_constant(name: str) -> Any:
-    raise MalformedBody(f"the request body contains {name}, which is not valid JSON; send a number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):  # 1e400: Python reads infinity, which no JSON answer could carry back
-        raise MalformedBody(f"the request body contains the number {text[:40]}, which is too large; "
-                            "send a number within the range of a double")
-    return value
-
-
-def _too_deep(document: Any, limit: int) -> bool:
-    """Whether ``document`` nests objects and arrays more than ``limit`` deep (iteratively: no recursion)."""
-    stack = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
-
-
-async def read_body(request: web.Request) -> bytes:
-    """The raw body, read within the body timeout (a 408 that closes the connection when it stalls)."""
-    timeout = request.app[RUNTIME].settings.body_timeout
-    try:
-        async with asyncio.timeout(timeout):
-            return await request.read()
-    except ChunkTooLarge as exc:
-        if not exc.absurd:
-            raise web.HTTPRequestEntityTooLarge(max_size=request.client_max_size, actual_size=exc.size) from None
-        raise web.HTTPBadRequest(text=dumps({"message": str(exc)}), content_type=JSON_CONTENT_TYPE) from None
-    except TimeoutError:
-        raise web.HTTPRequestTimeout(
-            text=dumps({"message": f"the request body did not arrive within {timeout:g} s; the connection is closed"}),
-            content_type=JSON_CONTENT_TYPE, headers={"Connection": "close"}) from None
-
-
-def parse_json(raw: bytes, *, empty: Any = None) -> Any:
-    """A JSON document from body bytes, or :class:`MalformedBody` naming what is wrong (never a RecursionError).
-
-    ``empty`` is what an empty body means (None: an empty body is refused).
-    """
-    if not raw.strip():
-        if empty is not None:
-            return empty
-        raise MalformedBody("the request body is empty; send a JSON object")
-    try:
-        # decoded here, not by json.loads, which would guess UTF-16 or UTF-32 from the first bytes
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise MalformedBody(f"the request body is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); "
-                            "send JSON encoded as UTF-8") from None
-    try:
-        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except json.JSONDecodeError as exc:
-        raise MalformedBody(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
-                            f"column {exc.colno}") from None
-    except RecursionError:
-        raise MalformedBody(TOO_DEEP) from None
-    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
-        raise MalformedBody(f"the request body contains an integer of more than {sys.get_int_max_str_digits()} "
-                            "digits; send a shorter number") from None
-    # A body with few brackets cannot nest deeply: only count levels when it has many.
-    if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and _too_deep(document, MAX_JSON_DEPTH):
-        raise MalformedBody(TOO_DEEP)
-    return document
-
-
-async def json_object(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object (``{}`` for an empty body when ``optional``), or :class:`MalformedBody`."""
-    document = parse_json(await read_body(request), empty={} if optional else None)
-    if not isinstance(document, dict):
-        raise MalformedBody(f"the request body must be a JSON object, not {_json_type(document)}")
-    request[OUTCOME].request_body = document
-    return document
-
-
-def _json_type(value: Any) -> str:
-    names = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
-    return names.get(type(value), "a number")
-
-
-def reply(request: web.Request, status: int, message: str, *, data: dict[str, Any] | None = None,
-          echo: dict[str, Any] | None = None, sections: dict[str, Any] | None = None,
-          http_status: int = 200, extra: dict[str, Any] | None = None) -> web.Response:
-    """Answer in the route's envelope and note the Ingo status for the journal."""
-    outcome = request[OUTCOME]
-    spec = outcome.spec
-    dialect = (spec.dialect if spec is not None else None) or Dialect.V11
-    elapsed = time.perf_counter() - outcome.started
-    document = envelope.render(dialect, status, message, elapsed, data=data, request=echo, sections=sections)
-    if extra:
-        document.update(extra)
-    outcome.ingo_status = status
-    outcome.response_body = document
-    return json_response(document, status=http_status)
+def reply(request: web.Request, answer: Answer[Any], *, extra: dict[str, Any] | None = None) -> web.Response:
+    """Answer with a domain answer in the route's envelope (a v12 answer in the route's section)."""
+    return _envelope(request, answer.status, answer.message, answer.data, section=True,
+                     http_status=answer.http_status or 200, extra=extra)
 
 
 def reply_error(request: web.Request, error: IngoError) -> web.Response:
     """Render a business error in the route's envelope, with the emulator's explanation unless turned off."""
     runtime = request.app[RUNTIME]
-    outcome = request[OUTCOME]
     diagnosis = error.diagnosis()
-    outcome.diagnosis = diagnosis
+    request[OUTCOME].diagnosis = dict(diagnosis)
     extra = {"diagnosis": diagnosis} if runtime.settings.diagnosis else None
-    echo = None
+    return _envelope(request, error.code, error.message, error.data or {}, section=False,
+                     http_status=error.http_status(runtime.settings.error_http_status), extra=extra)
+
+
+def _envelope(request: web.Request, status: int, message: str, data: Any, *, section: bool, http_status: int,
+              extra: dict[str, Any] | None) -> web.Response:
+    """The envelope, noting the Ingo status and the answer for the journal."""
+    outcome = request[OUTCOME]
+    spec = outcome.spec
+    dialect = (spec.dialect if spec is not None else None) or Dialect.V11
     body = outcome.request_body
-    if isinstance(body, dict) and isinstance(body.get("request"), dict):
-        echo = body["request"]
-    return reply(request, error.code, error.message, data=error.data or {}, echo=echo,
-                 http_status=error.http_status(runtime.settings.error_http_status), extra=extra)
+    echo = body["request"] if isinstance(body, dict) and isinstance(body.get("request"), dict) else None
+    document = envelopes.render(dialect, status, message, time.perf_counter() - outcome.started, data=data,
+                                echo=echo, section=spec.section if section and spec is not None else None)
+    if extra:
+        document.update(extra)
+    outcome.ingo_status = status
+    outcome.response_body = document
+    return json_response(document, status=http_status)
 
 
 def integer_params(request: web.Request, *names: str) -> dict[str, int | None]:

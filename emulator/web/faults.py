@@ -1,4 +1,4 @@
-"""Transport faults a rule can inject: connection reset, empty reply, hang, gateway error pages."""
+"""Transport faults a scenario rule can inject: connection reset, empty reply, hang, gateway error pages."""
 
 from __future__ import annotations
 
@@ -17,8 +17,14 @@ GATEWAY_PAGES = {
 }
 
 
-class ConnectionDropped(Exception):
-    """The fault closed the connection; there is no response to send."""
+class Faulted(Exception):
+    """A rule's fault took the place of the answer: a load balancer's error page, or (``page`` None) a connection
+    closed without a response. The outermost middleware sends the page or journals the closed connection."""
+
+    def __init__(self, kind: str, page: web.Response | None = None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.page = page
 
 
 def gateway_page(kind: str) -> web.Response:
@@ -29,10 +35,10 @@ def gateway_page(kind: str) -> web.Response:
     return web.Response(text=body, status=status, content_type="text/html")
 
 
-async def perform(request: web.Request, fault: Fault) -> web.Response:
-    """Carry out ``fault``; returns a response for gateway pages, raises ConnectionDropped otherwise."""
+async def perform(request: web.Request, fault: Fault) -> None:
+    """Carry out ``fault`` on the request's connection; always raises :class:`Faulted`."""
     if fault.type in GATEWAY_PAGES:
-        return gateway_page(fault.type)
+        raise Faulted(fault.type, gateway_page(fault.type))
     transport = request.transport
     if fault.type == "hang":
         try:
@@ -40,9 +46,9 @@ async def perform(request: web.Request, fault: Fault) -> web.Response:
         finally:
             if transport is not None:
                 transport.close()
-        raise ConnectionDropped("hang")
+        raise Faulted("hang")
     if transport is None:
-        raise ConnectionDropped(fault.type)
+        raise Faulted(fault.type)
     if fault.type == "connection_reset":
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -53,4 +59,4 @@ async def perform(request: web.Request, fault: Fault) -> web.Response:
         transport.abort()
     else:  # empty_reply: close cleanly without a byte of response
         transport.close()
-    raise ConnectionDropped(fault.type)
+    raise Faulted(fault.type)

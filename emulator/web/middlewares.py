@@ -20,13 +20,15 @@ from aiohttp import web
 from emulator.auth import AuthenticationFailed, SignedRequest, authenticate
 from emulator.auth.verify import SINGLE_HEADERS
 from emulator.core.errors import IngoError
-from emulator.web.answers import json_response, read_body, reply_error, route_spec
 from emulator.core.journal import Entry
-from emulator.core.logs import access_line
+from emulator.core.logs import HEALTH_PATH, access_line
 from emulator.core.masking import mask
-from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Outcome
-from emulator.web.faults import ConnectionDropped
 from emulator.store import StoreUnavailable
+from emulator.web.answers import json_response, reply_error, route_spec
+from emulator.web.body import read_body
+from emulator.web.faults import Faulted
+from emulator.web.ratelimit import REFUSAL
+from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Outcome
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")
@@ -48,19 +50,22 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = http_error(request, exc)
     except IngoError as error:
         # a body the shared reader refused on a route outside the signed API (admin, plugin pages)
-        outcome.diagnosis = error.diagnosis()
+        outcome.diagnosis = dict(error.diagnosis())
         response = json_response({"message": error.detail, "request_id": outcome.request_id},
                                  status=error.http_status("mapped"))
     except StoreUnavailable as failure:
         LOG.error("%s (request %s)", failure, outcome.request_id)
         outcome.diagnosis = {"code": "store_unavailable", "detail": str(failure)}
         response = json_response({"message": str(failure), "request_id": outcome.request_id}, status=503)
-    except ConnectionDropped as dropped:
-        # a scenario rule closed the connection on purpose: nothing to answer, nothing wrong with the emulator;
-        # journaled as nginx's 444 (connection closed without a response)
-        outcome.diagnosis = {"code": "scenario_fault", "detail": f"{dropped} injected by scenario rule "
-                                                                 f"{outcome.matched_rule}"}
-        response = web.Response(status=CLOSED_WITHOUT_RESPONSE)
+    except Faulted as fault:
+        if fault.page is not None:  # a load balancer's error page, as the rule asked
+            response = fault.page
+        else:
+            # a scenario rule closed the connection on purpose: nothing to answer, nothing wrong with the emulator;
+            # journaled as nginx's 444 (connection closed without a response)
+            outcome.diagnosis = {"code": "scenario_fault", "detail": f"{fault.kind} injected by scenario rule "
+                                                                     f"{outcome.matched_rule}"}
+            response = web.Response(status=CLOSED_WITHOUT_RESPONSE)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -200,21 +205,21 @@ async def signed_api(request: web.Request, handler: Handler) -> web.StreamRespon
     request[CREDENTIAL] = credential
     outcome.credential = credential
     limiter = runtime.rate_limiter
-    decision = limiter.acquire(credential.username) if limiter.enabled else None
-    if decision is not None and not decision.allowed:
-        return json_response({"message": "API rate limit exceeded"}, status=429, headers=decision.headers())
+    admission = limiter.acquire(credential.username) if limiter.enabled else None
+    if admission is not None and not admission.allowed:
+        return json_response(REFUSAL, status=429, headers=admission.headers())
     try:
         response = await handler(request)
     except IngoError as error:
         response = reply_error(request, error)
-    if decision is not None:
-        response.headers.update(decision.headers())
+    if admission is not None:
+        response.headers.update(admission.headers())
     return response
 
 
 #: Admin paths anyone may reach even when --admin-token is set (container health checks; the inspector's static
 #: files, which hold no data: the page sends the token with each admin API call it makes).
-OPEN_ADMIN_PATHS = frozenset({"/_emulator/health", "/_emulator/ui"})
+OPEN_ADMIN_PATHS = frozenset({HEALTH_PATH, "/_emulator/ui"})
 OPEN_ADMIN_PREFIXES = ("/_emulator/ui/",)
 ADMIN_PREFIX = "/_emulator/"
 #: Content types a page on another origin cannot send without a CORS preflight (which is never granted).

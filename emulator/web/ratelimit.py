@@ -6,11 +6,40 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Literal
+
+from typing_extensions import TypedDict
+
+
+class Window(TypedDict):
+    """One credential's current one-second window."""
+
+    limit: int
+    in_window: int
+    remaining: int
+    forced_refusals: int
+
+
+class RateLimited(TypedDict):
+    """Kong's answer to a request over the limit (HTTP 429)."""
+
+    message: Literal["API rate limit exceeded"]
+
+
+REFUSAL: RateLimited = {"message": "API rate limit exceeded"}
+#: The headers every answer to a signed request carries while rate limiting is on: name, the Admission field it
+#: shows, what it says.
+HEADERS = (
+    ("RateLimit-Limit", "limit", "requests allowed per second for this credential"),
+    ("RateLimit-Remaining", "remaining", "requests left in the current one-second window"),
+    ("RateLimit-Reset", "reset", "seconds until the window frees a request"),
+    ("X-RateLimit-Limit-Second", "limit", "Kong's name for RateLimit-Limit"),
+    ("X-RateLimit-Remaining-Second", "remaining", "Kong's name for RateLimit-Remaining"),
+)
 
 
 @dataclass(frozen=True)
-class Decision:
+class Admission:
     """Whether one request may pass, and what the client is told about its budget."""
 
     allowed: bool
@@ -19,13 +48,8 @@ class Decision:
     reset: int  # whole seconds until a slot frees up
 
     def headers(self) -> dict[str, str]:
-        found = {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset),
-            "X-RateLimit-Limit-Second": str(self.limit),
-            "X-RateLimit-Remaining-Second": str(self.remaining),
-        }
+        """The :data:`HEADERS`, and Retry-After on a refusal."""
+        found = {name: str(getattr(self, field)) for name, field, _ in HEADERS}
         if not self.allowed:
             found["Retry-After"] = str(self.reset)
         return found
@@ -46,7 +70,7 @@ class RateLimiter:
     def enabled(self) -> bool:
         return self.limit > 0
 
-    def acquire(self, key: str) -> Decision:
+    def acquire(self, key: str) -> Admission:
         """Count one request for ``key`` if the window has room."""
         now = self._now()
         hits = self._hits.get(key)
@@ -58,13 +82,13 @@ class RateLimiter:
         forced = self._forced.get(key, 0)
         if forced:
             self._forced[key] = forced - 1
-            return Decision(False, self.limit, 0, 1)
+            return Admission(False, self.limit, 0, 1)
         if len(hits) >= self.limit:
             reset = max(1, math.ceil(hits[0] + self.window - now))
-            return Decision(False, self.limit, 0, reset)
+            return Admission(False, self.limit, 0, reset)
         hits.append(now)
         reset = max(1, math.ceil(hits[0] + self.window - now))
-        return Decision(True, self.limit, self.limit - len(hits), reset)
+        return Admission(True, self.limit, self.limit - len(hits), reset)
 
     def refuse_next(self, key: str, count: int) -> None:
         """Make the next ``count`` requests of ``key`` get 429 (to test a client's back-off)."""
@@ -78,12 +102,16 @@ class RateLimiter:
             self._hits.pop(key, None)
             self._forced.pop(key, None)
 
-    def snapshot(self) -> dict[str, dict[str, object]]:
+    def snapshot(self) -> dict[str, Window]:
         """Each credential's current window: requests counted, remaining, forced refusals."""
         now = self._now()
-        found = {}
+        found: dict[str, Window] = {}
         for key in sorted(set(self._hits) | set(self._forced)):
             recent = [t for t in self._hits.get(key, ()) if t > now - self.window]
             found[key] = {"limit": self.limit, "in_window": len(recent),
                           "remaining": max(0, self.limit - len(recent)), "forced_refusals": self._forced.get(key, 0)}
         return found
+
+    def idle_window(self) -> Window:
+        """The window of a credential that has sent nothing lately."""
+        return {"limit": self.limit, "in_window": 0, "remaining": self.limit, "forced_refusals": 0}

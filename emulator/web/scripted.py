@@ -1,94 +1,108 @@
-"""Running a handler under the scenario engine: decision, latency, events, faults and overrides."""
+"""The one place a scenario rule's answer is applied: latency, refusal, overrides, transport faults before and after
+processing, and follow-up events. Used alike by the gateway, Session Management and the iFrame plugin.
+
+The domain hands over a :class:`~emulator.scenarios.facts.Pending` step (or an answer already made, such as a
+replay); :func:`carry_out` asks the engine which rule answers, applies it around the step and returns the answer.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+import asyncio
+from typing import Any
 
 from aiohttp import web
 
-from emulator.web.answers import reply_error
-from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Runtime
+from emulator.core.answers import Answer
+from emulator.core.errors import IngoError
+from emulator.scenarios.engine import Decision
+from emulator.scenarios.facts import Pending
 from emulator.web.faults import perform
-from emulator.scenarios.scripting import SCENARIO_HEADER, FaultBeforeProcessing, Script, ScriptedRefusal
+from emulator.web.state import OUTCOME, RUNTIME, Runtime
 
-#: session_id Ingo sends in ancillary data of gateway events (reference 5.2).
-GATEWAY_SESSION_ID = "00000000-0000-0000-0000-000000000001"
+#: The request header that picks a scenario for one request ("none" turns scenarios off for it).
+SCENARIO_HEADER = "X-Emulator-Scenario"
 
 
-def script_for(request: web.Request, *, funding_destination: str | None = None) -> Script:
+class ScriptedRefusal(IngoError):
+    """A rule answered with a refusal status (a decline, a system error, ...)."""
+
+    diagnosis_code = "scenario"
+
+    def __init__(self, decision: Decision, data: dict[str, Any] | None) -> None:
+        super().__init__(f"scripted by scenario rule {decision.label}", code=decision.status,
+                         message=decision.message, data=data)
+        self.forced_http_status = decision.respond.http_status if decision.respond else None
+
+    def http_status(self, mode: str) -> int:
+        return self.forced_http_status or super().http_status(mode)
+
+
+async def carry_out(request: web.Request, step: Answer[Any] | Pending[Answer[Any]]) -> Answer[Any]:
+    """The answer to ``request``: the step carried out under the rule that matches it, if one does.
+
+    Raises :class:`ScriptedRefusal` (an Ingo error, rendered in the endpoint's envelope) when the rule refuses, and
+    :class:`~emulator.web.faults.Faulted` when it injects a transport fault.
+    """
+    if isinstance(step, Answer):
+        return step
     runtime = request.app[RUNTIME]
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    return Script(runtime.services.get("scenarios"), request[CREDENTIAL].participant_id,
-                  requested=request.headers.get(SCENARIO_HEADER), headers=headers,
-                  funding_destination=funding_destination)
+    engine = runtime.services.engine
+    facts = step.facts
+    facts.headers = {name.lower(): value for name, value in request.headers.items()}
+    decision = engine.decide(facts, request.headers.get(SCENARIO_HEADER))
+    request[OUTCOME].matched_rule = decision.label or "none"
+    respond = decision.respond
+    if respond is None:
+        return _settled(step, await step.carry_out())
+    if respond.fault is not None and not respond.fault.after_processing:
+        await _pause(engine.latency(decision))
+        await perform(request, respond.fault)
+    if decision.fails:
+        data = engine.overrides(decision, facts, {}) if respond.data else None
+        await _pause(engine.latency(decision))
+        schedule_events(runtime, decision, step, data or {})
+        raise ScriptedRefusal(decision, data)
+    answer = await step.carry_out()
+    if decision.status is not None:
+        answer.status, answer.client_message = decision.status, decision.message
+    answer.data = data = engine.overrides(decision, facts, answer.data)
+    answer = _settled(step, answer)
+    await _pause(engine.latency(decision))
+    schedule_events(runtime, decision, step, data)
+    if respond.fault is not None:
+        await perform(request, respond.fault)
+    answer.http_status = respond.http_status
+    return answer
 
 
-async def scripted(request: web.Request, script: Script, call: Callable[[], Awaitable[Any]],
-                   render: Callable[[Any], web.StreamResponse]) -> web.StreamResponse:
-    """Run ``call`` (the domain) with ``script`` consulted inside it, then apply the rule's answer."""
-    runtime = request.app[RUNTIME]
-    outcome = request[OUTCOME]
-    try:
-        try:
-            result = await call()
-        finally:
-            if script.facts is not None:
-                outcome.matched_rule = script.label
-    except ScriptedRefusal as refusal:
-        await script.delay()
-        schedule_events(runtime, script, refusal.data or {})
-        response = reply_error(request, refusal)
-        return _with_status(response, script.http_status)
-    except FaultBeforeProcessing as fault:
-        await script.delay()
-        return await perform(request, fault.fault)
-    if script.decision.respond is not None:
-        if script.decision.status is not None:
-            # the message first: result.message looks the (old) status up in the catalogue
-            result.client_message = script.message(result.message)
-        result.status = script.status(result.status)
-        result.data = script.data(result.data)
-    await script.delay()
-    schedule_events(runtime, script, result.data)
-    if script.late_fault is not None:
-        return await perform(request, script.late_fault)
-    return _with_status(render(result), script.http_status)
+def _settled(step: Pending[Answer[Any]], answer: Answer[Any]) -> Answer[Any]:
+    return step.settle(answer) if step.settle is not None else answer
 
 
-def _with_status(response: web.StreamResponse, status: int | None) -> web.StreamResponse:
-    if status is not None:
-        response.set_status(status)
-    return response
+async def _pause(seconds: float) -> None:
+    if seconds > 0:
+        await asyncio.sleep(seconds)
 
 
-def schedule_events(runtime: Runtime, script: Script, data: dict[str, Any],
-                    ancillary: dict[str, Any] | None = None) -> None:
-    """Queue the rule's follow-up webhook events on the emulator clock (``ancillary``: an iFrame session's)."""
-    respond = script.decision.respond
-    facts = script.facts
-    if respond is None or not respond.events or facts is None:
+def schedule_events(runtime: Runtime, decision: Decision, step: Pending[Any], data: dict[str, Any]) -> None:
+    """Queue the rule's follow-up webhook events on the emulator clock, about the answer's ``data``."""
+    respond = decision.respond
+    if respond is None or not respond.events:
         return
-    followups = runtime.services["followups"]
-    engine = runtime.services["scenarios"]
-    request = facts.request
-    ids = request.get("participant_unique_ids") if isinstance(request.get("participant_unique_ids"), dict) else {}
-    puid1 = facts.participant_unique_id1 or ids.get("participant_unique_id1") or request.get("participant_unique_id1", "")
-    puid2 = request.get("participant_unique_id2") or ids.get("participant_unique_id2") or ""
-    if ancillary is None:
-        ancillary = {"participant_unique_id1": puid1 or "", "participant_unique_id2": puid2,
-                     "session_id": GATEWAY_SESSION_ID}
+    facts = step.facts
     base_event: dict[str, Any] = {}
     for key in ("transaction_id", "customer_account_token", "check_number"):
         if data.get(key) is not None:
             base_event[key] = str(data[key])
     if facts.amount is not None:
         base_event["amount"] = f"{facts.amount:.2f}"
-    context = {"request": facts.request, "response": data,
-               "token": {"last_4": (facts.token or {}).get("last_4")}}
+    context = {"request": facts.request, "response": data, "token": {"last_4": (facts.token or {}).get("last_4")}}
+    services = runtime.services
     for index, event in enumerate(respond.events):
         body = dict(base_event)
         if event.data:
-            body.update(engine.templates.render(event.data, context))
-        followups.schedule(event.after, event.topic, script.participant_id, ancillary=dict(ancillary), event=body,
-                           status=event.status, message=event.message, source=f"scenario:{script.label}",
-                           label=f"{script.label} event {index + 1}: {event.topic}")
+            body.update(services.engine.templates.render(event.data, context))
+        services.followups.schedule(event.after, event.topic, facts.participant_id, ancillary=dict(step.ancillary),
+                                    event=body, status=event.status, message=event.message,
+                                    source=f"scenario:{decision.label}",
+                                    label=f"{decision.label} event {index + 1}: {event.topic}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 from typing import Any, Callable
 
 from aiohttp import web
@@ -174,13 +175,27 @@ class EmulatorRunner(web.AppRunner):
         return connection
 
 
-def runner_for(app: web.Application, *, header_timeout: float, max_body_size: int,
-               shutdown_timeout: float = 5.0) -> EmulatorRunner:
-    """The runner every server of the emulator uses (the CLI, the test helpers): its limits, no access log of
-    aiohttp's own (the emulator writes its own), no signal handling (the caller decides)."""
-    return EmulatorRunner(app, max_body_size=max_body_size, access_log=None, handle_signals=False,
-                          shutdown_timeout=shutdown_timeout, keepalive_timeout=header_timeout,
-                          lingering_time=LINGERING_SECONDS)
+async def serve(app: web.Application, *, host: str, port: int, header_timeout: float, max_body_size: int,
+                ssl_context: ssl.SSLContext | None = None, shutdown_timeout: float = 5.0) -> EmulatorRunner:
+    """Start serving ``app`` on ``host:port`` (0: a free port) with the emulator's limits: the one way every
+    server of the emulator starts (the CLI, the test helpers). No access log of aiohttp's own (the emulator writes
+    its own), no signal handling (the caller decides). OSError when the address cannot be had."""
+    runner = EmulatorRunner(app, max_body_size=max_body_size, access_log=None, handle_signals=False,
+                            shutdown_timeout=shutdown_timeout, keepalive_timeout=header_timeout,
+                            lingering_time=LINGERING_SECONDS)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=ssl_context)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
 
 
-__all__ = ["ChunkTooLarge", "EmulatorRunner", "runner_for"]
+def bound_port(runner: web.AppRunner) -> int:
+    """The port a runner listens on (the one the system chose for port 0)."""
+    return int(runner.addresses[0][1])
+
+
+__all__ = ["ChunkTooLarge", "EmulatorRunner", "bound_port", "serve"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiohttp import web
@@ -11,12 +11,34 @@ from aiohttp import web
 from emulator.auth import AuthPolicy
 from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
-from emulator.web.envelopes import Dialect
-from emulator.web.hosts import HostPolicy
 from emulator.core.journal import Journal
-from emulator.web.ratelimit import RateLimiter
+from emulator.core.scheduler import Scheduler
+from emulator.gateway.models import Gateway
+from emulator.plugin.models import Plugin
+from emulator.scenarios.engine import Engine
+from emulator.sessions.models import SessionService
 from emulator.settings import Settings
 from emulator.store import Store
+from emulator.web.envelopes import Dialect
+from emulator.web.hosts import HostPolicy
+from emulator.web.ratelimit import RateLimiter
+from emulator.webhooks.delivery import Deliveries
+from emulator.webhooks.events import Outbox
+from emulator.webhooks.followups import FollowUps
+
+
+@dataclass(frozen=True)
+class Services:
+    """The domain of one emulator: what the handlers call and the admin API steers."""
+
+    gateway: Gateway
+    sessions: SessionService
+    plugin: Plugin
+    engine: Engine
+    scheduler: Scheduler
+    outbox: Outbox
+    deliveries: Deliveries
+    followups: FollowUps
 
 
 @dataclass
@@ -31,27 +53,42 @@ class Runtime:
     journal: Journal
     auth_policy: AuthPolicy
     host_policy: HostPolicy
-    services: dict[str, Any] = field(default_factory=dict)
+    services: Services
+    #: The time X-Date and the body timestamp are checked against and webhook signatures are dated with.
+    signature_now: Callable[[], float]
     ready: bool = False
-    wall: Callable[[], float] = time.time  # the time clients live in (tests may pin it)
-
-    def signature_now(self) -> float:
-        """The time X-Date and the body timestamp are checked against and webhook signatures are dated with: the
-        clients' (real) time, or the emulator clock with --signature-clock emulator."""
-        return self.clock.now() if self.settings.signature_clock == "emulator" else self.wall()
 
     def credential_for(self, participant_id: int) -> Credential | None:
         return next((c for c in self.credentials.values() if c.participant_id == participant_id), None)
 
+    def reset(self, participant_id: int | None = None) -> None:
+        """Back to a fresh start: state, journal, events, pending jobs, rate windows, scenario counts and
+        activations, for everyone (and the clock back to real time) or for one participant."""
+        services = self.services
+        services.scheduler.cancel(participant_id)
+        self.store.reset(participant_id)
+        self.journal.clear(participant_id)
+        services.outbox.clear(participant_id)
+        services.engine.reset(participant_id)
+        if participant_id is None:
+            self.rate_limiter.reset()
+            self.clock.unfreeze()
+            self.clock.set(time.time())
+            return
+        for credential in self.credentials.values():
+            if credential.participant_id == participant_id:
+                self.rate_limiter.reset(credential.username)
+
 
 @dataclass(frozen=True)
 class RouteSpec:
-    """How the middlewares treat a route: signed or open, and the envelope its errors use."""
+    """How the middlewares treat a route: signed or open, and the envelope its answers and errors use."""
 
     signed: bool
     dialect: Dialect | None = None
     journaled: bool = True
     endpoint: str | None = None  # the name scenarios and the catalogue use: verify, process, debit, ...
+    section: str = "data"  # v12 only: the section that carries the answer ("transaction", "session")
 
 
 @dataclass(slots=True)
@@ -71,6 +108,9 @@ class Outcome:
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
-ROUTES = web.AppKey("routes", dict)
+#: Each route's spec, by the resource the router matched.
+ROUTE_SPECS = web.AppKey("route_specs", dict[web.AbstractResource, RouteSpec])
+#: The route declarations the app was built from (emulator.web.routes.Route), for the OpenAPI document.
+ROUTE_TABLE = web.AppKey("route_table", tuple)
 CREDENTIAL = web.RequestKey("credential", Credential)
 OUTCOME = web.RequestKey("outcome", Outcome)

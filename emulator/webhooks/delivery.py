@@ -24,14 +24,13 @@ from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
 LOG = logging.getLogger("ingopay_emulator.webhooks")
 KIND = "webhook_delivery"
 BODY_PREVIEW = 500
-DEFAULT_SCHEDULE = (30, 60, 120, 240, 480, 960, 1920, 3600, 7200, 14400, 28800, 57600)
 
 
 class Deliveries:
     """Every delivery of every event to every endpoint, with its attempts; persists through the store."""
 
     def __init__(self, store: Store, clock: Clock, scheduler: Scheduler, endpoints: Iterable[Endpoint], *,
-                 timeout: float = 10.0, schedule: Iterable[float] = DEFAULT_SCHEDULE, concurrency: int = 8,
+                 timeout: float, schedule: Iterable[float], concurrency: int,
                  ssl_context: ssl.SSLContext | None = None, signature_now: Callable[[], float] | None = None) -> None:
         self.store = store
         self.clock = clock

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from emulator.core.errors import ConfigurationError
 from emulator.core.yamlpos import YamlProblem, read_yaml_file
 from emulator.webhooks.events import Event
 
@@ -56,7 +57,7 @@ class EndpointSpec(BaseModel):
         return Endpoint(self.url, self.secret or default_secret, tuple(self.topics), self.participant_id, source)
 
 
-class EndpointError(ValueError):
+class EndpointError(ConfigurationError, ValueError):
     """An endpoint definition is wrong; the message names where and what."""
 
 

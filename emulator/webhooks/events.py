@@ -7,6 +7,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from typing_extensions import TypedDict
+
 from emulator.core.catalogue import catalogue
 from emulator.core.clock import Clock
 from emulator.core.ids import IdFactory
@@ -14,13 +16,50 @@ from emulator.webhooks.topics import TOPICS
 
 #: metadata.id prefix: Ingo's sandbox ids look like "sb01-<uuid>".
 ID_PREFIX = "sb01-"
+#: ``data.ancillary.session_id`` of events about gateway requests, which belong to no iFrame session (reference 5.2).
+GATEWAY_SESSION_ID = "00000000-0000-0000-0000-000000000001"
+
+
+class Metadata(TypedDict):
+    """What the event is: its id, when, its topic and the topic's description and version."""
+
+    id: str
+    timestamp: int
+    topic: str
+    topic_description: str
+    version: str
+
+
+class EventData(TypedDict):
+    """Who the event is about (``ancillary``: participant ids, session, tracer token) and what happened."""
+
+    ancillary: dict[str, Any]
+    event: dict[str, Any]
+
+
+class WebhookEnvelope(TypedDict):
+    """Ingo's webhook envelope (reference 5.2): metadata and data.ancillary + data.event."""
+
+    metadata: Metadata
+    data: EventData
+
+
+class EventRecord(TypedDict):
+    """An emitted event as the admin API shows it: the envelope and where it came from."""
+
+    id: str
+    topic: str
+    participant_id: int
+    source: str
+    created: float
+    envelope: WebhookEnvelope
 
 
 @dataclass
 class Event:
     """One webhook event: its envelope and where it came from."""
 
-    envelope: dict[str, Any]
+    envelope: WebhookEnvelope
     participant_id: int
     source: str  # what emitted it: "scenario:<scenario>/<rule>", "flow:process", "admin"
     created: float
@@ -35,13 +74,13 @@ class Event:
     def topic(self) -> str:
         return self.envelope["metadata"]["topic"]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> EventRecord:
         return {"id": self.id, "topic": self.topic, "participant_id": self.participant_id, "source": self.source,
                 "created": self.created, "envelope": self.envelope}
 
 
 def build_envelope(topic: str, *, event_id: str, timestamp: float, ancillary: dict[str, Any],
-                   event: dict[str, Any], status: int | None = None, message: str | None = None) -> dict[str, Any]:
+                   event: dict[str, Any], status: int | None = None, message: str | None = None) -> WebhookEnvelope:
     """Ingo's webhook envelope (reference 5.2): status travels as a string, as in Ingo's examples."""
     known = TOPICS[topic]
     code = status if status is not None else known.status

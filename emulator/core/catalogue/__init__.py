@@ -7,8 +7,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 FAMILIES = ("success", "soft_verification", "request", "system", "velocity", "routing", "card_token",
             "issuer_decline", "general", "webhook", "session")
 #: Who defines a code: Ingo (published, with a page) or the emulator (invented within a family Ingo publishes).
@@ -51,7 +49,10 @@ def from_entry(entry: dict[str, Any]) -> Status:
 
 @cache
 def catalogue() -> dict[int, Status]:
-    """Every catalogued status, by code."""
+    """Every catalogued status, by code (the file is read, and PyYAML imported, on the first call: the commands that
+    never look a status up, such as ``healthcheck``, start without it)."""
+    import yaml
+
     text = resources.files(__package__).joinpath("status_codes.yaml").read_text(encoding="utf-8")
     return {entry["code"]: from_entry(entry) for entry in yaml.safe_load(text)}
 

@@ -386,7 +386,10 @@
 
   function onCancel() {
     busy(true);
-    call("cancel", {}).then(function (answer) { showState(answer.body); });
+    call("cancel", {}).then(function (answer) { showState(answer.body); }, function () {
+      busy(false);
+      showErrors({}, "The page could not reach the emulator. Try again.");
+    });
   }
 
   // -- opened outside an iFrame --------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Route declarations: what each route is (method, path, handler, how the middlewares treat it) and what it takes
+and answers, from which the app registers it and the OpenAPI document describes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from emulator.web.state import RouteSpec
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: The admin API and the document: unsigned, and kept out of the journal (it records the API under test).
+ADMIN = RouteSpec(signed=False, journaled=False)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query parameter: its name, type (``int``, ``str`` or a ``Literal``) and meaning."""
+
+    name: str
+    type: Any
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What a route takes and answers, for the OpenAPI document (the summary defaults to the handler's docstring).
+
+    ``body`` and ``answer`` are types (pydantic models, TypedDicts, ``str``); ``body`` may also name a schema the
+    document composes itself (the verify request, one branch per account type). The answer comes with ``status``,
+    or with each status of ``responses`` (status: description); ``errors`` are statuses answered with a message.
+    For signed routes, ``answered_by`` lists the Ingo statuses whose answers carry ``answer``.
+    """
+
+    summary: str | None = None
+    body: Any = None
+    body_required: bool = False
+    body_media_type: str = "application/json"
+    answer: Any = None
+    media_type: str = "application/json"
+    status: int = 200
+    responses: Mapping[int, str] = field(default_factory=dict)
+    errors: tuple[int, ...] = ()
+    query: tuple[Query, ...] = ()
+    answered_by: tuple[int, ...] = (100,)
+    tag: str = "Admin"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of the app."""
+
+    method: str
+    path: str
+    handler: Handler
+    spec: RouteSpec = ADMIN
+    doc: Doc = field(default_factory=Doc)
