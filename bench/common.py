@@ -14,9 +14,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -61,7 +62,7 @@ class Server:
     log: Path | None = None
     started_at: float = 0.0
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         env = dict(os.environ, **(self.env or {}))
         env.setdefault("PYTHONPATH", str(ROOT))
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Server, card_token, emulator_command, free_port, health_raw  # noqa: E402
-from run import OUT_DIR, ProcessPool, wrk, write_pool  # noqa: E402
+from run import OUT_DIR, ProcessPool, write_pool, wrk  # noqa: E402
 
 
 def ensure_py_spy() -> str:

@@ -33,8 +33,23 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (HOST, ROOT, OpenLoop, Sample, Server, card_token, emulator_command, free_port,  # noqa: E402
-                    PARTICIPANT, health_raw, percentile, process_body, request, rss_mb, signed_raw)
+from common import (  # noqa: E402
+    HOST,
+    PARTICIPANT,
+    ROOT,
+    OpenLoop,
+    Sample,
+    Server,
+    card_token,
+    emulator_command,
+    free_port,
+    health_raw,
+    percentile,
+    process_body,
+    request,
+    rss_mb,
+    signed_raw,
+)
 
 BENCH = ROOT / "bench"
 PEERS_DIR = BENCH / ".peers"
@@ -347,7 +362,7 @@ class Bench:
         self.args = args
         self.work = Path(tempfile.mkdtemp(prefix="ingopay-bench-"))
         self.servers: list[Server] = []
-        self.results: dict[str, Any] = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        self.results: dict[str, Any] = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                                         "settings": {"duration": args.duration, "runs": args.runs,
                                                      "latency_duration": args.latency_duration,
                                                      "memory_requests": args.memory_requests,
@@ -437,7 +452,7 @@ class Bench:
         shared_pool = self.work / "shared.pool"
         estimate = 5000.0
         log(f"throughput: {len(targets)} targets x {args.runs} runs of {args.duration} s, interleaved")
-        for round_no in range(0, args.runs + 1):  # round 0 is the warm-up (2 s each, not reported)
+        for round_no in range(args.runs + 1):  # round 0 is the warm-up (2 s each, not reported)
             duration = WARMUP if round_no == 0 else args.duration
             for target in targets:
                 if target.kind == "process":
@@ -569,7 +584,7 @@ class Receiver:
         self._loop = asyncio.new_event_loop()
         app = web.Application()
 
-        async def hook(request: "web.Request") -> "web.Response":
+        async def hook(request: web.Request) -> web.Response:
             await request.read()
             self.count += 1
             return web.Response(status=self.status, text="ok")

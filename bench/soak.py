@@ -21,12 +21,27 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (OpenLoop, Sample, Server, card_token, debit_body, emulator_command, free_port,  # noqa: E402
-                    health_raw, percentile, process_body, rss_mb, session_body, signed_raw, verify_body)
+from common import (  # noqa: E402
+    OpenLoop,
+    Sample,
+    Server,
+    card_token,
+    debit_body,
+    emulator_command,
+    free_port,
+    health_raw,
+    percentile,
+    process_body,
+    rss_mb,
+    session_body,
+    signed_raw,
+    verify_body,
+)
 
 #: The mix: endpoint kind and its weight.
 MIX = {"verify": 15, "process": 35, "debit": 20, "session": 15, "health": 15}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -37,8 +37,8 @@ from emulator.store import MemoryStore, SqliteStore, Store
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
 from emulator.web.ratelimit import RateLimiter
-from emulator.web.routes import Route
-from emulator.web.state import ROUTE_SPECS, ROUTE_TABLE, RUNTIME, RouteSpec, Runtime, Services
+from emulator.web.routes import ROUTE_TABLE, Route
+from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.endpoints import from_settings as endpoints_from_settings
 from emulator.webhooks.events import Outbox
@@ -137,7 +137,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app[RUNTIME] = runtime
     specs: dict[web.AbstractResource, RouteSpec] = {}
     for route in ROUTES:
-        specs[app.router.add_route(route.method, route.path, route.handler).resource] = route.spec
+        resource = app.router.add_route(route.method, route.path, route.handler).resource
+        assert resource is not None  # a route added by path always has its resource
+        specs[resource] = route.spec
     app[ROUTE_SPECS] = specs
     app[ROUTE_TABLE] = ROUTES
     app.cleanup_ctx.append(_run_scheduler)

@@ -12,8 +12,9 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from emulator import __version__
 from emulator.auth.signing import HASHES
@@ -213,8 +214,8 @@ def refuse_to_start(message: str, log_format: str, problems: list[str] | None = 
 
 def serve_command(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; print one line once ready."""
-    from emulator.core import logs
     from emulator.app import build_runtime, create_app
+    from emulator.core import logs
 
     logs.configure(settings.log_format, quiet=settings.quiet)
     for warning in unknown_variables():
@@ -225,13 +226,13 @@ def serve_command(settings: Settings) -> int:
     return run_loop(serve_until_stopped(app, settings))
 
 
-def run_loop(main: "Coroutine[Any, Any, int]") -> int:
+def run_loop(main: Coroutine[Any, Any, int]) -> int:
     """asyncio.run, on uvloop when it is installed (pip install 'ingopay-emulator[fast]')."""
     try:
         import uvloop
     except ImportError:
         return asyncio.run(main)
-    return uvloop.run(main)
+    return int(uvloop.run(main))
 
 
 def tune_garbage_collector() -> None:
@@ -259,7 +260,7 @@ def release_free_memory() -> None:
         pass
 
 
-async def serve_until_stopped(app: "web.Application", settings: Settings) -> int:
+async def serve_until_stopped(app: web.Application, settings: Settings) -> int:
     """Serve on the configured address until SIGINT or SIGTERM (1 when the address cannot be had)."""
     from emulator.core import tls
     from emulator.web.hosts import is_loopback

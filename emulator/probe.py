@@ -9,9 +9,9 @@ from __future__ import annotations
 import ssl
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from emulator.core.logs import HEALTH_PATH
 from emulator.settings import OPTIONS, _boolean

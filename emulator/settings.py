@@ -12,11 +12,14 @@ import dataclasses
 import difflib
 import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from emulator.core.durations import EXPECTED as DURATION_FORM, parse_duration
+from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
+from emulator.core.durations import EXPECTED as DURATION_FORM
+from emulator.core.durations import parse_duration
 from emulator.core.errors import ConfigurationError
 from emulator.core.yamlpos import DEFAULT_LIMITS
 
@@ -127,7 +130,7 @@ class Settings:
     scenarios: tuple[Path, ...] = ()
     default_scenarios: bool = True
     webhook_url: tuple[str, ...] = ()
-    webhook_secret: str = "ingopay-emulator-webhook-secret"
+    webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     webhooks_config: Path | None = None
     webhook_timeout: float = 10.0
     webhook_retry_schedule: tuple[float, ...] = (30, 60, 120, 240, 480, 960, 1920, 3600, 7200, 14400, 28800, 57600)
@@ -144,7 +147,7 @@ class Settings:
     scenario_max_nodes: int = DEFAULT_LIMITS.max_nodes
     scenario_max_aliases: int = DEFAULT_LIMITS.max_aliases
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (handy in tests)."""
         return dataclasses.replace(self, **changes)
 
@@ -264,7 +267,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         shown = _shown_default(default)
         parser.add_argument(option.cli, dest=option.name, default=None, metavar=option.metavar,
-                            choices=option.choices, type=None if option.choices else option.parse,
+                            choices=option.choices, type=str if option.choices else option.parse,
                             help=f"{option.help}{f' (default {shown})' if shown != '-' else ''} [env {option.env}]")
 
 

@@ -10,8 +10,9 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -49,11 +50,12 @@ class ReceivedWebhook:
 
     @property
     def topic(self) -> str:
-        return self.envelope["metadata"]["topic"]
+        return str(self.envelope["metadata"]["topic"])
 
     @property
     def event(self) -> dict[str, Any]:
-        return self.envelope["data"]["event"]
+        event: dict[str, Any] = self.envelope["data"]["event"]
+        return event
 
 
 class SignedClient:
@@ -108,7 +110,7 @@ class EmulatorServer:
         self._runners: list[web.AppRunner] = []
         self._lock = threading.Lock()
 
-    def start(self) -> "EmulatorServer":
+    def start(self) -> EmulatorServer:
         self._thread.start()
         self.call(self._start())
         return self

@@ -8,8 +8,9 @@ where a missing browser is a failure: CI always runs the browser tests.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 

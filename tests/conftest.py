@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -14,8 +15,8 @@ from emulator.app import build_runtime, create_app
 from emulator.client import encode_body, sign
 from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
-from emulator.web.state import Runtime
 from emulator.settings import Settings
+from emulator.web.state import Runtime
 
 #: A fixed instant for the frozen test clock: Mon, 16 Nov 2026 15:00:00 GMT.
 pytest_plugins = ["pytester", "tests.browser"]
@@ -46,7 +47,7 @@ class Signed:
     def clock(self) -> Clock:
         return self.runtime.clock
 
-    def as_user(self, username: str) -> "Signed":
+    def as_user(self, username: str) -> Signed:
         return Signed(self.client, self.runtime, username)
 
     async def post(self, path: str, body: Any = None, *, extra_headers: dict[str, str] | None = None,

@@ -8,7 +8,8 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from emulator.app import build_runtime
 from emulator.auth.diagnosis import CODES

@@ -13,7 +13,8 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from multidict import CIMultiDict
@@ -21,7 +22,7 @@ from multidict import CIMultiDict
 from emulator.auth.diagnosis import CODES, AuthenticationFailed
 from emulator.auth.verify import SignedRequest, check_body
 from emulator.web.ratelimit import RateLimiter
-from tests.conftest import CARD, CREDENTIALS, NOW, Signed, v11
+from tests.conftest import CARD, CREDENTIALS, Signed, v11
 
 SECRET = "ingopay-emulator-secret"  # the secret of "test" in tests/conftest.py
 OTHER_SECRET = "other-secret"

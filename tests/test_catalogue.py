@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from emulator.core.catalogue import from_entry, catalogue
+from emulator.core.catalogue import catalogue, from_entry
 
 #: Hosts of Ingo's documentation sites (reference, "Main source sites").
 INGO_HOSTS = {"developers.ingopayments.com", "developer-payments.ingomoney.com", "developer.ingo.money"}
@@ -16,9 +16,9 @@ RESPONSE_CODES = "https://developer-payments.ingomoney.com/en/ingopay-api/codes-
 GATEWAY_CODES = "https://developer-payments.ingomoney.com/en/ingopay-iframe/api-gateway-process/response-codes"
 EVENT_CODES = "https://developer-payments.ingomoney.com/en/ingopay-iframe/webhooks/event-status-codes"
 PAGES = {
-    **{code: RESPONSE_CODES for code in (100, 101, 102, 103, 104, 111, 112, 113, 700, 1042)},
-    **{code: GATEWAY_CODES for code in (400, 401, 402)},
-    **{code: EVENT_CODES for code in (130, 753, 754, 755, 1103, 1104, 1105, 1106, 1107, 1108)},
+    **dict.fromkeys((100, 101, 102, 103, 104, 111, 112, 113, 700, 1042), RESPONSE_CODES),
+    **dict.fromkeys((400, 401, 402), GATEWAY_CODES),
+    **dict.fromkeys((130, 753, 754, 755, 1103, 1104, 1105, 1106, 1107, 1108), EVENT_CODES),
     1113: "https://developers.ingopayments.com/api-reference/websockets/payment-terminated",
     1114: "https://developers.ingopayments.com/iframe-webhooks/websockets/check-returned",
     1125: "https://developers.ingopayments.com/api-reference/websockets/payment-successful",

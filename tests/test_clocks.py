@@ -13,9 +13,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def emulator(tmp_path: Path) -> Iterator[Any]:
 
 def verify_body(timestamp: int, puid1: str = "customer-1") -> bytes:
     return json.dumps({"participant_id": 12345, "timestamp": timestamp, "version": 11,
-                       **{**CARD, "participant_unique_id1": puid1}}).encode()
+                       **CARD, "participant_unique_id1": puid1}).encode()
 
 
 def test_after_a_two_day_advance_a_client_signing_with_its_own_clock_is_still_served(emulator):

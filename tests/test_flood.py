@@ -18,9 +18,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -149,7 +149,7 @@ async def flood(port: int, seconds: float, *, poll_health: bool) -> FloodResult:
     async def worker() -> None:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), IO_TIMEOUT)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             result.errors.append(f"connect: {exc!r}")
             return
         try:
@@ -164,7 +164,7 @@ async def flood(port: int, seconds: float, *, poll_health: bool) -> FloodResult:
                         result.bad.append((status, body[:300]))
                 elif status != 200 or json.loads(body).get("status") not in (100, 101):
                     result.bad.append((status, body[:300]))
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             result.errors.append(repr(exc))
         finally:
             writer.close()
@@ -184,7 +184,7 @@ async def flood(port: int, seconds: float, *, poll_health: bool) -> FloodResult:
                 status, body = await asyncio.wait_for(read_response(reader), HEALTH_TIMEOUT)
                 writer.close()
                 result.health.append(status if json.loads(body).get("status") == "ok" else f"{status} {body!r}")
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 result.health.append("timeout")
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 result.health.append(repr(exc))

@@ -13,17 +13,30 @@ import asyncio
 import json
 import socket
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from emulator.auth.diagnosis import CODES
 from emulator.settings import Settings
 from tests.conftest import ACH, CARD, NOW, v11
 from tests.hardening_support import (
-    DEFAULT_ORDER, IO_TIMEOUT, SIGNED_PATHS, ThreadedEmulator, assert_names_the_problem, digest, exchange, health,
-    http_date, read_response, request_bytes, signature_for, signed_headers,
+    DEFAULT_ORDER,
+    IO_TIMEOUT,
+    SIGNED_PATHS,
+    ThreadedEmulator,
+    assert_names_the_problem,
+    digest,
+    exchange,
+    health,
+    http_date,
+    read_response,
+    request_bytes,
+    signature_for,
+    signed_headers,
 )
 
 FUZZ = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow,

@@ -21,9 +21,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

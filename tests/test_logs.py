@@ -13,8 +13,7 @@ import time
 import urllib.request
 
 from emulator.client import encode_body, sign
-from tests.conftest import CARD
-from tests.conftest import free_port
+from tests.conftest import CARD, free_port
 
 SECRET = "ingopay-emulator-secret"
 

@@ -10,11 +10,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from emulator.openapi import document as openapi
 from emulator.app import ROUTES, create_app
-from emulator.gateway import schemas as gw
-from emulator.settings import Settings
 from emulator.core.validation import validate
+from emulator.gateway import schemas as gw
+from emulator.openapi import document as openapi
+from emulator.settings import Settings
 from tests.conftest import CARD, NOW, Signed, v11
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"

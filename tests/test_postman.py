@@ -10,15 +10,17 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from emulator.app import ROUTES
-from emulator.openapi import document as openapi, postman
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, authorization_header
 from emulator.client import sign
+from emulator.openapi import document as openapi
+from emulator.openapi import postman
 from tests.conftest import free_port
 from tests.test_signer import REF_BODY, REF_DATE, REF_DIGEST, REF_SECRET, REF_SIGNATURE, REF_TIMESTAMP
 

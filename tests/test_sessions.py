@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
 from tests.conftest import NOW, SESSION
@@ -28,7 +28,7 @@ async def open_url(emulator, url: str):
 
 def dotnet_ticks(timestamp: int) -> int:
     """100-nanosecond intervals since 0001-01-01 UTC, as .NET counts them."""
-    since = datetime.fromtimestamp(timestamp, tz=timezone.utc) - datetime(1, 1, 1, tzinfo=timezone.utc)
+    since = datetime.fromtimestamp(timestamp, tz=UTC) - datetime(1, 1, 1, tzinfo=UTC)
     return since // timedelta(microseconds=1) * 10
 
 

@@ -24,7 +24,12 @@ import pytest
 
 from emulator.app import create_app
 from emulator.auth.signing import (
-    authorization_header, body_digest, compute_signature, encode_signature, request_line, signing_string,
+    authorization_header,
+    body_digest,
+    compute_signature,
+    encode_signature,
+    request_line,
+    signing_string,
 )
 from emulator.client import request_target, sign
 from emulator.core.clock import Clock
@@ -149,7 +154,7 @@ VECTORS = [
         name="query-string-and-session-page-order",
         method="POST",
         url="http://127.0.0.1:8080/gateway/process?trace=abc&x=1",
-        body='{"participant_id":12345,"amount":10.5,"recipient_first_name":"Zoë"}'.encode("utf-8"),
+        body='{"participant_id":12345,"amount":10.5,"recipient_first_name":"Zoë"}'.encode(),
         secret="kat-secret-two",
         algorithm="hmac-sha512",
         order=SESSION_PAGE_ORDER,

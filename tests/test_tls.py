@@ -16,8 +16,7 @@ from aiohttp import web
 from emulator.app import create_app
 from emulator.client import encode_body, sign
 from emulator.core.tls import make_certificates, server_context
-from tests.conftest import CARD, runtime_for
-from tests.conftest import free_port
+from tests.conftest import CARD, free_port, runtime_for
 
 
 def start(*args: str) -> tuple[subprocess.Popen, str, str]:

@@ -21,12 +21,20 @@ import struct
 
 from aiohttp import web
 
-from emulator.webhooks import verify_signature
 from emulator.store.sqlite import SqliteStore
-from tests.conftest import CARD, NOW, v11
-from tests.conftest import free_port
-from tests.webhook_receiver import (DEFAULT_SECRET, Receiver, admin, advance, deliveries, emit,
-                                    only_delivery, start_emulator, start_receiver)
+from emulator.webhooks import verify_signature
+from tests.conftest import CARD, NOW, free_port, v11
+from tests.webhook_receiver import (
+    DEFAULT_SECRET,
+    Receiver,
+    admin,
+    advance,
+    deliveries,
+    emit,
+    only_delivery,
+    start_emulator,
+    start_receiver,
+)
 
 SUSPENDED = "gateway.transaction.recipient.verification.ofac.status.suspended"
 CLEARED = "gateway.transaction.recipient.verification.ofac.status.cleared"

@@ -3,11 +3,12 @@ describes them from the route declarations (``emulator.admin.urls``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import Field
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
+from emulator.core.scheduler import Due
 from emulator.web.ratelimit import Window
 from emulator.webhooks.events import EventRecord
 
@@ -66,18 +67,12 @@ class Signature(TypedDict):
     authorization: str
 
 
-class Job(TypedDict):
-    due: float
-    label: str
-    participant_id: int | None
-
-
 class ClockState(TypedDict):
     now: float
     iso: str
     frozen: bool
     offset_seconds: float
-    pending: list[Job]
+    pending: list[Due]
     pending_count: int
 
 

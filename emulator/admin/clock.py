@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from aiohttp import web
@@ -46,7 +46,7 @@ def _timestamp(value: object) -> float:
                 raise ValueError(f"{value[:60]!r} is not an ISO 8601 time such as 2020-01-17T19:59:29Z or an HTTP "
                                  "date such as Fri, 17 Jan 2020 19:59:29 GMT") from None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         return when.timestamp()
     raise ValueError("set must be unix seconds or an ISO 8601 time such as 2026-01-17T19:59:29Z")
 

@@ -9,11 +9,17 @@ import re
 from aiohttp import web
 
 from emulator.admin.answers import RateLimits, Reset, Signature
-
-from emulator.auth.header import MalformedAuthorization, parse_authorization
-from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, HASHES, authorization_header, body_digest, \
-    compute_signature, encode_signature, signing_string
 from emulator.auth.client import request_target
+from emulator.auth.header import MalformedAuthorization, parse_authorization
+from emulator.auth.signing import (
+    DEFAULT_SIGNED_HEADERS,
+    HASHES,
+    authorization_header,
+    body_digest,
+    compute_signature,
+    encode_signature,
+    signing_string,
+)
 from emulator.web.answers import json_response
 from emulator.web.body import json_object
 from emulator.web.hosts import is_loopback

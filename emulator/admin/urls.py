@@ -6,6 +6,7 @@ from typing import Literal
 from emulator.admin import answers, clock, control, events, responses, scenarios, state, ui, webhooks
 from emulator.core.logs import HEALTH_PATH
 from emulator.web.routes import Doc, Query, Route
+from emulator.webhooks.events import EventRecord
 
 PARTICIPANT = Query("participant", int, "participant_id")
 LIMIT = Query("limit", int, "at most this many")
@@ -55,7 +56,7 @@ ROUTES = (
                   query=(Query("topic", str, "topic"), Query("participant", str, "participant_id")))),
     Route("POST", "/_emulator/events", webhooks.emit,
           doc=Doc("Emit a webhook event now", body=answers.EventToEmit, body_required=True,
-                  answer=answers.EventRecord, status=201, errors=(400,))),
+                  answer=EventRecord, status=201, errors=(400,))),
     Route("GET", "/_emulator/webhooks", webhooks.listing,
           doc=Doc("Webhook deliveries with their attempts, newest first", answer=answers.DeliveryList, errors=(400,),
                   query=(Query("topic", str, "topic"),

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from emulator.auth.signing import (
-    DEFAULT_SIGNED_HEADERS, authorization_header, body_digest, compute_signature, encode_signature, http_date,
+    DEFAULT_SIGNED_HEADERS,
+    authorization_header,
+    body_digest,
+    compute_signature,
+    encode_signature,
+    http_date,
     signing_string,
 )
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
-from typing import Callable, Iterable, Mapping
 
 #: Algorithm names as they appear in ``algorithm="..."``, and the hash each one uses.
-HASHES: dict[str, Callable[..., "hashlib._Hash"]] = {
+HASHES: dict[str, Callable[..., hashlib._Hash]] = {
     "hmac-sha1": hashlib.sha1,
     "hmac-sha256": hashlib.sha256,
     "hmac-sha384": hashlib.sha384,

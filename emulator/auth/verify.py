@@ -7,9 +7,9 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_tz, mktime_tz
-from typing import Mapping
+from email.utils import mktime_tz, parsedate_tz
 
 from emulator.auth.diagnosis import AuthenticationFailed
 from emulator.auth.header import MalformedAuthorization, ParsedAuthorization, parse_authorization

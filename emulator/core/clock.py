@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 #: The range of the emulator clock: 1970-01-01 to 9998-12-31 (UTC). Every date the emulator derives from it (posting
 #: dates, expiries, retries, follow-ups up to a year later) then stays within the years 1970-9999.
 EARLIEST = 0.0
-LATEST = datetime(9998, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+LATEST = datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
 RANGE = "1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z"
 
 
@@ -30,7 +30,7 @@ def checked(timestamp: float) -> float:
 
 def _shown(timestamp: float) -> str:
     try:
-        return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        return datetime.fromtimestamp(timestamp, tz=UTC).isoformat().replace("+00:00", "Z")
     except (OverflowError, OSError, ValueError):
         return f"unix time {timestamp:.6g}"
 
@@ -51,7 +51,7 @@ class Clock:
         return time.time() + self._offset
 
     def utcnow(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.now(), tz=UTC)
 
     @property
     def frozen(self) -> bool:
@@ -88,7 +88,7 @@ class Clock:
     def iso(self, at: float | None = None) -> str:
         """The emulator's time (or ``at``) in ISO 8601, UTC, with ``Z``."""
         moment = self.now() if at is None else at
-        return datetime.fromtimestamp(moment, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        return datetime.fromtimestamp(moment, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def signature_clock(kind: str, clock: Clock, wall: Callable[[], float]) -> Callable[[], float]:

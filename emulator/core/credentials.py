@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from emulator.core.errors import ConfigurationError
 
 #: The built-in credential, documented in the README so that a client works with no configuration.
 DEFAULT_USERNAME = "test"
 DEFAULT_SECRET = "ingopay-emulator-secret"
+#: The built-in secret that signs webhooks (X-Ingo-Signature) for endpoints without their own.
+DEFAULT_WEBHOOK_SECRET = "ingopay-emulator-webhook-secret"
 DEFAULT_PARTICIPANT_ID = 12345
 
 

@@ -7,13 +7,24 @@ import heapq
 import inspect
 import itertools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
+
+from typing_extensions import TypedDict
 
 from emulator.core.clock import Clock
 
 LOG = logging.getLogger("ingopay_emulator")
 Job = Callable[[], Awaitable[Any] | Any]
+
+
+class Due(TypedDict):
+    """A job waiting on the clock, as the admin API shows it."""
+
+    due: float
+    label: str
+    participant_id: int | None
 
 
 @dataclass(order=True)
@@ -60,7 +71,8 @@ class Scheduler:
                 dropped += 1
         return dropped
 
-    def pending(self) -> list[dict[str, Any]]:
+    def pending(self) -> list[Due]:
+        """The jobs not yet fired, soonest first."""
         return [{"due": item.due, "label": item.label, "participant_id": item.owner}
                 for item in sorted(self._queue) if not item.cancelled]
 
@@ -147,5 +159,5 @@ class Scheduler:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

@@ -8,7 +8,6 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # cryptography is imported only when a certificate is made: it is slow to import
@@ -27,7 +26,7 @@ class Certificates:
     key: Path
 
 
-def _name(common: str) -> "x509.Name":
+def _name(common: str) -> x509.Name:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
@@ -35,7 +34,7 @@ def _name(common: str) -> "x509.Name":
                       x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-def _alt_names(names: tuple[str, ...]) -> "x509.SubjectAlternativeName":
+def _alt_names(names: tuple[str, ...]) -> x509.SubjectAlternativeName:
     from cryptography import x509
 
     entries: list[x509.GeneralName] = []
@@ -60,7 +59,7 @@ def make_certificates(directory: Path, names: tuple[str, ...] = DEFAULT_NAMES, *
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
     directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("ingopay-emulator local CA")
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)

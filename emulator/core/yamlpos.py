@@ -83,7 +83,7 @@ def check_limits(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> None:
                 if aliases > limits.max_aliases:
                     raise _problem(file, event, f"the file uses more than {limits.max_aliases} aliases "
                                                 "(--scenario-max-aliases)")
-                added = anchored.get(event.anchor, 1)
+                added = anchored.get(event.anchor or "", 1)
             else:
                 continue
             total += added

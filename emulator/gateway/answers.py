@@ -6,10 +6,10 @@ answer. A scenario rule's ``data`` overrides may add keys, so the documented obj
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NotRequired
 
 from pydantic import Field
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 #: Ingo's posting dates: month/day/year.
 DateMDY = Annotated[str, Field(pattern=r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$", examples=["04/21/2026"])]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol, cast
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
 
 from emulator.core.answers import Answer
 from emulator.core.clock import Clock
@@ -19,10 +20,22 @@ from emulator.core.ids import IdFactory
 from emulator.core.validation import validate
 from emulator.gateway import directory, examples, schemas
 from emulator.gateway.answers import (
-    Biller, BillerSearchData, DebitData, InFlight, Issuer, PaymentData, RiskScoreData, RiskSessionData, VerifyData,
+    Biller,
+    BillerSearchData,
+    DebitData,
+    InFlight,
+    Issuer,
+    PaymentData,
+    RiskScoreData,
+    RiskSessionData,
+    VerifyData,
 )
 from emulator.gateway.exceptions import (
-    AccountNotAvailable, AmountBelowMinimum, CardExpired, CheckDigitFailure, InvalidToken,
+    AccountNotAvailable,
+    AmountBelowMinimum,
+    CardExpired,
+    CheckDigitFailure,
+    InvalidToken,
     TokenAccountTypeMismatch,
 )
 from emulator.gateway.posting import estimated_posting
@@ -52,6 +65,12 @@ class Emit(Protocol):
 
     def __call__(self, topic: str, participant_id: int, *, ancillary: dict[str, Any], event: dict[str, Any],
                  status: int | None = None, message: str | None = None, source: str = "flow") -> Any: ...
+
+
+def beneficiary_of(request: schemas.VerifyCheck) -> schemas.Beneficiary:
+    """The beneficiary of a raw check verify (the raw form requires it: checked before this is asked)."""
+    assert request.beneficiary is not None, "verify checks the raw form's required fields first"
+    return request.beneficiary
 
 
 def recipient_names(first: str | None, last: str | None, business: str | None = None) -> dict[str, str | None]:
@@ -133,7 +152,7 @@ class Gateway:
                 f"account_type {account_type!r} is not one of {', '.join(schemas.VERIFY_ACCOUNT_TYPES)}",
                 field="account_type")
         model, required = schemas.VERIFY_SCHEMAS[account_type]
-        request = validate(model, body)
+        request: Any = validate(model, body)  # one of the verify models: the account type says which
         self.check_participant(participant_id, request.participant_id)
         self.check_timestamp(request.timestamp)
         if request.customer_account_token is not None:
@@ -150,7 +169,7 @@ class Gateway:
             raise MissingParameter("recipient is required when recipient_is_beneficiary is 0", field="recipient")
         issuer = self._issuer_for(account_type, request)
         if isinstance(request, schemas.VerifyCheck):
-            b = request.beneficiary
+            b = beneficiary_of(request)
             account, names = b.beneficiary_account, recipient_names(b.beneficiary_first_name, b.beneficiary_last_name)
         else:
             account = request.account
@@ -234,14 +253,14 @@ class Gateway:
         return None  # check by mail has no issuer
 
     def _expired(self, yymm: str) -> bool:
-        now = datetime.fromtimestamp(self.clock.now(), tz=timezone.utc)
+        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
         year, month = 2000 + int(yymm[:2]), int(yymm[2:])
         return (year, month) < (now.year, now.month)
 
     @staticmethod
     def _fingerprint(participant_id: int, account_type: str, request: Any) -> str:
         if isinstance(request, schemas.VerifyCheck):
-            b = request.beneficiary
+            b = beneficiary_of(request)
             parts = [b.beneficiary_account or "", b.beneficiary_first_name, b.beneficiary_last_name,
                      b.beneficiary_address1, b.beneficiary_zip]
         else:
@@ -252,7 +271,7 @@ class Gateway:
 
     def _token_record(self, token: str, account_type: str, request: Any, issuer: dict[str, Any] | None) -> Record:
         if isinstance(request, schemas.VerifyCheck):
-            b = request.beneficiary
+            b = beneficiary_of(request)
             account = b.beneficiary_account or ""
             recipient = {"first_name": b.beneficiary_first_name, "last_name": b.beneficiary_last_name,
                          "address1": b.beneficiary_address1, "city": b.beneficiary_city,

@@ -50,8 +50,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)  # built on first use: less idle memory
 
 
+#: Ingo's participant ids.
+ParticipantId = Annotated[int, Field(ge=1, le=99999)]
+
+
 class V11(Strict):
-    participant_id: int = Field(ge=1, le=99999)
+    participant_id: ParticipantId
     timestamp: int
     version: Literal[11]
 
@@ -254,9 +258,10 @@ class RiskScore(Strict):
     transaction_open_banking: dict[str, Any] | None = None
 
 
-class BillerSearch(V11, Retail):
+class BillerSearch(Retail):
     # Reference 2.5 documents only participant_id, account, amount and rail_type; timestamp and version
     # (reference 2.0) are checked when sent.
+    participant_id: ParticipantId
     timestamp: int | None = None
     version: Literal[11] | None = None
     account: Str255

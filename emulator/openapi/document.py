@@ -11,9 +11,11 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from typing import Any, Iterable, Literal, get_args, get_origin
+from collections.abc import Iterable
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 from emulator import __version__
 from emulator.auth.diagnosis import Unauthorized
@@ -25,7 +27,8 @@ from emulator.web import envelopes
 from emulator.web.answers import Message
 from emulator.web.envelopes import Dialect
 from emulator.web.middlewares import ADMIN_PREFIX, OPEN_ADMIN_PATHS, OPEN_ADMIN_PREFIXES
-from emulator.web.ratelimit import HEADERS as RATE_HEADERS, RateLimited
+from emulator.web.ratelimit import HEADERS as RATE_HEADERS
+from emulator.web.ratelimit import RateLimited
 from emulator.web.routes import Route
 
 REF = "#/components/schemas/{model}"
@@ -193,7 +196,8 @@ def _schemas(routes: Iterable[Route]) -> dict[str, Any]:
             requests[name_of(doc.body)] = doc.body
         if _is_model(doc.answer):
             answers[name_of(doc.answer)] = doc.answer
-    inputs = [(name, "validation", TypeAdapter(model)) for name, model in requests.items()]
+    inputs: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
+        (name, "validation", TypeAdapter(model)) for name, model in requests.items()]
     inputs += [(name, "serialization", TypeAdapter(model)) for name, model in answers.items() if name not in requests]
     _, top = TypeAdapter.json_schemas(inputs, ref_template=REF)
     found: dict[str, Any] = top.get("$defs", {})
@@ -262,7 +266,7 @@ def _signed_operation(route: Route) -> dict[str, Any]:
     endpoint = spec.endpoint or ""
     dialect = spec.dialect or Dialect.V11
     envelope = name_of(envelopes.MODELS[dialect])
-    carried = {"properties": {spec.section: _schema_of(doc.answer)}}
+    carried: dict[str, Any] = {"properties": {spec.section: _schema_of(doc.answer)}}
     if dialect is Dialect.V12:
         carried["required"] = [spec.section]
     success = {"allOf": [ref(envelope)], **_when_status(doc.answered_by, carried, v12=dialect is Dialect.V12)}

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
@@ -74,7 +75,8 @@ def _success(document: dict[str, Any], operation: dict[str, Any]) -> tuple[list[
 
 def _account_type(body: dict[str, Any]) -> str | None:
     """The account type a request is about (v11: at the top; v12: in ``transaction``)."""
-    return body.get("account_type") or body.get("transaction", {}).get("account_type")
+    found = body.get("account_type") or body.get("transaction", {}).get("account_type")
+    return str(found) if found is not None else None
 
 
 def _signed_examples(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any], str, Any]]:

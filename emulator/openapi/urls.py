@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.web.routes import Doc, Route
-from emulator.web.state import ROUTE_TABLE
+from emulator.web.routes import ROUTE_TABLE, Doc, Route
 
 OPENAPI_PATH = "/openapi.json"
 _RENDERED: dict[str, bytes] = {}
@@ -17,7 +16,8 @@ async def openapi_document(request: web.Request) -> web.Response:
     if "body" not in _RENDERED:
         from emulator.openapi.document import render
 
-        _RENDERED["body"] = render(request.app[ROUTE_TABLE]).encode("utf-8")
+        routes = request.app[ROUTE_TABLE]
+        _RENDERED["body"] = render(routes).encode("utf-8")
     return web.Response(body=_RENDERED["body"], content_type="application/json", charset="utf-8")
 
 

@@ -12,9 +12,10 @@ what the page shows.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from emulator.core.answers import Answer
@@ -27,7 +28,14 @@ from emulator.gateway.schemas import US_STATES
 from emulator.plugin import rvdm
 from emulator.scenarios.facts import Pending
 from emulator.sessions.models import (
-    ACTIVE, CANCELED, COMPLETED, DEFAULT_HOST_URI, EXPIRED, TERMINATED, SessionNotFound, SessionService,
+    ACTIVE,
+    CANCELED,
+    COMPLETED,
+    DEFAULT_HOST_URI,
+    EXPIRED,
+    TERMINATED,
+    SessionNotFound,
+    SessionService,
 )
 from emulator.store import Record, Store
 
@@ -59,7 +67,7 @@ _EXPIRY = re.compile(r"^(0[1-9]|1[0-2])\s*/\s*([0-9]{2})$")
 class Refused(Exception):
     """The URL cannot do this now (not mounted, expired, already completed...): HTTP 409 with the page state."""
 
-    def __init__(self, state: "PageState") -> None:
+    def __init__(self, state: PageState) -> None:
         super().__init__(state.name)
         self.state = state
 
@@ -427,7 +435,7 @@ def check_form(destination: str, form: Mapping[str, Any], now: float) -> dict[st
         if found is None:
             errors["expiration"] = "Enter the expiration as MM/YY"
         else:
-            today = datetime.fromtimestamp(now, tz=timezone.utc)
+            today = datetime.fromtimestamp(now, tz=UTC)
             if (2000 + int(found.group(2)), int(found.group(1))) < (today.year, today.month):
                 errors["expiration"] = "This card has expired"
     if "cvv" in FORM_FIELDS[destination] and "cvv" not in errors and not re.fullmatch(r"[0-9]{3,4}",

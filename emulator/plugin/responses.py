@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 import json
 import uuid
+from collections.abc import Callable
 from importlib import resources
 from string import Template
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web

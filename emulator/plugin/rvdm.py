@@ -8,8 +8,9 @@ reported, the flow continues) or ``bypass`` (not evaluated), as Ingo's RVDM conf
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 #: Ingo's field names (webhook ``field_results[].field_name``) and the recipient_information key of each.
 FIELDS = {"FirstName": "first_name", "LastName": "last_name", "BusinessName": "business_name",

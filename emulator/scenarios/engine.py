@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from emulator.core.catalogue import catalogue
 from emulator.scenarios.catalog import Sources
@@ -88,7 +89,8 @@ class RuleIndex:
                         and account.regex is None and account.last4 is None:
                     by_account.setdefault(account.exact, []).append((position, rule))
                 elif recipient is not None and recipient.first_name is None and recipient.business_name is None \
-                        and recipient.last_name is not None and _exact_only(recipient.last_name):
+                        and recipient.last_name is not None and recipient.last_name.exact is not None \
+                        and _exact_only(recipient.last_name):
                     by_name.setdefault(recipient.last_name.exact.casefold(), []).append((position, rule))
                 elif _cents_only(match):
                     for cents in match.amount.cents:  # type: ignore[union-attr]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Generic, Mapping, TypeVar
+from typing import Any, Generic, TypeVar
 
 Result = TypeVar("Result")
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from emulator.scenarios import schema
+from emulator.core.validation import FILES, describe, pydantic_sentence
 from emulator.core.yamlpos import DEFAULT_LIMITS, Limits, Position, YamlProblem, load_with_positions, position_of
+from emulator.scenarios import schema
 
 SUFFIXES = (".yaml", ".yml")
 #: What each model is called in messages.
@@ -122,7 +124,7 @@ def _load_text(text: str, source: str, limits: Limits) -> list[Loaded]:
     return loaded
 
 
-def _duplicate_rules(document: dict, values: dict) -> list[Problem]:
+def _duplicate_rules(document: dict[str, Any], values: dict[Any, Any]) -> list[Problem]:
     """Rules named twice in a scenario, at the second name (found even when the scenario has other problems)."""
     problems = []
     scenarios = document.get("scenarios")
@@ -152,7 +154,8 @@ def _duplicate_names(loaded: list[Loaded]) -> list[Problem]:
     return problems
 
 
-def _problems(exc: ValidationError, document: Any, values: dict, keys: dict, source: str) -> list[Problem]:
+def _problems(exc: ValidationError, document: Any, values: dict[Any, Any], keys: dict[Any, Any],
+              source: str) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
     for error in exc.errors(include_url=False):
@@ -174,7 +177,7 @@ def _problems(exc: ValidationError, document: Any, values: dict, keys: dict, sou
 
 def _model_at(location: tuple[Any, ...]) -> type[BaseModel]:
     """The model that holds the last element of ``location``."""
-    model: Any = schema.ScenarioFile
+    model: type[BaseModel] = schema.ScenarioFile
     for part in location[:-1]:
         if isinstance(part, int):
             continue
@@ -219,7 +222,7 @@ SHORTHAND = {"TextMatch": "a text or a mapping with exact, prefix, regex, last4"
              "Fault": "a fault name or a mapping with type, after_processing, seconds"}
 
 
-def _display_name(location: tuple[Any, ...], values: dict) -> tuple[Any, ...]:
+def _display_name(location: tuple[Any, ...], values: dict[Any, Any]) -> tuple[Any, ...]:
     """The part of ``location`` written in the file (shorthands add keys that are not there)."""
     probe = location
     while probe and probe not in values:
@@ -227,7 +230,7 @@ def _display_name(location: tuple[Any, ...], values: dict) -> tuple[Any, ...]:
     return probe
 
 
-def _message(error: dict[str, Any], location: tuple[Any, ...], values: dict) -> str:
+def _message(error: Mapping[str, Any], location: tuple[Any, ...], values: dict[Any, Any]) -> str:
     kind = error["type"]
     model = _model_at(location)
     context = CONTEXT.get(model.__name__, model.__name__)
@@ -253,24 +256,10 @@ def _message(error: dict[str, Any], location: tuple[Any, ...], values: dict) -> 
         return f"{context} is missing the required key {name!r}"
     if kind == "literal_error":
         return f"{name!r} is {given!r}, expected one of: {context_values.get('expected')}"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{name!r} must be an integer{shown}"
-    if kind in ("float_type", "float_parsing"):
-        return f"{name!r} must be a number{shown}"
-    if kind == "string_type":
-        return f"{name!r} must be a text{shown}"
-    if kind == "bool_type":
-        return f"{name!r} must be true or false{shown}"
-    if kind == "list_type":
-        return f"{name!r} must be a list{shown}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{name!r} must be a mapping{shown}"
-    if kind == "string_pattern_mismatch":
-        return f"{name!r} does not match the expected form {context_values.get('pattern')}{shown}"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        bound = error["msg"].lower().removeprefix("input should be ")
-        return f"{name!r} must be {bound}{shown}"
     if kind == "value_error":
         message = str(error.get("msg", "")).removeprefix("Value error, ")
         return f"{name!r}: {message}" if location else message
-    return f"{name!r}: {error.get('msg', 'is not valid')}{shown}"
+    predicate = describe(error, FILES)
+    if predicate is not None:
+        return f"{name!r} {predicate}{shown}"
+    return f"{name!r}: {pydantic_sentence(error)}{shown}"

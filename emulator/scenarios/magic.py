@@ -89,7 +89,7 @@ def endpoints_for(status: Status) -> list[str]:
         return FOLLOW_UP_ENDPOINT[status.code]
     if status.code in FOLLOW_UPS:
         return ["process"]
-    payment = [e for e in ("process", "debit") if e in status.endpoints]
+    payment: list[str] = [e for e in ("process", "debit") if e in status.endpoints]
     if payment:
         return payment
     for endpoint in ("verify", "session", "biller_search", "risk"):
@@ -177,7 +177,7 @@ def generate() -> str:
         "active": True,
         "rules": rules(),
     }]}
-    return HEADER + yaml.dump(document, Dumper=_NoAliases, sort_keys=False, width=120)
+    return HEADER + str(yaml.dump(document, Dumper=_NoAliases, sort_keys=False, width=120))
 
 
 if __name__ == "__main__":

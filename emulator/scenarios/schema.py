@@ -147,7 +147,7 @@ class Latency(Strict):
     max: Annotated[float, Field(ge=0, le=600)]
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Latency":
+    def _ordered(self) -> Latency:
         if self.max < self.min:
             raise ValueError("max must not be less than min")
         return self
@@ -186,7 +186,7 @@ class Respond(Strict):
     http_status: Annotated[int, Field(ge=100, le=599)] | None = None
     data: dict[str, Any] | None = None
     latency: Annotated[Latency, BeforeValidator(_as_latency, json_schema_input_type=float | Latency)] | None = None
-    fault: Annotated[Fault, BeforeValidator(_as_fault, json_schema_input_type=Literal[FAULTS] | Fault)] | None = None  # type: ignore[valid-type]
+    fault: Annotated[Fault, BeforeValidator(_as_fault, json_schema_input_type=Literal[FAULTS] | Fault)] | None = None
     events: list[Event] = Field(default_factory=list)
 
     @field_validator("status")
@@ -216,7 +216,7 @@ class Scenario(Strict):
     rules: list[Rule]
 
     @model_validator(mode="after")
-    def _unique_rule_names(self) -> "Scenario":
+    def _unique_rule_names(self) -> Scenario:
         seen: set[str] = set()
         for rule in self.rules:
             if rule.name in seen:

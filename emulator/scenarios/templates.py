@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 _TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 #: Faker providers a template may call (no arguments); anything else is refused at render time.

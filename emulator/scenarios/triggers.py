@@ -108,7 +108,7 @@ def row(scenario: str, rule: Rule) -> dict[str, Any]:
 
 def rows(engine: Engine, *, scenario: str | None = None) -> list[dict[str, Any]]:
     """Every loaded rule (of one scenario, if named) as a trigger row."""
-    found = []
+    found: list[dict[str, Any]] = []
     for name, loaded in engine.scenarios.items():
         if scenario is not None and name != scenario:
             continue

@@ -8,7 +8,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -65,7 +65,7 @@ def dotnet_ticks(timestamp: float) -> int:
 
 def iso_utc(timestamp: float) -> str:
     """``2019-12-10T20:14:19.763941Z``: ISO 8601 in UTC with 6 fractional digits, as Ingo's example prints it."""
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}Z"
 
 

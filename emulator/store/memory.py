@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict, defaultdict
-from typing import Iterator
+from collections.abc import Iterator
 
 from emulator.store.base import Record
 

@@ -18,9 +18,9 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from emulator.store.base import Record, StoreError, StoreUnavailable
 

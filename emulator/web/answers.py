@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, NotRequired
 
 from aiohttp import web
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from emulator.core.answers import Answer
 from emulator.core.errors import IngoError

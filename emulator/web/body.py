@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import sys
-import json
 from typing import Any
 
 from aiohttp import web

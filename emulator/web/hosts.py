@@ -56,7 +56,7 @@ class HostPolicy:
     public_origin: str | None = None
 
     @classmethod
-    def from_settings(cls, bind: str, public_url: str | None, allowed: tuple[str, ...]) -> "HostPolicy":
+    def from_settings(cls, bind: str, public_url: str | None, allowed: tuple[str, ...]) -> HostPolicy:
         names = set(LOCAL_NAMES)
         if bind not in WILDCARD_BINDS:
             names.add(hostname_of(bind) if not is_ip_address(bind) else bind.lower())

@@ -11,11 +11,10 @@ import logging
 import os
 import re
 import time
-from typing import Awaitable, Callable, Iterator, Mapping
-
-from multidict import CIMultiDictProxy
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from aiohttp import web
+from multidict import CIMultiDictProxy
 
 from emulator.auth import AuthenticationFailed, SignedRequest, authenticate
 from emulator.auth.verify import SINGLE_HEADERS

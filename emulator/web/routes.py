@@ -3,8 +3,9 @@ and answers, from which the app registers it and the OpenAPI document describes 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -59,3 +60,7 @@ class Route:
     handler: Handler
     spec: RouteSpec = ADMIN
     doc: Doc = field(default_factory=Doc)
+
+
+#: The route declarations the app was built from, for the OpenAPI document.
+ROUTE_TABLE = web.AppKey("route_table", tuple[Route, ...])

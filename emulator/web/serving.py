@@ -14,7 +14,8 @@ import json
 import logging
 import re
 import ssl
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -110,7 +111,5 @@ class Outcome:
 RUNTIME = web.AppKey("runtime", Runtime)
 #: Each route's spec, by the resource the router matched.
 ROUTE_SPECS = web.AppKey("route_specs", dict[web.AbstractResource, RouteSpec])
-#: The route declarations the app was built from (emulator.web.routes.Route), for the OpenAPI document.
-ROUTE_TABLE = web.AppKey("route_table", tuple)
 CREDENTIAL = web.RequestKey("credential", Credential)
 OUTCOME = web.RequestKey("outcome", Outcome)

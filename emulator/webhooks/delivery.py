@@ -9,7 +9,8 @@ import os
 import ssl
 import time
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import aiohttp
 
@@ -93,7 +94,7 @@ class Deliveries:
         """Let attempts under way finish (up to ``grace`` s), then report what is still pending."""
         try:
             await asyncio.wait_for(self.scheduler.settle(), timeout=grace)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.scheduler.shutdown()
         self._running = False
         if self._session is not None:
@@ -193,7 +194,7 @@ class Deliveries:
                 attempt["ok"] = 200 <= response.status < 300
                 if not attempt["ok"]:
                     attempt["error"] = f"HTTP {response.status}"
-        except asyncio.TimeoutError:
+        except TimeoutError:
             attempt["error"] = f"no complete response within {self.timeout:g} s"
         except aiohttp.ClientConnectorCertificateError as exc:
             reason = getattr(exc.certificate_error, "verify_message", None) or exc.certificate_error
@@ -219,8 +220,7 @@ class Deliveries:
         if record["status"] in ("succeeded", "failed"):
             record["status"] = "pending"
             self.store.put(KIND, participant_id, delivery_id, record)
-        record = await self.attempt(participant_id, delivery_id)
-        return record
+        return await self.attempt(participant_id, delivery_id)
 
     def get(self, delivery_id: str) -> Record | None:
         found = self.store.find(KIND, delivery_id)

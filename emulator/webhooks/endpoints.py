@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Iterable
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.errors import ConfigurationError
+from emulator.core.validation import FILES, describe, pydantic_sentence
 from emulator.core.yamlpos import YamlProblem, read_yaml_file
 from emulator.webhooks.events import Event
-
-DEFAULT_SECRET = "ingopay-emulator-webhook-secret"
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Endpoint:
     """A receiver: events whose topic matches ``topics`` (all when empty) and participant are sent to ``url``."""
 
     url: str
-    secret: str = DEFAULT_SECRET
+    secret: str = DEFAULT_WEBHOOK_SECRET
     topics: tuple[str, ...] = ()
     participant_id: int | None = None
     source: str = "cli"
@@ -40,7 +41,7 @@ class Endpoint:
     def as_json(self) -> dict[str, Any]:
         """The endpoint as shown by the admin API: never the secret itself."""
         return {"id": self.id, "url": self.url, "topics": list(self.topics), "participant_id": self.participant_id,
-                "source": self.source, "secret": "default" if self.secret == DEFAULT_SECRET else "configured"}
+                "source": self.source, "secret": "default" if self.secret == DEFAULT_WEBHOOK_SECRET else "configured"}
 
 
 class EndpointSpec(BaseModel):
@@ -67,7 +68,7 @@ def parse_spec(document: Any, where: str) -> EndpointSpec:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field_name = ".".join(str(p) for p in first["loc"]) or "entry"
-        raise EndpointError(f"{where}: {field_name}: {first['msg']}") from None
+        raise EndpointError(f"{where}: {field_name}: {describe(first, FILES) or pydantic_sentence(first)}") from None
 
 
 def load_config(path: Path, default_secret: str) -> list[Endpoint]:
