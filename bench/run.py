@@ -446,7 +446,8 @@ class Bench:
             Target("emulator: GET /_emulator/health", health_port, "health", emu_health),
             Target("bare aiohttp: GET /_emulator/health", bare_port, "bare-health", bare),
         ]
-        targets += [Target(f"{peer.name}: static stub POST /gateway/process", peer.port, "peer", peer) for peer in peers]
+        targets += [Target(f"{peer.name}: static stub POST /gateway/process", peer.port, "peer", peer)
+                    for peer in peers]
 
         health_pool = write_pool(self.work / "health.pool", [health_raw()])
         shared_pool = self.work / "shared.pool"
@@ -632,8 +633,9 @@ def measure_webhooks(port: int, events: int = 1000, runs: int = 3) -> dict[str, 
         for _ in range(runs):
             receiver.status, receiver.count = 503, 0
             for number in range(events):
-                admin(port, "POST", "/_emulator/events", {"topic": "gateway.transaction.recipient.payment.status.returned",
-                                                          "participant_id": PARTICIPANT, "event": {"n": str(number)}})
+                admin(port, "POST", "/_emulator/events",
+                      {"topic": "gateway.transaction.recipient.payment.status.returned",
+                       "participant_id": PARTICIPANT, "event": {"n": str(number)}})
             deadline = time.monotonic() + 120
             while receiver.count < events and time.monotonic() < deadline:
                 time.sleep(0.05)  # first attempts (refused) finish in the background
@@ -647,8 +649,9 @@ def measure_webhooks(port: int, events: int = 1000, runs: int = 3) -> dict[str, 
 
             receiver.status = 500
             for number in range(100):
-                admin(port, "POST", "/_emulator/events", {"topic": "gateway.transaction.recipient.payment.status.returned",
-                                                          "participant_id": PARTICIPANT, "event": {"n": str(number)}})
+                admin(port, "POST", "/_emulator/events",
+                      {"topic": "gateway.transaction.recipient.payment.status.returned",
+                       "participant_id": PARTICIPANT, "event": {"n": str(number)}})
             admin(port, "POST", "/_emulator/clock", {"advance": 0})
             started = time.perf_counter()
             admin(port, "POST", "/_emulator/clock", {"advance": 200_000})
@@ -692,7 +695,8 @@ def per_round_ratios(throughput: list[dict[str, Any]], kind_a: str, name_b: str)
     b = next((t for t in throughput if t["kind"] == name_b or t["name"].startswith(name_b)), None)
     if not a or not b or not a["runs"] or not b["runs"]:
         return []
-    return [ra["rps"] / rb["rps"] for ra, rb in zip(a["runs"], b["runs"]) if rb["rps"]]
+    # every target is measured once per round, so both lists have one run per round
+    return [ra["rps"] / rb["rps"] for ra, rb in zip(a["runs"], b["runs"], strict=True) if rb["rps"]]
 
 
 def verdict(measured: float | None, target: float, higher_is_better: bool, unit: str, fmt: str = "{:.2f}") -> str:
@@ -747,10 +751,11 @@ def render(r: dict[str, Any]) -> str:
     add("## Throughput")
     add("")
     add(f"`wrk -t{s['threads']} -c{s['connections']} -d{s['duration']:g}s`, {s['runs']} interleaved rounds after a "
-        f"{WARMUP} s warm-up of each target; one wrk thread leaves the second core to the server. The signed process requests "
-        "are signed in Python just before each run, each with its own `participant_unique_id1` (so none is answered "
-        "from the idempotency record), and a Lua script cycles through them; the first three of every batch are "
-        "sent by hand first and must answer Ingo status 100, and the emulator's journal is sampled after each run. "
+        f"{WARMUP} s warm-up of each target; one wrk thread leaves the second core to the server. The signed "
+        "process requests are signed in Python just before each run, each with its own `participant_unique_id1` "
+        "(so none is answered from the idempotency record), and a Lua script cycles through them; the first three "
+        "of every batch are sent by hand first and must answer Ingo status 100, and the emulator's journal is "
+        "sampled after each run. "
         "The bare handler and the peers get the same signed requests (they ignore the signature or, for the bare "
         "handler, check it). Peers serve one static process-success JSON for `POST /gateway/process`: "
         "no authentication, no validation, no state.")
@@ -773,9 +778,11 @@ def render(r: dict[str, Any]) -> str:
         for run in process["runs"]:
             statuses.update(run.get("journal_sample", {}))
         wrapped = any(run.get("wrapped") for run in process["runs"])
+        warning = (" — WARNING: a run used more requests than its pool, so some were idempotent replays"
+                   if wrapped else "")
         add(f"Ingo statuses in the journal samples of the emulator's process runs: "
             f"{', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))}"
-            f"{' — WARNING: a run used more requests than its pool, so some were idempotent replays' if wrapped else ''}.")
+            f"{warning}.")
         add("")
     add("wrk's latencies are closed-loop at full load (50 connections queueing); see *Latency* for fixed rates.")
     add("")
@@ -790,7 +797,10 @@ def render(r: dict[str, Any]) -> str:
     p99_1000 = [x["p99_ms"] for x in lat_1000["runs"] if x["p99_ms"] is not None] if lat_1000 else []
     cold = r.get("cold_start", {})
     memory = r.get("memory", {})
-    med = (lambda v: statistics.median(v) if v else None)
+
+    def med(v: list[float]) -> float | None:
+        return statistics.median(v) if v else None
+
     add("Ratios are taken within each round (adjacent runs), then summarised; pass or miss is judged on the median.")
     add("")
     add("| target | measured (min / median / max) | result |")
@@ -804,12 +814,15 @@ def render(r: dict[str, Any]) -> str:
     add(f"| p99 at 1,000 req/s < 5 ms | {fmt_spread(p99_1000, '{:.2f}', ' ms')} | "
         f"{verdict(med(p99_1000), 5.0, False, ' ms')} |")
     cold_s = cold.get("seconds", [])
-    add(f"| cold start < 0.5 s | {fmt_spread(cold_s, '{:.3f}', ' s')} | {verdict(med(cold_s), 0.5, False, ' s', '{:.3f}')} |")
+    add(f"| cold start < 0.5 s | {fmt_spread(cold_s, '{:.3f}', ' s')} | "
+        f"{verdict(med(cold_s), 0.5, False, ' s', '{:.3f}')} |")
     idle = cold.get("idle_rss_mb", [])
-    add(f"| memory idle < 60 MB | {fmt_spread(idle, '{:.1f}', ' MB')} | {verdict(med(idle), 60, False, ' MB', '{:.1f}')} |")
+    add(f"| memory idle < 60 MB | {fmt_spread(idle, '{:.1f}', ' MB')} | "
+        f"{verdict(med(idle), 60, False, ' MB', '{:.1f}')} |")
     after = memory.get("rss_mb")
-    add(f"| memory after {s.get('memory_requests', MEMORY_REQUESTS):,} requests < 80 MB | {after} MB after {memory.get('requests', 0):,} signed process "
-        f"requests (one run) | {verdict(after, 80, False, ' MB', '{:.1f}')} |")
+    add(f"| memory after {s.get('memory_requests', MEMORY_REQUESTS):,} requests < 80 MB | "
+        f"{after} MB after {memory.get('requests', 0):,} signed process requests (one run) | "
+        f"{verdict(after, 80, False, ' MB', '{:.1f}')} |")
     add("")
     add("Why a target is missed, and the next step, is written up in *Analysis* below.")
     add("")
@@ -843,8 +856,8 @@ def render(r: dict[str, Any]) -> str:
 
     add("## Cold start and memory")
     add("")
-    add("Cold start: `python -m emulator --rate-limit 0 --quiet --port P` spawned, `GET /_emulator/health` polled every "
-        "2 ms until it answers 200; 5 times. Idle memory: VmRSS of each of those 5 processes one second after it "
+    add("Cold start: `python -m emulator --rate-limit 0 --quiet --port P` spawned, `GET /_emulator/health` polled "
+        "every 2 ms until it answers 200; 5 times. Idle memory: VmRSS of each of those 5 processes one second after it "
         "became healthy.")
     add("")
     add("| | min / median / max |")

@@ -50,7 +50,7 @@ MIX = {"verify": 15, "process": 35, "debit": 20, "session": 15, "health": 15}
 def workload(token: str, seed: int) -> Iterator[tuple[str, bytes]]:
     """Signed requests, each signed just before it is due (so the soak can run longer than the skew window)."""
     rng = random.Random(seed)
-    kinds, weights = zip(*MIX.items())
+    kinds, weights = zip(*MIX.items(), strict=True)  # (kind, weight) pairs
     counter = itertools.count(1)
     health = health_raw()
     while True:

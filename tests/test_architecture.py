@@ -46,7 +46,8 @@ def floor_of(module: str) -> str:
 
 def is_module(name: str) -> bool:
     relative = Path(*name.split("."))
-    return (PACKAGE.parent / relative).with_suffix(".py").is_file() or (PACKAGE.parent / relative / "__init__.py").is_file()
+    return ((PACKAGE.parent / relative).with_suffix(".py").is_file()
+            or (PACKAGE.parent / relative / "__init__.py").is_file())
 
 
 @cache

@@ -190,7 +190,7 @@ async def test_fault_before_processing_records_nothing(real, token):
 
 async def test_sequence_of_faults_then_success(real, token):
     seen = []
-    for attempt in range(3):
+    for _ in range(3):
         status, content_type, text = await real.pay(token, 4.34, "seq-1")
         seen.append((status, content_type, json.loads(text)["status"] if content_type == "application/json" else None))
     assert seen == [(503, "text/html", None), (503, "text/html", None), (200, "application/json", 100)]

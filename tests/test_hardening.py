@@ -233,7 +233,7 @@ def near_valid_dates(draw: st.DrawFn) -> bytes:
                 | st.integers(-10**6, 10**12).map(str))
     clock = draw(st.sampled_from(["15:00:00", "15:00", "25:61:61", "99:99:99", "1:2:3", "", "15-00-00", "::"])
                  | st.tuples(st.integers(-9, 99), st.integers(-9, 99), st.integers(-9, 99)).map(
-                     lambda t: "%d:%d:%d" % t))
+                     lambda t: "{}:{}:{}".format(*t)))
     zone = draw(st.sampled_from(ZONES))
     comma = draw(st.sampled_from([",", ",", "", " ,"]))
     parts = [f"{day}{comma}", number, month, year, clock, zone]

@@ -126,4 +126,5 @@ async def test_a_path_as_ingos_pages_print_it_is_404_and_names_the_endpoint(emul
                            "/gateway/process"), ("/gateway/v12/debit/process--ach", "/gateway/v12/debit/process")):
         status, body, _ = await emulator.post(path, v11(**CARD))
         assert status == 404 and body["message"] == "no Route matched with those values", body
-        assert body["diagnosis"]["code"] == "documentation_path" and endpoint + " for every" in body["diagnosis"]["detail"]
+        assert (body["diagnosis"]["code"] == "documentation_path"
+                and endpoint + " for every" in body["diagnosis"]["detail"])

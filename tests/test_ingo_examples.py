@@ -109,8 +109,8 @@ def compare(documented: Any, answered: Any, where: str, contradicted: dict[str, 
     if isinstance(documented, list):
         if not isinstance(answered, list) or len(answered) != len(documented):
             return [f"{where}: {len(documented)} items documented, answered {answered!r}"]
-        return [p for i, (d, a) in enumerate(zip(documented, answered)) for p in compare(d, a, f"{where}[{i}]",
-                                                                                         contradicted)]
+        return [p for i, (d, a) in enumerate(zip(documented, answered, strict=True))  # lengths checked above
+                for p in compare(d, a, f"{where}[{i}]", contradicted)]
     if type(documented) is not type(answered):
         return [f"{where}: documented {documented!r}, answered {answered!r} (another JSON type)"]
     if key in VARYING:

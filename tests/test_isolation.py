@@ -12,8 +12,8 @@ def as_other(**fields):
 
 
 def push(token: str, puid1: str = "payment-1", account_type: str = "CA"):
-    return dict(account_type=account_type, amount=25.0, customer_account_token=token, source_of_funds=4,
-                participant_unique_id1=puid1)
+    return {"account_type": account_type, "amount": 25.0, "customer_account_token": token, "source_of_funds": 4,
+            "participant_unique_id1": puid1}
 
 
 async def test_a_token_belongs_to_the_participant_that_verified_it(emulator, card_token):

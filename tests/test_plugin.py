@@ -293,8 +293,8 @@ async def test_the_ach_name_and_address_magic_value_fails_inside_the_iframe_with
 
 async def test_plugin_rules_win_over_verify_rules_and_apply_only_in_the_iframe(emulator):
     document = ("scenarios:\n  - name: iframe-only\n    rules:\n"
-                "      - {name: decline, match: {endpoint: plugin, funding_destination: debit, account: {last4: '1111'}},"
-                " respond: {status: 851}}\n")
+                "      - {name: decline, match: {endpoint: plugin, funding_destination: debit, "
+                "account: {last4: '1111'}}, respond: {status: 851}}\n")
     response = await emulator.client.post("/_emulator/scenarios", data=document.encode(),
                                           headers={"Content-Type": "application/yaml"})
     assert response.status == 201, await response.text()

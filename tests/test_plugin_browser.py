@@ -381,5 +381,6 @@ async def test_demo_page_in_one_click(emulator, page, shot):
     await iframe.get_by_label("Security code (CVV)").fill("123")
     await iframe.get_by_role("button", name="Add account").click()
     await page.locator("#sdk-events").get_by_text("TOKEN_SUCCESS", exact=True).wait_for()
-    await page.locator("#webhook-events").get_by_text("plugin.transaction.account.tokenization.success", exact=True).wait_for()
+    await page.locator("#webhook-events").get_by_text("plugin.transaction.account.tokenization.success",
+                                                      exact=True).wait_for()
     await shot("demo")

@@ -53,7 +53,8 @@ def missing_tools() -> str | None:
 
 
 def test_the_committed_collection_is_the_generators_output() -> None:
-    assert COLLECTION.read_text(encoding="utf-8") == postman.render(openapi.build_document(ROUTES)), f"{COLLECTION.name} is stale; {REGENERATE}"
+    assert COLLECTION.read_text(encoding="utf-8") == postman.render(openapi.build_document(ROUTES)), \
+        f"{COLLECTION.name} is stale; {REGENERATE}"
 
 
 def test_every_example_of_every_signed_operation_is_a_request_with_time_and_tokens_as_variables() -> None:
@@ -66,7 +67,7 @@ def test_every_example_of_every_signed_operation_is_a_request_with_time_and_toke
               for item in requests(folder["item"])]
     assert [(i["request"]["method"], "/" + "/".join(i["request"]["url"]["path"])) for i in signed] == \
         [(method, path) for method, path, _ in examples]
-    for item, (_method, _path, example) in zip(signed, examples):
+    for item, (_method, _path, example) in zip(signed, examples, strict=True):  # the same length: asserted above
         raw, dated = item["request"]["body"]["raw"], str(openapi.EXAMPLE_TIMESTAMP)
         assert ("{{$timestamp}}" in raw, dated in raw) == (dated in json.dumps(example), False), item["name"]
         assert openapi.EXAMPLE_TOKEN not in raw, item["name"]

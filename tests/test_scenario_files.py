@@ -38,7 +38,8 @@ CASES = {
                 match: {endpoint: process
                 respond: {status: 851}
         """, ["6:16: YAML syntax error: expected ',' or '}', but got ':'"]),
-    "tabs": ("scenarios:\n\t- name: tabbed\n", ["2:1: YAML syntax error: found character '\\t' that cannot start any token"]),
+    "tabs": ("scenarios:\n\t- name: tabbed\n",
+             ["2:1: YAML syntax error: found character '\\t' that cannot start any token"]),
     "unknown-keys": ("""\
         scenarios:
           - name: unknown-keys

@@ -238,7 +238,8 @@ def test_an_alias_bomb_in_a_scenario_file_stops_the_start_with_one_clear_line(tm
     result = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", "--scenarios", str(tmp_path)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
-    assert re.search(rf"{re.escape(str(tmp_path / 'bomb.yaml'))}:\d+:\d+: the file expands", result.stderr), result.stderr
+    assert re.search(rf"{re.escape(str(tmp_path / 'bomb.yaml'))}:\d+:\d+: the file expands", result.stderr), \
+        result.stderr
     assert "Traceback" not in result.stderr
     assert time.monotonic() - started < 60  # the subprocess timeout, not a speed goal: it did not hang
 

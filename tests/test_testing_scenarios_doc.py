@@ -78,7 +78,8 @@ async def test_successful_account_tokenization_then_idempotent_verify(emulator):
     assert (first["status"], first["client_message"]) == (100, "Success")
     token = first["data"]["customer_account_token"]
     assert isinstance(token, str) and token
-    status, again, _ = await emulator.post("/gateway/verify", v11(account_type="CA", participant_unique_id1="customer-1",
+    status, again, _ = await emulator.post("/gateway/verify", v11(account_type="CA",
+                                                                  participant_unique_id1="customer-1",
                                                                   customer_account_token=token))
     assert (again["status"], again["data"]["customer_account_token"]) == (100, token)
 

@@ -97,7 +97,8 @@ async def test_webhooks_to_an_https_receiver_trust_the_given_ca_bundle(aiohttp_c
     runner = web.AppRunner(receiver)
     await runner.setup()
     port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=server_context(certificates.cert, certificates.key)).start()
+    await web.TCPSite(runner, "127.0.0.1", port,
+                      ssl_context=server_context(certificates.cert, certificates.key)).start()
     try:
         runtime = runtime_for(webhook_url=(f"https://127.0.0.1:{port}/hook",),
                               webhook_ca_bundle=certificates.ca if trusted else None)

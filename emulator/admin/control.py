@@ -49,7 +49,8 @@ async def ratelimit(request: web.Request) -> web.Response:
     limiter = runtime.rate_limiter
     windows = limiter.snapshot()
     answer: RateLimits = {"limit_per_second": runtime.settings.rate_limit, "enabled": limiter.enabled,
-                          "credentials": {name: windows.get(name, limiter.idle_window()) for name in runtime.credentials}}
+                          "credentials": {name: windows.get(name, limiter.idle_window())
+                                          for name in runtime.credentials}}
     return json_response(answer)
 
 

@@ -217,7 +217,8 @@ def _guess_client_mistake(
         return "the client signed the request line without its query string; sign the full path with ?query"
     for version in ("1.0", "1.1", "2.0"):
         if version != request.http_version and matches(build(http_version=version)):
-            return f"the client signed HTTP/{version} in the request line but the request was HTTP/{request.http_version}"
+            return (f"the client signed HTTP/{version} in the request line but the request was "
+                    f"HTTP/{request.http_version}")
     if matches(build(method=request.method.lower())):
         return "the client signed the method in lowercase; the request line uses it as sent, e.g. POST"
     message = build()
@@ -226,7 +227,8 @@ def _guess_client_mistake(
     if matches(message.replace("\n", "\r\n")):
         return "the client joined the lines with \\r\\n; join them with \\n"
     for algorithm in HASHES:
-        if algorithm != parsed.algorithm and len(given) == HASHES[algorithm]().digest_size and matches(message, algorithm):
+        if (algorithm != parsed.algorithm and len(given) == HASHES[algorithm]().digest_size
+                and matches(message, algorithm)):
             return f"the signature was made with {algorithm} but algorithm=\"{parsed.algorithm}\" was sent"
     return None
 
@@ -267,7 +269,8 @@ def _explain_digest_mismatch(declared: str, body: bytes) -> str:
     if decoded and decoded.decode("latin-1").lower() == raw.hex():
         return "Content-sha512 is Base64 of the hex digest; Base64-encode the raw digest bytes, not their hex"
     if all(c in "0123456789abcdefABCDEF" for c in declared) and len(declared) == 128:
-        return "Content-sha512 is a hex digest, and not of this body; send Base64 of the raw SHA-512 of the exact body sent"
+        return ("Content-sha512 is a hex digest, and not of this body; send Base64 of the raw SHA-512 of the exact "
+                "body sent")
     if len(decoded) == 32:
         if decoded == hashlib.sha256(body).digest():
             return "Content-sha512 is a SHA-256 digest of the body; use SHA-512"

@@ -1,4 +1,5 @@
-"""Durations as people write them: seconds (``90``, ``1.5``) or a number with a unit (``30s``, ``15m``, ``48h``, ``2d``)."""
+"""Durations as people write them: seconds (``90``, ``1.5``) or a number with a unit (``30s``, ``15m``, ``48h``,
+``2d``)."""
 
 from __future__ import annotations
 

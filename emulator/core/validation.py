@@ -59,7 +59,8 @@ class Vocabulary:
 API = Vocabulary("a string", "an object", "the required format",
                  {"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}"})
 FILES = Vocabulary("a text", "a mapping", "the expected form",
-                   {"greater_than_equal": "greater than or equal to {ge}", "less_than_equal": "less than or equal to {le}",
+                   {"greater_than_equal": "greater than or equal to {ge}",
+                    "less_than_equal": "less than or equal to {le}",
                     "greater_than": "greater than {gt}", "less_than": "less than {lt}"})
 
 

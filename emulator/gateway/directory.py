@@ -76,7 +76,7 @@ def card_network(pan: str) -> str:
         return "MasterCard"
     if pan[:2] in {"34", "37"}:
         return "American Express"
-    if pan.startswith("6011") or pan.startswith("65"):
+    if pan.startswith(("6011", "65")):
         return "Discover"
     return "NA"
 

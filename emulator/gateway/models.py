@@ -141,7 +141,8 @@ class Gateway:
 
     # -- verify --------------------------------------------------------------------------------------
 
-    def verify(self, participant_id: int, body: dict[str, Any], endpoint: str = "verify") -> Pending[Answer[VerifyData]]:
+    def verify(self, participant_id: int, body: dict[str, Any],
+               endpoint: str = "verify") -> Pending[Answer[VerifyData]]:
         """Tokenize (or re-verify) an account; the same account verified twice keeps its token.
         ``endpoint`` names the caller for scenario rules: "plugin" when the iFrame page submits."""
         account_type = body.get("account_type")

@@ -4,7 +4,8 @@ Each example of each signed operation becomes a request; the collection's pre-re
 (``postman_prerequest.js``) signs it as Ingo requires. Time-bound fields use ``{{$timestamp}}``, and tokens that an
 earlier request returns reach the later ones through collection variables set by the test scripts. The admin API
 is a separate folder, sent unsigned. ``scripts/regenerate`` rewrites the committed copy
-(``docs/ingopay-emulator.postman_collection.json``); ``tests/test_postman.py`` fails while the two differ, and runs the collection with newman against the emulator.
+(``docs/ingopay-emulator.postman_collection.json``); ``tests/test_postman.py`` fails while the two differ, and runs
+the collection with newman against the emulator.
 """
 
 from __future__ import annotations
@@ -298,10 +299,10 @@ def build_collection(document: dict[str, Any]) -> dict[str, Any]:
     return {
         "info": {
             "name": document["info"]["title"],
-            "description": "Generated from the emulator's OpenAPI document by `python -m emulator.openapi --postman`. The "
-                           "collection's pre-request script signs each request as Ingo requires (Kong hmac-auth "
-                           "with the variables username and secret); the admin API is sent unsigned. Run the "
-                           "folders in order: later requests send the tokens earlier ones return.",
+            "description": "Generated from the emulator's OpenAPI document by `python -m emulator.openapi "
+                           "--postman`. The collection's pre-request script signs each request as Ingo requires "
+                           "(Kong hmac-auth with the variables username and secret); the admin API is sent unsigned. "
+                           "Run the folders in order: later requests send the tokens earlier ones return.",
             "version": document["info"]["version"],
             "schema": SCHEMA,
         },

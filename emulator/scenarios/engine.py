@@ -18,6 +18,10 @@ from emulator.scenarios.templates import Templates
 #: The X-Emulator-Scenario value that turns scenarios off for one request.
 NO_SCENARIO = "none"
 
+#: What an engine built without sources loads again on a reset: no files, not even the bundled ones. The default
+#: of Engine(sources=...), made once here (Sources is frozen, so every engine can share it).
+NO_SOURCES = Sources(bundled=False)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -205,7 +209,7 @@ class Engine:
     """Loaded scenarios, which are active (for everyone or per participant), and per-participant rule counts."""
 
     def __init__(self, loaded: Iterable[Loaded] = (), *, seed: int | None = None,
-                 sources: Sources = Sources(bundled=False)) -> None:
+                 sources: Sources = NO_SOURCES) -> None:
         self.sources = sources  # what a reset reads again
         self.templates = Templates(seed)
         self._random = random.Random(seed)

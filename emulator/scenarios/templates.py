@@ -1,4 +1,5 @@
-"""Values in scenario ``data`` overrides: ``{{request.amount}}``, ``{{token.last_4}}``, ``{{faker.name}}``, ``{{now}}``."""
+"""Values in scenario ``data`` overrides: ``{{request.amount}}``, ``{{token.last_4}}``, ``{{faker.name}}``,
+``{{now}}``."""
 
 from __future__ import annotations
 

@@ -137,8 +137,9 @@ def text_table(found: list[dict[str, Any]]) -> str:
     lines = [(r["trigger"], r["endpoint"], "" if r["status"] is None else str(r["status"]),
               SOURCE_LABELS.get(r["source"] or "", ""), r["message"] or r["fault"] or "") for r in found]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-    for r, line in zip(found, lines):
-        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+    # one width per column, one line per rule, one cell per column in each line: every zip pairs equal lengths
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    for r, line in zip(found, lines, strict=True):
+        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
         out += ["    " + event_line(event) for event in r["events"]]
     return "\n".join(out)

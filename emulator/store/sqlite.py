@@ -113,7 +113,8 @@ class SqliteStore:
             self._check_writable()
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise StoreError(f"{self.path} is not a usable ingopay-emulator database ({exc}); {move_aside(self.path)}") from None
+            raise StoreError(f"{self.path} is not a usable ingopay-emulator database ({exc}); "
+                             f"{move_aside(self.path)}") from None
         except StoreError:
             self._db.close()
             raise
@@ -132,7 +133,8 @@ class SqliteStore:
             raise StoreError(f"{self.path} cannot be read by this user (uid {os.getuid()}): "
                              f"{exc.strerror or exc}; give it to that user or choose another --data-dir") from None
         if not header:
-            raise StoreError(f"{self.path} is empty (0 bytes), so it holds no ingopay-emulator state; {move_aside(self.path)}")
+            raise StoreError(f"{self.path} is empty (0 bytes), so it holds no ingopay-emulator state; "
+                             f"{move_aside(self.path)}")
         if header != SQLITE_HEADER:
             raise StoreError(f"{self.path} is not a SQLite database; {move_aside(self.path)}")
 
@@ -146,7 +148,8 @@ class SqliteStore:
                              f"{move_aside(self.path)}")
         (unreadable,) = self._db.execute("SELECT count(*) FROM records WHERE NOT json_valid(record)").fetchone()
         if unreadable:
-            raise StoreError(f"{self.path} is damaged ({unreadable} stored records are not readable); {move_aside(self.path)}")
+            raise StoreError(f"{self.path} is damaged ({unreadable} stored records are not readable); "
+                             f"{move_aside(self.path)}")
 
     def _check_writable(self) -> None:
         """A real write, committed, so that a file this user cannot write is refused now and not at the first

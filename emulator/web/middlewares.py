@@ -173,7 +173,7 @@ class HeaderView(Mapping[str, str]):
         return iter(dict.fromkeys(name.lower() for name in self._headers))
 
     def __len__(self) -> int:
-        return len(set(name.lower() for name in self._headers))
+        return len({name.lower() for name in self._headers})
 
 
 @web.middleware

@@ -34,7 +34,8 @@ class FollowUps:
         self._queue(record)
 
     def _queue(self, record: Record) -> None:
-        self.scheduler.at(max(record["due"], self.clock.now()), lambda: self._fire(record["participant_id"], record["id"]),
+        self.scheduler.at(max(record["due"], self.clock.now()),
+                          lambda: self._fire(record["participant_id"], record["id"]),
                           record["label"], owner=record["participant_id"])
 
     def _fire(self, participant_id: int, key: str) -> None:
