@@ -3,6 +3,11 @@
 The top floor: it imports only the foundation (``emulator.core``). What a value means to a feature (which HMAC
 algorithms Kong knows, which RVDM fields exist) is checked where the feature is wired (``emulator.app``), with a
 message that names the setting (:func:`named`).
+
+Not pydantic-settings: its environment source reads lists as JSON (``INGOPAY_EMULATOR_SCENARIOS=a.yaml:b.yaml``
+would stop working), names a negated flag's variable after the field (``INGOPAY_EMULATOR_NO_DIAGNOSIS`` would be
+ignored), reports pydantic's messages instead of naming the flag or variable and the form expected, and does not
+warn about a mistyped variable; keeping them would take more code than this table.
 """
 
 from __future__ import annotations
