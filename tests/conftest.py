@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Callable
@@ -62,6 +63,21 @@ class Signed:
         return response.status, document, response.headers
 
 
+async def eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    """Wait until ``check()`` returns something true (and return it): how a test waits for an event it can observe
+    (a journal entry, a delivered webhook) instead of sleeping a fixed time. Fails naming ``what`` after
+    ``timeout`` seconds, a generous bound against hangs, not a timing claim."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not seen within {timeout:g} s")
+        await asyncio.sleep(0.02)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on (right now), for servers a test starts itself."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -102,9 +118,15 @@ def clock() -> Clock:
     return clock
 
 
+def settings_for(**changes: Any) -> Settings:
+    """The settings every test starts from (rate limiting off, no request log), with ``changes``: the one place
+    tests make settings; tests of the rate limit turn it on."""
+    return Settings(rate_limit=0, quiet=True).replace(**changes)
+
+
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(rate_limit=0, quiet=True)
+    return settings_for()
 
 
 def pinned_at(timestamp: float) -> Callable[[], float]:
@@ -118,7 +140,7 @@ def runtime_for(clock: Clock | None = None, *, credentials: dict[str, Credential
     """The real app's runtime for a test: rate limit off and quiet unless changed, the test credentials, and a
     client whose time is where the (frozen) test clock starts; with ``real_time`` (or no clock), clients live in
     real time, as a process outside the test (the ``sign`` command, curl) does; ``wall`` gives them another."""
-    settings = Settings(rate_limit=0, quiet=True).replace(**changes)
+    settings = settings_for(**changes)
     if wall is None and clock is not None and clock.frozen and not real_time:
         wall = pinned_at(clock.now())
     return build_runtime(settings, clock=clock, credentials=dict(credentials or CREDENTIALS), wall=wall)

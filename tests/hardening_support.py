@@ -14,9 +14,8 @@ from typing import Any
 from emulator.app import build_runtime
 from emulator.auth.diagnosis import CODES
 from emulator.core.clock import Clock
-from emulator.settings import Settings
 from emulator.testing import EmulatorServer
-from tests.conftest import CREDENTIALS, NOW
+from tests.conftest import CREDENTIALS, NOW, settings_for
 
 SECRET = b"ingopay-emulator-secret"
 DEFAULT_ORDER = ("request-line", "x-date", "content-type", "content-sha512", "content-length")
@@ -131,20 +130,46 @@ class ThreadedEmulator(EmulatorServer):
     """The real application on 127.0.0.1 and a free port, served by the test helper's background thread (so that
     one server answers every example of a Hypothesis property), with a frozen clock and client time at NOW."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, **changes: Any) -> None:
         clock = Clock(start=NOW, frozen=True)
         clock.set(NOW)
-        super().__init__(runtime=build_runtime(settings, clock=clock, credentials=dict(CREDENTIALS), wall=lambda: NOW))
+        super().__init__(runtime=build_runtime(settings_for(**changes), clock=clock, credentials=dict(CREDENTIALS),
+                                               wall=lambda: NOW))
         self.start()
 
-    def errors_in_journal(self) -> list[dict[str, Any]]:
+    def journal(self) -> list[dict[str, Any]]:
+        """The server's journal, newest first."""
         runtime = self.runtime
         assert runtime is not None
 
-        async def errors() -> list[dict[str, Any]]:
-            return [e.as_json() for e in runtime.journal.entries() if e.http_status >= 500]
+        async def entries() -> list[dict[str, Any]]:
+            return [e.as_json() for e in runtime.journal.entries()]
 
-        return self.call(errors())
+        return self.call(entries())
+
+    def errors_in_journal(self) -> list[dict[str, Any]]:
+        return [entry for entry in self.journal() if entry["http_status"] >= 500]
+
+    def last_entry(self) -> int:
+        """The id of the journal's newest entry (0 when empty): what ``journaled`` counts from."""
+        entries = self.journal()
+        return int(entries[0]["id"]) if entries else 0
+
+    async def journaled(self, path: str, http_status: int, count: int, *, since: int) -> list[dict[str, Any]]:
+        """Wait until the journal holds ``count`` answers of ``http_status`` to ``path`` after entry ``since``: the
+        sign that the server is done with those requests (a client gone mid-body is journaled as 499 once its
+        handler has finished)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + IO_TIMEOUT
+        while True:
+            found = [e for e in self.journal()
+                     if e["id"] > since and e["path"] == path and e["http_status"] == http_status]
+            if len(found) >= count:
+                return found
+            if loop.time() > deadline:
+                raise AssertionError(f"the journal shows {len(found)} answers {http_status} to {path} after "
+                                     f"{IO_TIMEOUT:g} s, not {count}: {self.journal()[:5]}")
+            await asyncio.sleep(0.02)
 
     def close(self) -> None:
         self.stop()

@@ -156,3 +156,10 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
                         break
                 components.append(sorted(component))
     return components
+
+
+def test_the_endpoint_names_scenarios_match_on_are_the_routes_names():
+    from emulator.app import ROUTES
+    from emulator.scenarios.schema import ENDPOINTS
+
+    assert {route.spec.endpoint for route in ROUTES if route.spec.endpoint} == set(ENDPOINTS)

@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.auth.diagnosis import CODES
-from emulator.settings import Settings
 from tests.conftest import ACH, CARD, NOW, v11
 from tests.hardening_support import (
     DEFAULT_ORDER,
@@ -53,21 +52,21 @@ RAISED_LIMIT = 8 * 1024 * 1024  # --max-body-size of the server that takes a few
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThreadedEmulator]:
-    emulator = ThreadedEmulator(Settings(rate_limit=0, quiet=True))
+    emulator = ThreadedEmulator()
     yield emulator
     emulator.close()
 
 
 @pytest.fixture(scope="module")
 def small_server() -> Iterator[ThreadedEmulator]:
-    emulator = ThreadedEmulator(Settings(rate_limit=0, quiet=True, max_body_size=SMALL_LIMIT))
+    emulator = ThreadedEmulator(max_body_size=SMALL_LIMIT)
     yield emulator
     emulator.close()
 
 
 @pytest.fixture(scope="module")
 def big_server() -> Iterator[ThreadedEmulator]:
-    emulator = ThreadedEmulator(Settings(rate_limit=0, quiet=True, max_body_size=RAISED_LIMIT))
+    emulator = ThreadedEmulator(max_body_size=RAISED_LIMIT)
     yield emulator
     emulator.close()
 
@@ -492,6 +491,7 @@ async def test_raw_garbage_gets_a_4xx_or_a_closed_connection_never_a_5xx(server,
 
 async def test_requests_cut_off_then_closed_leave_no_trace_of_an_error(server):
     token = accepted_card(server)
+    start = server.last_entry()
     body = VERIFY_BODY
     full = request_bytes("POST", VERIFY, titled(signed_headers(VERIFY, body)), body)
     header_end = full.index(b"\r\n\r\n")
@@ -503,13 +503,16 @@ async def test_requests_cut_off_then_closed_leave_no_trace_of_an_error(server):
         await asyncio.sleep(0.05)
         writer.close()
         await writer.wait_closed()
-    await asyncio.sleep(0.3)  # let the server notice every close
+    # the two cut in the body reached a handler, which records the client's going (499) once it has finished;
+    # the others never made a request
+    await server.journaled(VERIFY, 499, 2, since=start)
     assert server.errors_in_journal() == []
     await still_accepts(server.port, token)
 
 
 async def test_a_content_length_larger_than_the_body(server):
     token = accepted_card(server)
+    start = server.last_entry()
     body = VERIFY_BODY
     declared = len(body) + 100
     lying = request_bytes("POST", VERIFY, titled(signed_headers(VERIFY, body, content_length=b"%d" % declared)),
@@ -542,7 +545,7 @@ async def test_a_content_length_larger_than_the_body(server):
     await asyncio.sleep(0.5)
     writer.close()
     await writer.wait_closed()
-    await asyncio.sleep(0.2)
+    await server.journaled(VERIFY, 499, 2, since=start)  # both clients that went away without the rest, once handled
     assert server.errors_in_journal() == []
     await still_accepts(server.port, token)
 
@@ -596,6 +599,7 @@ async def test_a_content_length_smaller_than_the_body(server):
 
 
 async def test_a_chunked_body_is_read_whole_and_a_broken_one_refused(server):
+    start = server.last_entry()
     body = json.dumps(v11(**ACH), separators=(",", ":")).encode()
     # no Content-Length with chunked framing: the signed content-length line is "content-length:" (Kong's rule)
     headers = signed_headers(VERIFY, body, content_length=None, extra={"content-length": None})
@@ -616,7 +620,7 @@ async def test_a_chunked_body_is_read_whole_and_a_broken_one_refused(server):
     await writer.drain()
     writer.close()
     await writer.wait_closed()
-    await asyncio.sleep(0.2)
+    await server.journaled(VERIFY, 499, 1, since=start)  # the client gone mid-chunk, once handled
     assert server.errors_in_journal() == []
     await health(server.port)
 
@@ -755,7 +759,7 @@ async def test_non_standard_json_numbers_are_refused_not_echoed(server):
 
 
 async def test_a_non_utf8_admin_token_is_refused_like_any_wrong_token():
-    emulator = ThreadedEmulator(Settings(rate_limit=0, quiet=True, admin_token="admin-secret"))
+    emulator = ThreadedEmulator(admin_token="admin-secret")
     try:
         for headers in ({"X-Emulator-Admin-Token": NON_UTF8}, {"Authorization": b"Bearer " + NON_UTF8}):
             answer = await exchange(emulator.port, request_bytes("GET", "/_emulator/requests", headers))

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from emulator.settings import Settings
-from tests.conftest import ACH, CARD, NOW, v11
+from tests.conftest import ACH, CARD, NOW, settings_for, v11
 
 
 async def test_unknown_paths_are_404_json(emulator):
@@ -44,7 +44,7 @@ class TestMappedHttpStatus:
 
     @pytest.fixture
     def settings(self) -> Settings:
-        return Settings(rate_limit=0, quiet=True, error_http_status="mapped")
+        return settings_for(error_http_status="mapped")
 
     async def test_request_errors_are_400(self, emulator):
         status, body, _ = await emulator.post("/gateway/verify", v11(account_type="CA",

@@ -15,7 +15,7 @@ from emulator.core.validation import validate
 from emulator.gateway import schemas as gw
 from emulator.openapi import document as openapi
 from emulator.settings import Settings
-from tests.conftest import CARD, NOW, Signed, v11
+from tests.conftest import CARD, NOW, Signed, settings_for, v11
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 REGENERATE = "regenerate it: scripts/regenerate"
@@ -196,7 +196,7 @@ async def test_rate_limit_and_size_refusals_answer_as_documented(emulator: Signe
     conforms(document, "/gateway/verify", "POST", 413, body, headers)
 
 
-@pytest.mark.parametrize("settings", [Settings(rate_limit=0, quiet=True, error_http_status="mapped")])
+@pytest.mark.parametrize("settings", [settings_for(error_http_status="mapped")])
 async def test_mapped_business_errors_answer_as_documented(emulator: Signed, document: dict[str, Any]) -> None:
     status, body, _ = await emulator.post("/gateway/process", v11(
         account_type="CA", amount=10.5, customer_account_token="no-such-token", source_of_funds=4,

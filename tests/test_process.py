@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from emulator.settings import Settings
-from tests.conftest import ACH, BENEFICIARY, CARD, NOW, RECIPIENT, v11
+from tests.conftest import ACH, BENEFICIARY, CARD, NOW, RECIPIENT, settings_for, v11
 
 MISSING = "Transaction Failure - Contact Ingo Payments Client Services at 877-739-2926"
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"
@@ -235,7 +235,7 @@ class TestInProgress:
 
     @pytest.fixture
     def settings(self) -> Settings:
-        return Settings(rate_limit=0, quiet=True, process_delay=0.5)
+        return settings_for(process_delay=0.5)
 
     async def test_concurrent_duplicate_gets_104_then_101(self, emulator, card_token):
         body = push(card_token, puid1="slow-1")

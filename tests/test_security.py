@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from emulator.settings import Settings
 from tests.conftest import CARD, Signed, free_port, runtime_for, serve, v11
 from tests.hardening_support import ThreadedEmulator, exchange, health, read_response, request_bytes
 
@@ -290,7 +289,7 @@ async def test_deep_json_on_admin_endpoints_is_a_400_that_names_it(aiohttp_clien
 
 @pytest.fixture(scope="module")
 def impatient() -> Any:
-    emulator = ThreadedEmulator(Settings(rate_limit=0, quiet=True, header_timeout=1.0, body_timeout=1.0))
+    emulator = ThreadedEmulator(header_timeout=1.0, body_timeout=1.0)
     yield emulator
     emulator.close()
 
