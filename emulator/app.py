@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from aiohttp import web
 
@@ -33,7 +34,7 @@ from emulator.scenarios.engine import Engine
 from emulator.sessions import urls as session_urls
 from emulator.sessions.models import SessionService
 from emulator.settings import Settings, SettingsError, named
-from emulator.store import MemoryStore, SqliteStore, Store
+from emulator.store import MemoryStore, Store
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
 from emulator.web.ratelimit import RateLimiter
@@ -58,7 +59,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     policy = auth_policy(settings)
     rvdm_rules = plugin_rules(settings)
     if store is None:
-        store = (SqliteStore(settings.data_dir) if settings.data_dir is not None
+        store = (durable_store(settings.data_dir) if settings.data_dir is not None
                  else MemoryStore(limits={"transaction": settings.memory_transactions}))
     seed = seed_for_this_run(store, settings.seed)
     signature_now = signature_clock(settings.signature_clock, clock, wall or time.time)
@@ -117,6 +118,13 @@ def plugin_rules(settings: Settings) -> dict[str, str]:
         return rvdm.parse_rules(settings.plugin_rvdm)
     except ValueError as exc:
         raise SettingsError(f"{named('plugin_rvdm')}={settings.plugin_rvdm!r} is not valid: {exc}") from None
+
+
+def durable_store(data_dir: Path) -> Store:
+    """The SQLite store in ``data_dir`` (imported here: only a durable emulator pays for sqlite3)."""
+    from emulator.store.sqlite import SqliteStore
+
+    return SqliteStore(data_dir)
 
 
 def seed_for_this_run(store: Store, seed: int | None) -> int | None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from emulator.core.errors import ConfigurationError
-from emulator.store import MemoryStore, SqliteStore
-from emulator.store.sqlite import FILENAME, SCHEMA_VERSION, StoreError
+from emulator.store import MemoryStore
+from emulator.store.sqlite import FILENAME, SCHEMA_VERSION, SqliteStore, StoreError
 
 
 @pytest.fixture(params=["memory", "sqlite"])
