@@ -15,14 +15,14 @@ from pathlib import Path
 from aiohttp import web
 
 from emulator.admin import urls as admin_urls
-from emulator.auth import AuthPolicy
 from emulator.auth.signing import HASHES
+from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock, signature_clock
 from emulator.core.credentials import Credential, load_credentials
 from emulator.core.journal import Journal
+from emulator.core.limits import Limits
 from emulator.core.scheduler import Scheduler
 from emulator.core.tls import client_context
-from emulator.core.yamlpos import Limits
 from emulator.gateway import urls as gateway_urls
 from emulator.gateway.models import Gateway
 from emulator.openapi import urls as openapi_urls

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from emulator import __version__
 from emulator.auth.signing import HASHES
+from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
-from emulator.core.errors import ConfigurationError
 from emulator.settings import OPTIONS, Settings, add_arguments, from_sources, unknown_variables
 
 if TYPE_CHECKING:

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.durations import EXPECTED as DURATION_FORM
 from emulator.core.durations import parse_duration
-from emulator.core.errors import ConfigurationError
-from emulator.core.yamlpos import DEFAULT_LIMITS
+from emulator.core.limits import DEFAULT_LIMITS
 
 ENV_PREFIX = "INGOPAY_EMULATOR_"
 

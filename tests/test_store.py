@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.core.errors import ConfigurationError
+from emulator.core.configuration import ConfigurationError
 from emulator.store import MemoryStore
 from emulator.store.sqlite import FILENAME, SCHEMA_VERSION, SqliteStore, StoreError
 

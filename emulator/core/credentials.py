@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator.core.errors import ConfigurationError
+from emulator.core.configuration import ConfigurationError
 
 #: The built-in credential, documented in the README so that a client works with no configuration.
 DEFAULT_USERNAME = "test"

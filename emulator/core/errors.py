@@ -23,11 +23,6 @@ class Diagnosis(TypedDict):
     field: NotRequired[str]
 
 
-class ConfigurationError(Exception):
-    """Something the emulator was given to start with (a setting, a file, a data folder) that it cannot use: the
-    command line prints it in one sentence and exits 2."""
-
-
 class IngoError(Exception):
     """A refusal that Ingo reports with a status code in the response body.
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from emulator.core.limits import DEFAULT_LIMITS, Limits
+
 
 @dataclass(frozen=True)
 class Position:
@@ -35,17 +37,6 @@ Path_ = tuple[Any, ...]
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How much YAML one file may hold: checked on the event stream, before any node is built."""
-
-    max_bytes: int = 1024 * 1024
-    max_nodes: int = 100_000  # counting every node an alias repeats: a "billion laughs" stops here
-    max_aliases: int = 1_000
-    max_depth: int = 64  # nesting of mappings and sequences (building the nodes recurses this deep)
-
-
-DEFAULT_LIMITS = Limits()
 
 
 def check_limits(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> None:

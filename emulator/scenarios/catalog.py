@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from emulator.core.yamlpos import DEFAULT_LIMITS, Limits
+from emulator.core.limits import DEFAULT_LIMITS, Limits
 from emulator.scenarios.loader import Loaded, load_paths, load_text
 
 

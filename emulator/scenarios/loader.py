@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from emulator.core.limits import DEFAULT_LIMITS, Limits
 from emulator.core.validation import FILES, describe, pydantic_sentence
-from emulator.core.yamlpos import DEFAULT_LIMITS, Limits, Position, YamlProblem, load_with_positions, position_of
+from emulator.core.yamlpos import Position, YamlProblem, load_with_positions, position_of
 from emulator.scenarios import schema
 
 SUFFIXES = (".yaml", ".yml")

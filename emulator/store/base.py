@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from emulator.core.errors import ConfigurationError
+from emulator.core.configuration import ConfigurationError
 
 Record = dict[str, Any]
 

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
-from emulator.auth import AuthenticationFailed, SignedRequest, authenticate
-from emulator.auth.verify import SINGLE_HEADERS
+from emulator.auth.diagnosis import AuthenticationFailed
+from emulator.auth.verify import SINGLE_HEADERS, SignedRequest, authenticate
 from emulator.core.errors import IngoError
 from emulator.core.journal import Entry
 from emulator.core.logs import HEALTH_PATH, access_line

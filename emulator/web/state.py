@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.auth import AuthPolicy
+from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
 from emulator.core.journal import Journal

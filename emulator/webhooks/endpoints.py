@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
-from emulator.core.errors import ConfigurationError
 from emulator.core.validation import FILES, describe, pydantic_sentence
 from emulator.core.yamlpos import YamlProblem, read_yaml_file
 from emulator.webhooks.events import Event

@@ -1,0 +1,19 @@
+"""How much YAML a scenario, credentials or webhook endpoints file may hold, and the defaults: known without a YAML
+parser, so that the settings (and the commands that only read them) need none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much YAML one file may hold: checked on the event stream, before any node is built."""
+
+    max_bytes: int = 1024 * 1024
+    max_nodes: int = 100_000  # counting every node an alias repeats: a "billion laughs" stops here
+    max_aliases: int = 1_000
+    max_depth: int = 64  # nesting of mappings and sequences (building the nodes recurses this deep)
+
+
+DEFAULT_LIMITS = Limits()
