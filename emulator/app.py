@@ -19,10 +19,12 @@ from emulator.auth.signing import HASHES
 from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock, signature_clock
 from emulator.core.credentials import Credential, load_credentials
-from emulator.core.journal import Journal
-from emulator.core.limits import Limits
+from emulator.core.journal import Entry, Journal
+from emulator.core.limits import INGO_REQUESTS_PER_SECOND, Limits
 from emulator.core.scheduler import Scheduler
 from emulator.core.tls import client_context
+from emulator.findings.models import Findings
+from emulator.findings.watch import Watcher
 from emulator.gateway import urls as gateway_urls
 from emulator.gateway.models import Gateway
 from emulator.openapi import urls as openapi_urls
@@ -34,11 +36,14 @@ from emulator.scenarios.engine import Engine
 from emulator.sessions import urls as session_urls
 from emulator.sessions.models import SessionService
 from emulator.settings import Settings, SettingsError, named
-from emulator.store import MemoryStore, Store
+from emulator.store import MemoryStore, Record, Store
+from emulator.tenants.models import Tenants
+from emulator.waits.waiting import Waits
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
 from emulator.web.ratelimit import RateLimiter
 from emulator.web.routes import ROUTE_TABLE, Route
+from emulator.web.snapshot import restore_file
 from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.endpoints import from_settings as endpoints_from_settings
@@ -77,6 +82,16 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
                       emit=outbox.emit, signature_now=signature_now)
     sessions = SessionService(store, clock, seed=seed)
     sources = scenario_sources(settings)
+    credentials = credentials if credentials is not None else load_credentials(settings.credentials)
+    journal = Journal(settings.journal_size)
+    findings = Findings()
+    watcher = Watcher(findings, clock, requests_per_second=settings.rate_limit or INGO_REQUESTS_PER_SECOND)
+    request_waits: Waits[Entry] = Waits(lambda entry: entry.id)
+    delivery_waits: Waits[Record] = Waits(lambda record: record["id"])
+    journal.listeners += [watcher.on_entry, request_waits.notify]  # findings first: a wait shows them
+    deliveries.listeners += [watcher.on_delivery, delivery_waits.notify]
+    outbox.listeners.append(lambda event: watcher.on_event(event.topic, event.participant_id,
+                                                           event.envelope["data"]["event"], event.id))
     services = Services(
         gateway=gateway, sessions=sessions,
         plugin=Plugin(sessions, gateway, store, clock, rules=rvdm_rules, max_attempts=settings.plugin_max_attempts,
@@ -84,15 +99,21 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         engine=Engine(sources.load(), seed=seed, sources=sources),
         scheduler=scheduler, outbox=outbox, deliveries=deliveries,
         followups=FollowUps(store, clock, scheduler, outbox),
+        findings=findings, watcher=watcher,
+        tenants=Tenants(credentials, deliveries, webhook_secret=settings.webhook_secret),
+        request_waits=request_waits, delivery_waits=delivery_waits,
     )
-    return Runtime(
+    runtime = Runtime(
         settings=settings, clock=clock, store=store,
-        credentials=credentials if credentials is not None else load_credentials(settings.credentials),
-        rate_limiter=RateLimiter(settings.rate_limit), journal=Journal(settings.journal_size),
+        credentials=credentials, rate_limiter=RateLimiter(settings.rate_limit), journal=journal,
         auth_policy=policy,
         host_policy=HostPolicy.from_settings(settings.host, settings.public_url, settings.allowed_hosts),
         services=services, signature_now=signature_now,
     )
+    if settings.restore is not None:
+        # before the app starts: its start-up schedules what the archive left pending
+        restore_file(runtime, settings.restore)
+    return runtime
 
 
 def scenario_sources(settings: Settings) -> Sources:

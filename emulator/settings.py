@@ -26,7 +26,7 @@ from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.durations import EXPECTED as DURATION_FORM
 from emulator.core.durations import parse_duration
-from emulator.core.limits import DEFAULT_LIMITS
+from emulator.core.limits import DEFAULT_LIMITS, INGO_REQUESTS_PER_SECOND
 
 ENV_PREFIX = "INGOPAY_EMULATOR_"
 
@@ -114,7 +114,7 @@ class Settings:
     credentials: Path | None = None
     clock_skew: int = 300
     signature_clock: str = "real"
-    rate_limit: int = 5
+    rate_limit: int = INGO_REQUESTS_PER_SECOND
     seed: int | None = None
     log_format: str = "text"
     algorithms: tuple[str, ...] = ("hmac-sha512",)
@@ -151,6 +151,8 @@ class Settings:
     scenario_max_bytes: int = DEFAULT_LIMITS.max_bytes
     scenario_max_nodes: int = DEFAULT_LIMITS.max_nodes
     scenario_max_aliases: int = DEFAULT_LIMITS.max_aliases
+    restore: Path | None = None
+    snapshot_max_bytes: int = 64 * 1024 * 1024
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (handy in tests)."""
@@ -252,6 +254,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("scenario_max_nodes", "most YAML nodes a scenario file may expand to (aliases counted as expanded)",
            WHOLE_NUMBER, metavar="N"),
     Option("scenario_max_aliases", "most YAML aliases (*name) a scenario file may use", WHOLE_NUMBER, metavar="N"),
+    Option("restore", "start from a snapshot archive (what GET /_emulator/snapshot answered; docs/snapshots.md): "
+           "its state, clock, scenarios, journal, events and findings, restored before the emulator reports ready",
+           PATH, metavar="FILE"),
+    Option("snapshot_max_bytes", "largest snapshot archive POST /_emulator/snapshot accepts, in bytes (413 above), "
+           "whatever --max-body-size says; send it with a Content-Length, as curl --data-binary @FILE does (a chunked "
+           "body may be held to --max-body-size)", WHOLE_NUMBER, metavar="BYTES"),
 )
 
 
@@ -358,7 +366,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"{named('journal_size')} must be at least 1")
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise SettingsError(f"{named('tls_cert')} and {named('tls_key')} go together: give both or neither")
-    for name in ("tls_cert", "tls_key", "webhook_ca_bundle", "credentials", "webhooks_config"):
+    for name in ("tls_cert", "tls_key", "webhook_ca_bundle", "credentials", "webhooks_config", "restore"):
         path = getattr(settings, name)
         if path is not None and not Path(path).is_file():
             raise SettingsError(f"{named(name)}: no such file: {path}")
@@ -382,6 +390,8 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"{named(name)} must be at least 1")
     if settings.scenario_max_aliases < 0:
         raise SettingsError(f"{named('scenario_max_aliases')} must be 0 (no aliases) or more")
+    if settings.snapshot_max_bytes < 1024:
+        raise SettingsError(f"{named('snapshot_max_bytes')} must be at least 1024 bytes")
 
 
 __all__ = ["OPTIONS", "Settings", "SettingsError", "add_arguments", "from_sources", "unknown_variables"]

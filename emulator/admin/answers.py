@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
+from emulator.core.clock import Position
 from emulator.core.scheduler import Due
+from emulator.findings.models import FindingJson
+from emulator.tenants.models import TenantJson
+from emulator.waits.deliveries import DeliveryMatch
+from emulator.waits.requests import RequestMatch
+from emulator.waits.waiting import DEFAULT_TIMEOUT, LONGEST_WAIT, Count, Difference
 from emulator.web.ratelimit import Window
+from emulator.web.snapshot import MissingEndpoint
 from emulator.webhooks.events import EventRecord
 
 
@@ -153,3 +160,116 @@ class State(TypedDict):
     tokens: list[dict[str, Any]]
     sessions: list[dict[str, Any]]
     transactions: list[dict[str, Any]]
+
+
+class RequestWait(BaseModel):
+    """POST /_emulator/requests/wait: how many journal entries matching ``match`` to wait for, and how long."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
+        "examples": [{"match": {"endpoint": "verify", "http_status": 200}, "count": {"at_least": 0}, "timeout": 1}]})
+
+    match: RequestMatch = Field(default_factory=RequestMatch)
+    count: Count = Field(default_factory=Count, description="N (exactly N) or {at_least, at_most}")
+    timeout: Annotated[float, Field(ge=0, le=LONGEST_WAIT, description="seconds")] = DEFAULT_TIMEOUT
+    since: Annotated[int, Field(ge=0, description="count only entries after this journal id (last_id)")] = 0
+
+
+class DeliveryWait(BaseModel):
+    """POST /_emulator/webhooks/wait: how many deliveries matching ``match`` to wait for, and how long."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
+        "examples": [{"match": {"status": "delivered"}, "count": {"at_least": 0}, "timeout": 1}]})
+
+    match: DeliveryMatch = Field(default_factory=DeliveryMatch)
+    count: Count = Field(default_factory=Count, description="N (exactly N) or {at_least, at_most}")
+    timeout: Annotated[float, Field(ge=0, le=LONGEST_WAIT, description="seconds")] = DEFAULT_TIMEOUT
+
+
+class RequestNearMiss(TypedDict):
+    request: dict[str, Any]
+    differences: list[Difference]
+
+
+class DeliveryNearMiss(TypedDict):
+    delivery: dict[str, Any]
+    differences: list[Difference]
+
+
+class RequestsSeen(TypedDict):
+    """200: the wait was met. 409: it was not (``reason``), with the closest entries and how each differed."""
+
+    matched: int
+    requests: list[dict[str, Any]]
+    last_id: int
+    reason: NotRequired[Literal["timeout", "too_many"]]
+    message: NotRequired[str]
+    near_misses: NotRequired[list[RequestNearMiss]]
+
+
+class DeliveriesSeen(TypedDict):
+    """200: the wait was met. 409: it was not (``reason``), with the closest deliveries and how each differed."""
+
+    matched: int
+    deliveries: list[dict[str, Any]]
+    reason: NotRequired[Literal["timeout", "too_many"]]
+    message: NotRequired[str]
+    near_misses: NotRequired[list[DeliveryNearMiss]]
+
+
+class FindingList(TypedDict):
+    count: int
+    findings: list[FindingJson]
+
+
+class CredentialListed(TypedDict):
+    username: str
+    participant_id: int
+    minted: bool
+    webhook_endpoint: str | None
+
+
+class CredentialList(TypedDict):
+    credentials: list[CredentialListed]
+
+
+class TenantRemoved(TypedDict):
+    removed: str
+    participant_id: int
+
+
+class RestoredCounts(TypedDict):
+    """How much of each section a restore put in place (store records by kind)."""
+
+    records: dict[str, int]
+    journal: int
+    events: int
+    findings: int
+    scenarios: int
+
+
+class Rescheduled(TypedDict):
+    """What a restore scheduled again on the emulator clock."""
+
+    scheduled_events: int
+    webhook_deliveries: int
+
+
+class SnapshotSeed(TypedDict):
+    """--seed of the emulator the snapshot was taken from, and of this one."""
+
+    snapshot: int | None
+    this_emulator: int | None
+
+
+class SnapshotRestored(TypedDict):
+    """POST /_emulator/snapshot: what was restored, and what a restored emulator cannot bring back (secrets)."""
+
+    restored: RestoredCounts
+    rescheduled: Rescheduled
+    taken_at: str
+    emulator_version: str
+    clock: Position
+    seed: SnapshotSeed
+    tenants_without_secrets: list[TenantJson]
+    webhook_endpoints_missing: list[MissingEndpoint]
+    notes: list[str]

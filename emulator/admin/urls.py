@@ -3,9 +3,25 @@ OpenAPI document."""
 
 from typing import Literal
 
-from emulator.admin import answers, clock, control, events, responses, scenarios, state, ui, webhooks
+from emulator.admin import (
+    answers,
+    clock,
+    control,
+    events,
+    findings,
+    responses,
+    scenarios,
+    snapshot,
+    state,
+    tenants,
+    ui,
+    waits,
+    webhooks,
+)
 from emulator.core.logs import HEALTH_PATH
+from emulator.tenants.models import TenantJson
 from emulator.web.routes import Doc, Query, Route
+from emulator.web.snapshot import Archive
 from emulator.webhooks.events import EventRecord
 
 PARTICIPANT = Query("participant", int, "participant_id")
@@ -19,6 +35,23 @@ ROUTES = (
           doc=Doc("The request journal (masked), newest first", answer=answers.RequestList, errors=(400,),
                   query=(Query("path", str, "path prefix"), Query("status", int, "HTTP status"), PARTICIPANT,
                          LIMIT))),
+    Route("POST", "/_emulator/requests/wait", waits.wait_for_requests,
+          doc=Doc("Wait until the journal holds the requests a test expects (200), or say how those seen differ "
+                  "(409)", body=answers.RequestWait, answer=answers.RequestsSeen, errors=(400,),
+                  responses={409: "Not met in time, or more matched than at_most: near misses"})),
+    Route("GET", "/_emulator/findings", findings.listing,
+          doc=Doc("Money-safety findings: what a client did that would lose money against Ingo, newest first",
+                  answer=answers.FindingList, errors=(400,),
+                  query=(PARTICIPANT, Query("code", str, "finding code")))),
+    Route("POST", "/_emulator/credentials", tenants.mint,
+          doc=Doc("Mint a tenant: a credential with a participant of its own (the secret is shown only here)",
+                  body=tenants.TenantSpec, answer=TenantJson, status=201, errors=(400,),
+                  responses={409: "The participant already has a credential"})),
+    Route("GET", "/_emulator/credentials", tenants.listing,
+          doc=Doc("Every credential accepted, configured or minted (never a secret)", answer=answers.CredentialList)),
+    Route("DELETE", "/_emulator/credentials/{username}", tenants.remove,
+          doc=Doc("Remove a minted tenant and its participant's state", answer=answers.TenantRemoved,
+                  errors=(404,), responses={409: "A configured credential, not a tenant"})),
     Route("POST", "/_emulator/reset", control.reset,
           doc=Doc('Reset everything, or one participant ({"participant_id": N})', body=answers.ParticipantBody,
                   answer=answers.Reset, errors=(400,))),
@@ -29,6 +62,14 @@ ROUTES = (
     Route("POST", "/_emulator/sign", control.sign,
           doc=Doc("The signing oracle: the signing string and signature the server expects",
                   body=answers.SignRequest, body_required=True, answer=answers.Signature, errors=(400, 403))),
+    Route("GET", "/_emulator/snapshot", snapshot.take,
+          doc=Doc("A repro capsule: the whole emulator as one JSON archive (state, clock, scenarios with their "
+                  "counts, journal, events, findings); no secret, card and account numbers masked",
+                  answer=Archive)),
+    Route("POST", "/_emulator/snapshot", snapshot.bring_back,
+          doc=Doc("Restore a snapshot: pending jobs cancelled, everything replaced, what was pending scheduled "
+                  "again (up to --snapshot-max-bytes; a refused archive changes nothing)", body=Archive,
+                  body_required=True, answer=answers.SnapshotRestored, errors=(400, 413))),
     Route("GET", "/_emulator/clock", clock.show,
           doc=Doc("The emulator clock and the jobs waiting on it", answer=answers.ClockState)),
     Route("POST", "/_emulator/clock", clock.change,
@@ -62,6 +103,10 @@ ROUTES = (
                   query=(Query("topic", str, "topic"),
                          Query("status", Literal["pending", "delivering", "succeeded", "failed"], "delivery status"),
                          PARTICIPANT, Query("event_id", str, "event id")))),
+    Route("POST", "/_emulator/webhooks/wait", waits.wait_for_deliveries,
+          doc=Doc("Wait until the webhook deliveries a test expects exist (200), or say how those seen differ (409)",
+                  body=answers.DeliveryWait, answer=answers.DeliveriesSeen, errors=(400,),
+                  responses={409: "Not met in time, or more matched than at_most: near misses"})),
     Route("GET", "/_emulator/webhooks/endpoints", webhooks.endpoints,
           doc=Doc("Webhook endpoints", answer=answers.EndpointList)),
     Route("POST", "/_emulator/webhooks/endpoints", webhooks.add_endpoint,

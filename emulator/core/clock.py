@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from typing_extensions import TypedDict
+
 #: The range of the emulator clock: 1970-01-01 to 9998-12-31 (UTC). Every date the emulator derives from it (posting
 #: dates, expiries, retries, follow-ups up to a year later) then stays within the years 1970-9999.
 EARLIEST = 0.0
@@ -33,6 +35,15 @@ def _shown(timestamp: float) -> str:
         return datetime.fromtimestamp(timestamp, tz=UTC).isoformat().replace("+00:00", "Z")
     except (OverflowError, OSError, ValueError):
         return f"unix time {timestamp:.6g}"
+
+
+class Position(TypedDict):
+    """Where the clock stands, as a snapshot keeps it: the time it shows, whether it is frozen, and how far it is
+    ahead of real time (negative: behind) at that moment."""
+
+    now: float
+    frozen: bool
+    offset: float
 
 
 class Clock:
@@ -83,6 +94,21 @@ class Clock:
         """Let the clock run again from where it stands."""
         if self._frozen_at is not None:
             at, self._frozen_at = self._frozen_at, None
+            self._offset = at - time.time()
+
+    def position(self) -> Position:
+        """Where the clock stands now (for a snapshot)."""
+        now = self.now()
+        return {"now": now, "frozen": self.frozen, "offset": now - time.time()}
+
+    def restore(self, position: Position) -> None:
+        """Stand where ``position`` says: frozen at its time if it was frozen, else running on from its time (the
+        recorded offset is not applied again: a restored emulator resumes at the instant of its snapshot)."""
+        at = checked(position["now"])
+        if position["frozen"]:
+            self._frozen_at = at
+        else:
+            self._frozen_at = None
             self._offset = at - time.time()
 
     def iso(self, at: float | None = None) -> str:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+import logging
+import os
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+LOG = logging.getLogger("ingopay_emulator")
 
 
 @dataclass
 class Entry:
-    """One request as the journal keeps it (payment data already masked)."""
+    """One request as the journal keeps it (payment data already masked).
+
+    ``facts`` are what scenario rules matched on (account masked); ``account_digest`` is a keyed digest of the
+    full account number, so a wait can match an exact number the journal never keeps. It is never shown.
+    """
 
     id: int
     request_id: str
@@ -29,31 +39,49 @@ class Entry:
     request_body: Any = None
     response_body: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] | None = None
+    account_digest: str | None = field(default=None, repr=False)
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        shown = asdict(self)
+        del shown["account_digest"]
+        return shown
 
 
 class Journal:
-    """The last ``size`` requests, newest last."""
+    """The last ``size`` requests, newest last; ``listeners`` are told of each entry as it is added."""
 
     def __init__(self, size: int) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._ids = itertools.count(1)
+        self._digest_key = os.urandom(32)  # per run: digests cannot be compared across runs or snapshots
+        self.listeners: list[Callable[[Entry], Any]] = []
 
     def new_id(self) -> int:
         return next(self._ids)
 
+    def digest(self, text: str) -> str:
+        """A keyed digest of a value the journal must not keep (a card or account number)."""
+        return hmac.new(self._digest_key, text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+
     def add(self, entry: Entry) -> None:
+        """Keep ``entry`` and tell the listeners; a listener that fails is logged, never the request's failure."""
         self._entries.append(entry)
+        for listener in self.listeners:
+            try:
+                listener(entry)
+            except Exception:
+                LOG.exception("a journal listener failed on request %s", entry.request_id)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def entries(self, *, path: str | None = None, http_status: int | None = None,
-                participant_id: int | None = None, limit: int | None = None) -> list[Entry]:
-        """Entries newest first, filtered by path prefix, HTTP status and participant."""
+                participant_id: int | None = None, limit: int | None = None, since: int = 0) -> list[Entry]:
+        """Entries newest first, filtered by path prefix, HTTP status, participant and id (``since``: after it)."""
         found: Iterable[Entry] = reversed(self._entries)
+        if since:
+            found = (e for e in found if e.id > since)
         if path:
             found = (e for e in found if e.path.startswith(path))
         if http_status is not None:
@@ -63,6 +91,10 @@ class Journal:
         result = list(found)
         return result[:limit] if limit else result
 
+    def last_id(self) -> int:
+        """The id of the newest entry (0 when empty): what a later wait passes as ``since``."""
+        return self._entries[-1].id if self._entries else 0
+
     def clear(self, participant_id: int | None = None) -> None:
         if participant_id is None:
             self._entries.clear()
@@ -70,3 +102,14 @@ class Journal:
         kept = [e for e in self._entries if e.participant_id != participant_id]
         self._entries.clear()
         self._entries.extend(kept)
+
+    def export(self) -> list[dict[str, Any]]:
+        """Every entry, oldest first, as JSON (for a snapshot; digests are left out)."""
+        return [e.as_json() for e in self._entries]
+
+    def restore(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Replace the entries with exported ones; new ids continue after the highest restored one."""
+        restored = [Entry(**{k: v for k, v in item.items() if k in Entry.__dataclass_fields__}) for item in entries]
+        self._entries.clear()
+        self._entries.extend(restored)
+        self._ids = itertools.count(max((e.id for e in restored), default=0) + 1)

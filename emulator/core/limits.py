@@ -17,3 +17,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+#: Ingo asks each client to stay at no more than five requests a second (reference 9): the default --rate-limit,
+#: and the pace the money-safety findings hold a client to even when rate limiting is off.
+INGO_REQUESTS_PER_SECOND = 5

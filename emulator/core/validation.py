@@ -102,3 +102,17 @@ def pydantic_sentence(error: Mapping[str, Any]) -> str:
 
 def _characters(count: Any) -> str:
     return f"{count} character{'' if count == 1 else 's'}"
+
+
+def explain(exc: ValidationError, words: Vocabulary = API) -> str:
+    """The first problem pydantic found, as one sentence that names the key: for an admin call's body."""
+    first = exc.errors(include_url=False)[0]
+    name = field_path(first["loc"]) or "the body"
+    kind = first["type"]
+    if kind == "missing":
+        return f"{name} is required"
+    if kind == "extra_forbidden":
+        return f"{name} is not a key this call knows"
+    if kind == "value_error":
+        return str(first.get("ctx", {}).get("error") or first["msg"])
+    return f"{name}: {describe(first, words) or pydantic_sentence(first)}"

@@ -232,8 +232,12 @@ def _signed_item(document: dict[str, Any], method: str, path: str, operation: di
     }
 
 
-def _skeleton(schema: dict[str, Any]) -> Any:
-    """A value for a schema without an example: its first example, else its required fields, else empty."""
+def _skeleton(schema: dict[str, Any], document: dict[str, Any]) -> Any:
+    """A value for a schema without an example: its first example, else its required fields, else empty (a
+    reference to a component is followed)."""
+    reference = schema.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
+        schema = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
     if "examples" in schema:
         return schema["examples"][0]
     if "enum" in schema:
@@ -242,18 +246,18 @@ def _skeleton(schema: dict[str, Any]) -> Any:
     kind = kind[0] if isinstance(kind, list) else kind
     if kind == "object":
         required = schema.get("required", [])
-        return {key: _skeleton(value) for key, value in schema.get("properties", {}).items()
+        return {key: _skeleton(value, document) for key, value in schema.get("properties", {}).items()
                 if key in required or "examples" in value}
     return JSON_TYPES.get(kind, "")
 
 
-def _admin_item(method: str, path: str, operation: dict[str, Any]) -> dict[str, Any]:
+def _admin_item(document: dict[str, Any], method: str, path: str, operation: dict[str, Any]) -> dict[str, Any]:
     """An admin operation as a request to fill in: path variables empty, query parameters disabled."""
     request: dict[str, Any] = {"method": method, "description": operation.get("description", operation["summary"]),
                                "header": [], "url": _url(path, operation.get("parameters", []))}
     content = operation.get("requestBody", {}).get("content", {})
     if JSON in content:
-        raw = _Body({}).render(_skeleton(content[JSON]["schema"]))
+        raw = _Body({}).render(_skeleton(content[JSON]["schema"], document))
         request["body"] = {"mode": "raw", "raw": raw, "options": {"raw": {"language": "json"}}}
     elif content:
         (media_type, _), = content.items()
@@ -287,7 +291,7 @@ def build_collection(document: dict[str, Any]) -> dict[str, Any]:
             folders[tag] += [_signed_item(document, method, path, operation, example, chained, len(examples) > 1)
                              for example in examples.values()]
         elif tag == ADMIN_TAG and any(JSON in r.get("content", {}) for r in operation["responses"].values()):
-            folders[tag].append(_admin_item(method, path, operation))
+            folders[tag].append(_admin_item(document, method, path, operation))
     variables = [
         {"key": "baseUrl", "value": document["servers"][0]["url"], "description": "where the emulator listens"},
         {"key": "username", "value": DEFAULT_USERNAME, "description": "the credential's username"},

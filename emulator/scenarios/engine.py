@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from emulator.core.catalogue import catalogue
 from emulator.scenarios.catalog import Sources
 from emulator.scenarios.facts import Facts
@@ -61,6 +63,38 @@ class Decision:
 
 
 NO_DECISION = Decision()
+
+
+class LoadedScenario(TypedDict):
+    """A loaded scenario as a snapshot keeps it: where it was read from and its definition (the file's form)."""
+
+    source: str
+    definition: dict[str, Any]
+
+
+class Activation(TypedDict):
+    """The scenarios active for one participant, newest activation first."""
+
+    participant_id: int
+    scenarios: list[str]
+
+
+class RuleCount(TypedDict):
+    """How many requests of a participant a rule's conditions have held for (what ``nth`` counts)."""
+
+    participant_id: int
+    scenario: str
+    rule: str
+    count: int
+
+
+class EngineState(TypedDict):
+    """What an engine holds, as a snapshot keeps it: scenarios in consultation order, activations, rule counts."""
+
+    loaded: list[LoadedScenario]
+    active: list[str]
+    active_for: list[Activation]
+    counts: list[RuleCount]
 
 
 class RuleIndex:
@@ -274,6 +308,29 @@ class Engine:
         else:
             self._counts = {k: v for k, v in self._counts.items() if k[0] != participant_id}
             self.active_for.pop(participant_id, None)
+
+    def export(self) -> EngineState:
+        """The scenarios, activations and counts (for a snapshot)."""
+        return {
+            "loaded": [{"source": self.files.get(name, ""),
+                        "definition": scenario.model_dump(mode="json", by_alias=True)}
+                       for name, scenario in self.scenarios.items()],
+            "active": list(self.active),
+            "active_for": [{"participant_id": p, "scenarios": list(names)} for p, names in self.active_for.items()],
+            "counts": [{"participant_id": p, "scenario": name, "rule": rule, "count": count}
+                       for (p, name, rule), count in self._counts.items()],
+        }
+
+    def restore(self, loaded: Iterable[Loaded], state: EngineState) -> None:
+        """Take the scenarios (already validated), activations and counts of a snapshot; ``sources`` stay this
+        engine's own, so a later reset reads this emulator's files again."""
+        self.scenarios = {item.scenario.name: item.scenario for item in loaded}
+        self.files = {item.scenario.name: item.source for item in loaded}
+        self.active = [name for name in state["active"] if name in self.scenarios]
+        self.active_for = {a["participant_id"]: [n for n in a["scenarios"] if n in self.scenarios]
+                           for a in state["active_for"]}
+        self._counts = {(c["participant_id"], c["scenario"], c["rule"]): c["count"] for c in state["counts"]
+                        if c["scenario"] in self.scenarios}
 
     def order_for(self, participant_id: int, requested: str | None = None) -> list[str]:
         """Scenario names in the order they are consulted for this participant."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Protocol
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 from emulator.core.configuration import ConfigurationError
 
@@ -16,6 +17,24 @@ class StoreError(ConfigurationError):
 
 class StoreUnavailable(RuntimeError):
     """The store failed while serving (a full disk, a file taken away): answered 503, with the reason."""
+
+
+class Stored(NamedTuple):
+    """One record as a dump lists it: its kind, the participant it belongs to, its key and the record."""
+
+    kind: str
+    participant: int
+    key: str
+    record: Record
+
+
+@dataclass(frozen=True)
+class Contents:
+    """Everything a store holds, for a snapshot: every record (oldest first within its kind and participant) and the
+    last number each sequence handed out."""
+
+    records: list[Stored] = field(default_factory=list)
+    sequences: dict[str, int] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -46,6 +65,16 @@ class Store(Protocol):
 
     def reset(self, participant: int | None = None) -> None:
         """Forget everything, or everything of one participant."""
+        ...
+
+    def dump(self) -> Contents:
+        """Every record and sequence, copied (what a snapshot archives)."""
+        ...
+
+    def load(self, contents: Contents, *, keep: Collection[str] = ()) -> None:
+        """Replace every record and sequence with ``contents`` at once (durably, in one transaction, for stores that
+        persist), except the records of the kinds in ``keep``: those stay as they are, and any of those kinds in
+        ``contents`` are ignored."""
         ...
 
     def close(self) -> None: ...

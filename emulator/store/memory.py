@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
-from emulator.store.base import Record
+from emulator.store.base import Contents, Record, Stored
 
 
 class MemoryStore:
@@ -59,6 +59,27 @@ class MemoryStore:
             return
         for partitions in self._data.values():
             partitions.pop(participant, None)
+
+    def dump(self) -> Contents:
+        records = [Stored(kind, participant, key, copy.deepcopy(record))
+                   for kind, partitions in self._data.items() for participant, found in partitions.items()
+                   for key, record in found.items()]
+        return Contents(records, dict(self._sequences))
+
+    def load(self, contents: Contents, *, keep: Collection[str] = ()) -> None:
+        data: dict[str, dict[int, dict[str, Record]]] = _Partitions(self._limits)
+        for kind in keep:
+            if kind in self._data:
+                data[kind] = self._data[kind]
+        previous, self._data = self._data, data
+        try:
+            for kind, participant, key, record in contents.records:
+                if kind not in keep:
+                    self.put(kind, participant, key, copy.deepcopy(record))
+        except BaseException:
+            self._data = previous
+            raise
+        self._sequences = dict(contents.sequences)
 
     def close(self) -> None:
         pass

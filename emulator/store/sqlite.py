@@ -18,11 +18,11 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from emulator.store.base import Record, StoreError, StoreUnavailable
+from emulator.store.base import Contents, Record, Stored, StoreError, StoreUnavailable
 
 #: The layout this code reads and writes. Bump it with every change to the tables, and add a migration.
 SCHEMA_VERSION = 1
@@ -62,6 +62,8 @@ _RECORDS_ONE = "SELECT participant, key, record FROM records WHERE kind = ? AND 
 _NEXT_ID = ("INSERT INTO sequences (name, value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = value + 1")
 _SEQUENCE = "SELECT value FROM sequences WHERE name = ?"
+_DUMP = "SELECT kind, participant, key, record FROM records ORDER BY id"
+_SEQUENCES = "SELECT name, value FROM sequences ORDER BY name"
 
 
 #: The first bytes of every SQLite 3 database file.
@@ -262,6 +264,31 @@ class SqliteStore:
                 self._db.execute("DELETE FROM records")
             else:
                 self._db.execute("DELETE FROM records WHERE participant = ?", (participant,))
+
+    def dump(self) -> Contents:
+        with self._lock, _unavailable_on_error(self.path):
+            rows = self._db.execute(_DUMP).fetchall()
+            sequences = {name: int(value) for name, value in self._db.execute(_SEQUENCES)}
+        return Contents([Stored(kind, participant, key, json.loads(text)) for kind, participant, key, text in rows],
+                        sequences)
+
+    def load(self, contents: Contents, *, keep: Collection[str] = ()) -> None:
+        kept = sorted(set(keep))
+        rows = [(kind, participant, key, json.dumps(record, separators=(",", ":"), ensure_ascii=False))
+                for kind, participant, key, record in contents.records if kind not in kept]
+        spared = f"WHERE kind NOT IN ({', '.join('?' * len(kept))})" if kept else ""
+        with self._lock, _unavailable_on_error(self.path):
+            self._db.execute("BEGIN IMMEDIATE")  # one transaction: the old state or the new one, never a mix
+            try:
+                self._db.execute(f"DELETE FROM records {spared}", kept)
+                self._db.executemany(_PUT, rows)
+                self._db.execute("DELETE FROM sequences")
+                self._db.executemany("INSERT INTO sequences (name, value) VALUES (?, ?)",
+                                     sorted(contents.sequences.items()))
+                self._db.execute("COMMIT")  # fsync'd on return (synchronous=FULL)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDictProxy
@@ -23,6 +24,7 @@ from emulator.core.journal import Entry
 from emulator.core.logs import HEALTH_PATH, access_line
 from emulator.core.masking import mask
 from emulator.store import StoreUnavailable
+from emulator.waits.requests import entry_facts
 from emulator.web.answers import json_response, reply_error, route_spec
 from emulator.web.body import read_body
 from emulator.web.faults import Faulted
@@ -142,13 +144,28 @@ def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
     if spec is not None and not spec.journaled:
         return
     journal = runtime.journal
+    facts = outcome.facts
     journal.add(Entry(
         id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(), method=request.method,
         path=request.path, http_status=http_status, latency_ms=round(latency_ms, 3), participant_id=participant,
         username=credential.username if credential else None, ingo_status=outcome.ingo_status,
         diagnosis=outcome.diagnosis, matched_rule=outcome.matched_rule, endpoint=outcome.endpoint,
         request_body=mask(outcome.request_body), response_body=mask(outcome.response_body),
+        extra=_extra(request, outcome),
+        facts=entry_facts(facts) if facts is not None else None,
+        account_digest=journal.digest(facts.account) if facts is not None and facts.account else None,
     ))
+
+
+def _extra(request: web.Request, outcome: Outcome) -> dict[str, Any]:
+    """What else the journal keeps of a request: the Retry-After of its 429, and whether its client was gone before
+    the answer (it waited less than the emulator took: a timeout, a cancelled call)."""
+    extra: dict[str, Any] = {}
+    if outcome.retry_after is not None:
+        extra["retry_after"] = outcome.retry_after
+    if _client_gone(request):
+        extra["client_gone"] = True
+    return extra
 
 
 class HeaderView(Mapping[str, str]):
@@ -206,6 +223,7 @@ async def signed_api(request: web.Request, handler: Handler) -> web.StreamRespon
     limiter = runtime.rate_limiter
     admission = limiter.acquire(credential.username) if limiter.enabled else None
     if admission is not None and not admission.allowed:
+        outcome.retry_after = admission.reset
         return json_response(REFUSAL, status=429, headers=admission.headers())
     try:
         response = await handler(request)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from emulator.core.answers import Answer
 from emulator.core.errors import IngoError
+from emulator.findings.watch import PUSH
 from emulator.scenarios.engine import Decision
 from emulator.scenarios.facts import Pending
 from emulator.web.faults import perform
@@ -49,8 +50,12 @@ async def carry_out(request: web.Request, step: Answer[Any] | Pending[Answer[Any
     engine = runtime.services.engine
     facts = step.facts
     facts.headers = {name.lower(): value for name, value in request.headers.items()}
+    outcome = request[OUTCOME]
+    outcome.facts = facts
+    if facts.endpoint == PUSH:
+        runtime.services.watcher.push_started(facts.participant_id, facts.request, outcome.request_id)
     decision = engine.decide(facts, request.headers.get(SCENARIO_HEADER))
-    request[OUTCOME].matched_rule = decision.label or "none"
+    outcome.matched_rule = decision.label or "none"
     respond = decision.respond
     if respond is None:
         return _settled(step, await step.carry_out())

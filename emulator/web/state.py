@@ -12,14 +12,19 @@ from aiohttp import web
 from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
-from emulator.core.journal import Journal
+from emulator.core.journal import Entry, Journal
 from emulator.core.scheduler import Scheduler
+from emulator.findings.models import Findings
+from emulator.findings.watch import Watcher
 from emulator.gateway.models import Gateway
 from emulator.plugin.models import Plugin
 from emulator.scenarios.engine import Engine
+from emulator.scenarios.facts import Facts
 from emulator.sessions.models import SessionService
 from emulator.settings import Settings
-from emulator.store import Store
+from emulator.store import Record, Store
+from emulator.tenants.models import Tenants
+from emulator.waits.waiting import Waits
 from emulator.web.envelopes import Dialect
 from emulator.web.hosts import HostPolicy
 from emulator.web.ratelimit import RateLimiter
@@ -40,6 +45,12 @@ class Services:
     outbox: Outbox
     deliveries: Deliveries
     followups: FollowUps
+    findings: Findings
+    watcher: Watcher
+    tenants: Tenants
+    #: Waits on the journal (keyed by entry id) and on webhook deliveries (by delivery id).
+    request_waits: Waits[Entry]
+    delivery_waits: Waits[Record]
 
 
 @dataclass
@@ -71,6 +82,8 @@ class Runtime:
         self.journal.clear(participant_id)
         services.outbox.clear(participant_id)
         services.engine.reset(participant_id)
+        services.findings.clear(participant_id)
+        services.watcher.forget(participant_id)
         if participant_id is None:
             self.rate_limiter.reset()
             self.clock.unfreeze()
@@ -106,6 +119,8 @@ class Outcome:
     matched_rule: str | None = None
     request_body: Any = None
     response_body: Any = None
+    facts: Facts | None = None  # what scenario rules matched on, when the domain got that far
+    retry_after: int | None = None  # the Retry-After of a 429 the rate limiter answered
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

@@ -45,6 +45,12 @@ class Deliveries:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._running = False
+        #: Told of each delivery when it is made and after each of its attempts (waits, findings).
+        self.listeners: list[Callable[[Record], Any]] = []
+
+    def _changed(self, record: Record) -> None:
+        for listener in self.listeners:
+            listener(record)
 
     @property
     def max_attempts(self) -> int:
@@ -124,6 +130,7 @@ class Deliveries:
                   "endpoint_id": endpoint.id, "url": endpoint.url, "body": body, "status": "pending",
                   "attempts": [], "created": self.clock.now(), "next_attempt_at": self.clock.now()}
         self.store.put(KIND, event.participant_id, delivery_id, record)
+        self._changed(record)
         return record
 
     def _job(self, participant_id: int, delivery_id: str, due: float):  # type: ignore[no-untyped-def]
@@ -164,6 +171,7 @@ class Deliveries:
                               self._job(participant_id, delivery_id, record["next_attempt_at"]),
                               f"webhook {delivery_id} attempt {len(record['attempts']) + 1}", owner=participant_id)
         self.store.put(KIND, participant_id, delivery_id, record)
+        self._changed(record)
         return record
 
     async def _post(self, record: Record, endpoint: Endpoint | None) -> dict[str, Any]:

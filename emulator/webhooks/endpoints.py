@@ -44,12 +44,16 @@ class Endpoint:
                 "source": self.source, "secret": "default" if self.secret == DEFAULT_WEBHOOK_SECRET else "configured"}
 
 
+#: A receiver's URL, as a config file, the admin API or a tenant gives it.
+WebhookUrl = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
+
+
 class EndpointSpec(BaseModel):
     """An endpoint as a config file or the admin API gives it."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
+    url: WebhookUrl
     secret: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     topics: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
     participant_id: Annotated[int, Field(ge=1, le=99999)] | None = None

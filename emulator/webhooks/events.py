@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,12 @@ class EventRecord(TypedDict):
     source: str
     created: float
     envelope: WebhookEnvelope
+
+
+class KeptEvent(EventRecord):
+    """An emitted event as a snapshot keeps it: as the admin API shows it, and its place in the outbox."""
+
+    number: int
 
 
 @dataclass
@@ -119,6 +125,20 @@ class Outbox:
 
     def find(self, event_id: str) -> Event | None:
         return next((e for e in self.events if e.id == event_id), None)
+
+    def export(self) -> list[KeptEvent]:
+        """Every event kept, oldest first (for a snapshot)."""
+        return [{**e.as_json(), "number": e.number} for e in self.events]
+
+    def restore(self, kept: Iterable[KeptEvent]) -> list[Event]:
+        """Replace the events with exported ones, without telling the listeners (nothing is delivered again); new
+        events are numbered after the highest restored one. Returns the restored events, oldest first."""
+        restored = [Event(item["envelope"], item["participant_id"], item["source"], item["created"], item["number"])
+                    for item in kept]
+        self.events.clear()
+        self.events.extend(restored)
+        self._numbers = itertools.count(max((e.number for e in restored), default=0) + 1)
+        return list(self.events)
 
     def clear(self, participant_id: int | None = None) -> None:
         if participant_id is None:

@@ -1,0 +1,21 @@
+"""Admin API for money-safety findings: what each participant's client did that would lose money against Ingo."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from emulator.admin.answers import FindingList
+from emulator.findings.models import KINDS
+from emulator.web.answers import integer_params, json_response
+from emulator.web.state import RUNTIME
+
+
+async def listing(request: web.Request) -> web.Response:
+    """Findings newest first; filters: participant, code."""
+    code = request.query.get("code")
+    if code is not None and code not in KINDS:
+        return json_response({"message": f"code must be one of {', '.join(KINDS)}"}, status=400)
+    participant = integer_params(request, "participant")["participant"]
+    found = request.app[RUNTIME].services.findings.listing(participant_id=participant, code=code)
+    answer: FindingList = {"count": len(found), "findings": [f.as_json() for f in found]}
+    return json_response(answer)

@@ -1,0 +1,96 @@
+"""Admin API to wait for what happened: journal entries and webhook deliveries that match, with near misses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait
+from emulator.core.validation import explain
+from emulator.waits import deliveries as delivery_matching
+from emulator.waits import requests as request_matching
+from emulator.waits.waiting import Count, Verdict, near_misses
+from emulator.web.answers import json_response
+from emulator.web.body import json_object
+from emulator.web.state import RUNTIME
+from emulator.webhooks.delivery import public
+
+Model = TypeVar("Model", bound=BaseModel)
+#: Not met: the wait's time ran out first, or more matched than its at_most.
+NOT_MET = 409
+
+
+async def body_as(request: web.Request, model: type[Model]) -> Model:
+    """The call's JSON body as ``model``; a 400 that names the key when it is not."""
+    try:
+        return model.model_validate(await json_object(request, optional=True))
+    except ValidationError as exc:
+        raise web.HTTPBadRequest(text=json.dumps({"message": explain(exc)}), content_type="application/json") from None
+
+
+def _sentence(what: tuple[str, str], count: Count, timeout: float, verdict: Verdict[Any],
+              keys: dict[str, Any]) -> str:
+    """Why a wait was not met, e.g. 'waited 2 s for exactly 1 request matching {...}; 0 matched'."""
+    asked = json.dumps(keys, separators=(", ", ": "), default=str)
+    matched = len(verdict.matched)
+    if verdict.reason == "too_many":
+        return f"{matched} {what[1]} matched {asked}, more than the {count.describe()} asked for"
+    wanted = count.at_most if count.at_least == 0 and count.at_most is not None else count.at_least
+    return (f"waited {timeout:g} s for {count.describe()} {what[0] if wanted == 1 else what[1]} matching {asked}; "
+            f"{matched} matched")
+
+
+async def wait_for_requests(request: web.Request) -> web.Response:
+    """Answer as soon as the journal holds ``count`` entries that match (200), or when ``timeout`` passes or too
+    many match (409, with near misses)."""
+    ask = await body_as(request, RequestWait)
+    journal = request.app[RUNTIME].journal
+    match = ask.match
+
+    def accepts(entry: Any) -> bool:
+        return entry.id > ask.since and not request_matching.differences(match, entry, journal.digest)
+
+    existing = reversed(journal.entries(since=ask.since, participant_id=match.participant_id))  # oldest first
+    verdict = await request.app[RUNTIME].services.request_waits.wait(existing, accepts, ask.count, ask.timeout)
+    answer: RequestsSeen = {"matched": len(verdict.matched), "requests": [e.as_json() for e in verdict.matched],
+                            "last_id": journal.last_id()}
+    if verdict.satisfied:
+        return json_response(answer)
+    keys = match.model_dump(exclude_none=True, by_alias=True)
+    answer["reason"] = "too_many" if verdict.reason == "too_many" else "timeout"
+    answer["message"] = _sentence(("request", "requests"), ask.count, ask.timeout, verdict, keys)
+    # a participant named is a scope: another tenant's requests are never shown as near misses
+    candidates = journal.entries(since=ask.since, participant_id=match.participant_id)
+    answer["near_misses"] = [
+        {"request": entry.as_json(), "differences": missed}
+        for entry, missed in near_misses(candidates, lambda e: request_matching.differences(match, e, journal.digest))]
+    return json_response(answer, status=NOT_MET)
+
+
+async def wait_for_deliveries(request: web.Request) -> web.Response:
+    """Answer as soon as ``count`` webhook deliveries match (200), or when ``timeout`` passes or too many match
+    (409, with near misses). A delivery counts once it matches, whatever it does later."""
+    ask = await body_as(request, DeliveryWait)
+    services = request.app[RUNTIME].services
+    match = ask.match
+
+    def accepts(record: Any) -> bool:
+        return not delivery_matching.differences(match, record)
+
+    existing = list(reversed(services.deliveries.listing(participant_id=match.participant_id)))  # oldest first
+    verdict = await services.delivery_waits.wait(existing, accepts, ask.count, ask.timeout)
+    answer: DeliveriesSeen = {"matched": len(verdict.matched), "deliveries": [public(r) for r in verdict.matched]}
+    if verdict.satisfied:
+        return json_response(answer)
+    keys = match.model_dump(exclude_none=True)
+    answer["reason"] = "too_many" if verdict.reason == "too_many" else "timeout"
+    answer["message"] = _sentence(("webhook delivery", "webhook deliveries"), ask.count, ask.timeout, verdict,
+                                  keys)
+    candidates = services.deliveries.listing(participant_id=match.participant_id)
+    answer["near_misses"] = [
+        {"delivery": public(record), "differences": missed}
+        for record, missed in near_misses(candidates, lambda r: delivery_matching.differences(match, r))]
+    return json_response(answer, status=NOT_MET)

@@ -1,0 +1,115 @@
+"""Minting and removing tenants: a username, a secret and a participant of their own, and perhaps a webhook
+endpoint that only gets that participant's events. Kept in memory only: a secret is shown once, when minted."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import NotRequired
+
+from typing_extensions import TypedDict
+
+from emulator.core.credentials import Credential
+from emulator.webhooks.delivery import Deliveries
+from emulator.webhooks.endpoints import Endpoint
+
+#: Participant ids of minted tenants are drawn from here upward (5 digits, as Ingo's are), skipping taken ones.
+FIRST_PARTICIPANT = 90_000
+LAST_PARTICIPANT = 99_999
+#: Tenants at most at once (each holds a credential; a runaway suite stops here with a clear refusal).
+MOST_TENANTS = 10_000
+
+
+class TenantError(ValueError):
+    """A tenant cannot be minted as asked; the message says why."""
+
+    def __init__(self, message: str, *, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.conflict = conflict  # the ask is well formed but clashes with what exists (answered 409)
+
+
+class TenantJson(TypedDict):
+    """A tenant as the admin API lists it (never its secret)."""
+
+    username: str
+    participant_id: int
+    webhook_endpoint: str | None
+    created: float
+    secret: NotRequired[str]  # only in the answer that mints it
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A minted credential, the participant it acts for, and its webhook endpoint if it has one."""
+
+    credential: Credential
+    endpoint: Endpoint | None
+    created: float
+
+    def as_json(self, *, with_secret: bool = False) -> TenantJson:
+        shown: TenantJson = {"username": self.credential.username, "participant_id": self.credential.participant_id,
+                             "webhook_endpoint": self.endpoint.id if self.endpoint else None, "created": self.created}
+        if with_secret:
+            shown["secret"] = self.credential.secret
+        return shown
+
+
+class Tenants:
+    """The tenants minted so far, entered into the emulator's credentials (which signed requests are checked
+    against) and its webhook endpoints."""
+
+    def __init__(self, credentials: MutableMapping[str, Credential], deliveries: Deliveries, *,
+                 webhook_secret: str) -> None:
+        self.credentials = credentials
+        self.deliveries = deliveries
+        self.webhook_secret = webhook_secret
+        self._tenants: dict[str, Tenant] = {}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._tenants.values()))
+
+    def __len__(self) -> int:
+        return len(self._tenants)
+
+    def get(self, username: str) -> Tenant | None:
+        return self._tenants.get(username)
+
+    def mint(self, *, now: float, participant_id: int | None = None, webhook_url: str | None = None,
+             webhook_secret: str | None = None, topics: tuple[str, ...] = ()) -> Tenant:
+        """A new tenant, usable at once; a TenantError when the participant is taken or none is left."""
+        if len(self._tenants) >= MOST_TENANTS:
+            raise TenantError(f"{MOST_TENANTS} tenants exist: delete some (DELETE /_emulator/credentials/<username>)",
+                              conflict=True)
+        taken = {c.participant_id for c in self.credentials.values()}
+        if participant_id is None:
+            participant_id = next((p for p in range(FIRST_PARTICIPANT, LAST_PARTICIPANT + 1) if p not in taken), None)
+            if participant_id is None:
+                raise TenantError("no participant id is left to mint: give one (participant_id)", conflict=True)
+        elif participant_id in taken:
+            raise TenantError(f"participant_id {participant_id} already has a credential; a tenant has a participant "
+                              "of its own (leave participant_id out to be given a free one)", conflict=True)
+        username = f"tenant-{participant_id}-{secrets.token_hex(4)}"
+        credential = Credential(username, secrets.token_urlsafe(32), participant_id)
+        endpoint = None
+        if webhook_url is not None:
+            endpoint = self.deliveries.add_endpoint(Endpoint(webhook_url, webhook_secret or self.webhook_secret,
+                                                             topics, participant_id, source="tenant"))
+        tenant = Tenant(credential, endpoint, now)
+        self.credentials[username] = credential
+        self._tenants[username] = tenant
+        return tenant
+
+    def remove(self, username: str) -> Tenant | None:
+        """Take a tenant's credential and endpoint away (its state is the caller's to reset)."""
+        tenant = self._tenants.pop(username, None)
+        if tenant is None:
+            return None
+        self.credentials.pop(username, None)
+        if tenant.endpoint is not None:
+            self.deliveries.remove_endpoint(tenant.endpoint.id)
+        return tenant
+
+    def export(self) -> list[TenantJson]:
+        """The tenants without their secrets (for a snapshot: a restored emulator mints new ones)."""
+        return [t.as_json() for t in self._tenants.values()]

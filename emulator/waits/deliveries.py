@@ -1,0 +1,102 @@
+"""Matching webhook deliveries: by topic, status, participant, the payment they are about and the event's status."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from emulator.store import Record
+from emulator.waits.waiting import Difference
+
+#: A delivery's status, and the two words a test means by "it arrived" and "it never will".
+STATUSES = ("pending", "delivering", "succeeded", "failed")
+ALIASES = {"delivered": "succeeded"}
+
+
+def _listed(value: Any) -> Any:
+    return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+
+
+def _text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Text = Annotated[str, BeforeValidator(_text, json_schema_input_type=str | int), Field(min_length=1, max_length=255)]
+
+
+class DeliveryMatch(BaseModel):
+    """Which webhook deliveries a wait counts: every key given must hold. ``topic`` may be a glob
+    (``gateway.transaction.*``); ``status`` takes ``delivered`` for succeeded; ``event_status`` is the Ingo status
+    the event carries (1114, 1106, ...)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    topic: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+                     BeforeValidator(_listed, json_schema_input_type=str | list[str])] | None = None
+    status: Annotated[list[Literal["pending", "delivering", "succeeded", "failed", "delivered"]],
+                      BeforeValidator(_listed, json_schema_input_type=str | list[str])] | None = None
+    participant_id: Annotated[int, Field(ge=1, le=99999)] | None = None
+    participant_unique_id1: Text | None = None
+    transaction_id: Text | None = None
+    customer_account_token: Text | None = None
+    event_status: Annotated[list[int], BeforeValidator(_listed, json_schema_input_type=int | list[int])] | None = None
+    event_id: Text | None = None
+    endpoint_id: Text | None = None
+
+    def keys(self) -> list[str]:
+        return list(self.model_dump(exclude_none=True))
+
+
+def payload(record: Record) -> dict[str, Any]:
+    """The delivery's envelope, parsed (an empty one if it cannot be)."""
+    try:
+        document = json.loads(record.get("body") or "{}")
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def facts(record: Record) -> dict[str, Any]:
+    """What a delivery match looks at, read from the record and its envelope."""
+    data = payload(record).get("data") or {}
+    ancillary, event = data.get("ancillary") or {}, data.get("event") or {}
+    status = event.get("status")
+    try:
+        event_status = int(status) if status is not None else None
+    except (TypeError, ValueError):
+        event_status = None
+    return {"topic": record.get("topic"), "status": record.get("status"),
+            "participant_id": record.get("participant_id"),
+            "participant_unique_id1": ancillary.get("participant_unique_id1"),
+            "transaction_id": _str(event.get("transaction_id")),
+            "customer_account_token": _str(event.get("customer_account_token")),
+            "event_status": event_status, "event_id": record.get("event_id"), "endpoint_id": record.get("endpoint_id")}
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def differences(match: DeliveryMatch, record: Record) -> list[Difference]:
+    """The keys of ``match`` that the delivery misses (none: it matches)."""
+    seen = facts(record)
+    missed: list[Difference] = []
+    if match.topic is not None and not any(fnmatch.fnmatchcase(str(seen["topic"]), p) for p in match.topic):
+        missed.append({"key": "topic", "expected": _one(match.topic), "actual": seen["topic"]})
+    if match.status is not None and seen["status"] not in {ALIASES.get(s, s) for s in match.status}:
+        missed.append({"key": "status", "expected": _one(match.status), "actual": seen["status"]})
+    if match.event_status is not None and seen["event_status"] not in match.event_status:
+        missed.append({"key": "event_status", "expected": _one(match.event_status), "actual": seen["event_status"]})
+    for key in ("participant_id", "participant_unique_id1", "transaction_id", "customer_account_token", "event_id",
+                "endpoint_id"):
+        wanted = getattr(match, key)
+        if wanted is not None and seen[key] != wanted:
+            missed.append({"key": key, "expected": wanted, "actual": seen[key]})
+    return missed
+
+
+def _one(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values

@@ -1,0 +1,145 @@
+"""Event-driven waits: each resolves as soon as enough matching items have been seen, or when its time is up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypedDict
+
+T = TypeVar("T")
+
+#: The longest a wait may last, in seconds (an admin call must end; a test that needs longer waits again).
+LONGEST_WAIT = 300.0
+#: How long a wait lasts when the call does not say.
+DEFAULT_TIMEOUT = 10.0
+#: How many near misses a wait that timed out reports.
+NEAR_MISSES = 5
+
+
+class Count(BaseModel):
+    """How many matches a wait asks for: at least ``at_least`` and, when given, at most ``at_most``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    at_least: Annotated[int, Field(ge=0, le=100_000)] = 1
+    at_most: Annotated[int, Field(ge=0, le=100_000)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly(cls, value: Any) -> Any:
+        """A plain number N means exactly N."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"at_least": value, "at_most": value}
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Count:
+        if self.at_most is not None and self.at_most < self.at_least:
+            raise ValueError("at_most must not be less than at_least")
+        return self
+
+    def describe(self) -> str:
+        if self.at_most is None:
+            return f"at least {self.at_least}"
+        if self.at_most == self.at_least:
+            return f"exactly {self.at_least}"
+        return f"between {self.at_least} and {self.at_most}"
+
+
+class Difference(TypedDict):
+    """One key of a match that an item did not meet: what was asked for and what the item had."""
+
+    key: str
+    expected: Any
+    actual: Any
+
+
+Reason = Literal["satisfied", "timeout", "too_many"]
+
+
+@dataclass
+class Verdict(Generic[T]):
+    """How a wait ended: satisfied, or why not, with the items that matched (oldest first)."""
+
+    reason: Reason
+    matched: list[T]
+
+    @property
+    def satisfied(self) -> bool:
+        return self.reason == "satisfied"
+
+
+@dataclass(eq=False)
+class _Waiter(Generic[T]):
+    accepts: Callable[[T], bool]
+    count: Count
+    key: Callable[[T], Hashable]
+    future: asyncio.Future[Reason]
+    matched: dict[Hashable, T] = field(default_factory=dict)
+
+    def offer(self, item: T) -> None:
+        if self.future.done() or not self.accepts(item):
+            return
+        self.matched[self.key(item)] = item  # an item seen again (a delivery's later attempt) counts once
+        self.judge()
+
+    def judge(self) -> None:
+        if self.future.done():
+            return
+        count = self.count
+        if count.at_most is not None and len(self.matched) > count.at_most:
+            self.future.set_result("too_many")
+        elif len(self.matched) >= count.at_least:
+            self.future.set_result("satisfied")
+
+
+class Waits(Generic[T]):
+    """The waits on one stream of items (journal entries, delivery changes); :meth:`notify` is the stream's
+    listener. A wait costs a future and a set of matches: nothing polls."""
+
+    def __init__(self, key: Callable[[T], Hashable]) -> None:
+        self._key = key
+        self._waiting: set[_Waiter[T]] = set()
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def notify(self, item: T) -> None:
+        for waiter in list(self._waiting):
+            waiter.offer(item)
+
+    async def wait(self, existing: Iterable[T], accepts: Callable[[T], bool], count: Count,
+                   timeout: float) -> Verdict[T]:
+        """Count the matching ``existing`` items, then those notified, until ``count`` is met (or exceeded, when
+        it has an ``at_most``) or ``timeout`` seconds pass."""
+        waiter = _Waiter(accepts, count, self._key, asyncio.get_running_loop().create_future())
+        for item in existing:
+            if accepts(item):
+                waiter.matched[self._key(item)] = item
+        waiter.judge()
+        if not waiter.future.done():
+            self._waiting.add(waiter)
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
+            except TimeoutError:
+                pass
+            finally:
+                self._waiting.discard(waiter)
+        reason: Reason = waiter.future.result() if waiter.future.done() else "timeout"
+        return Verdict(reason, list(waiter.matched.values()))
+
+
+def near_misses(items: Iterable[T], differences: Callable[[T], list[Difference]],
+                limit: int = NEAR_MISSES) -> list[tuple[T, list[Difference]]]:
+    """The ``limit`` items that missed the fewest keys, closest first; ties keep the order of ``items``."""
+    scored = []
+    for position, item in enumerate(items):
+        missed = differences(item)
+        if missed:
+            scored.append((len(missed), position, item, missed))
+    scored.sort(key=lambda found: (found[0], found[1]))
+    return [(item, missed) for _, _, item, missed in scored[:limit]]

@@ -1,0 +1,452 @@
+"""Repro capsules: GET /_emulator/snapshot after real activity, restored into a fresh emulator by POST and by
+``--restore FILE`` in a process of its own, and checked by behaviour (replays, follow-ups on the clock, rule counts,
+the journal and findings); refused archives change nothing; no archive holds a secret."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from emulator.app import create_app
+from emulator.client import encode_body, sign
+from emulator.core.clock import Clock
+from emulator.core.credentials import DEFAULT_SECRET
+from emulator.store import Contents, Stored, StoreUnavailable
+from emulator.store.sqlite import SqliteStore
+from emulator.web.snapshot import FORMAT, VERSION
+from tests.conftest import ACH, CARD, NOW, SESSION, runtime_for
+from tests.webhook_receiver import Receiver, start_receiver
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Variables of this test process must not leak into the emulators it starts.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("INGOPAY_EMULATOR_")}
+
+SESSIONS = "/api/v1/sessions/point-in-time/plugin"
+SUSPENDED = "gateway.transaction.recipient.verification.ofac.status.suspended"
+FAILURE = "gateway.transaction.recipient.verification.ofac.status.failure"
+WEBHOOK_SECRET = "whsec-snapshot-test-5f1c0a"
+ENDPOINT_SECRET = "endpoint-secret-9b27e4"
+ADMIN_TOKEN = "admin-token-snapshot-7d3e"
+CVV = "9876"
+#: A rate no test reaches: the findings watch flags a client over it, which a quick test could otherwise be.
+FAST = 1000
+#: A rule that answers only the second push of .77 a participant sends: its count must survive a restore.
+SCENARIO = """\
+scenarios:
+- name: second-push-declined
+  active: false
+  rules:
+  - name: decline-the-second
+    match: {endpoint: process, amount: {cents: 77}, nth: 2}
+    respond: {status: 1042}
+"""
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """An emulator reached over HTTP as a user's client reaches it: signed API calls, admin calls."""
+
+    session: aiohttp.ClientSession
+    url: str
+    username: str = "test"
+    secret: str = DEFAULT_SECRET
+    participant_id: int = 12345
+    admin_token: str | None = None
+
+    def acting_as(self, tenant: dict[str, Any]) -> Emulator:
+        return replace(self, username=tenant["username"], secret=tenant["secret"],
+                       participant_id=tenant["participant_id"])
+
+    async def call(self, path: str, **fields: Any) -> dict[str, Any]:
+        """A signed v11 request, dated and signed with real time as a client's own clock is."""
+        body = {"participant_id": self.participant_id, "timestamp": int(time.time()), "version": 11, **fields}
+        return await self.signed(path, body)
+
+    async def signed(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        raw = encode_body(body)
+        signed = {**sign("POST", path, raw, username=self.username, secret=self.secret), **(headers or {})}
+        async with self.session.post(self.url + path, data=raw, headers=signed) as response:
+            document = await response.json()
+            assert response.status == 200, document
+            return document
+
+    async def session_for(self, key: str) -> dict[str, Any]:
+        """An iFrame session (re-issued, with a new URL, when the Idempotency-Key was used before)."""
+        return await self.signed(SESSIONS, SESSION, {"Idempotency-Key": key})
+
+    async def page(self, authorized_url: str) -> int:
+        async with self.session.get(authorized_url) as response:
+            return response.status
+
+    async def admin(self, method: str, path: str, body: Any = None, *, status: int = 200, data: bytes | None = None,
+                    content_type: str = "application/json") -> Any:
+        raw = data if data is not None else json.dumps(body).encode() if body is not None else b""
+        headers = {"Content-Type": content_type}
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
+        async with self.session.request(method, self.url + path, data=raw, headers=headers) as response:
+            document = await response.json()
+            assert response.status == status, document
+            return document
+
+    async def snapshot(self) -> bytes:
+        headers = {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
+        async with self.session.get(self.url + "/_emulator/snapshot", headers=headers) as response:
+            assert response.status == 200 and response.content_type == "application/json"
+            return await response.read()
+
+    async def push(self, amount: float, puid1: str, token: str) -> dict[str, Any]:
+        return await self.call("/gateway/process", account_type="CA", amount=amount, customer_account_token=token,
+                               source_of_funds=4, participant_unique_id1=puid1)
+
+    async def wait_for_delivery(self, topic: str) -> None:
+        """The wait endpoint answers 200 once one delivery of ``topic`` arrived, 409 after the timeout."""
+        await self.admin("POST", "/_emulator/webhooks/wait",
+                         {"match": {"topic": topic, "status": "delivered"}, "count": 1, "timeout": 15})
+
+
+@dataclass
+class Original:
+    """The emulator a snapshot is taken of, what was done to it, and the archive."""
+
+    emulator: Emulator
+    session_url_key: str
+    tenant: dict[str, Any]
+    card_token: str
+    bank_token: str
+    paid: dict[str, Any]
+    session: dict[str, Any]
+    seen: dict[str, Any]  # what the admin API showed of the journal, events, findings and state
+    archive: bytes
+
+
+#: What the admin API shows of an emulator's past: a restored one must show the same.
+SHOWN = ("/_emulator/requests", "/_emulator/events", "/_emulator/findings", "/_emulator/state", "/_emulator/webhooks")
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.fixture
+def failing() -> dict[str, bool]:
+    return {"on": True}
+
+
+@pytest.fixture
+async def hook(aiohttp_server: Any, failing: dict[str, bool]) -> str:
+    """A webhook receiver on 127.0.0.1 that answers 500 while ``failing["on"]``, then 200."""
+    receiver = Receiver()
+
+    async def answer(number: int, request: web.Request) -> web.StreamResponse:
+        return web.Response(status=500 if failing["on"] else 200, text="down" if failing["on"] else "ok")
+
+    receiver.respond = answer
+    return await start_receiver(aiohttp_server, receiver)
+
+
+async def start(aiohttp_server: Any, session: aiohttp.ClientSession, clock: Clock, **settings: Any) -> Emulator:
+    """The real app on 127.0.0.1 and a free port; clients sign with real time, whatever its clock shows."""
+    runtime = runtime_for(clock, real_time=True, **{"rate_limit": FAST, **settings})
+    server = await aiohttp_server(create_app(runtime=runtime), host="127.0.0.1")
+    return Emulator(session, str(server.make_url("")).rstrip("/"), admin_token=settings.get("admin_token"))
+
+
+def frozen_at_now() -> Clock:
+    clock = Clock(start=NOW, frozen=True)
+    clock.set(NOW)
+    return clock
+
+
+@pytest.fixture
+async def original(aiohttp_server: Any, session: aiohttp.ClientSession, hook: str) -> Original:
+    """An emulator after real activity: a tenant, an endpoint with its own secret, verifies that tokenize, pushes
+    (one whose cents .08 schedule an OFAC failure an hour on), a delivery retried to a receiver answering 500, a
+    finding, a scenario active for one participant with a rule counted once, the clock moved and frozen."""
+    runtime = runtime_for(frozen_at_now(), real_time=True, webhook_url=(hook,), webhook_secret=WEBHOOK_SECRET,
+                          admin_token=ADMIN_TOKEN, rate_limit=FAST)
+    server = await aiohttp_server(create_app(runtime=runtime), host="127.0.0.1")
+    emu = Emulator(session, str(server.make_url("")).rstrip("/"), admin_token=ADMIN_TOKEN)
+    tenant = await emu.admin("POST", "/_emulator/credentials", {}, status=201)
+    await emu.admin("POST", "/_emulator/webhooks/endpoints", {"url": hook.replace("/hook", "/quiet"),
+                                                              "secret": ENDPOINT_SECRET, "topics": ["plugin.none.*"]},
+                    status=201)
+    card = await emu.call("/gateway/verify", **dict(CARD, cvv=CVV))
+    assert card["status"] == 100, card
+    bank = await emu.acting_as(tenant).call("/gateway/verify", **ACH)
+    assert bank["status"] == 100, bank
+    token = card["data"]["customer_account_token"]
+    paid = await emu.push(10.50, "pay-1", token)
+    assert paid["status"] == 100, paid
+    assert (await emu.push(10.08, "pay-ofac", token))["status"] == 100  # OFAC suspended now, failed in an hour
+    await emu.admin("POST", "/_emulator/clock", {"advance": 0})  # fires what is due: the suspension, sent once
+    [delivery] = (await emu.admin("GET", "/_emulator/webhooks?topic=" + SUSPENDED))["deliveries"]
+    assert delivery["status"] == "pending" and [a["http_status"] for a in delivery["attempts"]] == [500]
+    assert (await emu.push(10.50, "pay-2", token))["status"] == 100  # a push during the review: a finding
+    await emu.admin("POST", "/_emulator/scenarios", data=SCENARIO.encode(), content_type="application/yaml",
+                    status=201)
+    await emu.admin("POST", "/_emulator/scenarios/second-push-declined/activate", {"participant_id": 12345})
+    assert (await emu.push(5.77, "nth-1", token))["status"] == 100  # the rule's first match: not its nth
+    session = await emu.session_for("session-key-1")
+    assert session["status"] == 100, session
+    await emu.admin("POST", "/_emulator/clock", {"advance": 10})
+    record = runtime.store.get("meta", 0, "session_url_key")
+    assert record is not None
+    seen = {path: await emu.admin("GET", path) for path in SHOWN}
+    assert [f["code"] for f in seen["/_emulator/findings"]["findings"]] == ["push_to_ofac_suspended"] * 2
+    return Original(emu, record["key"], tenant, token, bank["data"]["customer_account_token"], paid, session["data"],
+                    seen, await emu.snapshot())
+
+
+# -- the archive ---------------------------------------------------------------------------------------------------
+
+
+async def test_the_archive_is_versioned_and_holds_no_secret_and_no_whole_number(original: Original) -> None:
+    text = original.archive.decode("utf-8")
+    archive = json.loads(text)
+    assert (archive["format"], archive["version"]) == (FORMAT, VERSION) == ("ingopay-emulator-snapshot", 1)
+    assert {"emulator_version", "taken_at", "seed", "clock", "store", "scenarios", "journal", "events", "findings",
+            "tenants", "webhook_endpoints"} <= set(archive)
+    for secret in (DEFAULT_SECRET, original.tenant["secret"], WEBHOOK_SECRET, ENDPOINT_SECRET, ADMIN_TOKEN,
+                   original.session_url_key):
+        assert secret not in text
+    assert f'"{CVV}"' not in text and CARD["account"] not in text and ACH["account"] not in text
+    assert "meta" not in archive["store"]["records"]
+    tokens = {item["record"]["token"]: item["record"] for item in archive["store"]["records"]["token"]}
+    assert tokens[original.card_token]["account"] == "************1111"
+    assert tokens[original.bank_token]["account"] == "****2222"
+    [verify] = [e for e in archive["journal"] if e["path"] == "/gateway/verify" and e["participant_id"] == 12345]
+    assert verify["request_body"]["cvv"] == "[removed]"
+    assert archive["clock"]["now"] == NOW + 10 and archive["clock"]["frozen"] is True
+    assert [t["participant_id"] for t in archive["tenants"]] == [original.tenant["participant_id"]]
+    assert "secret" not in archive["tenants"][0]
+
+
+# -- restoring -----------------------------------------------------------------------------------------------------
+
+
+async def test_a_restore_by_post_carries_on_where_the_snapshot_stopped(
+        original: Original, aiohttp_server: Any, session: aiohttp.ClientSession, hook: str,
+        failing: dict[str, bool]) -> None:
+    # A fresh emulator whose request bodies may be far smaller than the archive: the restore has its own limit.
+    fresh = await start(aiohttp_server, session, Clock(), webhook_url=(hook,), webhook_secret=WEBHOOK_SECRET,
+                        max_body_size=64 * 1024)
+    assert len(original.archive) > 64 * 1024
+    # What it did before is replaced: a token, a payment, and a follow-up due in two days (cents .14).
+    card = await fresh.call("/gateway/verify", **CARD)
+    assert (await fresh.push(10.14, "pay-fresh", card["data"]["customer_account_token"]))["status"] == 100
+    failing["on"] = False
+    answer = await fresh.admin("POST", "/_emulator/snapshot", data=original.archive)
+    records = answer["restored"]["records"]
+    assert (records["token"], records["transaction"], records["scheduled_event"], records["webhook_delivery"]) == \
+        (2, 4, 1, 1)
+    assert answer["rescheduled"] == {"scheduled_events": 1, "webhook_deliveries": 1}
+    assert [t["participant_id"] for t in answer["tenants_without_secrets"]] == [original.tenant["participant_id"]]
+    assert [e["url"] for e in answer["webhook_endpoints_missing"]] == [hook.replace("/hook", "/quiet")]
+    await carries_on(fresh, original)
+
+    # A tenant comes back as a participant without a credential: minting one for it acts on its state.
+    tenant = await fresh.admin("POST", "/_emulator/credentials", {"participant_id": original.tenant["participant_id"]},
+                               status=201)
+    again = await fresh.acting_as(tenant).call("/gateway/verify", account_type="AC",
+                                               participant_unique_id1="customer-2",
+                                               customer_account_token=original.bank_token)
+    assert (again["status"], again["data"]["last_4"]) == (100, "2222"), again
+
+
+async def carries_on(emulator: Emulator, original: Original) -> None:
+    """What a restored emulator must show: the clock, the journal, findings, replays, rule counts, follow-ups."""
+    clock = await emulator.admin("GET", "/_emulator/clock")
+    assert (clock["now"], clock["frozen"]) == (NOW + 10, True)
+    [retried] = original.seen["/_emulator/webhooks"]["deliveries"]
+    assert [(job["due"], job["label"]) for job in clock["pending"]] == [
+        (NOW + 30, f"webhook {retried['id']} (resumed)"), (NOW + 3600, f"magic-values/cents-08 event 2: {FAILURE}")]
+    for path in SHOWN:
+        assert await emulator.admin("GET", path) == original.seen[path], path
+    journal = original.seen["/_emulator/requests"]["requests"]
+    assert [e["path"] for e in reversed(journal)] == ["/gateway/verify"] * 2 + ["/gateway/process"] * 4 + [SESSIONS]
+
+    # The URL the session had was signed with the snapshot's key, which stays behind; the Idempotency-Key re-issues
+    # the same session with a URL of this emulator's.
+    assert await emulator.page(original.session["authorized_url"].replace(original.emulator.url, emulator.url)) == 404
+    again = await emulator.session_for("session-key-1")
+    assert (again["status"], again["data"]["session_identifier"]) == (101, original.session["session_identifier"])
+    assert await emulator.page(again["data"]["authorized_url"]) == 200
+
+    replay = await emulator.push(10.50, "pay-1", original.card_token)
+    assert replay["status"] == 101
+    assert replay["data"]["transaction_id"] == original.paid["data"]["transaction_id"]
+    assert (await emulator.push(5.77, "nth-2", original.card_token))["status"] == 1042  # the rule's 2nd match
+    # The findings watch knows the review is still suspended, and numbers new findings after the restored ones.
+    newest = (await emulator.admin("GET", "/_emulator/findings"))["findings"][0]
+    assert (newest["id"], newest["code"]) == ("fnd_000004", "push_to_ofac_suspended"), newest
+
+    # An hour on: the suspension's retry (due 30 s after its first attempt) and the restored follow-up, delivered.
+    await emulator.admin("POST", "/_emulator/clock", {"advance": 3600})
+    await emulator.wait_for_delivery(SUSPENDED)
+    await emulator.wait_for_delivery(FAILURE)
+    [suspension] = (await emulator.admin("GET", "/_emulator/webhooks?topic=" + SUSPENDED))["deliveries"]
+    assert [a["http_status"] for a in suspension["attempts"]] == [500, 200]
+
+
+async def test_a_restore_at_start_up_carries_on_where_the_snapshot_stopped(
+        original: Original, session: aiohttp.ClientSession, hook: str, failing: dict[str, bool],
+        tmp_path: Path) -> None:
+    archive = tmp_path / "snapshot.json"
+    archive.write_bytes(original.archive)
+    failing["on"] = False
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "emulator", "--port", "0", "--quiet", "--rate-limit", str(FAST),
+        "--restore", str(archive), "--webhook-url", hook, "--webhook-secret", WEBHOOK_SECRET, cwd=ROOT, env=CLEAN_ENV,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        assert "ready on" in line, (line, await process.stderr.read())
+        url = line.split("ready on ", 1)[1].split()[0]
+        await carries_on(Emulator(session, url), original)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, errors
+    logged = errors.decode()
+    assert f"restored {archive}, the snapshot taken at" in logged
+    assert 'POST /_emulator/credentials {"participant_id": N}' in logged  # the tenant to mint again
+
+
+async def test_a_restore_into_a_data_dir_is_durable(original: Original, aiohttp_server: Any,
+                                                    session: aiohttp.ClientSession, tmp_path: Path) -> None:
+    runtime = runtime_for(Clock(), real_time=True, data_dir=tmp_path, rate_limit=FAST)
+    server = await aiohttp_server(create_app(runtime=runtime), host="127.0.0.1")
+    first = Emulator(session, str(server.make_url("")).rstrip("/"))
+    await first.admin("POST", "/_emulator/snapshot", data=original.archive)
+    await server.close()  # the store is closed with the app
+
+    second = await start(aiohttp_server, session, Clock(), data_dir=tmp_path)
+    replay = await second.push(10.50, "pay-1", original.card_token)
+    assert (replay["status"], replay["data"]["transaction_id"]) == (101, original.paid["data"]["transaction_id"])
+
+
+def test_a_durable_store_loads_in_one_transaction(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    store.put("token", 1, "a", {"token": "a"})
+    before = store.dump()
+    broken = Contents([Stored("token", 2, "b", {"token": "b"}), Stored(None, 2, "c", {})], {"transaction": 7})
+    with pytest.raises(StoreUnavailable, match="NOT NULL"):  # the second record has no kind: refused mid-load
+        store.load(broken, keep=("meta",))
+    assert store.dump() == before
+    store.load(Contents([Stored("token", 2, "b", {"token": "b"})], {"transaction": 7}), keep=("meta",))
+    store.close()
+    reopened = SqliteStore(tmp_path)
+    assert [(s.kind, s.participant, s.key) for s in reopened.dump().records if s.kind != "meta"] == [("token", 2, "b")]
+    assert reopened.next_id("transaction") == 8
+    reopened.close()
+
+
+# -- refusals --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def busy(aiohttp_server: Any, session: aiohttp.ClientSession) -> Emulator:
+    """An emulator with a token and a payment, frozen, with small limits."""
+    emu = await start(aiohttp_server, session, frozen_at_now(), snapshot_max_bytes=512 * 1024)
+    card = await emu.call("/gateway/verify", **CARD)
+    assert (await emu.push(10.50, "pay-1", card["data"]["customer_account_token"]))["status"] == 100
+    return emu
+
+
+def _comparable(raw: bytes) -> dict[str, Any]:
+    archive = json.loads(raw)
+    del archive["taken_at"], archive["clock"]["offset"]  # real time moves on
+    return archive
+
+
+def _changed(raw: bytes, change: Any) -> bytes:
+    archive = json.loads(raw)
+    change(archive)
+    return json.dumps(archive).encode()
+
+
+def _bad_rule(archive: dict[str, Any]) -> None:
+    archive["scenarios"]["loaded"][0]["definition"]["rules"][0]["respond"]["latency"] = {"min": 5, "max": 1}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda raw: b'{"format": ', "the snapshot is not valid JSON: Expecting value at line 1 column 12"),
+    (lambda raw: b"[]", "a snapshot is a JSON object with format, version and its sections, not an array"),
+    (lambda raw: _changed(raw, lambda a: a.update(format="other")),
+     "this is not an ingopay-emulator snapshot: its format is 'other', expected 'ingopay-emulator-snapshot'"),
+    (lambda raw: _changed(raw, lambda a: a.update(version=2)),
+     "snapshot version 2 is newer than this emulator reads (1): upgrade ingopay-emulator"),
+    (lambda raw: _changed(raw, lambda a: a.update(journal="all of it")),
+     "snapshot section 'journal' is malformed: journal must be a list"),
+    (lambda raw: _changed(raw, lambda a: a.pop("findings")), "the snapshot has no 'findings' section"),
+    (lambda raw: _changed(raw, lambda a: a["store"]["records"]["token"][0]["record"].pop("last_4")),
+     "snapshot section 'store' is malformed: store.records.token.0.record.last_4 is required"),
+    (lambda raw: _changed(raw, lambda a: a["store"]["records"].update(transaction=[{"participant_id": "x"}])),
+     "snapshot section 'store' is malformed: store.records.transaction.0.participant_id must be an integer"),
+    (lambda raw: _changed(raw, _bad_rule),
+     "snapshot section 'scenarios' is malformed: scenarios.loaded.0.definition.rules.0.respond.latency: "
+     "max must not be less than min"),
+    (lambda raw: _changed(raw, lambda a: a["scenarios"].update(active=["nowhere"])),
+     "snapshot section 'scenarios' is malformed: scenarios.active names scenario 'nowhere', which the snapshot "
+     "does not load"),
+    (lambda raw: _changed(raw, lambda a: a["journal"][0].update(time="noon")),
+     "snapshot section 'journal' is malformed: journal.0.time"),
+    (lambda raw: _changed(raw, lambda a: a["clock"].update(now=1e300)), "snapshot section 'clock' is malformed"),
+])
+async def test_a_refused_archive_is_a_400_naming_the_problem_and_changes_nothing(busy: Emulator, change: Any,
+                                                                                 message: str) -> None:
+    before = await busy.snapshot()
+    refusal = await busy.admin("POST", "/_emulator/snapshot", data=change(before), status=400)
+    assert refusal["message"].startswith(message), refusal
+    assert _comparable(await busy.snapshot()) == _comparable(before)
+
+
+async def test_an_archive_over_the_limit_is_a_413_naming_the_setting(busy: Emulator) -> None:
+    before = await busy.snapshot()
+    refusal = await busy.admin("POST", "/_emulator/snapshot", data=b" " * (512 * 1024 + 1), status=413)
+    assert refusal["message"] == ("the snapshot is 524289 bytes; this emulator takes at most 524288 bytes: raise "
+                                  "--snapshot-max-bytes (INGOPAY_EMULATOR_SNAPSHOT_MAX_BYTES)")
+    assert _comparable(await busy.snapshot()) == _comparable(before)
+
+
+@pytest.mark.parametrize("content, problem", [
+    (json.dumps({"format": FORMAT, "version": 2}), "snapshot version 2 is newer than this emulator reads (1): "
+                                                   "upgrade ingopay-emulator"),
+    ("{not json", "the snapshot is not valid JSON: Expecting property name enclosed in double quotes at line 1 "
+                  "column 2"),
+    (json.dumps({"format": FORMAT, "version": 1}), "the snapshot has no 'emulator_version' section"),
+])
+def test_a_bad_file_to_restore_at_start_up_exits_2_in_one_line_naming_it(tmp_path: Path, content: str,
+                                                                          problem: str) -> None:
+    archive = tmp_path / "snapshot.json"
+    archive.write_text(content)
+    result = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", "--restore", str(archive)], cwd=ROOT,
+                            env=CLEAN_ENV, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == f"ingopay-emulator: --restore (INGOPAY_EMULATOR_RESTORE) {archive}: {problem}\n"
+
+
+def test_a_missing_file_to_restore_is_named(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "emulator", "--restore", str(tmp_path / "nowhere.json")],
+                            cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (f"ingopay-emulator: --restore (INGOPAY_EMULATOR_RESTORE): no such file: "
+                             f"{tmp_path / 'nowhere.json'}\n")

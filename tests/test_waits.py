@@ -1,0 +1,220 @@
+"""Waiting for what happened, over raw HTTP as a suite in any language would: POST /_emulator/requests/wait and
+/_emulator/webhooks/wait answer as soon as the journal or the deliveries show it, or say how what came differed."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from emulator.settings import Settings
+from emulator.testing import EmulatorServer
+from tests.conftest import eventually
+from tests.outside import Client, admin
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    running = EmulatorServer(Settings(rate_limit=0)).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client(server: EmulatorServer) -> Client:
+    """A tenant of its own for each test: what one test sends, another never counts."""
+    return Client.minted(server.url)
+
+
+def wait(url: str, body: dict[str, Any], kind: str = "requests") -> tuple[int, Any]:
+    return admin(url, "POST", f"/_emulator/{kind}/wait", body)
+
+
+class Later(threading.Thread):
+    """A wait started before the request it waits for is sent."""
+
+    def __init__(self, url: str, body: dict[str, Any], kind: str = "requests") -> None:
+        super().__init__(daemon=True)
+        self.url, self.body, self.kind = url, body, kind
+        self.answer: tuple[int, Any] | None = None
+        self.started = threading.Event()
+
+    def run(self) -> None:
+        self.started.set()
+        self.answer = wait(self.url, self.body, self.kind)
+
+    def result(self) -> tuple[int, Any]:
+        self.join(timeout=60)
+        assert self.answer is not None, "the wait never answered"
+        return self.answer
+
+
+def registered(check: Any) -> None:
+    """Return once the server holds the wait just started (an AssertionError if it never does)."""
+    asyncio.run(eventually(check, "the wait registered"))
+
+
+def waiting_count(server: EmulatorServer) -> int:
+    assert server.runtime is not None
+    return len(server.runtime.services.request_waits)
+
+
+def test_a_wait_answers_when_the_request_it_waits_for_arrives(server: EmulatorServer, client: Client) -> None:
+    later = Later(server.url, {"match": {"endpoint": "verify", "participant_id": client.participant_id},
+                               "timeout": 30})
+    later.start()
+    later.started.wait()
+    registered(lambda: waiting_count(server) == 1)  # what follows is what the wait waits for
+    token = client.token()
+    status, answer = later.result()
+    assert status == 200
+    assert answer["matched"] == 1
+    (entry,) = answer["requests"]
+    assert entry["response_body"]["data"]["customer_account_token"] == token
+    assert entry["facts"]["account"] == "************1111"  # masked, even in the facts rules matched on
+    assert waiting_count(server) == 0
+
+
+def test_a_wait_already_met_answers_at_once_with_the_matching_entries(server: EmulatorServer, client: Client) -> None:
+    token = client.token()
+    client.push(token, 12.5, "order-1")
+    status, answer = wait(server.url, {"match": {"endpoint": "process", "amount": 12.5, "ingo_status": 100,
+                                                 "participant_unique_id1": "order-1",
+                                                 "participant_id": client.participant_id,
+                                                 "body": {"customer_account_token": token}}})
+    assert status == 200 and answer["matched"] == 1
+    assert answer["requests"][0]["path"] == "/gateway/process"
+
+
+def test_a_timed_out_wait_names_each_key_a_near_miss_got_wrong(server: EmulatorServer, client: Client) -> None:
+    token = client.token()
+    client.push(token, 10.0, "order-2")
+    status, answer = wait(server.url, {"match": {"endpoint": "process", "amount": 10.5,
+                                                 "participant_id": client.participant_id}, "timeout": 0.2})
+    assert status == 409
+    assert answer["reason"] == "timeout" and answer["matched"] == 0
+    assert "waited 0.2 s for at least 1 request matching" in answer["message"]
+    closest = answer["near_misses"][0]
+    assert closest["request"]["path"] == "/gateway/process"
+    assert closest["differences"] == [{"key": "amount", "expected": 10.5, "actual": 10.0}]
+    # the verify missed more keys, so it comes after the process
+    assert [m["request"]["path"] for m in answer["near_misses"]] == ["/gateway/process", "/gateway/verify"]
+
+
+def test_more_than_at_most_fails_at_once_without_waiting(server: EmulatorServer, client: Client) -> None:
+    token = client.token()
+    client.push(token, 1.0, "a")
+    client.push(token, 2.0, "b")
+    status, answer = wait(server.url, {"match": {"endpoint": "process", "participant_id": client.participant_id},
+                                       "count": 1, "timeout": 300})
+    assert status == 409 and answer["reason"] == "too_many" and answer["matched"] == 2
+    assert "more than the exactly 1 asked for" in answer["message"]
+    status, answer = wait(server.url, {"match": {"endpoint": "process", "participant_id": client.participant_id},
+                                       "count": {"at_least": 2, "at_most": 3}})
+    assert status == 200 and answer["matched"] == 2
+
+
+def test_since_counts_only_what_came_after(server: EmulatorServer, client: Client) -> None:
+    token = client.token()
+    client.push(token, 3.0, "first")
+    status, answer = wait(server.url, {"match": {"participant_id": client.participant_id}, "count": {"at_least": 0}})
+    assert status == 200
+    mark = answer["last_id"]
+    client.push(token, 3.0, "second")
+    status, answer = wait(server.url, {"match": {"endpoint": "process", "participant_id": client.participant_id},
+                                       "since": mark, "count": 1})
+    assert status == 200
+    assert [e["request_body"]["participant_unique_id1"] for e in answer["requests"]] == ["second"]
+
+
+def test_an_account_matches_by_full_number_or_last_four_though_the_journal_keeps_neither(
+        server: EmulatorServer, client: Client) -> None:
+    client.token(account="4000000000000002")
+    base = {"endpoint": "verify", "participant_id": client.participant_id}
+    assert wait(server.url, {"match": {**base, "account": "4000000000000002"}})[0] == 200
+    assert wait(server.url, {"match": {**base, "account": {"last4": "0002"}}})[0] == 200
+    status, answer = wait(server.url, {"match": {**base, "account": "4000000000001002"}, "timeout": 0})
+    assert status == 409
+    assert answer["near_misses"][0]["differences"] == [
+        {"key": "account", "expected": "************1002", "actual": "************0002"}]
+    status, answer = wait(server.url, {"match": {**base, "account": {"prefix": "4000"}}})
+    assert status == 400 and "masked" in answer["message"]
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ({"match": {"endpont": "verify"}}, "match.endpont is not a key this call knows"),
+    ({"match": {"endpoint": "payout"}}, "match.endpoint"),
+    ({"match": {"http_status": "200"}}, "match.http_status"),
+    ({"count": {"at_least": 3, "at_most": 1}}, "at_most must not be less than at_least"),
+    ({"count": -1}, "count"),
+    ({"timeout": 301}, "timeout: must be at most 300"),
+    ({"match": {"nth": 2}}, "nth"),
+    ({"surprise": 1}, "surprise is not a key this call knows"),
+])
+def test_a_wait_that_cannot_be_met_as_asked_is_a_400_naming_the_key(server: EmulatorServer, body: dict[str, Any],
+                                                                     named: str) -> None:
+    status, answer = wait(server.url, body)
+    assert status == 400
+    assert named in answer["message"]
+
+
+def test_a_body_that_is_not_json_is_a_400(server: EmulatorServer) -> None:
+    from tests.outside import call
+
+    status, _, answer = call(server.url, "POST", "/_emulator/requests/wait", b"{not json")
+    assert status == 400 and "JSON" in answer["message"]
+
+
+async def test_many_concurrent_waits_are_all_answered_by_one_request(server: EmulatorServer, client: Client) -> None:
+    match = {"match": {"endpoint": "verify", "participant_id": client.participant_id}, "timeout": 60}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:  # one connection each
+        async def one() -> int:
+            async with session.post(server.url + "/_emulator/requests/wait", json=match) as answer:
+                return answer.status
+
+        waits = [asyncio.ensure_future(one()) for _ in range(300)]
+        await eventually(lambda: waiting_count(server) == len(waits), "every wait registered")
+        await asyncio.to_thread(client.token)
+        assert await asyncio.gather(*waits) == [200] * len(waits)
+    assert waiting_count(server) == 0
+
+
+def test_a_wait_for_a_webhook_answers_once_it_is_delivered(server: EmulatorServer, client: Client) -> None:
+    token = client.token()
+    status, _, paid = client.push(token, 20.08, "ofac-1")  # .08: an OFAC suspension now, a failure an hour later
+    assert status == 200
+    transaction = str(paid["data"]["transaction_id"])
+    status, answer = wait(server.url, {"match": {"transaction_id": transaction, "event_status": 1106,
+                                                 "status": "delivered"}}, "webhooks")
+    assert status == 200 and answer["matched"] == 1
+    (delivery,) = answer["deliveries"]
+    assert delivery["payload"]["data"]["event"]["transaction_id"] == transaction
+    assert delivery["attempts"][-1]["ok"] is True
+    # the failure is an hour away on the emulator clock: not yet, and the near miss says what differs
+    status, answer = wait(server.url, {"match": {"transaction_id": transaction, "event_status": 1108},
+                                       "timeout": 0.2}, "webhooks")
+    assert status == 409
+    assert {"key": "event_status", "expected": 1108, "actual": 1106} in answer["near_misses"][0]["differences"]
+
+
+def test_a_webhook_wait_started_first_is_answered_by_the_delivery(server: EmulatorServer, client: Client) -> None:
+    token = client.token()
+    later = Later(server.url, {"match": {"participant_id": client.participant_id, "topic": "*.ofac.status.*",
+                                         "status": "delivered"}, "timeout": 30}, "webhooks")
+    later.start()
+    later.started.wait()
+    assert server.runtime is not None
+    registered(lambda: len(server.runtime.services.delivery_waits) == 1)  # type: ignore[union-attr]
+    client.push(token, 7.08, "ofac-2")
+    status, answer = later.result()
+    assert status == 200
+    assert answer["deliveries"][0]["topic"] == "gateway.transaction.recipient.verification.ofac.status.suspended"
+
+
+def test_a_webhook_wait_rejects_unknown_statuses(server: EmulatorServer) -> None:
+    status, answer = wait(server.url, {"match": {"status": "arrived"}}, "webhooks")
+    assert status == 400 and "match.status" in answer["message"]
