@@ -264,3 +264,23 @@ async def _fails_then_ok(number: int, request: web.Request) -> web.StreamRespons
         return web.Response(status=500, text="receiver broke")
     return web.Response(text="thanks")
 
+
+
+async def test_inspector_shows_findings_with_the_rule_they_break(aiohttp_client, clock, chromium):
+    from playwright.async_api import expect
+
+    emu = await start(aiohttp_client, clock, rate_limit=0)
+    token = await verify(emu, CARD["account"], "customer-1")
+    for puid1 in ("pay-1", "pay-2"):  # .02: a stand-in answer, then a new id: a likely double payout
+        status, body, _ = await emu.post("/gateway/process", v11(account_type="CA", amount=7.02, source_of_funds=4,
+                                                                customer_account_token=token,
+                                                                participant_unique_id1=puid1))
+        assert status == 200 and body["status"] == 102, body
+    page = await chromium.new_page()
+    await page.goto(str(emu.client.make_url("/_emulator/ui")))
+    row = page.locator("#findings-body tr")
+    await expect(row).to_have_count(1)
+    await expect(row.locator("code")).to_have_text("double_payout_risk")
+    await expect(row).to_contain_text("retry with participant_unique_id1 'pay-1'")
+    await expect(row.get_by_role("link")).to_have_attribute("href", "https://developer.ingo.money/en/ingopay-api/idempotency")
+    await expect(page.locator("#findings-count")).to_have_text("(1)")

@@ -245,6 +245,17 @@
     }
   }
 
+  // --- findings -------------------------------------------------------------------------------------------------
+  function renderFindings(document_) {
+    const found = document_.findings || [];
+    $("findings-count").textContent = `(${found.length})`;
+    $("findings-body").replaceChildren(...rowsOf(found, (f) => [
+      when(f.time), el("code", { text: f.code }), show(f.participant_id),
+      f.message + (f.occurrences > 1 ? ` (${f.occurrences} times)` : ""),
+      el("a", { href: f.reference, text: f.rule, rel: "noreferrer" }),
+      (f.requests || []).concat(f.deliveries || []).join(", ")]));
+  }
+
   // --- rate windows -----------------------------------------------------------------------------------------------
   function renderRateLimit(r) {
     $("ratelimit-summary").textContent = r.enabled
@@ -260,6 +271,7 @@
   // --- polling ----------------------------------------------------------------------------------------------------
   const SOURCES = [
     ["requests", "/_emulator/requests?limit=200", (d) => { requests = d.requests || []; renderRequests(); }],
+    ["findings", "/_emulator/findings", renderFindings],
     ["webhooks", "/_emulator/webhooks", renderWebhooks],
     ["state", "/_emulator/state", renderState],
     ["clock", "/_emulator/clock", renderClock],
