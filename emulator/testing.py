@@ -6,9 +6,12 @@ Used by the pytest plugin (:mod:`emulator.pytest_plugin`); usable from any test 
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -85,12 +88,250 @@ class SignedClient:
 
     def base(self, **fields: Any) -> dict[str, Any]:
         """participant_id, timestamp and version (11) for a v11 body, plus ``fields``."""
-        now = int(self._now()) if self._now else int(__import__("time").time())
+        now = int(self._now()) if self._now else int(time.time())
         return {"participant_id": self.credential.participant_id, "timestamp": now, "version": 11, **fields}
 
 
+class WaitNotMet(AssertionError):
+    """A wait the emulator could not meet in time: its message, and the near misses one per line."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+        lines = [str(answer.get("message", "the wait was not met"))]
+        for miss in answer.get("near_misses", []):
+            item = miss.get("request") or miss.get("delivery") or {}
+            what = item.get("path") or item.get("topic") or item.get("id")
+            differences = "; ".join(f"{d['key']}: expected {d['expected']!r}, got {d['actual']!r}"
+                                    for d in miss.get("differences", []))
+            lines.append(f"  near miss {item.get('id')} ({what}): {differences}")
+        super().__init__("\n".join(lines))
+
+
+class AdminClient:
+    """The emulator's admin API (/_emulator) over HTTP: the same calls work on an emulator in this process, in a
+    container or shared by parallel test workers."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, *, content_type: str = "application/json",
+             timeout: float = 330) -> tuple[int, Any]:
+        """One admin call: (HTTP status, parsed JSON answer)."""
+        data = body.encode() if isinstance(body, str) else None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": content_type}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                status, text = answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read()
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, text.decode("utf-8", "replace")
+
+    def _expect(self, status: int, answer: Any, *wanted: int) -> Any:
+        if status not in wanted:
+            message = answer.get("message") if isinstance(answer, dict) else answer
+            raise AssertionError(f"the emulator answered {status}: {message}")
+        return answer
+
+    def wait_for_request(self, match: dict[str, Any] | None = None, *, count: int | dict[str, int] | None = None,
+                         timeout: float = 10.0, since: int = 0) -> list[dict[str, Any]]:
+        """The journal entries that match, as soon as there are ``count`` (N: exactly N; by default at least one);
+        WaitNotMet with near misses if not."""
+        body = {"match": match or {}, "timeout": timeout, "since": since, **({} if count is None else {"count": count})}
+        status, answer = self.call("POST", "/_emulator/requests/wait", body, timeout=timeout + 30)
+        if status == 409:
+            raise WaitNotMet(answer)
+        return list(self._expect(status, answer, 200)["requests"])
+
+    def wait_for_webhook(self, match: dict[str, Any] | None = None, *, count: int | dict[str, int] | None = None,
+                         timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The webhook deliveries that match, as soon as there are ``count`` (N: exactly N; by default at least
+        one); WaitNotMet with near misses if not."""
+        body = {"match": match or {}, "timeout": timeout, **({} if count is None else {"count": count})}
+        status, answer = self.call("POST", "/_emulator/webhooks/wait", body, timeout=timeout + 30)
+        if status == 409:
+            raise WaitNotMet(answer)
+        return list(self._expect(status, answer, 200)["deliveries"])
+
+    def findings(self, participant: int | None = None) -> list[dict[str, Any]]:
+        """Money-safety findings, newest first (of one participant when given)."""
+        query = "" if participant is None else f"?participant={participant}"
+        return list(self._expect(*self.call("GET", "/_emulator/findings" + query), 200)["findings"])
+
+    def mint_tenant(self, **fields: Any) -> dict[str, Any]:
+        """A new tenant: username, secret, participant_id (see POST /_emulator/credentials)."""
+        return dict(self._expect(*self.call("POST", "/_emulator/credentials", fields), 201))
+
+    def remove_tenant(self, username: str) -> None:
+        self._expect(*self.call("DELETE", f"/_emulator/credentials/{urllib.parse.quote(username, safe='')}"), 200, 404)
+
+    def upload_scenarios(self, document: str, *, name: str = "test") -> list[str]:
+        """Add the scenarios of a YAML document; their names."""
+        status, answer = self.call("POST", f"/_emulator/scenarios?name={urllib.parse.quote(name)}", document,
+                                   content_type="application/yaml")
+        return list(self._expect(status, answer, 201)["added"])
+
+    def activate(self, scenario: str, participant_id: int | None = None) -> None:
+        body = {} if participant_id is None else {"participant_id": participant_id}
+        self._expect(*self.call("POST", f"/_emulator/scenarios/{urllib.parse.quote(scenario)}/activate", body), 200)
+
+    def deactivate(self, scenario: str, participant_id: int | None = None) -> None:
+        body = {} if participant_id is None else {"participant_id": participant_id}
+        self._expect(*self.call("POST", f"/_emulator/scenarios/{urllib.parse.quote(scenario)}/deactivate", body),
+                     200, 404)
+
+    def advance(self, seconds: float) -> int:
+        """Move the emulator clock forward, firing what falls due; how many jobs fired."""
+        return int(self._expect(*self.call("POST", "/_emulator/clock", {"advance": seconds}), 200)["fired"])
+
+    def reset(self, participant_id: int | None = None) -> None:
+        body = {} if participant_id is None else {"participant_id": participant_id}
+        self._expect(*self.call("POST", "/_emulator/reset", body), 200)
+
+
 @dataclass
-class EmulatorServer:
+class Tenant:
+    """A credential with a participant of its own on a (perhaps shared) emulator: its client signs with the real
+    clock, its waits and findings see only its participant."""
+
+    url: str
+    username: str
+    secret: str
+    participant_id: int
+    admin: AdminClient
+    webhook_endpoint: str | None = None
+
+    @property
+    def credential(self) -> Credential:
+        return Credential(self.username, self.secret, self.participant_id)
+
+    def client(self) -> SignedClient:
+        return SignedClient(self.url, self.credential)
+
+    def wait_for_request(self, match: dict[str, Any] | None = None, **options: Any) -> list[dict[str, Any]]:
+        return self.admin.wait_for_request({**(match or {}), "participant_id": self.participant_id}, **options)
+
+    def wait_for_webhook(self, match: dict[str, Any] | None = None, **options: Any) -> list[dict[str, Any]]:
+        return self.admin.wait_for_webhook({**(match or {}), "participant_id": self.participant_id}, **options)
+
+    def findings(self) -> list[dict[str, Any]]:
+        return self.admin.findings(self.participant_id)
+
+    @classmethod
+    def mint(cls, admin: AdminClient, **fields: Any) -> Tenant:
+        minted = admin.mint_tenant(**fields)
+        return cls(admin.url, minted["username"], minted["secret"], minted["participant_id"], admin,
+                   minted.get("webhook_endpoint"))
+
+    def remove(self) -> None:
+        self.admin.remove_tenant(self.username)
+
+
+class AdminCalls:
+    """What a test asks of any emulator, through its admin API: waits, findings, tenants."""
+
+    @property
+    def admin(self) -> AdminClient:
+        raise NotImplementedError
+
+    def wait_for_request(self, match: dict[str, Any] | None = None, **options: Any) -> list[dict[str, Any]]:
+        """Journal entries that match, as soon as there are enough (see :meth:`AdminClient.wait_for_request`)."""
+        return self.admin.wait_for_request(match, **options)
+
+    def wait_for_webhook(self, match: dict[str, Any] | None = None, **options: Any) -> list[dict[str, Any]]:
+        """Webhook deliveries that match, as soon as there are enough (see :meth:`AdminClient.wait_for_webhook`)."""
+        return self.admin.wait_for_webhook(match, **options)
+
+    def findings(self, participant: int | None = None) -> list[dict[str, Any]]:
+        return self.admin.findings(participant)
+
+    def tenant(self, **fields: Any) -> Tenant:
+        """Mint a tenant: a credential with a participant of its own."""
+        return Tenant.mint(self.admin, **fields)
+
+
+class WebhookReceiver:
+    """A receiver on 127.0.0.1 and a free port that acknowledges every webhook at once (200) and keeps the bodies:
+    what a tenant of a shared emulator gets its events at."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.received: list[bytes] = []
+        received = self.received
+
+        class Acknowledge(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+                length = int(self.headers.get("Content-Length") or 0)
+                received.append(self.rfile.read(length))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+                pass
+
+        self._server = http.server.ThreadingHTTPServer((host, 0), Acknowledge)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="ingopay-receiver", daemon=True)
+        self._thread.start()
+        self.url = f"http://{host}:{self._server.server_address[1]}/webhooks"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@dataclass
+class RemoteEmulator(AdminCalls):
+    """An emulator this process did not start (a container, one shared by parallel workers): reached over HTTP.
+    Its tenants get their webhooks at a receiver of this process, made for the first one."""
+
+    url: str
+    admin_token: str | None = None
+    receiver: WebhookReceiver | None = None
+
+    @property
+    def admin(self) -> AdminClient:
+        return AdminClient(self.url, self.admin_token)
+
+    def tenant(self, **fields: Any) -> Tenant:
+        """Mint a tenant whose webhooks reach this process's receiver (unless ``webhook_url`` says otherwise)."""
+        if "webhook_url" not in fields:
+            if self.receiver is None:
+                self.receiver = WebhookReceiver()
+            fields["webhook_url"] = self.receiver.url
+        return Tenant.mint(self.admin, **fields)
+
+    def stop(self) -> None:
+        """Stop the receiver (the emulator itself is not this process's to stop)."""
+        if self.receiver is not None:
+            self.receiver.stop()
+            self.receiver = None
+
+    def advance(self, seconds: float) -> int:
+        return self.admin.advance(seconds)
+
+    def wait_until_ready(self, timeout: float = 30.0) -> RemoteEmulator:
+        """Return once /_emulator/health answers 200; an AssertionError naming the URL if it does not in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url.rstrip("/") + "/_emulator/health", timeout=5) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no emulator answered at {self.url} within {timeout:g} s")
+            time.sleep(0.1)
+
+
+@dataclass
+class EmulatorServer(AdminCalls):
     """An emulator serving on 127.0.0.1 and a free port from a background thread, plus a webhook receiver.
 
     Give ``runtime`` to serve parts built beforehand (a pinned clock, own credentials); its settings are then the
@@ -169,6 +410,11 @@ class EmulatorServer:
     def now(self) -> float:
         assert self.runtime is not None
         return self.runtime.clock.now()
+
+    @property
+    def admin(self) -> AdminClient:
+        """The admin API of this emulator, over HTTP."""
+        return AdminClient(self.url, self.settings.admin_token)
 
     def advance(self, seconds: float) -> int:
         """Move the emulator clock forward, firing (and delivering) everything that falls due."""
