@@ -143,3 +143,49 @@ def test_a_configured_credential_cannot_be_deleted(server: EmulatorServer) -> No
     status, answer = admin(server.url, "DELETE", "/_emulator/credentials/test")
     assert status == 409 and "configured credential" in answer["message"]
     assert server.client().post("/gateway/verify", {}).status != 401
+
+
+
+@pytest.fixture
+def other() -> Iterator[EmulatorServer]:
+    """A second emulator, to restore a snapshot of the first into."""
+    running = EmulatorServer(Settings(rate_limit=0)).start()
+    yield running
+    running.stop()
+
+
+def test_a_restore_removes_live_tenants_and_a_new_one_never_gets_a_restored_participant(
+        server: EmulatorServer, other: EmulatorServer) -> None:
+    paid = Client.minted(server.url)
+    paid.push(paid.token(), 6.0, "order-1")
+    status, archive = admin(server.url, "GET", "/_emulator/snapshot")
+    assert status == 200
+    live = Client.minted(other.url)  # minted here before the restore: the snapshot's point knows no such tenant
+    status, restored = admin(other.url, "POST", "/_emulator/snapshot", archive)
+    assert status == 200, restored
+    assert live.post("/gateway/verify", {})[2]["diagnosis"]["code"] == "unknown_username"
+    restored_participants = {e["participant_id"] for e in archive["journal"]} - {None}
+    assert paid.participant_id in restored_participants
+    fresh = Client.minted(other.url)
+    assert fresh.participant_id not in restored_participants
+    assert fresh.findings() == []
+    status, state = admin(other.url, "GET", f"/_emulator/state?participant={fresh.participant_id}")
+    assert state["tokens"] == [] and state["transactions"] == []
+    # the restored participant's state is there for a credential minted for it on purpose
+    again = Client.minted(other.url, participant_id=paid.participant_id)
+    assert again.push(paid.token(), 6.0, "order-1")[2]["status"] == 101
+
+
+def test_a_restored_journal_is_masked_whatever_the_archive_held(server: EmulatorServer,
+                                                                other: EmulatorServer) -> None:
+    client = Client.minted(server.url)
+    client.token()
+    status, archive = admin(server.url, "GET", "/_emulator/snapshot")
+    entry = next(e for e in archive["journal"] if e["participant_id"] == client.participant_id)
+    entry["request_body"].update(account="4111111111111111", cvv="123")
+    entry["facts"]["headers"]["authorization"] = "hmac username=\"x\", signature=\"planted\""
+    assert admin(other.url, "POST", "/_emulator/snapshot", archive)[0] == 200
+    status, journal = admin(other.url, "GET", f"/_emulator/requests?participant={client.participant_id}")
+    text = str(journal)
+    assert "4111111111111111" not in text and "'123'" not in text and "planted" not in text
+    assert journal["requests"][0]["request_body"]["account"] == "************1111"

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from emulator.core.masking import UNKEPT_HEADERS, mask
+
 LOG = logging.getLogger("ingopay_emulator")
 
 
@@ -46,6 +48,18 @@ class Entry:
         shown = asdict(self)
         del shown["account_digest"]
         return shown
+
+
+def _masked(entry: Entry) -> Entry:
+    """An entry as the journal keeps one: account numbers to their last four, secrets and credentials gone."""
+    entry.request_body, entry.response_body = mask(entry.request_body), mask(entry.response_body)
+    if isinstance(entry.facts, dict):
+        facts = mask(entry.facts)
+        headers = facts.get("headers")
+        if isinstance(headers, dict):
+            facts["headers"] = {k: v for k, v in headers.items() if str(k).lower() not in UNKEPT_HEADERS}
+        entry.facts = facts
+    return entry
 
 
 class Journal:
@@ -108,8 +122,11 @@ class Journal:
         return [e.as_json() for e in self._entries]
 
     def restore(self, entries: Iterable[dict[str, Any]]) -> None:
-        """Replace the entries with exported ones; new ids continue after the highest restored one."""
-        restored = [Entry(**{k: v for k, v in item.items() if k in Entry.__dataclass_fields__}) for item in entries]
+        """Replace the entries with exported ones, masked again whatever the archive held (no digest comes back);
+        new ids continue after the highest restored one."""
+        restored = [_masked(Entry(**{k: v for k, v in item.items()
+                                     if k in Entry.__dataclass_fields__ and k != "account_digest"}))
+                    for item in entries]
         self._entries.clear()
         self._entries.extend(restored)
         self._ids = itertools.count(max((e.id for e in restored), default=0) + 1)

@@ -10,6 +10,8 @@ ACCOUNT_KEYS = frozenset({"account", "beneficiary_account", "sender_account", "a
 SECRET_KEYS = frozenset({"cvv", "cvv2", "cvc", "track1", "track2", "track1_data", "track2_data", "track_data",
                          "secret", "password", "ssn", "pin"})
 REMOVED = "[removed]"
+#: Request headers never kept, not even masked (the journal's facts leave them out).
+UNKEPT_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-emulator-admin-token"})
 
 
 def last_four(value: str) -> str:

@@ -4,7 +4,7 @@ endpoint that only gets that participant's events. Kept in memory only: a secret
 from __future__ import annotations
 
 import secrets
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import NotRequired
 
@@ -65,6 +65,14 @@ class Tenants:
         self.deliveries = deliveries
         self.webhook_secret = webhook_secret
         self._tenants: dict[str, Tenant] = {}
+        #: Participants a minted id never lands on unless asked for: those ever minted (their state is reset, but a
+        #: wait or a late delivery may still name them) and those a snapshot brought back with their state.
+        self._used: set[int] = set()
+        self._reserved: set[int] = set()
+
+    def reserve(self, participants: Iterable[int]) -> None:
+        """Keep minted ids off participants that hold state (a restored snapshot's)."""
+        self._reserved.update(participants)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(list(self._tenants.values()))
@@ -83,7 +91,10 @@ class Tenants:
                               conflict=True)
         taken = {c.participant_id for c in self.credentials.values()}
         if participant_id is None:
-            participant_id = next((p for p in range(FIRST_PARTICIPANT, LAST_PARTICIPANT + 1) if p not in taken), None)
+            unavailable = taken | self._reserved
+            free = [p for p in range(FIRST_PARTICIPANT, LAST_PARTICIPANT + 1) if p not in unavailable]
+            # never minted before, else one whose tenant was deleted (and its state with it)
+            participant_id = next((p for p in free if p not in self._used), free[0] if free else None)
             if participant_id is None:
                 raise TenantError("no participant id is left to mint: give one (participant_id)", conflict=True)
         elif participant_id in taken:
@@ -98,6 +109,7 @@ class Tenants:
         tenant = Tenant(credential, endpoint, now)
         self.credentials[username] = credential
         self._tenants[username] = tenant
+        self._used.add(participant_id)
         return tenant
 
     def remove(self, username: str) -> Tenant | None:
@@ -109,6 +121,10 @@ class Tenants:
         if tenant.endpoint is not None:
             self.deliveries.remove_endpoint(tenant.endpoint.id)
         return tenant
+
+    def clear(self) -> list[Tenant]:
+        """Remove every tenant (a restore: the snapshot's point knows none of them); those removed."""
+        return [t for t in (self.remove(username) for username in list(self._tenants)) if t is not None]
 
     def export(self) -> list[TenantJson]:
         """The tenants without their secrets (for a snapshot: a restored emulator mints new ones)."""

@@ -9,14 +9,12 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from emulator.core.journal import Entry
-from emulator.core.masking import last_four
+from emulator.core.masking import UNKEPT_HEADERS, last_four
 from emulator.scenarios.engine import amount_matches, text_matches
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.schema import Match, TextCondition, TextMatch
 from emulator.waits.waiting import Difference
 
-#: Request headers never kept with an entry's facts.
-UNKEPT_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-emulator-admin-token"})
 #: Where a request's facts are read from its body when the domain never saw it (refused before validation).
 BODY_FACTS = ("account_type", "amount", "participant_unique_id1")
 

@@ -437,6 +437,11 @@ def apply(runtime: Runtime, plan: Plan) -> Restored:
     for event in services.outbox.restore(archive.events):  # what the findings watch (OFAC reviews) follows events
         services.watcher.on_event(event.topic, event.participant_id, event.envelope["data"]["event"], event.id)
     runtime.rate_limiter.reset()
+    for tenant in services.tenants.clear():  # minted after the snapshot's point, or in another run
+        runtime.rate_limiter.reset(tenant.credential.username)
+    services.tenants.reserve({stored.participant for stored in plan.contents.records}
+                             | {e["participant_id"] for e in plan.journal if isinstance(e.get("participant_id"), int)}
+                             | {t["participant_id"] for t in archive.tenants})
     return Restored(
         archive=archive, records=dict(Counter(stored.kind for stored in plan.contents.records)),
         journal=len(plan.journal), events=len(archive.events), findings=len(services.findings),
