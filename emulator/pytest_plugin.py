@@ -18,8 +18,9 @@ with no configuration:
     Session-scoped dict of settings to change (``{"seed": 7}``), merged onto the plugin's defaults (rate
     limiting off); ``ingopay_emulator_settings`` is the resulting :class:`emulator.settings.Settings`.
 
-Markers: ``@pytest.mark.ingopay_scenario("file.yaml" or inline YAML)`` loads scenarios for one test (for a test
-with ``ingopay_tenant``, active for that tenant only); ``@pytest.mark.ingopay_fail_on_findings`` (or
+Markers: ``@pytest.mark.ingopay_scenario("file.yaml" or inline YAML)`` loads scenarios for one test (for a
+test with ``ingopay_tenant``, and always on a shared emulator, active for the test's tenant only, each loaded as
+``<name>-for-<participant_id>``, the name its rules' labels show); ``@pytest.mark.ingopay_fail_on_findings`` (or
 ``--ingopay-fail-on-findings`` for every test) fails a test whose traffic produced findings, printing them.
 """
 
@@ -54,6 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"starting one; also ${URL_VARIABLE}")
     group.addoption("--ingopay-admin-token", default=os.environ.get("INGOPAY_ADMIN_TOKEN"),
                     help="the admin token of that emulator, if it has one; also $INGOPAY_ADMIN_TOKEN")
+    group.addoption("--ingopay-receiver-host", default=os.environ.get("INGOPAY_RECEIVER_HOST"),
+                    help="with --ingopay-url: the name the emulator reaches this machine by, for the tenants' "
+                         "webhooks (host.docker.internal for an emulator in a container); also "
+                         "$INGOPAY_RECEIVER_HOST")
     group.addoption("--ingopay-fail-on-findings", action="store_true",
                     help="fail every test whose traffic produced money-safety findings")
 
@@ -79,14 +84,18 @@ def ingopay_emulator_settings(ingopay_emulator_options: dict[str, Any]) -> Setti
     if unknown:
         raise pytest.UsageError(f"ingopay_emulator_options: {', '.join(unknown)} is not a setting; settings are "
                                 f"{', '.join(sorted(known))}")
-    return Settings(**{**PLUGIN_DEFAULTS, **ingopay_emulator_options})
+    try:
+        return Settings(**{**PLUGIN_DEFAULTS, **ingopay_emulator_options})
+    except (TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"ingopay_emulator_options: {exc}") from None
 
 
 @pytest.fixture(scope="session")
 def ingopay_emulator_server(request: pytest.FixtureRequest, ingopay_emulator_settings: Settings) -> Iterator[Emulator]:
     url = request.config.getoption("--ingopay-url")
     if url:
-        remote = RemoteEmulator(url, request.config.getoption("--ingopay-admin-token")).wait_until_ready()
+        remote = RemoteEmulator(url, request.config.getoption("--ingopay-admin-token"),
+                                receiver_host=request.config.getoption("--ingopay-receiver-host")).wait_until_ready()
         yield remote
         remote.stop()
         return
@@ -132,14 +141,16 @@ def _ingopay_scenarios(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     emulator: Emulator = request.getfixturevalue("ingopay_emulator")
-    tenant: Tenant | None = (request.getfixturevalue("ingopay_tenant") if "ingopay_tenant" in request.fixturenames
-                             else None)
+    # on a shared emulator a scenario for everyone would script other workers' tests: it is the test's tenant's
+    shared = isinstance(emulator, RemoteEmulator)
+    tenant: Tenant | None = (request.getfixturevalue("ingopay_tenant")
+                             if shared or "ingopay_tenant" in request.fixturenames else None)
     admin = emulator.admin
     loaded: list[tuple[str, int | None]] = []
     for marker in reversed(markers):  # the marker nearest the test is consulted first
-        if len(marker.args) != 1 or not isinstance(marker.args[0], str):
+        if len(marker.args) != 1 or not isinstance(marker.args[0], (str, os.PathLike)):
             raise pytest.UsageError("ingopay_scenario takes one argument: a scenario file or inline YAML")
-        text, name = _scenario_source(marker.args[0], request.path)
+        text, name = _scenario_source(os.fspath(marker.args[0]), request.path)
         if tenant is None:
             loaded += [(scenario, None) for scenario in admin.upload_scenarios(text, name=name)]
             continue

@@ -260,7 +260,9 @@ class WebhookReceiver:
     """A receiver on 127.0.0.1 and a free port that acknowledges every webhook at once (200) and keeps the bodies:
     what a tenant of a shared emulator gets its events at."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, name: str | None = None) -> None:
+        """Listen on ``host`` (all addresses with 0.0.0.0); ``name`` is how the emulator reaches it (a container
+        reaches the machine it runs on as host.docker.internal, say), ``host`` by default."""
         self.received: list[bytes] = []
         received = self.received
 
@@ -278,7 +280,7 @@ class WebhookReceiver:
         self._server = http.server.ThreadingHTTPServer((host, 0), Acknowledge)
         self._thread = threading.Thread(target=self._server.serve_forever, name="ingopay-receiver", daemon=True)
         self._thread.start()
-        self.url = f"http://{host}:{self._server.server_address[1]}/webhooks"
+        self.url = f"http://{name or host}:{self._server.server_address[1]}/webhooks"
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -292,6 +294,9 @@ class RemoteEmulator(AdminCalls):
 
     url: str
     admin_token: str | None = None
+    #: How the emulator reaches this process's receiver: None for 127.0.0.1 (an emulator on this machine); a name
+    #: such as host.docker.internal makes the receiver listen on every address.
+    receiver_host: str | None = None
     receiver: WebhookReceiver | None = None
 
     @property
@@ -302,7 +307,8 @@ class RemoteEmulator(AdminCalls):
         """Mint a tenant whose webhooks reach this process's receiver (unless ``webhook_url`` says otherwise)."""
         if "webhook_url" not in fields:
             if self.receiver is None:
-                self.receiver = WebhookReceiver()
+                self.receiver = (WebhookReceiver() if self.receiver_host is None
+                                 else WebhookReceiver("0.0.0.0", name=self.receiver_host))
             fields["webhook_url"] = self.receiver.url
         return Tenant.mint(self.admin, **fields)
 

@@ -231,3 +231,32 @@ def test_eight_xdist_workers_share_one_emulator_through_tenants(pytester, tmp_pa
         assert shared.runtime.journal.entries() == []
     finally:
         shared.stop()
+
+
+def test_on_a_shared_emulator_a_scenario_marker_scripts_only_the_tests_tenant(pytester):
+    from emulator.settings import Settings
+    from emulator.testing import EmulatorServer
+
+    shared = EmulatorServer(Settings(rate_limit=0)).start()
+    try:
+        pytester.makepyfile(test_marker=CARD_SOURCE + '''
+import pytest
+
+@pytest.mark.ingopay_scenario("""
+version: 1
+scenarios:
+  - name: broke
+    rules:
+      - {name: no-funds, match: {endpoint: process}, respond: {status: 851}}
+""")
+def test_declined_through_the_plugins_client_only(ingopay_client, ingopay_emulator):
+    assert push(ingopay_client, token(ingopay_client), 5.0, "p-1")["status"] == 851
+    other = ingopay_emulator.tenant().client()  # another worker's tenant, say
+    assert push(other, token(other), 5.0, "p-1")["status"] == 100
+''')
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--ingopay-url", shared.url)
+        result.assert_outcomes(passed=1)
+        assert shared.runtime is not None
+        assert shared.runtime.services.engine.active == ["magic-values"]  # loaded for the tenant, not for everyone
+    finally:
+        shared.stop()
