@@ -231,16 +231,22 @@ class Watcher:
             window.popleft()
         if len(window) <= self.requests_per_second:
             return
-        previous = self._over.get(entry.username)
+        self._recurring(self._over, entry, arrived, "over_rate_limit",
+                        f"{entry.username} sent {len(window)} requests within one second; Ingo allows "
+                        f"{self.requests_per_second} a second per client and throttles the rest with 429",
+                        [request for _, request in window])
+
+    def _recurring(self, memory: dict[str, tuple[float, Finding]], entry: Entry, arrived: float, code: str,
+                   message: str, requests: list[str]) -> None:
+        """A new finding, or, when the same client made the same mistake less than CALM seconds ago, one more
+        occurrence of that finding; ``memory`` keeps each username's last time and finding."""
+        assert entry.username is not None
+        previous = memory.get(entry.username)
         if previous is not None and arrived - previous[0] < CALM:
             previous[1].again(request=entry.request_id)
-            self._over[entry.username] = (arrived, previous[1])
-            return
-        finding = self._add("over_rate_limit",
-                            f"{entry.username} sent {len(window)} requests within one second; Ingo allows "
-                            f"{self.requests_per_second} a second per client and throttles the rest with 429",
-                            entry, [request for _, request in window])
-        self._over[entry.username] = (arrived, finding)
+            memory[entry.username] = (arrived, previous[1])
+        else:
+            memory[entry.username] = (arrived, self._add(code, message, entry, requests))
 
     def _retries(self, entry: Entry, arrived: float, now: float) -> None:
         assert entry.username is not None
@@ -249,15 +255,9 @@ class Watcher:
             not_before, refused = waiting
             if arrived < not_before - SLACK:
                 del self._retry_after[entry.username]
-                previous = self._early.get(entry.username)
-                if previous is not None and arrived - previous[0] < CALM:
-                    previous[1].again(request=entry.request_id)
-                    self._early[entry.username] = (arrived, previous[1])
-                else:
-                    message = (f"{entry.username} sent again {not_before - arrived:.2f} s before the Retry-After of "
-                               f"its 429 (request {refused}) had passed")
-                    finding = self._add("retry_before_retry_after", message, entry, [refused, entry.request_id])
-                    self._early[entry.username] = (arrived, finding)
+                self._recurring(self._early, entry, arrived, "retry_before_retry_after",
+                                f"{entry.username} sent again {not_before - arrived:.2f} s before the Retry-After of "
+                                f"its 429 (request {refused}) had passed", [refused, entry.request_id])
             elif arrived >= not_before:
                 del self._retry_after[entry.username]
         retry_after = entry.extra.get("retry_after")

@@ -9,15 +9,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from emulator.store import Record
-from emulator.waits.waiting import Difference
+from emulator.waits.waiting import Difference, Statuses, listed, one_or_all
 
 #: A delivery's status, and the two words a test means by "it arrived" and "it never will".
 STATUSES = ("pending", "delivering", "succeeded", "failed")
 ALIASES = {"delivered": "succeeded"}
-
-
-def _listed(value: Any) -> Any:
-    return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
 
 
 def _text(value: Any) -> Any:
@@ -35,14 +31,14 @@ class DeliveryMatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     topic: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
-                     BeforeValidator(_listed, json_schema_input_type=str | list[str])] | None = None
+                     BeforeValidator(listed, json_schema_input_type=str | list[str])] | None = None
     status: Annotated[list[Literal["pending", "delivering", "succeeded", "failed", "delivered"]],
-                      BeforeValidator(_listed, json_schema_input_type=str | list[str])] | None = None
+                      BeforeValidator(listed, json_schema_input_type=str | list[str])] | None = None
     participant_id: Annotated[int, Field(ge=1, le=99999)] | None = None
     participant_unique_id1: Text | None = None
     transaction_id: Text | None = None
     customer_account_token: Text | None = None
-    event_status: Annotated[list[int], BeforeValidator(_listed, json_schema_input_type=int | list[int])] | None = None
+    event_status: Statuses | None = None
     event_id: Text | None = None
     endpoint_id: Text | None = None
 
@@ -85,18 +81,15 @@ def differences(match: DeliveryMatch, record: Record) -> list[Difference]:
     seen = facts(record)
     missed: list[Difference] = []
     if match.topic is not None and not any(fnmatch.fnmatchcase(str(seen["topic"]), p) for p in match.topic):
-        missed.append({"key": "topic", "expected": _one(match.topic), "actual": seen["topic"]})
+        missed.append({"key": "topic", "expected": one_or_all(match.topic), "actual": seen["topic"]})
     if match.status is not None and seen["status"] not in {ALIASES.get(s, s) for s in match.status}:
-        missed.append({"key": "status", "expected": _one(match.status), "actual": seen["status"]})
+        missed.append({"key": "status", "expected": one_or_all(match.status), "actual": seen["status"]})
     if match.event_status is not None and seen["event_status"] not in match.event_status:
-        missed.append({"key": "event_status", "expected": _one(match.event_status), "actual": seen["event_status"]})
+        missed.append({"key": "event_status", "expected": one_or_all(match.event_status),
+                       "actual": seen["event_status"]})
     for key in ("participant_id", "participant_unique_id1", "transaction_id", "customer_account_token", "event_id",
                 "endpoint_id"):
         wanted = getattr(match, key)
         if wanted is not None and seen[key] != wanted:
             missed.append({"key": key, "expected": wanted, "actual": seen[key]})
     return missed
-
-
-def _one(values: list[Any]) -> Any:
-    return values[0] if len(values) == 1 else values

@@ -6,24 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from emulator.core.journal import Entry
 from emulator.core.masking import UNKEPT_HEADERS, last_four
 from emulator.scenarios.engine import amount_matches, text_matches
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.schema import Match, TextCondition, TextMatch
-from emulator.waits.waiting import Difference
+from emulator.waits.waiting import Difference, Statuses, one_or_all
 
 #: Where a request's facts are read from its body when the domain never saw it (refused before validation).
 BODY_FACTS = ("account_type", "amount", "participant_unique_id1")
-
-
-def _statuses(value: Any) -> Any:
-    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-Statuses = Annotated[list[int], BeforeValidator(_statuses, json_schema_input_type=int | list[int])]
 
 
 class RequestMatch(Match):
@@ -104,19 +97,19 @@ def differences(match: RequestMatch, entry: Entry, digest: Callable[[str], str])
     if match.method is not None and entry.method.upper() != match.method.upper():
         miss("method", match.method.upper(), entry.method)
     if match.http_status is not None and entry.http_status not in match.http_status:
-        miss("http_status", _one_or_all(match.http_status), entry.http_status)
+        miss("http_status", one_or_all(match.http_status), entry.http_status)
     if match.ingo_status is not None and entry.ingo_status not in match.ingo_status:
-        miss("ingo_status", _one_or_all(match.ingo_status), entry.ingo_status)
+        miss("ingo_status", one_or_all(match.ingo_status), entry.ingo_status)
     if match.rule is not None and not text_matches(match.rule, entry.matched_rule):
         miss("rule", _text(match.rule), entry.matched_rule)
     if match.participant_id is not None and entry.participant_id != match.participant_id:
         miss("participant_id", match.participant_id, entry.participant_id)
     if match.endpoint is not None and entry.endpoint not in match.endpoint:
-        miss("endpoint", _one_or_all(match.endpoint), entry.endpoint)
+        miss("endpoint", one_or_all(match.endpoint), entry.endpoint)
     for name in ("account_type", "funding_destination"):
         wanted = getattr(match, name)
         if wanted is not None and _fact(entry, name) not in wanted:
-            miss(name, _one_or_all(wanted), _fact(entry, name))
+            miss(name, one_or_all(wanted), _fact(entry, name))
     if match.account is not None:
         shown = _fact(entry, "account")
         exact, last4 = match.account.exact, match.account.last4
@@ -148,7 +141,3 @@ def differences(match: RequestMatch, entry: Entry, digest: Callable[[str], str])
         if not present or value != wanted:
             miss(f"body.{path}", wanted, value if present else None)
     return missed
-
-
-def _one_or_all(values: list[Any]) -> Any:
-    return values[0] if len(values) == 1 else values

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
 
 T = TypeVar("T")
@@ -18,6 +18,20 @@ LONGEST_WAIT = 300.0
 DEFAULT_TIMEOUT = 10.0
 #: How many near misses a wait that timed out reports.
 NEAR_MISSES = 5
+
+
+def listed(value: Any) -> Any:
+    """A single text or number written where a list is meant: the list of it."""
+    return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+
+
+#: Statuses a match takes: one, or a list of them.
+Statuses = Annotated[list[int], BeforeValidator(listed, json_schema_input_type=int | list[int])]
+
+
+def one_or_all(values: list[Any]) -> Any:
+    """What a near miss shows was expected: the one value, or the list when there were several."""
+    return values[0] if len(values) == 1 else values
 
 
 class Count(BaseModel):
