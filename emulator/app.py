@@ -110,6 +110,10 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         host_policy=HostPolicy.from_settings(settings.host, settings.public_url, settings.allowed_hosts),
         services=services, signature_now=signature_now,
     )
+    changes = runtime.changes
+    journal.listeners.append(lambda entry: changes.notify("requests"))
+    outbox.listeners.append(lambda event: changes.notify("events"))
+    deliveries.listeners.append(lambda record: changes.notify("webhooks"))
     if settings.restore is not None:
         # before the app starts: its start-up schedules what the archive left pending
         restore_file(runtime, settings.restore)
@@ -174,7 +178,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.cleanup_ctx.append(_run_scheduler)
     app.on_startup.append(_mark_ready)
     app.on_cleanup.append(_close_store)
+    app.on_shutdown.append(_end_live_streams)
     return app
+
+
+async def _end_live_streams(app: web.Application) -> None:
+    """Open event streams end at once, so that stopping never waits on a browser tab."""
+    app[RUNTIME].changes.close()
 
 
 async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:

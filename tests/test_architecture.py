@@ -24,7 +24,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("edge", ("emulator.web",)),
     ("settings", ("emulator.settings",)),
     ("domain", ("emulator.auth", "emulator.gateway", "emulator.sessions", "emulator.plugin", "emulator.webhooks",
-                "emulator.scenarios", "emulator.waits", "emulator.findings", "emulator.tenants")),
+                "emulator.scenarios", "emulator.waits", "emulator.findings", "emulator.tenants", "emulator.stories")),
     ("foundation", ("emulator.core", "emulator.store", "emulator")),
 )
 RANK = {name: len(FLOORS) - index for index, (name, _) in enumerate(FLOORS)}

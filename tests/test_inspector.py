@@ -3,6 +3,8 @@
 The browser test drives Debian's Chromium (/usr/bin/chromium) through Playwright for Python, against a real
 emulator on 127.0.0.1: a declined payment from the magic-values table, a request with a bad signature, a webhook
 delivery that fails then succeeds, and the page showing all of it. Screenshots land in the test's tmp_path.
+tests/test_inspector_story.py drives the rest of the page (a request's story, acting on it, filters, live updates)
+from a client of its own.
 """
 
 from __future__ import annotations
@@ -161,16 +163,19 @@ async def test_inspector_shows_the_decline_the_401_the_webhook_the_clock_and_the
     await expect(refused_row).to_have_count(1)
     await expect(refused_row.locator(".diagnosis-code")).to_have_text(bad_code)
     await expect(refused_row.locator("td.diagnosis")).to_contain_text(refused["diagnosis"]["detail"])
-    # Bodies open on demand, masked: the card number shows its last four only.
-    await declined_row.get_by_text("Bodies").click()
-    body_text = await declined_row.locator("pre").first.inner_text()
-    assert "payment-declined" in body_text
+    # A decline never looks like an approval: its own word, symbol and colour.
+    await expect(declined_row.locator(".outcome")).to_have_text("✕ Declined")
+    await expect(refused_row.locator(".outcome")).to_have_text("⊘ Auth refused")
+    # Bodies open in the request's detail view, masked: the card number shows its last four only.
+    await declined_row.locator("a.open-detail").click()
+    await expect(page.locator("#detail-request-body")).to_contain_text("payment-declined")
     await page.screenshot(path=str(shots / "01-requests.png"), full_page=True)
-    # The filter box narrows the list.
-    await page.get_by_label("Filter requests").fill("card-851")
+    await page.get_by_role("button", name="Close").click()
+    # The text filter narrows the list.
+    await page.get_by_label("Text").fill("card-851")
     await expect(page.locator("tr.request")).to_have_count(1)
     await page.screenshot(path=str(shots / "02-requests-filtered.png"))
-    await page.get_by_label("Filter requests").fill("")
+    await page.get_by_label("Text").fill("")
 
     # Sessions and tokens: last four only.
     tokens = page.locator("#tokens-body")
@@ -280,7 +285,13 @@ async def test_inspector_shows_findings_with_the_rule_they_break(aiohttp_client,
     await page.goto(str(emu.client.make_url("/_emulator/ui")))
     row = page.locator("#findings-body tr")
     await expect(row).to_have_count(1)
-    await expect(row.locator("code")).to_have_text("double_payout_risk")
+    await expect(row.locator("code").first).to_have_text("double_payout_risk")
+    await expect(row.locator(".outcome")).to_have_text("⚠ Finding")
     await expect(row).to_contain_text("retry with participant_unique_id1 'pay-1'")
-    await expect(row.get_by_role("link")).to_have_attribute("href", "https://developer.ingo.money/en/ingopay-api/idempotency")
+    await expect(row.get_by_role("link", name=re.compile("idempotency|participant_unique_id1", re.I)).first
+                 ).to_have_attribute("href", "https://developer.ingo.money/en/ingopay-api/idempotency")
+    # Each request the finding names opens that request's story.
+    await row.locator("a.open-detail").first.click()
+    await expect(page.locator("#timeline li[data-kind=finding]")).to_contain_text("double_payout_risk")
     await expect(page.locator("#findings-count")).to_have_text("(1)")
+    await expect(page.locator("#bar-findings-count")).to_have_text("1")

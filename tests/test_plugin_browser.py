@@ -384,3 +384,10 @@ async def test_demo_page_in_one_click(emulator, page, shot):
     await page.locator("#webhook-events").get_by_text("plugin.transaction.account.tokenization.success",
                                                       exact=True).wait_for()
     await shot("demo")
+    # At 1280 px, with the events listed, every column ends inside the page: nothing runs past the right edge.
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    edges = await page.evaluate("() => [innerWidth, document.documentElement.scrollWidth, "
+                                "...[...document.querySelectorAll('.layout > section')].map("
+                                "(s) => Math.ceil(s.getBoundingClientRect().right))]")
+    width, scrolled, *columns = edges
+    assert scrolled <= width and all(right <= width for right in columns), edges

@@ -9,8 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
 from emulator.core.clock import Position
+from emulator.core.outcomes import FamilyJson
 from emulator.core.scheduler import Due
 from emulator.findings.models import FindingJson
+from emulator.stories.signing import Comparison, SigningStory
+from emulator.stories.timeline import Links, Moment
 from emulator.tenants.models import TenantJson
 from emulator.waits.deliveries import DeliveryMatch
 from emulator.waits.requests import RequestMatch
@@ -30,6 +33,40 @@ class Health(TypedDict):
 class RequestList(TypedDict):
     count: int
     requests: list[dict[str, Any]]
+
+
+class OutcomeList(TypedDict):
+    families: list[FamilyJson]
+
+
+class RequestStory(TypedDict):
+    """One journaled request's whole story: the entry, its signing, the 401's side-by-side, a curl command that
+    signs afresh, what ties it to other records, and its timeline."""
+
+    request: dict[str, Any]
+    signing: SigningStory | None
+    comparisons: list[Comparison]
+    curl: str
+    masked: Annotated[list[str], Field(description="dotted paths of the body's masked values: a replay must fill "
+                                                   "them in")]
+    links: Links
+    timeline: list[Moment]
+
+
+class ReplayRequest(TypedDict, total=False):
+    participant_unique_id1: Annotated[str, Field(description='"same" (the default), "new" or the text to send')]
+    fill: Annotated[dict[str, str], Field(description="dotted paths of masked values to the values to send")]
+    username: Annotated[str, Field(description="the credential to sign with (default: the request's)")]
+
+
+class Replayed(TypedDict):
+    """The answer to a replay, and the journal id of the request it sent."""
+
+    replay_of: int
+    id: int | None
+    request_id: str | None
+    http_status: int
+    body: Any
 
 
 class ParticipantBody(TypedDict, total=False):
@@ -79,6 +116,8 @@ class ClockState(TypedDict):
     iso: str
     frozen: bool
     offset_seconds: float
+    wall_time: Annotated[float, Field(description="the machine's clock, unix seconds")]
+    next_due: Annotated[float | None, Field(description="when the soonest pending job falls due")]
     pending: list[Due]
     pending_count: int
 
@@ -86,7 +125,8 @@ class ClockState(TypedDict):
 class ClockChange(TypedDict, total=False):
     set: Annotated[float | str, Field(description="unix seconds, an ISO 8601 time or an HTTP date")]
     freeze: bool
-    advance: Annotated[float, Field(ge=0)]
+    advance: Annotated[float | Literal["next_due"],
+                       Field(description='seconds (>= 0), or "next_due": to the soonest pending job')]
 
 
 class ClockChanged(ClockState):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -13,6 +14,8 @@ from emulator.web.answers import json_response
 from emulator.web.body import json_object
 from emulator.web.state import RUNTIME
 
+#: The advance that moves the clock to the soonest pending job.
+NEXT_DUE = "next_due"
 #: The most pending jobs one answer lists (pending_count counts them all).
 SHOWN_JOBS = 100
 
@@ -23,7 +26,8 @@ def snapshot(request: web.Request) -> ClockState:
     clock = runtime.clock
     now = clock.now()
     return {"now": now, "iso": clock.iso(now), "frozen": clock.frozen, "offset_seconds": round(clock.offset, 3),
-            "pending": scheduler.pending()[:SHOWN_JOBS], "pending_count": len(scheduler)}
+            "wall_time": time.time(), "next_due": scheduler.next_due(), "pending": scheduler.pending()[:SHOWN_JOBS],
+            "pending_count": len(scheduler)}
 
 
 async def show(request: web.Request) -> web.Response:
@@ -56,8 +60,8 @@ def _bad(message: str) -> web.Response:
 
 
 async def change(request: web.Request) -> web.Response:
-    """Body: any of {"set": unix seconds or ISO 8601, "freeze": true|false, "advance": seconds}. Every value is
-    checked before any is applied, so a refused call changes nothing."""
+    """Body: any of {"set": unix seconds or ISO 8601, "freeze": true|false, "advance": seconds or "next_due"}.
+    Every value is checked before any is applied, so a refused call changes nothing."""
     runtime = request.app[RUNTIME]
     document = await json_object(request, optional=True)
     if not set(document) <= {"set", "freeze", "advance"} or not document:
@@ -71,8 +75,13 @@ async def change(request: web.Request) -> web.Response:
             target = checked(_timestamp(document["set"]))
         if "advance" in document:
             seconds = document["advance"]
+            if seconds == NEXT_DUE:
+                due = runtime.services.scheduler.next_due()
+                if due is None:
+                    return _bad('advance "next_due": nothing is scheduled on the emulator clock')
+                seconds = document["advance"] = max(0.0, due - target)
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-                return _bad("advance must be a number of seconds >= 0")
+                return _bad('advance must be a number of seconds >= 0, or "next_due"')
             checked(target + checked(float(seconds)))
     except (ValueError, OverflowError) as exc:
         return _bad(f"{exc}; the clock runs from {RANGE}" if isinstance(exc, OverflowError) else str(exc))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator import __version__
-from emulator.admin.answers import Health, RequestList
+from emulator.admin.answers import Health, OutcomeList, RequestList
+from emulator.core import outcomes
 from emulator.web.answers import integer_params, json_response
 from emulator.web.state import RUNTIME
 
@@ -26,3 +27,8 @@ async def requests(request: web.Request) -> web.Response:
                                       participant_id=numbers["participant"], limit=numbers["limit"])
     answer: RequestList = {"count": len(entries), "requests": [e.as_json() for e in entries]}
     return json_response(answer)
+
+
+async def outcome_families(request: web.Request) -> web.Response:
+    """The outcome families every request, delivery and finding is shown in (words, tone, symbol)."""
+    return json_response(OutcomeList(families=outcomes.listing()))

@@ -9,10 +9,12 @@ from emulator.admin import (
     control,
     events,
     findings,
+    live,
     responses,
     scenarios,
     snapshot,
     state,
+    stories,
     tenants,
     ui,
     waits,
@@ -35,6 +37,22 @@ ROUTES = (
           doc=Doc("The request journal (masked), newest first", answer=answers.RequestList, errors=(400,),
                   query=(Query("path", str, "path prefix"), Query("status", int, "HTTP status"), PARTICIPANT,
                          LIMIT))),
+    Route("GET", "/_emulator/requests/{id}", stories.detail,
+          doc=Doc("One request's whole story: as journaled (headers as received, signature redacted), the signing "
+                  "string the server builds, a 401's side-by-side, a curl command that signs afresh, and its "
+                  "timeline (webhooks, attempts, follow-ups, findings)", answer=answers.RequestStory,
+                  errors=(404,))),
+    Route("POST", "/_emulator/requests/{id}/replay", stories.replay,
+          doc=Doc("Send a journaled request again, signed afresh, with the same or a new participant_unique_id1 "
+                  "(masked values filled in by the caller)", body=answers.ReplayRequest, answer=answers.Replayed,
+                  errors=(400, 404), responses={502: "The emulator could not reach itself"})),
+    Route("GET", "/_emulator/outcomes", responses.outcome_families,
+          doc=Doc("The outcome families (approved, declined, auth refused, …) requests, webhook deliveries and "
+                  "findings are shown in", answer=answers.OutcomeList)),
+    Route("GET", "/_emulator/stream", live.stream,
+          doc=Doc("Server-sent events: a 'change' event naming what changed (requests, events, webhooks, admin) "
+                  "as soon as it does", media_type="text/event-stream",
+                  responses={200: "A stream of change events", 503: "Too many live views open"})),
     Route("POST", "/_emulator/requests/wait", waits.wait_for_requests,
           doc=Doc("Wait until the journal holds the requests a test expects (200), or say how those seen differ "
                   "(409)", body=answers.RequestWait, answer=answers.RequestsSeen, errors=(400,),

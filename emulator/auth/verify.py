@@ -191,7 +191,10 @@ def _explain_signature_mismatch(
             "signature_base64_of_hex",
             f"signature is Base64 of a hex digest{correct}; Base64-encode the raw HMAC bytes, not their hex",
             **facts)
-    hint = _guess_client_mistake(request, parsed, credential, given)
+    guessed = _guess_client_mistake(request, parsed, credential, given)
+    hint = guessed[0] if guessed else None
+    if guessed is not None and guessed[1] is not None:
+        facts["client_signing_string"] = guessed[1]  # what the client's signature proves it signed
     missing = [h for h in parsed.headers if h not in ("request-line", "@request-target") and h not in request.headers]
     if hint is None and missing:
         hint = f"headers {', '.join(missing)} are listed in headers=\"...\" but absent from the request"
@@ -202,8 +205,9 @@ def _explain_signature_mismatch(
 
 def _guess_client_mistake(
     request: SignedRequest, parsed: ParsedAuthorization, credential: Credential, given: bytes
-) -> str | None:
-    """Try the usual mistakes; name the one that reproduces the client's signature."""
+) -> tuple[str, str | None] | None:
+    """Try the usual mistakes; name the one that reproduces the client's signature, with the signing string the
+    client must have signed (None when only the algorithm differs)."""
     def matches(message: str, algorithm: str = parsed.algorithm) -> bool:
         return hmac.compare_digest(compute_signature(credential.secret, algorithm, message), given)
 
@@ -213,23 +217,23 @@ def _guess_client_mistake(
         return signing_string(parsed.headers, headers=request.headers, **fields)
 
     path = request.target.split("?", 1)[0]
-    if path != request.target and matches(build(target=path)):
-        return "the client signed the request line without its query string; sign the full path with ?query"
+    if path != request.target and matches(signed := build(target=path)):
+        return "the client signed the request line without its query string; sign the full path with ?query", signed
     for version in ("1.0", "1.1", "2.0"):
-        if version != request.http_version and matches(build(http_version=version)):
+        if version != request.http_version and matches(signed := build(http_version=version)):
             return (f"the client signed HTTP/{version} in the request line but the request was "
-                    f"HTTP/{request.http_version}")
-    if matches(build(method=request.method.lower())):
-        return "the client signed the method in lowercase; the request line uses it as sent, e.g. POST"
+                    f"HTTP/{request.http_version}", signed)
+    if matches(signed := build(method=request.method.lower())):
+        return "the client signed the method in lowercase; the request line uses it as sent, e.g. POST", signed
     message = build()
-    if matches(message + "\n"):
-        return "the client's signing string ends with a newline; lines are joined by \\n with none at the end"
-    if matches(message.replace("\n", "\r\n")):
-        return "the client joined the lines with \\r\\n; join them with \\n"
+    if matches(signed := message + "\n"):
+        return "the client's signing string ends with a newline; lines are joined by \\n with none at the end", signed
+    if matches(signed := message.replace("\n", "\r\n")):
+        return "the client joined the lines with \\r\\n; join them with \\n", signed
     for algorithm in HASHES:
         if (algorithm != parsed.algorithm and len(given) == HASHES[algorithm]().digest_size
                 and matches(message, algorithm)):
-            return f"the signature was made with {algorithm} but algorithm=\"{parsed.algorithm}\" was sent"
+            return f"the signature was made with {algorithm} but algorithm=\"{parsed.algorithm}\" was sent", None
     return None
 
 

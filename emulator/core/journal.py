@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from emulator.core.masking import UNKEPT_HEADERS, mask
+from emulator.core.masking import UNKEPT_HEADERS, mask, redacted_headers
+from emulator.core.outcomes import request_family
 
 LOG = logging.getLogger("ingopay_emulator")
 
@@ -23,6 +24,10 @@ class Entry:
 
     ``facts`` are what scenario rules matched on (account masked); ``account_digest`` is a keyed digest of the
     full account number, so a wait can match an exact number the journal never keeps. It is never shown.
+    ``time`` is the emulator clock's, ``wall_time`` the machine's; ``request_headers`` are the headers as
+    received, in order, with the signature and any credential redacted; ``target`` is the path with its query,
+    as the request line sent it; ``why_matched`` says which rule answered, how its scenario was chosen and what it
+    matches on.
     """
 
     id: int
@@ -43,16 +48,31 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] | None = None
     account_digest: str | None = field(default=None, repr=False)
+    wall_time: float | None = None
+    target: str | None = None
+    http_version: str | None = None
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    why_matched: dict[str, Any] | None = None
+
+    @property
+    def outcome(self) -> str:
+        """The outcome family of the answer (see :mod:`emulator.core.outcomes`)."""
+        code = self.diagnosis.get("code") if isinstance(self.diagnosis, dict) else None
+        return request_family(self.http_status, self.ingo_status, code, fault=bool(self.extra.get("fault")))
 
     def as_json(self) -> dict[str, Any]:
         shown = asdict(self)
         del shown["account_digest"]
+        shown["request_headers"] = [list(pair) for pair in self.request_headers]
+        shown["outcome"] = self.outcome
         return shown
 
 
 def _masked(entry: Entry) -> Entry:
     """An entry as the journal keeps one: account numbers to their last four, secrets and credentials gone."""
     entry.request_body, entry.response_body = mask(entry.request_body), mask(entry.response_body)
+    entry.request_headers = redacted_headers((str(pair[0]), str(pair[1])) for pair in entry.request_headers
+                                             if isinstance(pair, (list, tuple)) and len(pair) == 2)
     if isinstance(entry.facts, dict):
         facts = mask(entry.facts)
         headers = facts.get("headers")
@@ -104,6 +124,10 @@ class Journal:
             found = (e for e in found if e.participant_id == participant_id)
         result = list(found)
         return result[:limit] if limit else result
+
+    def get(self, entry_id: int) -> Entry | None:
+        """The entry with this id, while the ring still holds it."""
+        return next((e for e in reversed(self._entries) if e.id == entry_id), None)
 
     def last_id(self) -> int:
         """The id of the newest entry (0 when empty): what a later wait passes as ``since``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 #: Keys whose values are account numbers: kept as their last four characters.
@@ -12,12 +14,46 @@ SECRET_KEYS = frozenset({"cvv", "cvv2", "cvc", "track1", "track2", "track1_data"
 REMOVED = "[removed]"
 #: Request headers never kept, not even masked (the journal's facts leave them out).
 UNKEPT_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-emulator-admin-token"})
+#: Of those, the ones shown with their credential redacted (the rest of the value is what a person debugs).
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
+REDACTED = "[redacted]"
+_SIGNATURE = re.compile(r'(signature\s*=\s*")[^"]*(")', re.IGNORECASE)
+_SCHEME = re.compile(r"^\s*(\S+)")
 
 
 def last_four(value: str) -> str:
     """``4111111111111111`` -> ``************1111``."""
     text = str(value)
     return "*" * max(0, len(text) - 4) + text[-4:]
+
+
+_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){11,}|\d{8,}")
+
+
+def mask_text(text: str) -> str:
+    """Text that is not JSON with every number of eight digits or more, or of twelve or more written with spaces or
+    dashes, masked to its last four: a card or account number in a form body or a broken JSON document."""
+    return _DIGIT_RUN.sub(lambda found: last_four(re.sub(r"[ -]", "", found.group())), text)
+
+
+def redacted_header(name: str, value: str) -> str:
+    """A header's value as it may be shown: an HMAC Authorization keeps its grammar (username, algorithm, the
+    signed headers) with the signature redacted; another credential keeps only its scheme; a cookie or the admin
+    token nothing."""
+    lowered = name.lower()
+    if lowered not in UNKEPT_HEADERS:
+        return value
+    if lowered not in CREDENTIAL_HEADERS:
+        return REDACTED
+    if _SIGNATURE.search(value):
+        return _SIGNATURE.sub(rf"\g<1>{REDACTED}\g<2>", value)
+    scheme = _SCHEME.match(value)
+    return f"{scheme.group(1)} {REDACTED}" if scheme and scheme.group(1).lower() != "hmac" else REDACTED
+
+
+def redacted_headers(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers in the order received, each value as it may be shown (see :func:`redacted_header`)."""
+    return [(str(name), redacted_header(str(name), str(value))) for name, value in pairs]
 
 
 def mask(document: Any) -> Any:

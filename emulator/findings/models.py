@@ -7,6 +7,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from time import time as wall_clock
 from typing import Any
 
 from typing_extensions import TypedDict
@@ -73,6 +74,7 @@ class FindingJson(TypedDict):
     deliveries: list[str]
     occurrences: int
     time: float
+    wall_time: float | None
 
 
 @dataclass
@@ -88,13 +90,14 @@ class Finding:
     requests: list[str] = field(default_factory=list)  # request ids, as the journal shows them
     deliveries: list[str] = field(default_factory=list)
     occurrences: int = 1
+    wall_time: float | None = None  # the machine's time when first found (``time`` is the emulator clock's)
 
     def as_json(self) -> FindingJson:
         kind = KINDS[self.code]
         return {"id": self.id, "code": self.code, "participant_id": self.participant_id, "username": self.username,
                 "message": self.message, "rule": kind.rule, "reference": kind.reference,
                 "requests": list(self.requests), "deliveries": list(self.deliveries),
-                "occurrences": self.occurrences, "time": self.time}
+                "occurrences": self.occurrences, "time": self.time, "wall_time": self.wall_time}
 
     def again(self, *, request: str | None = None, delivery: str | None = None) -> None:
         """The same mistake once more: counted, and what was involved named while there is room."""
@@ -119,7 +122,7 @@ class Findings:
             requests: Iterable[str] = (), deliveries: Iterable[str] = ()) -> Finding:
         assert code in KINDS, code
         finding = Finding(f"fnd_{next(self._numbers):06d}", code, participant_id, username, message, time,
-                          list(requests)[:NAMED], list(deliveries)[:NAMED])
+                          list(requests)[:NAMED], list(deliveries)[:NAMED], wall_time=wall_clock())
         self._found.append(finding)
         LOG.warning("finding %s (participant %s): %s", code, participant_id, message)
         return finding
@@ -142,7 +145,7 @@ class Findings:
     def restore(self, items: Iterable[dict[str, Any]]) -> None:
         restored = [Finding(item["id"], item["code"], item.get("participant_id"), item.get("username"),
                             item["message"], item["time"], list(item.get("requests", ())),
-                            list(item.get("deliveries", ())), item.get("occurrences", 1))
+                            list(item.get("deliveries", ())), item.get("occurrences", 1), item.get("wall_time"))
                     for item in items if item.get("code") in KINDS]
         self._found.clear()
         self._found.extend(restored)

@@ -290,7 +290,8 @@ def build_collection(document: dict[str, Any]) -> dict[str, Any]:
             examples = operation["requestBody"]["content"][JSON]["examples"]
             folders[tag] += [_signed_item(document, method, path, operation, example, chained, len(examples) > 1)
                              for example in examples.values()]
-        elif tag == ADMIN_TAG and any(JSON in r.get("content", {}) for r in operation["responses"].values()):
+        elif tag == ADMIN_TAG and any(JSON in r.get("content", {}) for status, r in operation["responses"].items()
+                                      if status.startswith("2")):  # an answer to read, not a stream
             folders[tag].append(_admin_item(document, method, path, operation))
     variables = [
         {"key": "baseUrl", "value": document["servers"][0]["url"], "description": "where the emulator listens"},

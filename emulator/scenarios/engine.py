@@ -11,12 +11,15 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from emulator.core.catalogue import catalogue
+from emulator.core.masking import last_four
 from emulator.scenarios.catalog import Sources
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.loader import Loaded, ScenarioError
 from emulator.scenarios.schema import AmountMatch, Match, NthMatch, Respond, Rule, Scenario, TextMatch
 from emulator.scenarios.templates import Templates
 
+#: The request header that picks a scenario for one request.
+SCENARIO_HEADER = "X-Emulator-Scenario"
 #: The X-Emulator-Scenario value that turns scenarios off for one request.
 NO_SCENARIO = "none"
 
@@ -33,6 +36,7 @@ class Decision:
     rule: str | None = None
     respond: Respond | None = None
     match_count: int = 0
+    match: Match | None = None
 
     @property
     def label(self) -> str | None:
@@ -344,6 +348,23 @@ class Engine:
                 names.append(name)
         return names
 
+    def why(self, decision: Decision, participant_id: int, requested: str | None = None) -> dict[str, Any] | None:
+        """Why ``decision``'s rule answered, for a person: its scenario, how that scenario was chosen, the
+        conditions the rule matches on, and how many times it has matched; None when no rule answered."""
+        if decision.rule is None or decision.scenario is None:
+            return None
+        if requested is not None and requested == decision.scenario:
+            chosen = f"named by the request's {SCENARIO_HEADER} header"
+        elif decision.scenario in self.active_for.get(participant_id, []):
+            chosen = f"activated for participant {participant_id}"
+        else:
+            chosen = "active for every participant"
+        match = decision.match.model_dump(mode="json", exclude_none=True) if decision.match is not None else {}
+        if "account" in match:  # kept in the journal, so masked as the journal masks: the last four only
+            match["account"] = _last_fours(match["account"])
+        return {"scenario": decision.scenario, "rule": decision.rule, "chosen": chosen, "match": match,
+                "match_count": decision.match_count}
+
     def decide(self, facts: Facts, requested: str | None = None) -> Decision:
         """The first rule whose conditions (and nth) hold, counting matches per participant and rule; then, when
         none does and the facts name a fallback endpoint, the first such rule for that endpoint."""
@@ -366,7 +387,7 @@ class Engine:
                 self._counts[key] = count
                 if rule.match.nth is not None and not nth_matches(rule.match.nth, count):
                     continue
-                return Decision(name, rule.name, rule.respond, count)
+                return Decision(name, rule.name, rule.respond, count, rule.match)
         return NO_DECISION
 
     def latency(self, decision: Decision) -> float:
@@ -392,6 +413,15 @@ class Engine:
                            "active_for": sorted(p for p, names in self.active_for.items() if name in names),
                            "rules": [_rule_summary(rule) for rule in scenario.rules]})
         return result
+
+
+def _last_fours(condition: Any) -> Any:
+    """An account condition with every number in it masked to its last four (a prefix or pattern as well)."""
+    if isinstance(condition, dict):
+        return {key: _last_fours(value) for key, value in condition.items()}
+    if isinstance(condition, list):
+        return [_last_fours(item) for item in condition]
+    return last_four(condition) if isinstance(condition, str) else condition
 
 
 def _public_token(token: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -19,14 +19,14 @@ from multidict import CIMultiDictProxy
 
 from emulator.auth.diagnosis import AuthenticationFailed
 from emulator.auth.verify import SINGLE_HEADERS, SignedRequest, authenticate
-from emulator.core.errors import IngoError
+from emulator.core.errors import IngoError, MalformedBody
 from emulator.core.journal import Entry
 from emulator.core.logs import HEALTH_PATH, access_line
-from emulator.core.masking import mask
+from emulator.core.masking import mask, mask_text, redacted_headers
 from emulator.store import StoreUnavailable
 from emulator.waits.requests import entry_facts
 from emulator.web.answers import json_response, reply_error, route_spec
-from emulator.web.body import read_body
+from emulator.web.body import parse_json, read_body
 from emulator.web.faults import Faulted
 from emulator.web.ratelimit import REFUSAL
 from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Outcome
@@ -59,6 +59,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         outcome.diagnosis = {"code": "store_unavailable", "detail": str(failure)}
         response = json_response({"message": str(failure), "request_id": outcome.request_id}, status=503)
     except Faulted as fault:
+        outcome.fault = fault.kind
         if fault.page is not None:  # a load balancer's error page, as the rule asked
             response = fault.page
         else:
@@ -83,6 +84,9 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     record(request, outcome, response.status)
     return response
 
+
+#: The header the inspector's replay sends: the request id of the journaled request it sends again.
+REPLAY_HEADER = "X-Emulator-Replay-Of"
 
 CLIENT_GONE = "the client closed the connection before the request arrived in full"
 
@@ -145,8 +149,11 @@ def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
         return
     journal = runtime.journal
     facts = outcome.facts
+    version = request.version
     journal.add(Entry(
-        id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(), method=request.method,
+        id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(), wall_time=time.time(),
+        method=request.method, target=request.raw_path, http_version=f"{version.major}.{version.minor}",
+        request_headers=redacted_headers(request.headers.items()), why_matched=outcome.why_matched,
         path=request.path, http_status=http_status, latency_ms=round(latency_ms, 3), participant_id=participant,
         username=credential.username if credential else None, ingo_status=outcome.ingo_status,
         diagnosis=outcome.diagnosis, matched_rule=outcome.matched_rule, endpoint=outcome.endpoint,
@@ -165,6 +172,11 @@ def _extra(request: web.Request, outcome: Outcome) -> dict[str, Any]:
         extra["retry_after"] = outcome.retry_after
     if _client_gone(request):
         extra["client_gone"] = True
+    if outcome.fault is not None:
+        extra["fault"] = outcome.fault
+    replayed = request.headers.get(REPLAY_HEADER)
+    if replayed is not None:
+        extra["replay_of"] = replayed[:64]
     return extra
 
 
@@ -214,16 +226,20 @@ async def signed_api(request: web.Request, handler: Handler) -> web.StreamRespon
         credential = authenticate(signed, runtime.credentials, runtime.auth_policy, runtime.signature_now())
     except AuthenticationFailed as failure:
         outcome.diagnosis = failure.diagnosis.as_json()
+        outcome.request_body = _as_sent(body)
         document: dict[str, object] = {"message": failure.message, "request_id": outcome.request_id}
         if runtime.settings.diagnosis:
             document["diagnosis"] = outcome.diagnosis
+        outcome.response_body = document
         return json_response(document, status=401, headers={"WWW-Authenticate": "hmac"})
     request[CREDENTIAL] = credential
     outcome.credential = credential
     limiter = runtime.rate_limiter
-    admission = limiter.acquire(credential.username) if limiter.enabled else None
+    admission = limiter.acquire(credential.username) \
+        if limiter.enabled or limiter.forces(credential.username) else None
     if admission is not None and not admission.allowed:
         outcome.retry_after = admission.reset
+        outcome.response_body = REFUSAL
         return json_response(REFUSAL, status=429, headers=admission.headers())
     try:
         response = await handler(request)
@@ -232,6 +248,20 @@ async def signed_api(request: web.Request, handler: Handler) -> web.StreamRespon
     if admission is not None:
         response.headers.update(admission.headers())
     return response
+
+
+#: The most of a refused request's body the journal keeps when it is not JSON.
+TEXT_BODY_KEPT = 4096
+
+
+def _as_sent(body: bytes) -> Any:
+    """A body the handler never read, for the journal (masked there): its JSON, else its text, else None."""
+    if not body.strip():
+        return None
+    try:
+        return parse_json(body)
+    except MalformedBody:
+        return mask_text(body[:TEXT_BODY_KEPT].decode("utf-8", "replace"))
 
 
 #: Admin paths anyone may reach even when --admin-token is set (container health checks; the inspector's static
@@ -282,6 +312,15 @@ def admin_refusal(request: web.Request) -> web.Response | None:
     return None
 
 
+async def _admin_call(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An admin call let through; one that may have changed state (not a GET) tells the live watchers."""
+    try:
+        return await handler(request)
+    finally:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            request.app[RUNTIME].changes.notify("admin")
+
+
 @web.middleware
 async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The admin API under /_emulator: only for the emulator's own names and origin, and with --admin-token only
@@ -294,13 +333,13 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
         return refusal
     token = request.app[RUNTIME].settings.admin_token
     if token is None or path in OPEN_ADMIN_PATHS or path.startswith(OPEN_ADMIN_PREFIXES):
-        return await handler(request)
+        return await _admin_call(request, handler)
     given = request.headers.get("X-Emulator-Admin-Token")
     authorization = request.headers.get("Authorization", "")
     if given is None and authorization.lower().startswith("bearer "):
         given = authorization[7:].strip()
     if given is not None and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
-        return await handler(request)
+        return await _admin_call(request, handler)
     return json_response({"message": "the admin API needs the admin token: send Authorization: Bearer <token> "
                                      "or X-Emulator-Admin-Token"}, status=401,
                          headers={"WWW-Authenticate": 'Bearer realm="ingopay-emulator admin"'})

@@ -91,6 +91,10 @@ class RateLimiter:
         reset = max(1, math.ceil(hits[0] + self.window - now))
         return Admission(True, self.limit, self.limit - len(hits), reset)
 
+    def forces(self, key: str) -> bool:
+        """Whether ``key``'s next request is to be refused by :meth:`refuse_next` (even with limiting off)."""
+        return self._forced.get(key, 0) > 0
+
     def refuse_next(self, key: str, count: int) -> None:
         """Make the next ``count`` requests of ``key`` get 429 (to test a client's back-off)."""
         self._forced[key] = max(0, count)

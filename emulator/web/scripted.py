@@ -15,13 +15,10 @@ from aiohttp import web
 from emulator.core.answers import Answer
 from emulator.core.errors import IngoError
 from emulator.findings.watch import PUSH
-from emulator.scenarios.engine import Decision
+from emulator.scenarios.engine import SCENARIO_HEADER, Decision
 from emulator.scenarios.facts import Pending
 from emulator.web.faults import perform
 from emulator.web.state import OUTCOME, RUNTIME, Runtime
-
-#: The request header that picks a scenario for one request ("none" turns scenarios off for it).
-SCENARIO_HEADER = "X-Emulator-Scenario"
 
 
 class ScriptedRefusal(IngoError):
@@ -54,8 +51,11 @@ async def carry_out(request: web.Request, step: Answer[Any] | Pending[Answer[Any
     outcome.facts = facts
     if facts.endpoint == PUSH:
         runtime.services.watcher.push_started(facts.participant_id, facts.request, outcome.request_id)
-    decision = engine.decide(facts, request.headers.get(SCENARIO_HEADER))
+    requested = request.headers.get(SCENARIO_HEADER)
+    decision = engine.decide(facts, requested)
     outcome.matched_rule = decision.label or "none"
+    if decision.rule is not None:
+        outcome.why_matched = engine.why(decision, facts.participant_id, requested)
     respond = decision.respond
     if respond is None:
         return _settled(step, await step.carry_out())

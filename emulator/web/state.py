@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from emulator.auth.verify import AuthPolicy
+from emulator.core.changes import Changes
 from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
 from emulator.core.journal import Entry, Journal
@@ -69,6 +70,8 @@ class Runtime:
     #: The time X-Date and the body timestamp are checked against and webhook signatures are dated with.
     signature_now: Callable[[], float]
     ready: bool = False
+    #: Who watches live (the inspector's event stream): told of each request, event, delivery and admin change.
+    changes: Changes = field(default_factory=Changes)
 
     def credential_for(self, participant_id: int) -> Credential | None:
         return next((c for c in self.credentials.values() if c.participant_id == participant_id), None)
@@ -121,6 +124,8 @@ class Outcome:
     response_body: Any = None
     facts: Facts | None = None  # what scenario rules matched on, when the domain got that far
     retry_after: int | None = None  # the Retry-After of a 429 the rate limiter answered
+    fault: str | None = None  # the transport fault a scenario rule injected
+    why_matched: dict[str, Any] | None = None  # which rule answered and why (see Engine.why)
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

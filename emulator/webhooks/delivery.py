@@ -16,6 +16,7 @@ import aiohttp
 
 from emulator import __version__
 from emulator.core.clock import Clock
+from emulator.core.outcomes import delivery_family
 from emulator.core.scheduler import Scheduler
 from emulator.store import Record, Store
 from emulator.webhooks.endpoints import Endpoint
@@ -177,7 +178,8 @@ class Deliveries:
     async def _post(self, record: Record, endpoint: Endpoint | None) -> dict[str, Any]:
         number = len(record["attempts"]) + 1
         sent_at = self.clock.now()
-        attempt: dict[str, Any] = {"attempt": number, "time": sent_at, "http_status": None, "latency_ms": None,
+        attempt: dict[str, Any] = {"attempt": number, "time": sent_at, "wall_time": time.time(),
+                                   "http_status": None, "latency_ms": None,
                                    "error": None, "response_body": None, "ok": False}
         if endpoint is None:
             attempt["error"] = "the endpoint was removed"
@@ -255,6 +257,7 @@ def _reason(error: OSError | None) -> str | None:
 def public(record: Record) -> dict[str, Any]:
     """A delivery as the admin API shows it (the payload parsed back into JSON)."""
     shown = {k: v for k, v in record.items() if k != "body"}
+    shown["outcome"] = delivery_family(str(record.get("status")))
     try:
         shown["payload"] = json.loads(record["body"])
     except (ValueError, KeyError):

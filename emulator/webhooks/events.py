@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class EventRecord(TypedDict):
     participant_id: int
     source: str
     created: float
+    wall_time: float | None
     envelope: WebhookEnvelope
 
 
@@ -72,6 +74,7 @@ class Event:
     created: float
     number: int
     deliveries: list[Any] = field(default_factory=list)
+    wall_time: float | None = None  # the machine's time when it was emitted (``created`` is the emulator clock's)
 
     @property
     def id(self) -> str:
@@ -83,7 +86,7 @@ class Event:
 
     def as_json(self) -> EventRecord:
         return {"id": self.id, "topic": self.topic, "participant_id": self.participant_id, "source": self.source,
-                "created": self.created, "envelope": self.envelope}
+                "created": self.created, "wall_time": self.wall_time, "envelope": self.envelope}
 
 
 def build_envelope(topic: str, *, event_id: str, timestamp: float, ancillary: dict[str, Any],
@@ -117,7 +120,7 @@ class Outbox:
              status: int | None = None, message: str | None = None, source: str = "flow") -> Event:
         envelope = build_envelope(topic, event_id=ID_PREFIX + self.ids.uuid4(), timestamp=self.clock.now(),
                                   ancillary=ancillary, event=event, status=status, message=message)
-        item = Event(envelope, participant_id, source, self.clock.now(), next(self._numbers))
+        item = Event(envelope, participant_id, source, self.clock.now(), next(self._numbers), wall_time=time.time())
         self.events.append(item)
         for listener in self.listeners:
             listener(item)
@@ -133,7 +136,8 @@ class Outbox:
     def restore(self, kept: Iterable[KeptEvent]) -> list[Event]:
         """Replace the events with exported ones, without telling the listeners (nothing is delivered again); new
         events are numbered after the highest restored one. Returns the restored events, oldest first."""
-        restored = [Event(item["envelope"], item["participant_id"], item["source"], item["created"], item["number"])
+        restored = [Event(item["envelope"], item["participant_id"], item["source"], item["created"], item["number"],
+                          wall_time=item.get("wall_time"))
                     for item in kept]
         self.events.clear()
         self.events.extend(restored)

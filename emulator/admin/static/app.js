@@ -1,11 +1,17 @@
-// The inspector: reads the admin API (/_emulator/...) every two seconds and renders it. Plain DOM, no build step.
-// Everything that comes from the API is written with textContent, never as HTML.
+// The inspector: reads the admin API (/_emulator/...) and renders it, live. Plain DOM, no build step, no CDN.
+// Everything that comes from the API is written with textContent, never as HTML. Live updates come from the
+// server-sent event stream /_emulator/stream, read with fetch (so the admin token travels in a header); when the
+// stream cannot be had, the page polls every few seconds instead and says so.
 "use strict";
 
 (function () {
   const TOKEN_KEY = "ingopay-emulator-admin-token";
-  const POLL_MS = 2000;
+  const POLL_MS = 3000; // only while the live stream is down
+  const MAX_REQUESTS = 500;
   const MAX_DELIVERIES = 50; // the newest shown; GET /_emulator/webhooks has them all
+  const FILTERS = ["endpoint", "outcome", "participant", "puid1", "rule", "since", "q"];
+  const FILTER_INPUTS = { endpoint: "f-endpoint", outcome: "f-outcome", participant: "f-participant",
+    puid1: "f-puid1", rule: "f-rule", since: "f-since", q: "requests-filter" };
   const $ = (id) => document.getElementById(id);
 
   // --- the admin token (only when the emulator runs with --admin-token) -------------------------------------------
@@ -20,10 +26,15 @@
 
   class NeedsToken extends Error {}
 
-  async function api(path, options = {}) {
-    const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
+  function authHeaders(extra) {
+    const headers = Object.assign({}, extra || {});
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) headers.Authorization = "Bearer " + token;
+    return headers;
+  }
+
+  async function api(path, options = {}) {
+    const headers = authHeaders(Object.assign({ Accept: "application/json" }, options.headers || {}));
     // every POST says it is JSON, body or not: the admin API refuses state changes a foreign page could send
     if (options.body !== undefined || (options.method || "GET") !== "GET") headers["Content-Type"] = "application/json";
     const response = await fetch(path, {
@@ -35,7 +46,9 @@
     try { document_ = await response.json(); } catch (e) { /* not JSON */ }
     if (!response.ok) {
       const message = document_ && document_.message ? document_.message : "HTTP " + response.status;
-      throw new Error(path + ": " + message);
+      const error = new Error(path + ": " + message);
+      error.status = response.status;
+      throw error;
     }
     return document_;
   }
@@ -65,6 +78,11 @@
     return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z").replace("T", " ");
   }
 
+  function clockTime(seconds) {  // time of day, to the millisecond: two clocks side by side
+    if (typeof seconds !== "number") return dash;
+    return new Date(seconds * 1000).toISOString().slice(11, 23) + "Z";
+  }
+
   function pretty(value) {
     if (value === undefined || value === null) return "(none)";
     return typeof value === "string" ? value : JSON.stringify(value, null, 2);
@@ -77,6 +95,27 @@
     return "badge good";
   }
 
+  // --- outcome families: words, tone and symbol, from GET /_emulator/outcomes ------------------------------------
+  let families = {};
+
+  function badge(code) {
+    if (!code) return dash;
+    const family = families[code] || { label: code, tone: "", icon: "?", meaning: "" };
+    return el("span", { class: "outcome tone-" + family.tone, "data-outcome": code, title: family.meaning },
+      el("span", { class: "icon", "aria-hidden": "true", text: family.icon }), " ", family.label);
+  }
+
+  function renderLegend() {
+    const select = $("f-outcome");
+    const chosen = select.value;
+    select.replaceChildren(el("option", { value: "" }, "any"),
+      ...Object.values(families).filter((f) => !["delivered", "retrying", "undelivered", "finding"].includes(f.code))
+        .map((f) => el("option", { value: f.code }, f.label)));
+    select.value = chosen || currentFilters().outcome || "";
+    $("legend").replaceChildren(...Object.values(families).map((f) => [el("dt", {}, badge(f.code)),
+      el("dd", { text: f.meaning })]).flat());
+  }
+
   // <details> that stay open across re-renders (keyed by what they show).
   const openDetails = new Set();
   function details(key, summary, ...content) {
@@ -85,7 +124,7 @@
     return node;
   }
 
-  // Re-render a section only when its data changed, so focus and scrolling survive the polling.
+  // Re-render a section only when its data changed, so focus and scrolling survive live updates.
   const last = {};
   function changed(name, data) {
     const text = JSON.stringify(data);
@@ -109,53 +148,330 @@
 
   function clearError() { $("error").hidden = true; $("error").textContent = ""; }
 
-  // --- requests ---------------------------------------------------------------------------------------------------
-  let requests = [];
+  // --- filters, kept in the address bar ---------------------------------------------------------------------------
+  function currentFilters() {
+    const query = new URLSearchParams(window.location.search);
+    const found = {};
+    for (const name of FILTERS) found[name] = query.get(name) || "";
+    return found;
+  }
+
+  function writeUrl(changes) {
+    const query = new URLSearchParams(window.location.search);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === "" || value === null || value === undefined) query.delete(name); else query.set(name, value);
+    }
+    const text = query.toString();
+    history.replaceState(null, "", window.location.pathname + (text ? "?" + text : "") + window.location.hash);
+  }
+
+  function filtersFromInputs() {
+    const changes = {};
+    for (const name of FILTERS) changes[name] = $(FILTER_INPUTS[name]).value.trim();
+    writeUrl(changes);
+    renderRequests();
+  }
+
+  function inputsFromUrl() {
+    const found = currentFilters();
+    for (const name of FILTERS) {
+      const input = $(FILTER_INPUTS[name]);
+      if (input.tagName === "SELECT" && found[name] && ![...input.options].some((o) => o.value === found[name])) {
+        input.append(el("option", { value: found[name] }, found[name]));
+      }
+      input.value = found[name];
+    }
+  }
+
+  function endpointOf(entry) { return entry.endpoint || entry.path; }
 
   function requestText(entry) {
     const d = entry.diagnosis || {};
     return [entry.method, entry.path, entry.http_status, entry.ingo_status, d.code, d.detail, entry.matched_rule,
-      entry.participant_id, entry.username].join(" ").toLowerCase();
+      entry.participant_id, entry.username, entry.outcome].join(" ").toLowerCase();
+  }
+
+  function puid1Of(entry) {
+    const body = entry.request_body;
+    return body && typeof body === "object" ? body.participant_unique_id1 : undefined;
+  }
+
+  function keep(entry, f, now) {
+    if (f.endpoint && endpointOf(entry) !== f.endpoint) return false;
+    if (f.outcome && entry.outcome !== f.outcome) return false;
+    if (f.participant && String(entry.participant_id) !== f.participant) return false;
+    if (f.puid1 && String(puid1Of(entry) || "") !== f.puid1) return false;
+    if (f.rule && !String(entry.matched_rule || "").toLowerCase().includes(f.rule.toLowerCase())) return false;
+    if (f.since && typeof now === "number" && entry.time < now - Number(f.since)) return false;
+    if (f.q && !requestText(entry).includes(f.q.toLowerCase())) return false;
+    return true;
+  }
+
+  // --- requests ---------------------------------------------------------------------------------------------------
+  let requests = [];
+  const byRequestId = new Map();
+
+  function detailLink(entry, text) {
+    const query = new URLSearchParams(window.location.search);
+    query.set("request", entry.id);
+    return el("a", { href: "?" + query.toString() + "#detail", class: "open-detail", "data-id": entry.id,
+      onclick: (event) => { event.preventDefault(); openDetail(entry.id); } }, text);
+  }
+
+  function renderEndpointOptions() {
+    const select = $("f-endpoint");
+    const chosen = select.value || currentFilters().endpoint;
+    const names = [...new Set(requests.map(endpointOf))].sort();
+    if (chosen && !names.includes(chosen)) names.push(chosen);
+    select.replaceChildren(el("option", { value: "" }, "any"), ...names.map((n) => el("option", { value: n }, n)));
+    select.value = chosen || "";
   }
 
   function renderRequests() {
-    const needle = $("requests-filter").value.trim().toLowerCase();
-    const shown = needle ? requests.filter((e) => requestText(e).includes(needle)) : requests;
-    const rows = [];
-    for (const entry of shown) {
+    const f = currentFilters();
+    const shown = requests.filter((e) => keep(e, f, clock && clock.now));
+    const rows = shown.map((entry) => {
       const d = entry.diagnosis;
-      const key = "request-" + entry.id;
-      const extra = d ? Object.fromEntries(Object.entries(d).filter(([k]) => k !== "code" && k !== "detail")) : {};
-      rows.push(el("tr", { class: "request", "data-id": entry.id, "data-http-status": entry.http_status },
-        el("td", { class: "nowrap" }, when(entry.time)),
-        el("td", {},
-          el("code", { text: entry.method + " " + entry.path }),
-          details(key, "Bodies",
-            el("h4", { text: "Request body (masked)" }), el("pre", { text: pretty(entry.request_body) }),
-            el("h4", { text: "Response body (masked)" }), el("pre", { text: pretty(entry.response_body) }),
-            Object.keys(extra).length ? [el("h4", { text: "Diagnosis facts" }), el("pre", { text: pretty(extra) })] : [])),
-        el("td", {}, el("span", { class: statusClass(entry.http_status), text: show(entry.http_status) })),
-        el("td", { class: "ingo-status" }, show(entry.ingo_status)),
-        el("td", { class: "diagnosis" },
+      return el("tr", { class: "request", "data-id": entry.id, "data-http-status": entry.http_status,
+        "data-outcome": entry.outcome },
+        el("td", { class: "outcome-cell" }, badge(entry.outcome)),
+        el("td", { class: "nowrap times", "data-label": "Time" }, el("span", { title: "emulator clock" }, when(entry.time)),
+          el("br"), el("span", { class: "muted", title: "wall clock" }, "wall " + clockTime(entry.wall_time))),
+        el("td", {}, detailLink(entry, el("code", { text: entry.method + " " + (entry.target || entry.path) }))),
+        // the HTTP status is neutral: a decline is an HTTP 200 too; the outcome says what it means
+        el("td", { "data-label": "HTTP" }, el("span", { class: "badge", text: show(entry.http_status) })),
+        el("td", { class: "ingo-status", "data-label": "Ingo status" }, show(entry.ingo_status)),
+        el("td", { class: "diagnosis", "data-label": "Diagnosis" },
           d ? [el("code", { class: "diagnosis-code", text: show(d.code) }), el("div", { text: show(d.detail) })] : dash),
-        el("td", { class: "rule" }, entry.matched_rule === "none"
+        el("td", { class: "rule", "data-label": "Rule" }, entry.matched_rule === "none"
           ? el("span", { class: "muted", title: "scenario rules were consulted and none matched", text: "none" })
           : entry.matched_rule ? el("code", { text: entry.matched_rule }) : dash),
-        el("td", {}, show(entry.participant_id)),
-        el("td", { class: "nowrap" }, typeof entry.latency_ms === "number" ? entry.latency_ms.toFixed(1) + " ms" : dash)));
-    }
+        el("td", { class: "nowrap", "data-label": "Participant" }, show(entry.participant_id)),
+        el("td", { class: "nowrap", "data-label": "Latency" },
+          typeof entry.latency_ms === "number" ? entry.latency_ms.toFixed(1) + " ms" : dash));
+    });
     $("requests-body").replaceChildren(...rows);
-    $("requests-count").textContent = needle ? `(${shown.length} of ${requests.length})` : `(${requests.length})`;
+    const filtered = FILTERS.some((name) => f[name]);
+    $("requests-count").textContent = filtered ? `(${shown.length} of ${requests.length})` : `(${requests.length})`;
     $("requests-empty").hidden = shown.length > 0;
+    $("requests-empty").textContent = requests.length ? "No request matches these filters." : "No requests yet.";
+  }
+
+  // --- one request's whole story ----------------------------------------------------------------------------------
+  let detailId = null;
+  let detail = null;
+
+  function openDetail(id) {
+    detailId = Number(id);
+    writeUrl({ request: String(detailId) });
+    $("detail").hidden = false;
+    $("replay-fill").hidden = true;
+    $("replay-result").hidden = true;
+    $("action-status").textContent = "";
+    last.detail = undefined;
+    loadDetail().then(() => $("detail").focus());
+  }
+
+  function closeDetail() {
+    detailId = null;
+    detail = null;
+    writeUrl({ request: "" });
+    $("detail").hidden = true;
+  }
+
+  async function loadDetail() {
+    if (detailId === null) return;
+    try {
+      const story = await api("/_emulator/requests/" + detailId);
+      if (changed("detail", story)) { detail = story; renderDetail(); }
+    } catch (error) {
+      if (error.status === 404) {
+        $("detail-summary").textContent = `Request ${detailId} is no longer in the journal (it keeps the newest `
+          + "--journal-size requests; a reset clears it).";
+        detail = null;
+      } else {
+        fail(error);
+      }
+    }
+  }
+
+  // A text with the first difference marked: the rest of that line highlighted.
+  function marked(text, index) {
+    if (index === null || index === undefined || index > text.length) return el("pre", { class: "compare-text", text });
+    const lineEnd = text.indexOf("\n", index);
+    const stop = lineEnd === -1 ? text.length : lineEnd;
+    const shownMark = text.slice(index, stop) || "⏎ (ends here)";
+    return el("pre", { class: "compare-text" }, text.slice(0, index),
+      el("mark", { class: "first-difference", text: shownMark }), text.slice(stop));
+  }
+
+  function firstDifference(a, b) {
+    if (a === b) return null;
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+    return n;
+  }
+
+  function whereIn(text, index) {
+    const before = text.slice(0, index);
+    const line = before.split("\n").length;
+    const column = index - before.lastIndexOf("\n");
+    return `line ${line}, column ${column}`;
+  }
+
+  function comparisonView(c, key) {
+    const server = c.server || "";
+    const sides = (client) => {
+      const index = client === null ? null : firstDifference(client, server);
+      const verdict = client === null ? "" : index === null ? "They are the same."
+        : `First difference at ${whereIn(server, index)} (character ${index}).`;
+      return [
+        el("div", { class: "compare" },
+          el("div", {}, el("h4", { text: "The client sent" }),
+            client === null ? el("p", { class: "muted", text: "unknown" }) : marked(client, index)),
+          el("div", {}, el("h4", { text: "The server expected" }), marked(server, index))),
+        el("p", { class: "verdict", text: verdict }),
+      ];
+    };
+    const box = el("div", { class: "comparison", "data-what": c.what });
+    const body = el("div", {});
+    body.replaceChildren(...sides(c.client));
+    box.append(el("h4", { class: "compare-what", text: c.what }), el("p", { class: "hint", text: c.note }), body);
+    if (c.client === null) {
+      const id = "paste-" + key;
+      const area = el("textarea", { id, rows: 6, spellcheck: "false", autocomplete: "off" });
+      area.addEventListener("input", () => body.replaceChildren(...sides(area.value.replace(/\r\n/g, "\n"))));
+      box.append(el("label", { for: id, text: "Paste your client's signing string" }), area);
+    }
+    return box;
+  }
+
+  function renderDetail() {
+    if (!detail) return;
+    const entry = detail.request;
+    $("detail-id").textContent = String(entry.id);
+    const answer = entry.response_body && typeof entry.response_body === "object" ? entry.response_body : {};
+    $("detail-summary").replaceChildren(badge(entry.outcome), " ",
+      el("code", { text: entry.method + " " + (entry.target || entry.path) }), " → HTTP " + entry.http_status,
+      entry.ingo_status !== null && entry.ingo_status !== undefined ? ", Ingo " + entry.ingo_status : "",
+      answer.client_message ? ` “${answer.client_message}”` : answer.message ? ` “${answer.message}”` : "",
+      " · participant " + show(entry.participant_id), " · credential " + show(entry.username),
+      " · request id ", el("code", { text: entry.request_id }));
+    // timeline
+    $("timeline").replaceChildren(...detail.timeline.map((m) => {
+      const related = m.kind === "related_request" ? byRequestId.get(m.ref) : null;
+      return el("li", { class: "moment kind-" + m.kind, "data-kind": m.kind },
+        el("span", { class: "moment-times" },
+          el("time", { title: "emulator clock" }, when(m.time)), " ",
+          el("span", { class: "muted", title: "wall clock" },
+            m.wall_time === null ? "(not yet)" : "wall " + clockTime(m.wall_time))),
+        el("span", { class: "moment-kind", text: m.kind.replace("_", " ") }),
+        m.outcome ? badge(m.outcome) : "",
+        el("span", { class: "moment-title" }, related ? detailLink(related, m.title) : m.title));
+    }));
+    // the 401's side-by-side
+    const comparisons = detail.comparisons || [];
+    $("comparison-box").hidden = comparisons.length === 0;
+    $("comparisons").replaceChildren(...comparisons.map((c, i) => comparisonView(c, i)));
+    // signing
+    const s = detail.signing;
+    $("signing").replaceChildren(s
+      ? el("dl", { class: "facts" },
+        el("dt", { text: "Credential" }), el("dd", { text: s.username }),
+        el("dt", { text: "Algorithm" }), el("dd", { text: s.algorithm }),
+        el("dt", { text: "Signed headers" }), el("dd", { text: s.signed_headers.join(" ") }),
+        el("dt", { text: "Signing string the server builds" }), el("dd", {}, el("pre", { id: "signing-string", text: s.signing_string })))
+      : el("p", { class: "muted", text: "No hmac Authorization header that parses: nothing was signed." }));
+    // headers
+    const headers = entry.request_headers || [];
+    $("detail-headers").replaceChildren(...(headers.length ? headers.map(([name, value]) => el("tr", {},
+      el("th", { scope: "row" }, el("code", { text: name })), el("td", {}, el("code", { class: "wrap", text: value }))))
+      : [el("tr", {}, el("td", { colspan: 2, class: "muted", text: "Not kept for this request." }))]));
+    $("detail-request-body").textContent = pretty(entry.request_body);
+    $("detail-response-body").textContent = pretty(entry.response_body);
+    // the rule
+    const why = entry.why_matched;
+    $("detail-rule").replaceChildren(why
+      ? el("dl", { class: "facts" },
+        el("dt", { text: "Rule" }), el("dd", {}, el("code", { text: why.scenario + "/" + why.rule })),
+        el("dt", { text: "Scenario chosen because" }), el("dd", { text: why.chosen }),
+        el("dt", { text: "It matches" }), el("dd", {}, el("pre", { text: Object.keys(why.match).length
+          ? JSON.stringify(why.match, null, 2) : "every request (an empty match)" })),
+        el("dt", { text: "Times matched" }), el("dd", { text: String(why.match_count) }))
+      : el("p", { class: "muted", text: entry.matched_rule === "none"
+        ? "Scenario rules were consulted and none matched: the emulator's default behaviour answered."
+        : "Scenario rules were not consulted: the request was answered before (authentication, rate limit, "
+          + "validation or an idempotent replay)." }));
+    $("curl").textContent = detail.curl;
+    $("replay-new").hidden = !(entry.request_body && typeof entry.request_body === "object"
+      && "participant_unique_id1" in entry.request_body);
+  }
+
+  async function copyCurl() {
+    if (!detail) return;
+    $("curl-box").open = true;
+    try {
+      await navigator.clipboard.writeText(detail.curl);
+      $("action-status").textContent = "curl command copied to the clipboard.";
+    } catch (e) {
+      const range = document.createRange();
+      range.selectNodeContents($("curl"));
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      $("action-status").textContent = "The clipboard is not available here: the command below is selected, copy it.";
+    }
+  }
+
+  function fillInputs() {
+    const box = $("replay-fill");
+    const inputs = [...box.querySelectorAll("input[data-path]")];
+    return Object.fromEntries(inputs.map((i) => [i.dataset.path, i.value]));
+  }
+
+  function askForMasked(mode) {
+    const box = $("replay-fill");
+    box.replaceChildren(
+      el("p", { text: "The journal never keeps full card or account numbers or CVVs. Type the values to send "
+        + "(they are sent once and not kept by the page):" }),
+      ...detail.masked.map((path, i) => el("div", {},
+        el("label", { for: "fill-" + i, text: path }),
+        el("input", { id: "fill-" + i, "data-path": path, autocomplete: "off", spellcheck: "false",
+          type: /cvv|cvc|pin|secret|password/i.test(path) ? "password" : "text" }))),
+      el("button", { type: "button", id: "replay-send", onclick: () => replay(mode, fillInputs()) }, "Send the replay"));
+    box.hidden = false;
+    box.querySelector("input").focus();
+  }
+
+  async function replay(mode, fill) {
+    if (!detail) return;
+    if (detail.masked.length && fill === undefined) { askForMasked(mode); return; }
+    $("action-status").textContent = "Replaying…";
+    try {
+      const result = await api("/_emulator/requests/" + detail.request.id + "/replay",
+        { method: "POST", body: fill ? { participant_unique_id1: mode, fill } : { participant_unique_id1: mode } });
+      $("replay-fill").hidden = true;
+      const box = $("replay-result");
+      box.replaceChildren(el("p", { class: "replay-answer" }, "Replayed: HTTP " + result.http_status,
+        result.body && result.body.status !== undefined ? ", Ingo " + result.body.status : "", " ",
+        result.id ? el("a", { href: "?request=" + result.id + "#detail", class: "open-detail", "data-id": result.id,
+          onclick: (event) => { event.preventDefault(); openDetail(result.id); } }, "open request " + result.id) : ""));
+      box.hidden = false;
+      $("action-status").textContent = "Replay sent with a fresh signature.";
+      await refresh();
+    } catch (error) {
+      $("action-status").textContent = "";
+      fail(error);
+    }
   }
 
   // --- webhook deliveries -----------------------------------------------------------------------------------------
-  async function redeliver(id, button) {
+  async function act(button, work, message) {
     button.disabled = true;
     try {
-      await api("/_emulator/webhooks/" + encodeURIComponent(id) + "/redeliver", { method: "POST" });
-      say("Redelivered " + id);
-      await refresh();
+      await work();
+      if (message) say(message);
+      await refresh(true);
     } catch (error) {
       fail(error);
     } finally {
@@ -169,25 +485,24 @@
       const headingId = "delivery-" + d.id;
       const attempts = (d.attempts || []).map((a) => el("tr", { class: "attempt" },
         el("td", {}, show(a.attempt)),
-        el("td", { class: "nowrap" }, when(a.time)),
+        el("td", { class: "nowrap" }, when(a.time), el("br"), el("span", { class: "muted" }, "wall " + clockTime(a.wall_time))),
         el("td", {}, el("span", { class: statusClass(a.http_status), text: show(a.http_status) })),
         el("td", { class: "nowrap" }, typeof a.latency_ms === "number" ? a.latency_ms.toFixed(1) + " ms" : dash),
         el("td", {}, show(a.error)),
         el("td", {}, a.ok ? "yes" : "no"),
         el("td", {}, a.response_body ? el("code", { class: "clip", text: a.response_body }) : dash)));
       return el("article", { class: "delivery", "data-id": d.id, "data-status": d.status, "aria-labelledby": headingId },
-        el("h3", { id: headingId },
-          el("span", { class: "badge " + ({ succeeded: "good", failed: "bad", pending: "warn" }[d.status] || ""), text: d.status }),
-          " ", el("code", { text: d.topic })),
+        el("h3", { id: headingId }, badge(d.outcome), " ", el("code", { text: d.topic })),
         el("p", { class: "meta" },
-          "Delivery ", el("code", { text: d.id }), " · event ", el("code", { text: show(d.event_id) }),
-          " · participant ", show(d.participant_id), " · to ", el("code", { text: show(d.url) }),
+          "Delivery ", el("code", { text: d.id }), " · status " + d.status + " · event ", el("code", { text: show(d.event_id) }),
+          " · participant ", show(d.participant_id), " · to ", el("code", { class: "wrap", text: show(d.url) }),
           d.next_attempt_at ? " · next attempt " + when(d.next_attempt_at) : ""),
         el("button", { type: "button", class: "redeliver", "aria-label": "Redeliver " + d.id,
-          onclick: (event) => redeliver(d.id, event.currentTarget) }, "Redeliver"),
+          onclick: (event) => act(event.currentTarget, () => api("/_emulator/webhooks/" + encodeURIComponent(d.id)
+            + "/redeliver", { method: "POST" }), "Redelivered " + d.id) }, "Redeliver"),
         el("div", { class: "table-wrap" }, el("table", {},
           el("caption", { class: "visually-hidden", text: "Attempts of delivery " + d.id }),
-          el("thead", {}, el("tr", {}, ["#", "Time", "HTTP", "Latency", "Error", "OK", "Response"].map(
+          el("thead", {}, el("tr", {}, ["#", "Time (emulator · wall)", "HTTP", "Latency", "Error", "OK", "Response"].map(
             (h) => el("th", { scope: "col", text: h })))),
           el("tbody", {}, attempts))),
         details("payload-" + d.id, "Payload", el("pre", { text: pretty(d.payload) })));
@@ -196,6 +511,23 @@
     $("webhooks-count").textContent = list.length > MAX_DELIVERIES
       ? `(newest ${MAX_DELIVERIES} of ${list.length})` : `(${list.length})`;
     $("webhooks-empty").hidden = list.length > 0;
+  }
+
+  // --- scenarios --------------------------------------------------------------------------------------------------
+  function renderScenarios(document_) {
+    const list = document_.scenarios || [];
+    $("scenarios-count").textContent = `(${list.length})`;
+    $("scenarios-body").replaceChildren(...rowsOf(list, (s) => {
+      const state = s.active ? "active for everyone"
+        : s.active_for && s.active_for.length ? "for participant " + s.active_for.join(", ") : "inactive";
+      const verb = s.active ? "Deactivate" : "Activate";
+      return [el("code", { text: s.name }),
+        el("span", { class: "tag " + (s.active ? "tag-on" : ""), text: state }),
+        String((s.rules || []).length), show(s.description),
+        el("button", { type: "button", class: "switch", "data-scenario": s.name, "aria-label": verb + " " + s.name,
+          onclick: (event) => act(event.currentTarget, () => api("/_emulator/scenarios/" + encodeURIComponent(s.name)
+            + (s.active ? "/deactivate" : "/activate"), { method: "POST" }), verb + "d " + s.name) }, verb)];
+    }));
   }
 
   // --- sessions, tokens, transactions -----------------------------------------------------------------------------
@@ -216,18 +548,44 @@
   }
 
   // --- clock ------------------------------------------------------------------------------------------------------
-  let frozen = false;
+  let clock = null;
+  let clockFetchedAt = 0;
+
+  function emulatorNow() {
+    if (!clock) return null;
+    return clock.frozen ? clock.now : clock.now + (Date.now() - clockFetchedAt) / 1000;
+  }
+
+  function tick() {
+    if (!clock) return;
+    const now = emulatorNow();
+    $("bar-clock-now").textContent = when(now);
+    $("bar-clock-wall").textContent = clockTime(Date.now() / 1000);
+    $("clock-wall").textContent = when(Date.now() / 1000);
+  }
 
   function renderClock(c) {
-    frozen = Boolean(c.frozen);
-    $("clock-now").textContent = (c.iso || when(c.now));
+    clock = c;
+    clockFetchedAt = Date.now();
+    const frozen = Boolean(c.frozen);
+    $("clock-now").textContent = c.iso || when(c.now);
     $("clock-now").dataset.now = String(c.now);
     $("clock-frozen").textContent = frozen ? "yes" : "no";
+    $("bar-clock-frozen").textContent = frozen ? "frozen" : "running";
+    $("bar-clock-frozen").className = "tag " + (frozen ? "tag-frozen" : "");
     const offset = Number(c.offset_seconds || 0);
     $("clock-offset").textContent = (offset >= 0 ? "+" : "") + offset.toFixed(0) + " s";
     $("clock-pending").textContent = show(c.pending_count);
+    const next = typeof c.next_due === "number" ? when(c.next_due) + ` (in ${Math.max(0, Math.round(c.next_due - c.now))} s)` : "nothing scheduled";
+    $("clock-next").textContent = next;
+    $("bar-next-due").textContent = next;
+    $("next-due").disabled = typeof c.next_due !== "number";
     $("freeze").textContent = frozen ? "Unfreeze" : "Freeze";
     $("freeze").setAttribute("aria-pressed", String(frozen));
+    $("clock-jobs").replaceChildren(...((c.pending || []).length ? c.pending.map((job) => el("li", {},
+      el("time", { text: when(job.due) }), " · participant " + show(job.participant_id) + " · " + job.label))
+      : [el("li", { class: "muted", text: "None." })]));
+    tick();
   }
 
   async function changeClock(body, button) {
@@ -235,25 +593,36 @@
     try {
       const c = await api("/_emulator/clock", { method: "POST", body });
       renderClock(c);
-      say(body.advance !== undefined ? `Clock advanced ${button.textContent}; ${c.fired || 0} job(s) fired`
-        : frozen ? "Clock frozen" : "Clock running");
-      await refresh();
+      say(body.advance !== undefined ? `Clock advanced (${button.textContent}); ${c.fired || 0} job(s) fired`
+        : c.frozen ? "Clock frozen" : "Clock running");
+      await refresh(true);
     } catch (error) {
       fail(error);
     } finally {
       button.disabled = false;
+      if (clock) $("next-due").disabled = typeof clock.next_due !== "number";
     }
   }
 
   // --- findings -------------------------------------------------------------------------------------------------
+  function requestRefs(ids) {
+    return ids.map((rid) => {
+      const entry = byRequestId.get(rid);
+      return entry ? detailLink(entry, "request " + entry.id) : el("code", { class: "clip", text: rid });
+    }).flatMap((node, i) => (i ? [", ", node] : [node]));
+  }
+
   function renderFindings(document_) {
     const found = document_.findings || [];
     $("findings-count").textContent = `(${found.length})`;
+    $("bar-findings-count").textContent = String(found.length);
+    $("bar-findings-count").className = "tag " + (found.length ? "tag-warn" : "");
+    $("bar-findings-latest").textContent = found.length ? found[0].code : "none";
     $("findings-body").replaceChildren(...rowsOf(found, (f) => [
-      when(f.time), el("code", { text: f.code }), show(f.participant_id),
+      badge("finding"), when(f.time), el("code", { text: f.code }), show(f.participant_id),
       f.message + (f.occurrences > 1 ? ` (${f.occurrences} times)` : ""),
       el("a", { href: f.reference, text: f.rule, rel: "noreferrer" }),
-      (f.requests || []).concat(f.deliveries || []).join(", ")]));
+      el("span", {}, requestRefs(f.requests || []), (f.deliveries || []).length ? " · " + f.deliveries.join(", ") : "")]));
   }
 
   // --- rate windows -----------------------------------------------------------------------------------------------
@@ -268,65 +637,165 @@
     }));
   }
 
-  // --- polling ----------------------------------------------------------------------------------------------------
+  // --- reading everything -----------------------------------------------------------------------------------------
   const SOURCES = [
-    ["requests", "/_emulator/requests?limit=200", (d) => { requests = d.requests || []; renderRequests(); }],
+    ["requests", "/_emulator/requests?limit=" + MAX_REQUESTS, (d) => {
+      requests = d.requests || [];
+      byRequestId.clear();
+      for (const entry of requests) byRequestId.set(entry.request_id, entry);
+      renderEndpointOptions();
+      renderRequests();
+    }],
+    ["clock", "/_emulator/clock", renderClock],
     ["findings", "/_emulator/findings", renderFindings],
     ["webhooks", "/_emulator/webhooks", renderWebhooks],
+    ["scenarios", "/_emulator/scenarios", renderScenarios],
     ["state", "/_emulator/state", renderState],
-    ["clock", "/_emulator/clock", renderClock],
     ["ratelimit", "/_emulator/ratelimit", renderRateLimit],
   ];
 
   let busy = null;
-  async function refresh() {
-    if (busy) return busy;
+  let again = false;
+  // quiet: keep what the status line says (the outcome of the action that asked for this refresh)
+  async function refresh(quiet = false) {
+    if (busy) { again = true; return busy; }
     busy = (async () => {
-      const results = await Promise.allSettled(SOURCES.map(([, path]) => api(path)));
-      let failure = null;
-      results.forEach((result, i) => {
-        const [name, , render] = SOURCES[i];
-        if (result.status === "fulfilled") {
-          if (changed(name, result.value)) render(result.value);
-        } else {
-          failure = failure || result.reason;
+      do {
+        again = false;
+        if (!Object.keys(families).length) {
+          try { families = Object.fromEntries((await api("/_emulator/outcomes")).families.map((f) => [f.code, f])); renderLegend(); }
+          catch (error) { /* shown below with the other failures */ }
         }
-      });
-      if (failure) fail(failure); else { clearError(); $("token-form").hidden = true; }
-      document.body.dataset.loaded = "true";
-      if (!failure) say("Updated " + new Date().toLocaleTimeString());
+        const results = await Promise.allSettled(SOURCES.map(([, path]) => api(path)));
+        let failure = null;
+        results.forEach((result, i) => {
+          const [name, , render] = SOURCES[i];
+          if (result.status === "fulfilled") {
+            if (changed(name, result.value)) render(result.value);
+          } else {
+            failure = failure || result.reason;
+          }
+        });
+        if (detailId !== null) await loadDetail();
+        if (failure) fail(failure); else { clearError(); $("token-form").hidden = true; }
+        document.body.dataset.loaded = "true";
+        if (!failure && !quiet) say("Updated " + new Date().toLocaleTimeString());
+      } while (again);
     })();
     try { await busy; } finally { busy = null; }
   }
 
+  // --- live updates: the server-sent event stream, read with fetch (headers can carry the token) -----------------
   let paused = false;
-  let timer = null;
-  function schedule() {
-    clearInterval(timer);
-    if (!paused) timer = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
+  let liveState = "connecting";
+  let streamAbort = null;
+  let pollTimer = null;
+  let soon = null;
+
+  function setLive(stateName, text) {
+    liveState = stateName;
+    document.body.dataset.live = stateName;
+    $("live").textContent = text;
+    $("live").className = "live live-" + stateName;
+    clearInterval(pollTimer);
+    pollTimer = null;
+    if (stateName === "polling") pollTimer = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
+  }
+
+  function changeSoon() {  // a burst of changes is one refresh
+    if (paused || soon) return;
+    soon = setTimeout(() => { soon = null; refresh(); }, 60);
+  }
+
+  const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function follow() {
+    let backoff = 1000;
+    while (!paused) {
+      const controller = new AbortController();
+      streamAbort = controller;
+      try {
+        const response = await fetch("/_emulator/stream", { headers: authHeaders({ Accept: "text/event-stream" }),
+          cache: "no-store", signal: controller.signal });
+        if (response.status === 401) throw new NeedsToken("the admin API needs the admin token");
+        if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
+        setLive("live", "● Live");
+        backoff = 1000;
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (/^event: (change|ready)$/m.test(block)) changeSoon();
+          }
+        }
+      } catch (error) {
+        if (paused || controller.signal.aborted) break;
+        if (error instanceof NeedsToken) { fail(error); setLive("polling", "Waiting for the admin token"); return; }
+      }
+      if (paused) break;
+      setLive("polling", `Live updates unavailable: polling every ${POLL_MS / 1000} s`);
+      await delay(backoff);
+      backoff = Math.min(backoff * 2, 15000);
+    }
+  }
+
+  function pause(on) {
+    paused = on;
+    $("pause").textContent = paused ? "Resume updates" : "Pause updates";
+    $("pause").setAttribute("aria-pressed", String(paused));
+    if (paused) {
+      if (streamAbort) streamAbort.abort();
+      setLive("paused", "Paused");
+      say("Updates paused");
+    } else {
+      say("Updates on");
+      refresh();
+      follow();
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("requests-filter").addEventListener("input", renderRequests);
-    $("refresh").addEventListener("click", () => refresh());
-    $("pause").addEventListener("click", (event) => {
-      paused = !paused;
-      event.currentTarget.textContent = paused ? "Resume auto-refresh" : "Pause auto-refresh";
-      event.currentTarget.setAttribute("aria-pressed", String(paused));
-      say(paused ? "Auto-refresh paused" : "Auto-refresh on");
-      schedule();
-    });
-    for (const button of document.querySelectorAll("button[data-advance]")) {
-      button.addEventListener("click", () => changeClock({ advance: Number(button.dataset.advance) }, button));
+    inputsFromUrl();
+    for (const name of FILTERS) {
+      const input = $(FILTER_INPUTS[name]);
+      input.addEventListener(input.tagName === "SELECT" ? "change" : "input", filtersFromInputs);
     }
-    $("freeze").addEventListener("click", (event) => changeClock({ freeze: !frozen }, event.currentTarget));
+    $("filters").addEventListener("submit", (event) => event.preventDefault());
+    $("filters-clear").addEventListener("click", () => {
+      for (const name of FILTERS) $(FILTER_INPUTS[name]).value = "";
+      filtersFromInputs();
+    });
+    $("refresh").addEventListener("click", () => refresh());
+    $("pause").addEventListener("click", () => pause(!paused));
+    for (const button of document.querySelectorAll("button[data-advance]")) {
+      const value = button.dataset.advance;
+      button.addEventListener("click", () => changeClock({ advance: value === "next_due" ? value : Number(value) }, button));
+    }
+    $("freeze").addEventListener("click", (event) => changeClock({ freeze: !(clock && clock.frozen) }, event.currentTarget));
+    $("reset").addEventListener("click", (event) => {
+      if (!window.confirm("Reset the emulator? State, the journal, events, findings and pending jobs are cleared.")) return;
+      act(event.currentTarget, async () => { closeDetail(); await api("/_emulator/reset", { method: "POST" }); }, "Emulator reset");
+    });
+    $("detail-close").addEventListener("click", closeDetail);
+    $("copy-curl").addEventListener("click", copyCurl);
+    $("replay-same").addEventListener("click", () => replay("same"));
+    $("replay-new").addEventListener("click", () => replay("new"));
     $("token-form").addEventListener("submit", (event) => {
       event.preventDefault();
       sessionStorage.setItem(TOKEN_KEY, $("token-input").value);
       $("token-input").value = "";
-      refresh();
+      refresh().then(() => { if (liveState !== "live" && !paused) follow(); });
     });
+    const chosen = new URLSearchParams(window.location.search).get("request");
+    if (chosen && /^\d+$/.test(chosen)) { detailId = Number(chosen); $("detail").hidden = false; }
+    setInterval(tick, 1000);
     refresh();
-    schedule();
+    follow();
   });
 })();

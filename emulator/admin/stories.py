@@ -1,0 +1,137 @@
+"""Admin API for one journaled request's whole story (GET) and for sending it again with a fresh signature (POST)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from emulator.admin.answers import Replayed, RequestStory
+from emulator.auth.client import sign
+from emulator.core.credentials import DEFAULT_SECRET
+from emulator.core.journal import Entry
+from emulator.core.masking import mask
+from emulator.stories.replay import SAME, ReplayRefused, curl_command, masked_paths, replay_body
+from emulator.stories.signing import comparisons, signing_of
+from emulator.stories.timeline import links_of, timeline
+from emulator.web.answers import json_response
+from emulator.web.body import json_object
+from emulator.web.middlewares import REPLAY_HEADER
+from emulator.web.state import RUNTIME, Runtime
+from emulator.webhooks.followups import KIND as SCHEDULED
+
+#: How long a replay waits for the emulator's own answer (a scenario may delay it).
+REPLAY_TIMEOUT = 120.0
+
+
+def _entry(request: web.Request) -> Entry:
+    raw = request.match_info["id"]
+    entry = request.app[RUNTIME].journal.get(int(raw)) if raw.isdigit() else None
+    if entry is None:
+        raise web.HTTPNotFound(text=json.dumps({"message": f"no journaled request has the id {raw!r} (the journal "
+                                                           "keeps the newest --journal-size requests)"}),
+                               content_type="application/json")
+    return entry
+
+
+def _default_secret(runtime: Runtime, username: str | None) -> str | None:
+    credential = runtime.credentials.get(username or "")
+    if credential is not None and hmac.compare_digest(credential.secret.encode(), DEFAULT_SECRET.encode()):
+        return DEFAULT_SECRET
+    return None
+
+
+async def detail(request: web.Request) -> web.Response:
+    """One request: as journaled, how it was signed, the 401's side-by-side, a curl command and its timeline."""
+    runtime = request.app[RUNTIME]
+    entry = _entry(request)
+    services = runtime.services
+    moments = timeline(entry, entries=runtime.journal.entries(), events=services.outbox.events,
+                       deliveries=services.deliveries.listing(),
+                       scheduled=[record for _, _, record in runtime.store.records(SCHEDULED)],
+                       findings=services.findings.listing())
+    base_url = f"{request.scheme}://{request.host}"
+    answer: RequestStory = {
+        "request": entry.as_json(), "signing": signing_of(entry), "comparisons": comparisons(entry),
+        "curl": curl_command(entry, base_url, default_secret=_default_secret(runtime, entry.username)),
+        "masked": masked_paths(entry.request_body), "links": links_of(entry), "timeline": moments,
+    }
+    return json_response(answer)
+
+
+def _own_address(request: web.Request) -> str:
+    """The base URL of the socket this admin call came in on: the replay goes to the same listener, whatever name
+    the browser used (a published Docker port included)."""
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    if not sockname:
+        return f"{request.scheme}://{request.host}"
+    host, port = sockname[0], sockname[1]
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{request.scheme}://{shown}:{port}"
+
+
+def _bad(message: str) -> web.Response:
+    return json_response({"message": message}, status=400)
+
+
+async def replay(request: web.Request) -> web.Response:
+    """Body (optional): {"participant_unique_id1": "same" | "new" | text, "fill": {dotted path: value},
+    "username": a credential}. Signs the journaled request afresh and sends it to this emulator."""
+    runtime = request.app[RUNTIME]
+    entry = _entry(request)
+    document = await json_object(request, optional=True)
+    unknown = sorted(set(document) - {"participant_unique_id1", "fill", "username"})
+    if unknown:
+        return _bad(f"unknown keys {', '.join(unknown)}; expected participant_unique_id1, fill, username")
+    puid1 = document.get("participant_unique_id1", SAME)
+    fill = document.get("fill", {})
+    if not isinstance(puid1, str) or not puid1:
+        return _bad('participant_unique_id1 must be "same", "new" or the text to send')
+    if not isinstance(fill, dict) or not all(isinstance(v, (str, int)) for v in fill.values()):
+        return _bad("fill must be an object of dotted paths to text values")
+    story = signing_of(entry)
+    username = document.get("username", entry.username or (story["username"] if story else None))
+    credential = runtime.credentials.get(username) if isinstance(username, str) else None
+    if credential is None:
+        return _bad(f"no credential has the username {username!r}: name one in username "
+                    f"({', '.join(runtime.credentials)})")
+    try:
+        body = replay_body(entry, participant_unique_id1=puid1, fill=fill, now=runtime.signature_now())
+    except ReplayRefused as refused:
+        return _bad(str(refused))
+    target = entry.target or entry.path
+    order = story["signed_headers"] if story else None
+    algorithm = story["algorithm"] if story and story["algorithm"] in ("hmac-sha512", "hmac-sha256") \
+        else "hmac-sha512"
+    headers = sign(entry.method, target, body, username=credential.username, secret=credential.secret,
+                   algorithm=algorithm, headers=order, now=runtime.signature_now())
+    headers[REPLAY_HEADER] = entry.request_id
+    url = _own_address(request) + target
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REPLAY_TIMEOUT)) as session, \
+                session.request(entry.method, url, data=body or None, headers=headers, ssl=False,
+                                allow_redirects=False) as response:
+            text = await response.text(errors="replace")
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError, socket.gaierror, OSError) as exc:
+        return json_response({"message": f"the replay could not reach the emulator at {url}: {exc}"}, status=502)
+    replayed = next((e for e in runtime.journal.entries(limit=200)
+                     if e.extra.get("replay_of") == entry.request_id), None)
+    answer: Replayed = {"replay_of": entry.id, "id": replayed.id if replayed else None,
+                        "request_id": replayed.request_id if replayed else None, "http_status": status,
+                        "body": mask(_parsed(text))}
+    return json_response(answer)
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
