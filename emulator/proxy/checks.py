@@ -31,9 +31,12 @@ def username(sent: Sent) -> str | None:
 
 
 def problems(sent: Sent, policy: AuthPolicy, now: float) -> list[Diagnosis]:
-    """Every problem the proxy can see without the secret, each as the emulator diagnoses it (none: nothing seen)."""
+    """Every problem the proxy can see without the secret, each as the emulator diagnoses it (none: nothing seen).
+    A request with neither an Authorization header nor a body (a page, the iFrame SDK) is not a signed call."""
     request = signed_request(sent)
     found: list[Diagnosis] = []
+    if not request.body and not ({"authorization", "proxy-authorization"} & set(request.headers)):
+        return found
 
     def attempt(check: Callable[[], object]) -> None:
         try:

@@ -22,6 +22,9 @@ VOLATILE = frozenset({
     "time", "duration", "timestamp", "request_timestamp", "estimated_posting_date", "posting_date", "created_at",
     "expires_at",
 })
+#: Fields only the emulator sends (its explanation of a refusal): not compared at all, so an upstream that is itself
+#: an emulator with --diagnosis on reports no drift for them.
+EMULATOR_ONLY = frozenset({"diagnosis"})
 #: Fields that hold Ingo's (or Kong's) message: a difference is a ``message`` difference.
 MESSAGES = frozenset({"client_message", "message", "recipient_message"})
 #: Kinds of difference, as the report names them.
@@ -81,6 +84,8 @@ def _walk(path: str, upstream: Any, emulator: Any, found: list[Difference]) -> N
         found.append(Difference("type", path, kind_up, kind_em))
         return
     if kind_up == "object":
+        upstream = {k: v for k, v in upstream.items() if k not in EMULATOR_ONLY}
+        emulator = {k: v for k, v in emulator.items() if k not in EMULATOR_ONLY}
         for key in upstream:
             if key not in emulator:
                 found.append(Difference("missing", _join(path, key), json_type(upstream[key]), None))

@@ -1,20 +1,23 @@
 """A scenario file from a recording: rules that answer each endpoint as the upstream did, matching on what the
 requests with the same answer had in common. Only what the scenario format can say is generated: the Ingo status,
-message, HTTP status and ``data`` of an answer in Ingo's envelope; ids, tokens, times and dates are left to the
-emulator (they are :data:`~emulator.proxy.drift.VOLATILE`)."""
+message, HTTP status and ``data`` of an answer in Ingo's envelope. Tokens a client sends back are left to the
+emulator (:data:`~emulator.proxy.twin.TRANSLATED`), and so are the request's own fields that the answer echoes;
+other values are replayed as recorded. Answers that differ only in :data:`~emulator.proxy.drift.VOLATILE` values
+count as the same answer."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from emulator.proxy.drift import VOLATILE
 from emulator.proxy.recording import Recorded
+from emulator.proxy.twin import TRANSLATED
 from emulator.scenarios.schema import ACCOUNT_TYPES
 
 #: Statuses the emulator gives on its own to a repeated request (idempotent replays): never scripted.
@@ -23,12 +26,14 @@ REPLAY_STATUSES = frozenset({101, 104})
 
 @dataclass(frozen=True)
 class Answer:
-    """What a rule can replay of one recorded answer."""
+    """What a rule can replay of one recorded answer; two answers are equal when they differ in volatile values
+    only."""
 
     http_status: int
     status: int
     message: str
-    data: str  # JSON text of the data kept, so that answers compare and hash
+    data: str = field(compare=False)  # JSON text of the data a rule sets
+    essence: str = ""  # the data without volatile values: what tells answers apart
 
     def respond(self) -> dict[str, Any]:
         respond: dict[str, Any] = {"status": self.status, "message": self.message}
@@ -40,26 +45,31 @@ class Answer:
         return respond
 
 
-def replayable(document: Any, http_status: int) -> Answer | None:
-    """The replayable part of an answer in Ingo's v11, session or v12 envelope; None for anything else."""
+def replayable(document: Any, http_status: int, fields: dict[str, Any]) -> Answer | None:
+    """The replayable part of an answer in Ingo's v11, session or v12 envelope (``fields``: the request's, which
+    the emulator echoes itself); None for anything else."""
     if not isinstance(document, dict):
         return None
     if isinstance(document.get("client_message"), str) and isinstance(document.get("status"), int) \
             and not isinstance(document.get("status"), bool):
-        data = document.get("data")
-        return Answer(http_status, document["status"], document["client_message"], _kept(data))
+        return _answer(http_status, document["status"], document["client_message"], document.get("data"), fields)
     response = document.get("response")
     if isinstance(response, dict) and isinstance(response.get("message"), str) \
             and str(response.get("status", "")).isdigit():
         sections = [value for key, value in document.items() if key not in ("request", "response", "diagnosis")]
         data = sections[0] if len(sections) == 1 else None
-        return Answer(http_status, int(response["status"]), response["message"], _kept(data))
+        return _answer(http_status, int(response["status"]), response["message"], data, fields)
     return None
 
 
-def _kept(data: Any) -> str:
-    kept = {key: value for key, value in data.items() if key not in VOLATILE} if isinstance(data, dict) else {}
-    return json.dumps(kept, sort_keys=True)
+def _answer(http_status: int, status: int, message: str, data: Any, fields: dict[str, Any]) -> Answer:
+    kept = {key: value for key, value in data.items()
+            if key not in TRANSLATED and fields.get(key, _ABSENT) != value} if isinstance(data, dict) else {}
+    essence = {key: value for key, value in kept.items() if key not in VOLATILE}
+    return Answer(http_status, status, message, json.dumps(kept, sort_keys=True), json.dumps(essence, sort_keys=True))
+
+
+_ABSENT = object()
 
 
 def _fields(body: Any) -> dict[str, Any]:
@@ -128,14 +138,15 @@ def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, na
         if endpoint is None:
             skipped.append(f"{label}: not an endpoint scenarios can answer")
             continue
-        replayed = replayable(answer.get("body", {}).get("json"), int(answer["status"]))
+        fields = _fields(request.get("body", {}).get("json"))
+        replayed = replayable(answer.get("body", {}).get("json"), int(answer["status"]), fields)
         if replayed is None:
             skipped.append(f"{label}: HTTP {answer['status']} outside Ingo's envelope (a gateway's answer, which "
                            "scenario rules cannot give)")
             continue
         if replayed.status in REPLAY_STATUSES:
             continue  # the emulator answers a repeated request so itself
-        groups.setdefault(endpoint, []).append((_fields(request.get("body", {}).get("json")), replayed, label))
+        groups.setdefault(endpoint, []).append((fields, replayed, label))
     rules: list[dict[str, Any]] = []
     for endpoint, members in groups.items():
         rules += _rules(endpoint, members)
@@ -150,11 +161,13 @@ def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, na
 
 
 def _rules(endpoint: str, members: list[tuple[dict[str, Any], Answer, str]]) -> list[dict[str, Any]]:
-    """Rules for one endpoint: one for all when its answers agree, else one per value of the first field that
-    tells them apart, else (no field does) the most common answer."""
+    """Rules for one endpoint: one for all when its answers agree, else one per value of the field that tells them
+    apart with the fewest values (what the requests with the same answer had in common), else (no field does) the
+    most common answer."""
     answers = Counter(answer for _, answer, _ in members)
     if len(answers) == 1:
         return [_rule(f"{endpoint}-1", {"endpoint": endpoint}, members[0][1], [m[2] for m in members])]
+    splits = []
     for _name, read, condition in CANDIDATES:
         values: dict[Any, Answer] = {}
         labels: dict[Any, list[str]] = {}
@@ -164,8 +177,11 @@ def _rules(endpoint: str, members: list[tuple[dict[str, Any], Answer, str]]) -> 
                 break
             labels.setdefault(value, []).append(label)
         else:
-            return [_rule(f"{endpoint}-{index}", {"endpoint": endpoint, **condition(value)}, answer, labels[value])
-                    for index, (value, answer) in enumerate(values.items(), start=1)]
+            splits.append((len(values), values, labels, condition))
+    if splits:
+        _, values, labels, condition = min(splits, key=lambda split: split[0])
+        return [_rule(f"{endpoint}-{index}", {"endpoint": endpoint, **condition(value)}, answer, labels[value])
+                for index, (value, answer) in enumerate(values.items(), start=1)]
     common = answers.most_common(1)[0][0]
     return [_rule(f"{endpoint}-1", {"endpoint": endpoint}, common,
                   [m[2] for m in members if m[1] == common])]
