@@ -21,6 +21,7 @@ from emulator.proxy.recording import read_recording
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer, WebhookReceiver
 from emulator.webhooks.signing import verify_signature
+from tests.conftest import free_port
 from tests.outside import CARD_VERIFY, Client, call
 from tests.proxy_support import UPSTREAM, ProxyServer, SilentUpstream, closed_port, planted_upstream
 
@@ -250,3 +251,32 @@ def test_a_damaged_recording_or_report_is_named(tmp_path: Path):
     result = subprocess.run([sys.executable, "-m", "emulator", "drift", str(tmp_path / "report.json")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "not a drift report" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_untrusted_https_upstream_is_a_502_and_a_trusted_one_answers(tmp_path: Path):
+    port = free_port()
+    upstream = subprocess.Popen([sys.executable, "-m", "emulator", "--tls", "--port", str(port), "--quiet",
+                                 "--data-dir", str(tmp_path / "data"), "--credentials", str(credentials(tmp_path))],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "ready on https://" in upstream.stdout.readline()
+        ca = tmp_path / "data" / "tls" / "ca.pem"
+        assert ca.is_file(), sorted(p.name for p in (tmp_path / "data" / "tls").iterdir())
+        for cafile, status in ((None, 502), (ca, 200)):
+            proxy = ProxyServer(ProxyOptions(upstream=f"https://127.0.0.1:{port}", upstream_cafile=cafile)).start()
+            try:
+                answer = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, 12345).post(
+                    "/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": f"tls-{status}"})
+            finally:
+                proxy.stop()
+            assert answer[0] == status, answer
+    finally:
+        upstream.terminate()
+        upstream.wait(timeout=10)
+
+
+def credentials(tmp_path: Path) -> Path:
+    path = tmp_path / "credentials.yaml"
+    path.write_text(json.dumps([{"username": UPSTREAM.username, "secret": UPSTREAM.secret,
+                                 "participant_id": UPSTREAM.participant_id}]))
+    return path

@@ -17,7 +17,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from emulator.auth.verify import AuthPolicy
-from emulator.core.logs import access_line
+from emulator.core.logs import ACCESS
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
 from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable, parse_json
@@ -100,8 +100,8 @@ async def forward(request: web.Request) -> web.StreamResponse:
     if proxy.limiter.enabled:
         admission = proxy.limiter.acquire(checks.username(sent) or f"address {request.remote}")
         if not admission.allowed:
-            access_line(sent.method, sent.path, 429, None, (time.perf_counter() - started) * 1000,
-                        "rate_limited", None)
+            ACCESS.info("proxy: %s %s -> 429 from the proxy (over %s a second)", sent.method, sent.path,
+                     proxy.limiter.limit)
             return json_response(REFUSAL, status=429, headers=admission.headers())
     exchange = Exchange(proxy.next_sequence(), sent, checks=[{"code": p.code, "detail": p.detail} for p in found])
     outcome = await send(proxy, proxy.upstream, sent)
@@ -114,8 +114,8 @@ async def forward(request: web.Request) -> web.StreamResponse:
         exchange.answered = answered = outcome
     document = answered.document()
     ingo_status = document.get("status") if isinstance(document, dict) else None
-    access_line(sent.method, sent.path, answered.status, ingo_status if isinstance(ingo_status, int) else None,
-                (time.perf_counter() - started) * 1000, found[0].code if found else None, None)
+    ACCESS.info("proxy: %s %s -> upstream %s ingo=%s %.1fms", sent.method, sent.path, answered.status,
+             ingo_status if isinstance(ingo_status, int) else "-", (time.perf_counter() - started) * 1000)
     if proxy.recorder is not None:
         proxy.recorder.write(exchange_document(exchange), f"{sent.method}-{sent.path}")
     if proxy.report is not None:
@@ -173,7 +173,7 @@ async def relay(request: web.Request) -> web.StreamResponse:
     if proxy.recorder is not None:
         proxy.recorder.write(webhook_document(proxy.next_sequence(), request.path, headers, body, relayed, problem),
                              "webhook")
-    access_line("POST", request.path, answer.status, None, 0.0, None, None)
+    ACCESS.info("proxy: webhook %s -> receiver %s", request.path, answer.status)
     return answer
 
 
