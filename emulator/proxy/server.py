@@ -18,6 +18,7 @@ from yarl import URL
 
 from emulator.auth.verify import AuthPolicy
 from emulator.core.logs import ACCESS
+from emulator.core.masking import mask_everywhere
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
 from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable, parse_json
@@ -116,10 +117,14 @@ async def forward(request: web.Request) -> web.StreamResponse:
     ingo_status = document.get("status") if isinstance(document, dict) else None
     ACCESS.info("proxy: %s %s -> upstream %s ingo=%s %.1fms", sent.method, sent.path, answered.status,
              ingo_status if isinstance(ingo_status, int) else "-", (time.perf_counter() - started) * 1000)
-    if proxy.recorder is not None:
-        proxy.recorder.write(exchange_document(exchange), f"{sent.method}-{sent.path}")
-    if proxy.report is not None:
-        proxy.report.add(await _compared(proxy, exchange))
+    try:
+        if proxy.recorder is not None:
+            proxy.recorder.write(exchange_document(exchange), f"{sent.method}-{sent.path}")
+        if proxy.report is not None:
+            proxy.report.add(await _compared(proxy, exchange))
+    except OSError as exc:  # a full disk: the client still gets the upstream's answer
+        LOG.error("proxy: cannot write the recording or report of %s %s: %s", sent.method, sent.path,
+                  exc.strerror or exc)
     return respond(answered)
 
 
@@ -143,7 +148,8 @@ async def _compared(proxy: Proxy, exchange: Exchange) -> Entry:
         return Entry(exchange.sequence, sent.method, sent.path, upstream.status, local.status,
                      note="the upstream refused the signature; the proxy cannot check a signature without the "
                           "secret, so this answer is not compared")
-    differences = compare(upstream.status, up_document, local.status, local_document,
+    # compared masked: a value the report shows is never more than the recording keeps
+    differences = compare(upstream.status, mask_everywhere(up_document), local.status, mask_everywhere(local_document),
                           upstream_is_json=up_document is not None or not upstream.body,
                           emulator_is_json=local_document is not None or not local.body)
     return Entry(exchange.sequence, sent.method, sent.path, upstream.status, local.status, tuple(differences))
