@@ -1,4 +1,4 @@
-"""The command line: serve (the default), healthcheck, sign, check, schema, triggers.
+"""The command line: serve (the default), healthcheck, sign, check, schema, triggers, proxy, scenarios, drift.
 
 Heavy modules (aiohttp, pydantic, the app) are imported by the commands that need them, so that
 ``healthcheck`` (run every few seconds by Docker) and ``sign`` start fast.
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 #: Messages of the running server go through the log, so --log-format json keeps stderr all JSON.
 LOG = logging.getLogger("ingopay_emulator")
 
-COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers")
+COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers", "proxy", "scenarios", "drift")
 
 
 class _HelpWithServe(argparse.Action):
@@ -140,7 +140,54 @@ def build_parser() -> argparse.ArgumentParser:
                          default=None, help="leave out the bundled magic values")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.add_argument("--markdown", action="store_true", help="print the README's magic-values table")
+    add_conformance_commands(commands)
     return parser
+
+
+def add_conformance_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """proxy, scenarios from-recording and drift: record Ingo's sandbox, replay it, report the drift."""
+    proxy = commands.add_parser(
+        "proxy", help="forward to Ingo's sandbox: record, compare with the emulator, relay webhooks",
+        formatter_class=_DefaultsFormatter, usage="ingopay-emulator proxy --upstream URL [OPTIONS]",
+        description="Listen like the emulator and forward each request byte for byte to --upstream, returning its "
+                    "answer unchanged; clients sign with their real credential, the proxy needs no secret. It logs "
+                    "what it can check without the secret (header grammar, X-Date skew, Content-sha512, "
+                    "Content-Length) and forwards all the same, holds each client to --rate-limit per second with "
+                    "the emulator's 429, and answers Kong's 502/504 when the upstream fails. The emulator's options "
+                    "below set where it listens, the rate limit and skew, and the local emulator of --compare.")
+    proxy.add_argument("--upstream", required=True, metavar="URL",
+                       help="where to forward, e.g. https://payapi-sandbox.ingo.money")
+    proxy.add_argument("--record", type=Path, metavar="DIR",
+                       help="write each exchange (and relayed webhook) to DIR as a masked JSON file")
+    proxy.add_argument("--compare", action="store_true",
+                       help="let a local emulator answer each request too and write a drift report (--report)")
+    proxy.add_argument("--report", type=Path, default=Path("drift-report.json"), metavar="FILE",
+                       help="the drift report of --compare (JSON; the Markdown goes next to it as .md)")
+    proxy.add_argument("--webhook-relay", metavar="URL",
+                       help="forward the webhooks the upstream posts to /_proxy/webhooks to this local receiver")
+    proxy.add_argument("--upstream-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="seconds the upstream has to answer (504 after)")
+    proxy.add_argument("--upstream-cafile", type=Path, metavar="FILE",
+                       help="also trust this CA (PEM) for an https upstream")
+    add_arguments(proxy)
+
+    scenarios = commands.add_parser("scenarios", help="make scenario files (from-recording)",
+                                    description="Make scenario files.")
+    making = scenarios.add_subparsers(dest="scenarios_command", metavar="COMMAND", required=True)
+    recording = making.add_parser(
+        "from-recording", help="a scenario file that replays a recording offline",
+        formatter_class=_DefaultsFormatter,
+        description="Turn a folder that proxy --record wrote into a scenario file whose rules answer each endpoint "
+                    "as the upstream did, matching on what the requests with the same answer had in common.")
+    recording.add_argument("directory", type=Path, metavar="DIR", help="the folder proxy --record wrote")
+    recording.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the file here (default stdout)")
+    recording.add_argument("--name", default="recorded", help="the scenario's name")
+
+    drift = commands.add_parser("drift", help="summarise a drift report of proxy --compare",
+                                description="Summarise a drift report (the JSON file proxy --compare wrote): exit "
+                                            "0 when it lists no difference, 1 when it does.")
+    drift.add_argument("report", type=Path, metavar="REPORT", help="the report's JSON file")
+    drift.add_argument("--json", action="store_true", help="print every difference as JSON")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,6 +231,12 @@ def _run(argv: Sequence[str] | None) -> int:
             return schema_command()
         if args.command == "triggers":
             return triggers_command(args)
+        if args.command == "scenarios":
+            return from_recording_command(args)
+        if args.command == "drift":
+            return drift_command(args)
+        if args.command == "proxy":
+            return proxy_command(args, from_sources(args))
         return serve_command(from_sources(args))
     except ConfigurationError as exc:
         return refuse_to_start(str(exc), _requested_log_format(args))
@@ -407,12 +460,115 @@ def triggers_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def proxy_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the proxy (and the local emulator of --compare) until SIGINT or SIGTERM."""
+    from emulator.core import logs
+    from emulator.proxy.app import ProxyOptions, build_proxy
+
+    options = ProxyOptions(upstream=args.upstream, record=args.record, compare=args.compare, report=args.report,
+                           webhook_relay=args.webhook_relay, upstream_timeout=args.upstream_timeout,
+                           upstream_cafile=args.upstream_cafile)
+    logs.configure(settings.log_format, quiet=settings.quiet)
+    for warning in unknown_variables():
+        LOG.warning(warning)
+    app = build_proxy(settings, options)  # a bad option is refused before anything listens
+    return run_loop(_proxy_until_stopped(app, settings, options))
+
+
+async def _proxy_until_stopped(app: web.Application, settings: Settings, options: Any) -> int:
+    from emulator.proxy.app import attach_twin, start_twin
+    from emulator.web.serving import bound_port, serve
+
+    runners = []
+    if options.compare:
+        twin_runner, twin_url, twin = await start_twin(settings)
+        runners.append(twin_runner)
+        attach_twin(app, twin, twin_url)
+    try:
+        runners.append(await serve(app, host=settings.host, port=settings.port,
+                                   header_timeout=settings.header_timeout, max_body_size=settings.max_body_size))
+    except OSError as exc:
+        LOG.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror)
+        for runner in runners:
+            await runner.cleanup()
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    from emulator.core import logs
+
+    listening = f"http://{_url_host(settings.host)}:{bound_port(runners[-1])}"
+    extras = [f"recording to {options.record}"] if options.record else []
+    extras += [f"drift report {options.report}"] if options.compare else []
+    extras += [f"webhooks at {listening}/_proxy/webhooks to {options.webhook_relay}"] if options.webhook_relay else []
+    message = (f"ingopay-emulator {__version__} proxy ready on {listening}, forwarding to {options.upstream}"
+               + "".join(f"; {extra}" for extra in extras))
+    try:
+        print(logs.ready_line(message, settings.log_format, url=listening, upstream=options.upstream), flush=True)
+    except BrokenPipeError:
+        _discard_stdout()
+    await stop.wait()
+    LOG.info("stopping")
+    for runner in reversed(runners):
+        await runner.cleanup()
+    return 0
+
+
+def from_recording_command(args: argparse.Namespace) -> int:
+    """Write the scenario file that replays a recording; a one-line error for a damaged recording."""
+    from emulator.app import ROUTES
+    from emulator.proxy.recording import RecordingError, read_recording
+    from emulator.proxy.replay import from_recording
+    from emulator.scenarios.loader import ScenarioError, load_text
+
+    try:
+        recorded = read_recording(args.directory)
+    except RecordingError as exc:
+        print(f"ingopay-emulator: {exc}", file=sys.stderr)
+        return 2
+    endpoints = {route.path: route.spec.endpoint for route in ROUTES if route.spec.endpoint}
+    generated = from_recording(recorded, endpoints, name=args.name)
+    try:
+        load_text(generated.text, str(args.output or "<generated>"))
+    except ScenarioError as exc:  # the generator's own mistake: say so rather than write a file check refuses
+        print(f"ingopay-emulator: the generated scenario is not valid: {exc.problems[0]}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.write(generated.text)
+    else:
+        try:
+            args.output.write_text(generated.text, encoding="utf-8")
+        except OSError as exc:
+            print(f"ingopay-emulator: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    print(f"{generated.rules} rule{'s' if generated.rules != 1 else ''} from {len(recorded)} recorded files"
+          + (f"; {len(generated.skipped)} not replayed (listed in the file)" if generated.skipped else ""),
+          file=sys.stderr)
+    return 0
+
+
+def drift_command(args: argparse.Namespace) -> int:
+    """Summarise a drift report: 0 without differences, 1 with, 2 for a file that is no report."""
+    from emulator.proxy.drift import ReportError, differences, read_report, summary
+
+    try:
+        document = read_report(args.report)
+    except ReportError as exc:
+        print(f"ingopay-emulator: {exc}", file=sys.stderr)
+        return 2
+    found = differences(document)
+    print(json.dumps(found, indent=2, ensure_ascii=False) if args.json else summary(document))
+    return 1 if found else 0
+
+
 #: The commands whose flags the README's configuration section lists (serve's come from the settings table).
-DOCUMENTED_COMMANDS = ("sign", "healthcheck", "triggers")
+DOCUMENTED_COMMANDS = ("sign", "healthcheck", "triggers", "proxy")
 
 
 def commands_markdown() -> str:
-    """The README's tables of the flags of sign, healthcheck and triggers, from their parsers."""
+    """The README's tables of the flags of sign, healthcheck, triggers and proxy (its own flags; the settings it
+    shares with serve are in the configuration table), from their parsers."""
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     sections = []
@@ -421,8 +577,9 @@ def commands_markdown() -> str:
         lines = [f"`ingopay-emulator {name}`: {command.description or ''}".rstrip(), "",
                  "| flag | default | what it does |", "|---|---|---|"]
         for action in command._actions:
-            if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
-                continue
+            if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS \
+                    or action.dest in OPTION_NAMES:
+                continue  # a setting: the configuration table lists it
             flag = ", ".join(action.option_strings) or (action.metavar or action.dest.upper())
             if action.nargs != 0 and action.option_strings:
                 flag += " " + (action.metavar or (f"{{{','.join(action.choices)}}}" if action.choices
@@ -432,5 +589,8 @@ def commands_markdown() -> str:
         sections.append("\n".join(lines))
     return "\n\n".join(sections)
 
+
+#: The settings' names: a command that takes them (proxy) documents only its own flags.
+OPTION_NAMES = frozenset(option.name for option in OPTIONS)
 
 __all__ = ["main", "OPTIONS"]

@@ -17,14 +17,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "emulator"
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("entry", ("emulator.cli", "emulator.__main__", "emulator.testing", "emulator.pytest_plugin", "emulator.probe",
                "emulator.client", "emulator.openapi.__main__")),
-    ("wiring", ("emulator.app",)),
+    ("wiring", ("emulator.app", "emulator.proxy.app")),
     ("handlers", ("emulator.admin", "emulator.openapi", "emulator.gateway.responses", "emulator.gateway.urls",
                   "emulator.sessions.responses", "emulator.sessions.urls", "emulator.plugin.responses",
-                  "emulator.plugin.urls")),
+                  "emulator.plugin.urls", "emulator.proxy.server")),
     ("edge", ("emulator.web",)),
     ("settings", ("emulator.settings",)),
     ("domain", ("emulator.auth", "emulator.gateway", "emulator.sessions", "emulator.plugin", "emulator.webhooks",
-                "emulator.scenarios", "emulator.waits", "emulator.findings", "emulator.tenants", "emulator.stories")),
+                "emulator.scenarios", "emulator.waits", "emulator.findings", "emulator.tenants", "emulator.stories",
+                "emulator.proxy")),
     ("foundation", ("emulator.core", "emulator.store", "emulator")),
 )
 RANK = {name: len(FLOORS) - index for index, (name, _) in enumerate(FLOORS)}

@@ -72,3 +72,38 @@ def mask(document: Any) -> Any:
     if isinstance(document, list):
         return [mask(item) for item in document]
     return document
+
+
+#: A run of digits as long as a card number (13 to 19), wherever it appears in text.
+_CARD_RUN = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether ``digits`` pass the Luhn check that every card number passes."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def scrub_card_numbers(text: str) -> str:
+    """``text`` with any card number in it (13 to 19 digits passing Luhn) masked to its last four."""
+    return _CARD_RUN.sub(lambda m: last_four(m.group()) if luhn_valid(m.group()) else m.group(), text)
+
+
+def mask_everywhere(document: Any) -> Any:
+    """:func:`mask`, and card numbers scrubbed from every text value too (a message may quote one): for documents
+    taken from a system the emulator does not control, such as a recording of Ingo's sandbox."""
+    masked = mask(document)
+    return _scrub(masked)
+
+
+def _scrub(document: Any) -> Any:
+    if isinstance(document, dict):
+        return {key: _scrub(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [_scrub(item) for item in document]
+    if isinstance(document, str):
+        return scrub_card_numbers(document)
+    return document

@@ -1,0 +1,97 @@
+"""Wiring the proxy: settings and the proxy's own options in, a proxy application (and, for ``--compare``, the local
+twin emulator it asks) out."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+from yarl import URL
+
+from emulator.app import auth_policy, build_runtime, create_app
+from emulator.core.configuration import ConfigurationError
+from emulator.core.tls import client_context
+from emulator.proxy.drift import Report
+from emulator.proxy.recording import Recorder
+from emulator.proxy.server import PROXY, Proxy, create_proxy_app
+from emulator.proxy.twin import Twin
+from emulator.settings import Settings
+from emulator.web.ratelimit import RateLimiter
+from emulator.web.serving import bound_port, serve
+
+
+@dataclass(frozen=True)
+class ProxyOptions:
+    """The proxy command's own options (the listening address, rate limit and skew are the emulator's settings)."""
+
+    upstream: str
+    record: Path | None = None
+    compare: bool = False
+    report: Path = Path("drift-report.json")
+    webhook_relay: str | None = None
+    upstream_timeout: float = 60.0
+    upstream_cafile: Path | None = None
+
+
+class ProxyError(ConfigurationError, ValueError):
+    """The proxy cannot start with these options; the message names the option."""
+
+
+def base_url(text: str, option: str) -> URL:
+    """An http(s) URL with a host and no query; ProxyError naming ``option`` otherwise."""
+    try:
+        url = URL(text)
+    except ValueError:
+        raise ProxyError(f"{option} {text!r} is not a URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ProxyError(f"{option} {text!r} must be an http:// or https:// URL with a host, "
+                         "such as https://payapi-sandbox.ingo.money")
+    if url.query_string or url.fragment:
+        raise ProxyError(f"{option} {text!r} must not have a query or fragment")
+    return url
+
+
+def twin_settings(settings: Settings) -> Settings:
+    """The local twin's settings: the user's (scenarios, seed, algorithms...), on loopback and a free port, without
+    the emulator's explanations (Ingo's bare bodies, so they compare), rate limiting (the proxy holds it) or webhooks
+    (the upstream sends the real ones)."""
+    return settings.replace(host="127.0.0.1", port=0, quiet=True, diagnosis=False, rate_limit=0, webhook_url=(),
+                            webhooks_config=None)
+
+
+async def start_twin(settings: Settings) -> tuple[web.AppRunner, URL, Twin]:
+    """Serve a local emulator for ``--compare``; its runner, URL and the twin that re-signs for it."""
+    runtime = build_runtime(twin_settings(settings))
+    runner = await serve(create_app(runtime=runtime), host="127.0.0.1", port=0,
+                         header_timeout=settings.header_timeout, max_body_size=settings.max_body_size)
+    return runner, URL(f"http://127.0.0.1:{bound_port(runner)}"), Twin(runtime.credentials)
+
+
+def attach_twin(app: web.Application, twin: Twin, url: URL) -> None:
+    """Let the local emulator at ``url`` answer each request too (``--compare``), before the proxy serves."""
+    proxy = app[PROXY]
+    proxy.twin, proxy.twin_url = twin, url
+
+
+def build_proxy(settings: Settings, options: ProxyOptions) -> web.Application:
+    """The proxy application; ProxyError (or another ConfigurationError) naming what cannot be used."""
+    upstream = base_url(options.upstream, "--upstream")
+    relay = base_url(options.webhook_relay, "--webhook-relay") if options.webhook_relay else None
+    if options.upstream_timeout <= 0:
+        raise ProxyError("--upstream-timeout must be greater than 0 seconds")
+    context = None
+    if options.upstream_cafile is not None:
+        try:
+            context = client_context(options.upstream_cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise ProxyError(f"--upstream-cafile {options.upstream_cafile}: not a readable PEM CA file "
+                             f"({getattr(exc, 'strerror', None) or exc})") from None
+    recorder = Recorder(options.record) if options.record is not None else None
+    report = Report(options.report, str(upstream)) if options.compare else None
+    proxy = Proxy(upstream=upstream, policy=auth_policy(settings), limiter=RateLimiter(settings.rate_limit),
+                  timeout=options.upstream_timeout, now=time.time,
+                  ssl_context=context, recorder=recorder, report=report, relay_url=relay)
+    return create_proxy_app(proxy, max_body_size=settings.max_body_size)

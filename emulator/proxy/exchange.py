@@ -1,0 +1,105 @@
+"""One exchange through the proxy: the request as the client sent it, and the upstream's answer or failure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: Headers that belong to one connection, never forwarded either way (RFC 9110 7.6.1), with Host (the upstream's
+#: own is set) and Content-Length (recomputed from the body, which is forwarded unchanged). Proxy-Authorization is
+#: forwarded: Kong reads it before Authorization, so it is meant for the upstream, not for this proxy.
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "te", "trailer", "trailers",
+                        "transfer-encoding", "upgrade", "host", "content-length", "proxy-connection"})
+
+Headers = tuple[tuple[str, str], ...]
+
+
+def forwardable(headers: Headers) -> Headers:
+    """``headers`` without the hop-by-hop ones and those the Connection header names."""
+    named = {part.strip().lower() for name, value in headers if name.lower() == "connection"
+             for part in value.split(",")}
+    return tuple((name, value) for name, value in headers if name.lower() not in HOP_BY_HOP | named)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A request as the client sent it: method, path with its query string, headers in order, raw body."""
+
+    method: str
+    target: str
+    headers: Headers
+    body: bytes
+
+    @property
+    def path(self) -> str:
+        return self.target.split("?", 1)[0]
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, any case."""
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An HTTP answer: status, headers in order, raw body."""
+
+    status: int
+    headers: Headers
+    body: bytes
+
+    def document(self) -> Any:
+        """The body as JSON, or None when it is not JSON."""
+        return parse_json(self.body)
+
+
+#: How an upstream failed, and how Kong answers the client for it (Kong's standard proxy errors, word for word).
+FailureKind = Literal["refused", "timeout", "tls", "invalid"]
+KONG_ERRORS: dict[str, tuple[int, str]] = {
+    "refused": (502, "An invalid response was received from the upstream server"),
+    "tls": (502, "An invalid response was received from the upstream server"),
+    "invalid": (502, "An invalid response was received from the upstream server"),
+    "timeout": (504, "The upstream server is timing out"),
+}
+
+
+@dataclass(frozen=True)
+class UpstreamFailure:
+    """The upstream gave no answer: what went wrong (never the request's content)."""
+
+    kind: FailureKind
+    detail: str
+
+    @property
+    def status(self) -> int:
+        return KONG_ERRORS[self.kind][0]
+
+    @property
+    def message(self) -> str:
+        return KONG_ERRORS[self.kind][1]
+
+    def answer(self) -> Answered:
+        """Kong's answer to the client: the status and ``{"message": ...}`` as JSON."""
+        body = json.dumps({"message": self.message}).encode()
+        return Answered(self.status, (("Content-Type", "application/json; charset=utf-8"),), body)
+
+
+@dataclass
+class Exchange:
+    """A request and what came of it, numbered in the order the proxy saw them."""
+
+    sequence: int
+    sent: Sent
+    answered: Answered | None = None
+    failure: UpstreamFailure | None = None
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def parse_json(body: bytes) -> Any:
+    """``body`` as JSON, or None when it is empty or not JSON."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None

@@ -1,0 +1,186 @@
+"""Recordings: one JSON file per exchange (or relayed webhook), masked: card and account numbers to the last four,
+CVV and secrets dropped, the signature redacted, tokens kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emulator.auth.header import MalformedAuthorization, parse_authorization
+from emulator.core.configuration import ConfigurationError
+from emulator.core.masking import REMOVED, mask_everywhere, scrub_card_numbers
+from emulator.proxy.exchange import Answered, Exchange, Headers, parse_json
+
+#: The format of a recorded file; a reader refuses any other.
+FORMAT = 1
+REDACTED = "[redacted]"
+#: Headers kept with their value removed: they hold a secret or a session.
+UNKEPT = frozenset({"cookie", "set-cookie", "x-emulator-admin-token"})
+#: Headers that carry a digest of the body: redacted when masking changed the body, since the digest of a body
+#: whose only unknown is a card number would give the number away to a brute-force search.
+DIGESTS = frozenset({"content-sha512", "digest"})
+_NAME = re.compile(r"^(\d{4,})-.*\.json$")
+
+
+class RecordingError(ConfigurationError, ValueError):
+    """A recording cannot be written or read; the message names the file and the problem."""
+
+
+def masked_authorization(value: str) -> str:
+    """The Authorization header with its grammar and parameters kept and the signature redacted."""
+    try:
+        parsed = parse_authorization(value)
+    except MalformedAuthorization:
+        return REMOVED
+    return (f'hmac username="{parsed.username}", algorithm="{parsed.algorithm}", '
+            f'headers="{" ".join(parsed.headers)}", signature="{REDACTED}"')
+
+
+def masked_body(body: bytes) -> tuple[dict[str, Any], bool]:
+    """The body as kept (``{"json": ...}``, ``{"text": ...}`` or ``{}`` when empty), and whether masking changed it."""
+    if not body:
+        return {}, False
+    document = parse_json(body)
+    if document is not None:
+        masked = mask_everywhere(document)
+        return {"json": masked}, masked != document
+    text = body.decode("utf-8", "replace")
+    scrubbed = scrub_card_numbers(text)
+    return {"text": scrubbed}, scrubbed != text
+
+
+def masked_headers(headers: Headers, *, body_changed: bool, keep_signature: bool = False) -> list[list[str]]:
+    """Headers in order as ``[name, value]`` pairs, their secrets redacted (the Authorization grammar kept)."""
+    kept = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in ("authorization", "proxy-authorization"):
+            value = masked_authorization(value) if value.lower().lstrip().startswith("hmac") else REMOVED
+        elif lowered in UNKEPT:
+            value = REMOVED
+        elif lowered in DIGESTS and body_changed:
+            value = REDACTED
+        elif not keep_signature or lowered != "x-ingo-signature":
+            value = scrub_card_numbers(value)
+        kept.append([name, value])
+    return kept
+
+
+def _answer(answered: Answered) -> dict[str, Any]:
+    body, changed = masked_body(answered.body)
+    return {"status": answered.status, "headers": masked_headers(answered.headers, body_changed=changed),
+            "body": body}
+
+
+def exchange_document(exchange: Exchange) -> dict[str, Any]:
+    """What a recording keeps of an exchange."""
+    sent = exchange.sent
+    body, changed = masked_body(sent.body)
+    document: dict[str, Any] = {
+        "format": FORMAT, "kind": "exchange", "sequence": exchange.sequence,
+        "request": {"method": sent.method, "target": scrub_card_numbers(sent.target),
+                    "headers": masked_headers(sent.headers, body_changed=changed), "body": body},
+        "checks": exchange.checks,
+    }
+    if exchange.answered is not None:
+        document["answer"] = _answer(exchange.answered)
+    if exchange.failure is not None:
+        document["upstream_error"] = {"kind": exchange.failure.kind, "detail": exchange.failure.detail,
+                                      "status": exchange.failure.status, "message": exchange.failure.message}
+    return document
+
+
+def webhook_document(sequence: int, path: str, headers: Headers, body: bytes,
+                     relayed: Answered | None, problem: str | None) -> dict[str, Any]:
+    """What a recording keeps of a webhook the upstream sent: its headers with the real signature, the body."""
+    kept, changed = masked_body(body)
+    document: dict[str, Any] = {
+        "format": FORMAT, "kind": "webhook", "sequence": sequence, "path": path,
+        "headers": masked_headers(headers, body_changed=changed, keep_signature=True), "body": kept,
+        "body_masked": changed,
+    }
+    if relayed is not None:
+        document["receiver"] = _answer(relayed)
+    if problem is not None:
+        document["receiver_error"] = problem
+    return document
+
+
+class Recorder:
+    """Writes each document to ``DIR/NNNN-<what>.json``, numbered in the order they came (thread-safe)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            probe = self.directory / ".ingopay-write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise RecordingError(f"cannot record into {self.directory}: {exc.strerror or exc}") from None
+        existing = [int(m.group(1)) for p in self.directory.iterdir() if (m := _NAME.match(p.name))]
+        self._next = max(existing, default=0) + 1
+        self._lock = threading.Lock()
+
+    def next_sequence(self) -> int:
+        with self._lock:
+            number = self._next
+            self._next += 1
+            return number
+
+    def write(self, document: dict[str, Any], label: str) -> Path:
+        """Write ``document`` atomically (a reader never sees half a file)."""
+        name = f"{document['sequence']:04d}-{re.sub(r'[^A-Za-z0-9]+', '-', label).strip('-')[:60]}.json"
+        path = self.directory / name
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+        return path
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One recorded file, read back."""
+
+    path: Path
+    document: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return str(self.document.get("kind"))
+
+
+def read_recording(directory: Path) -> list[Recorded]:
+    """Every recorded file of ``directory`` in sequence order; RecordingError naming a damaged file."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise RecordingError(f"{directory}: no such folder (give the folder proxy --record wrote)")
+    found = []
+    for path in sorted(p for p in directory.iterdir() if _NAME.match(p.name)):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise RecordingError(f"{path}: not a readable JSON file ({exc})") from None
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise RecordingError(f"{path}: not a recording file of format {FORMAT}")
+        if document.get("kind") == "exchange" and not _valid_exchange(document):
+            raise RecordingError(f"{path}: a recorded exchange needs request.method, request.target and, when "
+                                 "answered, answer.status")
+        found.append(Recorded(path, document))
+    if not found:
+        raise RecordingError(f"{directory}: holds no recorded exchanges (files named NNNN-....json)")
+    return found
+
+
+def _valid_exchange(document: dict[str, Any]) -> bool:
+    request = document.get("request")
+    if not isinstance(request, dict) or not isinstance(request.get("method"), str) \
+            or not isinstance(request.get("target"), str):
+        return False
+    answer = document.get("answer")
+    return answer is None or (isinstance(answer, dict) and isinstance(answer.get("status"), int))

@@ -1,0 +1,204 @@
+"""The proxy's HTTP side: forward each request to the upstream byte for byte and return its answer unchanged (with
+the checks made without the secret logged, Ingo's 5 per second held, Kong's errors when the upstream fails), record
+it, let the local twin answer it too; and relay the upstream's webhooks to a local receiver."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from emulator.auth.verify import AuthPolicy
+from emulator.core.logs import ACCESS
+from emulator.core.masking import mask_everywhere
+from emulator.proxy import checks
+from emulator.proxy.drift import Difference, Entry, Report, compare
+from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable, parse_json
+from emulator.proxy.recording import Recorder, exchange_document, webhook_document
+from emulator.proxy.twin import Twin
+from emulator.web.answers import json_response
+from emulator.web.ratelimit import REFUSAL, RateLimiter
+
+LOG = logging.getLogger("ingopay_emulator")
+#: Where the relay receives the upstream's webhooks (register this proxy's public URL plus this path with Ingo).
+WEBHOOK_PATH = "/_proxy/webhooks"
+#: Headers aiohttp's client would add on its own: the proxy sends only what the client sent.
+NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+
+
+@dataclass
+class Proxy:
+    """What the proxy needs while it runs."""
+
+    upstream: URL
+    policy: AuthPolicy
+    limiter: RateLimiter
+    timeout: float
+    now: Callable[[], float]
+    ssl_context: ssl.SSLContext | None = None
+    recorder: Recorder | None = None
+    report: Report | None = None
+    twin: Twin | None = None
+    twin_url: URL | None = None
+    relay_url: URL | None = None
+    session: aiohttp.ClientSession | None = None
+    _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def next_sequence(self) -> int:
+        return self.recorder.next_sequence() if self.recorder is not None else next(self._counter)
+
+
+PROXY = web.AppKey("proxy", Proxy)
+
+
+async def send(proxy: Proxy, base: URL, sent: Sent) -> Answered | UpstreamFailure:
+    """Send ``sent`` to ``base`` as it came (method, path and query as sent, headers but the hop-by-hop ones, raw
+    body); the answer as it came, or what kept it from coming."""
+    assert proxy.session is not None
+    url = URL(str(base).rstrip("/") + sent.target, encoded=True)
+    try:
+        async with proxy.session.request(
+                sent.method, url, data=sent.body or None, headers=list(forwardable(sent.headers)),
+                skip_auto_headers=NO_AUTO_HEADERS, allow_redirects=False, ssl=proxy.ssl_context or True,
+                timeout=aiohttp.ClientTimeout(total=proxy.timeout)) as answer:
+            body = await answer.read()
+            headers: Headers = tuple(answer.headers.items())
+            return Answered(answer.status, headers, body)
+    except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
+        return UpstreamFailure("tls", f"TLS failure with {base.host}: {exc}")
+    except TimeoutError:
+        return UpstreamFailure("timeout", f"{base.host}:{base.port} gave no answer within {proxy.timeout:g} s")
+    except aiohttp.ClientConnectorError as exc:
+        return UpstreamFailure("refused", f"cannot connect to {base.host}:{base.port}: {exc.strerror or exc}")
+    except aiohttp.ClientError as exc:
+        return UpstreamFailure("invalid", f"{base.host}:{base.port} gave no valid HTTP answer: "
+                                          f"{type(exc).__name__}")
+
+
+def respond(answered: Answered) -> web.Response:
+    """The upstream's answer as the client gets it: status, headers but the hop-by-hop ones, body unchanged."""
+    return web.Response(status=answered.status, body=answered.body,
+                        headers=CIMultiDict(forwardable(answered.headers)))
+
+
+async def forward(request: web.Request) -> web.StreamResponse:
+    """Any request: checked, held to the rate limit, forwarded, recorded, compared."""
+    proxy = request.app[PROXY]
+    started = time.perf_counter()
+    sent = Sent(request.method, request.raw_path, tuple(request.headers.items()), await request.read())
+    found = checks.problems(sent, proxy.policy, proxy.now())
+    for problem in found:
+        LOG.warning("proxy: %s %s: %s: %s (forwarded all the same: the upstream decides)", sent.method, sent.path,
+                    problem.code, problem.detail)
+    if proxy.limiter.enabled:
+        admission = proxy.limiter.acquire(checks.username(sent) or f"address {request.remote}")
+        if not admission.allowed:
+            ACCESS.info("proxy: %s %s -> 429 from the proxy (over %s a second)", sent.method, sent.path,
+                     proxy.limiter.limit)
+            return json_response(REFUSAL, status=429, headers=admission.headers())
+    exchange = Exchange(proxy.next_sequence(), sent, checks=[{"code": p.code, "detail": p.detail} for p in found])
+    outcome = await send(proxy, proxy.upstream, sent)
+    if isinstance(outcome, UpstreamFailure):
+        exchange.failure = outcome
+        LOG.warning("proxy: %s %s: %s; answering %s as Kong would", sent.method, sent.path, outcome.detail,
+                    outcome.status)
+        answered = outcome.answer()
+    else:
+        exchange.answered = answered = outcome
+    document = answered.document()
+    ingo_status = document.get("status") if isinstance(document, dict) else None
+    ACCESS.info("proxy: %s %s -> upstream %s ingo=%s %.1fms", sent.method, sent.path, answered.status,
+             ingo_status if isinstance(ingo_status, int) else "-", (time.perf_counter() - started) * 1000)
+    try:
+        if proxy.recorder is not None:
+            proxy.recorder.write(exchange_document(exchange), f"{sent.method}-{sent.path}")
+        if proxy.report is not None:
+            proxy.report.add(await _compared(proxy, exchange))
+    except OSError as exc:  # a full disk: the client still gets the upstream's answer
+        LOG.error("proxy: cannot write the recording or report of %s %s: %s", sent.method, sent.path,
+                  exc.strerror or exc)
+    return respond(answered)
+
+
+async def _compared(proxy: Proxy, exchange: Exchange) -> Entry:
+    """The report's entry for one exchange: the twin's answer to the same request, compared with the upstream's."""
+    sent = exchange.sent
+    if exchange.failure is not None:
+        failure = exchange.failure
+        return Entry(exchange.sequence, sent.method, sent.path, failure.status, None,
+                     (Difference("upstream_error", "", f"{failure.kind}: {failure.detail}", None),),
+                     note=f"the upstream failed ({failure.kind}); the client got Kong's {failure.status}")
+    upstream = exchange.answered
+    assert upstream is not None and proxy.twin is not None and proxy.twin_url is not None
+    local = await send(proxy, proxy.twin_url, proxy.twin.request(sent))
+    if isinstance(local, UpstreamFailure):
+        return Entry(exchange.sequence, sent.method, sent.path, upstream.status, None,
+                     note=f"the local emulator did not answer: {local.detail}")
+    up_document, local_document = parse_json(upstream.body), parse_json(local.body)
+    proxy.twin.learn(up_document, local_document)
+    if upstream.status == 401 and local.status != 401:
+        return Entry(exchange.sequence, sent.method, sent.path, upstream.status, local.status,
+                     note="the upstream refused the signature; the proxy cannot check a signature without the "
+                          "secret, so this answer is not compared")
+    # compared masked: a value the report shows is never more than the recording keeps
+    differences = compare(upstream.status, mask_everywhere(up_document), local.status, mask_everywhere(local_document),
+                          upstream_is_json=up_document is not None or not upstream.body,
+                          emulator_is_json=local_document is not None or not local.body)
+    return Entry(exchange.sequence, sent.method, sent.path, upstream.status, local.status, tuple(differences))
+
+
+async def relay(request: web.Request) -> web.StreamResponse:
+    """A webhook from the upstream: recorded with its real signature header, forwarded to the local receiver, whose
+    answer goes back to the upstream (502 when the receiver cannot be reached, so the upstream retries)."""
+    proxy = request.app[PROXY]
+    headers = tuple(request.headers.items())
+    body = await request.read()
+    relayed: Answered | None = None
+    problem: str | None = None
+    if proxy.relay_url is None:
+        problem = "no --webhook-relay receiver is set"
+        answer = json_response({"message": problem}, status=404)
+    else:
+        outcome = await send(proxy, proxy.relay_url, Sent("POST", _relay_target(proxy.relay_url), headers, body))
+        if isinstance(outcome, UpstreamFailure):
+            problem = outcome.detail
+            LOG.warning("proxy: webhook relay: %s", problem)
+            answer = json_response({"message": f"the local receiver did not take the webhook: {problem}"},
+                                   status=502)
+        else:
+            relayed = outcome
+            answer = respond(outcome)
+    if proxy.recorder is not None:
+        proxy.recorder.write(webhook_document(proxy.next_sequence(), request.path, headers, body, relayed, problem),
+                             "webhook")
+    ACCESS.info("proxy: webhook %s -> receiver %s", request.path, answer.status)
+    return answer
+
+
+def _relay_target(url: URL) -> str:
+    return url.raw_path_qs or "/"
+
+
+def create_proxy_app(proxy: Proxy, *, max_body_size: int) -> web.Application:
+    """The proxy's application: the webhook relay, then every other path and method forwarded."""
+    app = web.Application(client_max_size=max_body_size)
+    app[PROXY] = proxy
+    app.router.add_post(WEBHOOK_PATH, relay)
+    app.router.add_route("*", "/{tail:.*}", forward)
+    app.cleanup_ctx.append(_client_session)
+    return app
+
+
+async def _client_session(app: web.Application) -> AsyncIterator[None]:
+    proxy = app[PROXY]
+    proxy.session = aiohttp.ClientSession(auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar())
+    yield
+    await proxy.session.close()

@@ -1,0 +1,120 @@
+"""The proxy in a test: served from a thread on 127.0.0.1 and a free port, like EmulatorServer; and a planted
+upstream (an emulator with another credential and scenarios that differ from the bundled ones on purpose)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from emulator.app import build_runtime
+from emulator.core.credentials import Credential
+from emulator.proxy.app import ProxyOptions, attach_twin, build_proxy, start_twin
+from emulator.settings import Settings
+from emulator.testing import EmulatorServer
+from emulator.web.serving import bound_port, serve
+
+UPSTREAM = Credential("sandbox-client", "sandbox-secret-never-kept", 12345)
+
+#: Differences planted in the upstream: each rule differs from the bundled emulator in one way.
+PLANTED = """
+version: 1
+scenarios:
+  - name: planted
+    rules:
+      - name: verify-message
+        match: {endpoint: verify, recipient: {last_name: Hopper}}
+        respond: {status: 100, message: "Success - Verified"}
+      - name: process-extra-field
+        match: {endpoint: process, participant_unique_id1: push-extra}
+        respond: {data: {ledger_reference: "L-1"}}
+      - name: process-type
+        match: {endpoint: process, participant_unique_id1: push-type}
+        respond: {data: {transaction_id: "T-9"}}
+      - name: process-http-status
+        match: {endpoint: process, participant_unique_id1: push-http}
+        respond: {http_status: 202}
+"""
+
+
+def planted_upstream(tmp_path: Path, **changes: Any) -> EmulatorServer:
+    """An emulator with its own credential and the planted scenarios, serving on 127.0.0.1."""
+    scenarios = tmp_path / "planted.yaml"
+    scenarios.write_text(PLANTED)
+    changes.setdefault("rate_limit", 0)  # the proxy holds clients to the limit; the tests send bursts through it
+    settings = Settings(host="127.0.0.1", port=0, quiet=True, scenarios=(scenarios,), **changes)
+    return EmulatorServer(runtime=build_runtime(settings, credentials={UPSTREAM.username: UPSTREAM})).start()
+
+
+class ProxyServer:
+    """``ingopay-emulator proxy`` in this process: its loop in a thread, its URL once started."""
+
+    def __init__(self, options: ProxyOptions, settings: Settings | None = None) -> None:
+        self.options = options
+        self.settings = (settings or Settings()).replace(host="127.0.0.1", port=0, quiet=True)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="ingopay-proxy", daemon=True)
+        self._runners: list[web.AppRunner] = []
+        self.url = ""
+
+    def start(self) -> ProxyServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=60)
+        return self
+
+    async def _start(self) -> None:
+        app = build_proxy(self.settings, self.options)
+        if self.options.compare:
+            runner, url, twin = await start_twin(self.settings)
+            self._runners.append(runner)
+            attach_twin(app, twin, url)
+        runner = await serve(app, host="127.0.0.1", port=0, header_timeout=10, max_body_size=1024 * 1024,
+                             shutdown_timeout=2.0)
+        self._runners.append(runner)
+        self.url = f"http://127.0.0.1:{bound_port(runner)}"
+
+    def stop(self) -> None:
+        async def _stop() -> None:
+            for runner in reversed(self._runners):
+                await runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+
+class SilentUpstream:
+    """A TCP listener on 127.0.0.1 that accepts connections and never answers: an upstream that times out."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            self._held.append(connection)
+
+    def stop(self) -> None:
+        self._socket.close()
+        for connection in self._held:
+            connection.close()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (connection refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

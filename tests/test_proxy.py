@@ -1,0 +1,282 @@
+"""Proxy mode against a planted upstream (an emulator with another credential and scenarios that differ on purpose):
+forwarding unchanged, recording masked, replaying offline, reporting exactly the planted drift, Kong's errors, the
+rate limit and the webhook relay. Real sockets, 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.core.masking import mask_everywhere
+from emulator.proxy.app import ProxyOptions
+from emulator.proxy.drift import compare, read_report
+from emulator.proxy.recording import read_recording
+from emulator.settings import Settings
+from emulator.testing import EmulatorServer, WebhookReceiver
+from emulator.webhooks.signing import verify_signature
+from tests.conftest import free_port
+from tests.outside import CARD_VERIFY, Client, call
+from tests.proxy_support import UPSTREAM, ProxyServer, SilentUpstream, closed_port, planted_upstream
+
+CARD = CARD_VERIFY["account"]
+CVV = "987"
+RELAXED = Settings(rate_limit=100)
+
+
+def conversation(client: Client) -> list[tuple[int, Any]]:
+    """The requests a test sends, through the proxy and again to the replaying emulator: their answers."""
+    answers: list[tuple[int, Any]] = []
+
+    def keep(result: tuple[int, dict[str, str], Any]) -> Any:
+        answers.append((result[0], result[2]))
+        return result[2]
+
+    verified = keep(client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": "verify-1"}))
+    token = verified["data"]["customer_account_token"]
+    keep(client.post("/gateway/verify", {**CARD_VERIFY, "recipient_last_name": "Hopper",
+                                         "participant_unique_id1": "verify-2"}))
+    for puid in ("push-plain", "push-extra", "push-type", "push-http", "push-plain"):
+        keep(client.push(token, 25.5, puid))
+    body = json.dumps({"participant_id": client.participant_id, "timestamp": int(time.time()), "version": 11,
+                       **CARD_VERIFY, "cvv": CVV, "participant_unique_id1": "verify-3"}).encode()
+    keep(call(client.url, "POST", "/gateway/verify", body, headers=client.headers("/gateway/verify", body)))
+    signed = client.headers("/gateway/verify", body)
+    keep(call(client.url, "POST", "/gateway/verify", body.replace(b"verify-3", b"verify-4"), headers=signed))
+    return answers
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Any:
+    server = planted_upstream(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def run(upstream: EmulatorServer, tmp_path: Path) -> Any:
+    """The planted conversation through a recording, comparing proxy: its answers, recording and report."""
+    options = ProxyOptions(upstream=upstream.url, record=tmp_path / "recording", compare=True,
+                           report=tmp_path / "drift.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        client = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, UPSTREAM.participant_id)
+        yield {"proxy": proxy, "answers": conversation(client), "options": options}
+    finally:
+        proxy.stop()
+
+
+def test_an_answer_through_the_proxy_is_the_upstreams_byte_for_byte(upstream: EmulatorServer, tmp_path: Path):
+    proxy = ProxyServer(ProxyOptions(upstream=upstream.url), RELAXED).start()
+    try:
+        direct = urllib.request.urlopen(upstream.url + "/openapi.json?x=1", timeout=30)
+        through = urllib.request.urlopen(proxy.url + "/openapi.json?x=1", timeout=30)
+        assert through.status == direct.status and through.read() == direct.read()
+        assert through.headers["Content-Type"] == direct.headers["Content-Type"]
+        fields = {**CARD_VERIFY, "participant_unique_id1": "same"}
+        at_upstream = Client(upstream.url, UPSTREAM.username, UPSTREAM.secret, 12345).post("/gateway/verify", fields)
+        via_proxy = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, 12345).post("/gateway/verify", fields)
+        assert via_proxy[0] == at_upstream[0] == 200
+        assert {**via_proxy[2], "time": None} == {**at_upstream[2], "time": None}
+        assert set(via_proxy[1]) == set(at_upstream[1])  # the upstream's own headers, passed on
+        journal = upstream.admin.wait_for_request({"path": "/gateway/verify"}, count=2)
+        assert {entry["username"] for entry in journal} == {UPSTREAM.username}
+    finally:
+        proxy.stop()
+
+
+def test_the_recording_keeps_no_card_number_cvv_signature_or_secret(run: dict[str, Any], tmp_path: Path):
+    files = sorted((tmp_path / "recording").glob("*.json"))
+    assert len(files) == len(run["answers"]) == 9
+    text = "\n".join(path.read_text() for path in files)
+    assert CARD not in text and CARD[-4:] in text
+    assert f'"{CVV}"' not in text and UPSTREAM.secret not in text
+    first = json.loads(files[0].read_text())
+    authorization = dict(first["request"]["headers"])["Authorization"]
+    assert authorization.startswith(f'hmac username="{UPSTREAM.username}", algorithm="hmac-sha512", headers="')
+    assert authorization.endswith('signature="[redacted]"')
+    assert first["request"]["body"]["json"]["account"] == "************1111"
+    assert first["answer"]["body"]["json"]["data"]["customer_account_token"]  # tokens are kept
+    report = (tmp_path / "drift.json").read_text() + (tmp_path / "drift.md").read_text()
+    assert CARD not in report and UPSTREAM.secret not in report
+
+
+def test_the_drift_report_lists_exactly_the_planted_differences(run: dict[str, Any], tmp_path: Path):
+    report = read_report(tmp_path / "drift.json")
+    found = sorted((d["sequence"], d["kind"], d["field"], json.dumps(d["upstream"]), json.dumps(d["emulator"]))
+                   for entry in report["entries"] for d in [{**x, "sequence": entry["sequence"]}
+                                                             for x in entry["differences"]])
+    assert found == [
+        (2, "message", "client_message", '"Success - Verified"', '"Success"'),
+        (4, "missing", "data.ledger_reference", '"string"', "null"),
+        (5, "type", "data.transaction_id", '"string"', '"integer"'),
+        (6, "http_status", "", "202", "200"),
+    ]
+    assert report["exchanges"] == 9
+    assert [e["upstream_status"] for e in report["entries"]][-1] == 401  # a bad digest: both refuse it alike
+    summary = subprocess.run([sys.executable, "-m", "emulator", "drift", str(tmp_path / "drift.json")],
+                             capture_output=True, text=True, timeout=60)
+    assert summary.returncode == 1 and "4 differences" in summary.stdout, summary.stderr
+    assert "missing 1" in summary.stdout and "http_status 1" in summary.stdout
+
+
+def test_the_proxy_logs_what_it_checked_without_the_secret(run: dict[str, Any], caplog: pytest.LogCaptureFixture):
+    documents = [r.document for r in read_recording(run["options"].record)]
+    assert [d["checks"] for d in documents][:-1] == [[]] * 8
+    assert documents[-1]["checks"][0]["code"] == "body_digest_mismatch"
+
+
+def test_a_recording_replays_offline_with_the_same_answers(run: dict[str, Any], tmp_path: Path):
+    scenario = tmp_path / "replay.yaml"
+    made = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording",
+                           str(run["options"].record), "-o", str(scenario)], capture_output=True, text=True,
+                          timeout=60)
+    assert made.returncode == 0, made.stderr
+    checked = subprocess.run([sys.executable, "-m", "emulator", "check", str(scenario)], capture_output=True,
+                             text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout
+    replaying = EmulatorServer(Settings(scenarios=(scenario,), diagnosis=False, rate_limit=0)).start()
+    try:
+        credential = replaying.credential
+        replayed = conversation(Client(replaying.url, credential.username, credential.secret,
+                                       credential.participant_id))
+    finally:
+        replaying.stop()
+    recorded = [r.document["answer"] for r in read_recording(run["options"].record)]
+    for number, ((status, document), answer) in enumerate(zip(replayed, recorded, strict=True), start=1):
+        differences = compare(answer["status"], answer["body"].get("json"), status, mask_everywhere(document))
+        assert differences == [], f"exchange {number}"
+
+
+def test_upstream_failures_answer_as_kong_and_are_reported(tmp_path: Path):
+    silent = SilentUpstream()
+    try:
+        for upstream, status, message, kind in (
+                (f"http://127.0.0.1:{closed_port()}", 502, "An invalid response was received from the upstream server",
+                 "refused"),
+                (silent.url, 504, "The upstream server is timing out", "timeout")):
+            report = tmp_path / f"{kind}.json"
+            proxy = ProxyServer(ProxyOptions(upstream=upstream, compare=True, report=report,
+                                             record=tmp_path / kind, upstream_timeout=0.5)).start()
+            try:
+                client = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, 12345)
+                answer = client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": kind})
+            finally:
+                proxy.stop()
+            assert answer[0] == status and answer[2] == {"message": message}
+            (entry,) = read_report(report)["entries"]
+            assert entry["differences"][0]["kind"] == "upstream_error"
+            assert entry["differences"][0]["upstream"].startswith(kind)
+            (recorded,) = read_recording(tmp_path / kind)
+            assert recorded.document["upstream_error"]["status"] == status
+    finally:
+        silent.stop()
+
+
+def test_the_sixth_request_within_a_second_gets_the_emulators_429(upstream: EmulatorServer):
+    proxy = ProxyServer(ProxyOptions(upstream=upstream.url)).start()
+    try:
+        client = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, 12345)
+        started = time.monotonic()
+        statuses, last = [], None
+        while len(statuses) < 6:
+            last = client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": f"r{len(statuses)}"})
+            statuses.append(last[0])
+        if time.monotonic() - started >= 1:
+            pytest.skip("six requests took over a second on this machine")
+        assert statuses == [200] * 5 + [429]
+        assert last[2] == {"message": "API rate limit exceeded"} and last[1]["Retry-After"]
+        assert len(upstream.admin.wait_for_request({"path": "/gateway/verify"}, count=5)) == 5
+    finally:
+        proxy.stop()
+
+
+def test_the_relay_forwards_the_upstreams_webhooks_and_records_the_real_signature(upstream: EmulatorServer,
+                                                                                    tmp_path: Path):
+    receiver = WebhookReceiver()
+    proxy = ProxyServer(ProxyOptions(upstream=upstream.url, record=tmp_path / "hooks",
+                                     webhook_relay=receiver.url)).start()
+    try:
+        tenant = upstream.tenant(webhook_url=proxy.url + "/_proxy/webhooks")
+        upstream.admin.upload_scenarios("""
+version: 1
+scenarios:
+  - name: announce
+    rules:
+      - name: verify-event
+        match: {endpoint: verify, participant_unique_id1: hook}
+        respond:
+          events: [{after: 0, topic: plugin.transaction.account.tokenization.success}]
+""")
+        Client(upstream.url, tenant.username, tenant.secret, tenant.participant_id).post(
+            "/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": "hook"})
+        upstream.advance(1)
+        deadline = time.monotonic() + 20
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert receiver.received, "the relay forwarded no webhook"
+        (recorded,) = [r for r in read_recording(tmp_path / "hooks") if r.kind == "webhook"]
+        signature = dict(recorded.document["headers"])["X-Ingo-Signature"]
+        assert verify_signature(receiver.received[0], signature, upstream.settings.webhook_secret, tolerance=0)
+        assert recorded.document["receiver"]["status"] == 200
+    finally:
+        proxy.stop()
+        receiver.stop()
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["proxy", "--upstream", "ftp://x"], "--upstream 'ftp://x' must be an http:// or https:// URL"),
+    (["proxy", "--upstream", "http://127.0.0.1:1", "--record", "/proc/no-such/dir"], "cannot record into"),
+    (["scenarios", "from-recording", "/no/such/folder"], "no such folder"),
+    (["drift", "/no/such/report.json"], "no such file"),
+])
+def test_bad_input_is_one_line_naming_the_problem(argv: list[str], says: str):
+    result = subprocess.run([sys.executable, "-m", "emulator", *argv], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and says in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_damaged_recording_or_report_is_named(tmp_path: Path):
+    (tmp_path / "0001-POST-gateway-verify.json").write_text("{not json")
+    result = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "0001-POST-gateway-verify.json: not a readable JSON file" in result.stderr
+    (tmp_path / "report.json").write_text(json.dumps({"format": 9}))
+    result = subprocess.run([sys.executable, "-m", "emulator", "drift", str(tmp_path / "report.json")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "not a drift report" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_untrusted_https_upstream_is_a_502_and_a_trusted_one_answers(tmp_path: Path):
+    port = free_port()
+    upstream = subprocess.Popen([sys.executable, "-m", "emulator", "--tls", "--port", str(port), "--quiet",
+                                 "--data-dir", str(tmp_path / "data"), "--credentials", str(credentials(tmp_path))],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "ready on https://" in upstream.stdout.readline()
+        ca = tmp_path / "data" / "tls" / "ca.pem"
+        assert ca.is_file(), sorted(p.name for p in (tmp_path / "data" / "tls").iterdir())
+        for cafile, status in ((None, 502), (ca, 200)):
+            proxy = ProxyServer(ProxyOptions(upstream=f"https://127.0.0.1:{port}", upstream_cafile=cafile)).start()
+            try:
+                answer = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, 12345).post(
+                    "/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": f"tls-{status}"})
+            finally:
+                proxy.stop()
+            assert answer[0] == status, answer
+    finally:
+        upstream.terminate()
+        upstream.wait(timeout=10)
+
+
+def credentials(tmp_path: Path) -> Path:
+    path = tmp_path / "credentials.yaml"
+    path.write_text(json.dumps([{"username": UPSTREAM.username, "secret": UPSTREAM.secret,
+                                 "participant_id": UPSTREAM.participant_id}]))
+    return path
