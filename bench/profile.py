@@ -45,6 +45,64 @@ def frame_name(frame: str) -> str:
     return f"{name} ({path})"
 
 
+#: The stages of one signed request, in the order it meets them, each named by the functions that do its work (a
+#: frame's "function (file)" as frame_name shows it). A sample is charged to the first stage found walking its stack
+#: from the innermost frame out, so work a stage calls (the journal's listeners, say) goes where it is done.
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("parse (HTTP request in)", ("RequestHandler.data_received", "HttpRequestParser", "_read_ready",
+                                 "GuardedRequestHandler.data_received", "StreamReader.", "BaseRequest.__init__",
+                                 "UrlDispatcher.resolve", "read_body (emulator/web/body.py)")),
+    ("auth (hmac-sha512, digest, skew)", ("(emulator/auth/",)),
+    ("rate limit", ("(emulator/web/ratelimit.py)",)),
+    ("validation (JSON, pydantic)", ("parse_json", "json_object", "(json/decoder.py)", "loads (json/",
+                                     "BaseModel.model_validate", "validate (emulator/gateway/",
+                                     "(emulator/core/validation.py)")),
+    ("scenario decision", ("(emulator/scenarios/", "carry_out (emulator/web/scripted.py)", "HeaderView")),
+    ("domain and store", ("(emulator/gateway/", "(emulator/store/", "(emulator/core/ids.py)")),
+    ("findings", ("(emulator/findings/",)),
+    ("journal (masking, entry, waits, live view)", ("(emulator/core/journal.py)", "(emulator/core/masking.py)",
+                                                    "record (emulator/web/middlewares.py)", "(emulator/waits/",
+                                                    "(emulator/core/changes.py)", "entry_facts")),
+    ("encoding (envelope, JSON out)", ("(emulator/web/answers.py)", "(emulator/web/envelopes.py)",
+                                       "(json/encoder.py)", "dumps (json/", "Response.__init__")),
+    ("write (HTTP answer out)", ("finish_response", "write_eof", "_SelectorSocketTransport.write",
+                                 "StreamWriter", "_write_headers", "_prepare_headers", "Response._start")),
+    ("middlewares (outcome, guard, pipeline)", ("(emulator/web/middlewares.py)", "(emulator/web/state.py)")),
+)
+OTHER = "aiohttp and asyncio (the rest)"
+#: Seconds py-spy records before wrk starts (so it stops that much before wrk ends).
+LEAD = 0.5
+
+
+def stage_of(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for stage, markers in STAGES:
+            if any(marker in frame for marker in markers):
+                return stage
+    return OTHER
+
+
+def cost_table(collapsed: Path, rate: int, requests: int) -> list[tuple[str, float, float]]:
+    """(stage, microseconds per request, share of the busy samples) from py-spy's raw stacks: samples / rate is the
+    time the server spent in a stage; divided by the requests it answered meanwhile."""
+    counts: Counter = Counter()
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if stack:
+            counts[stage_of([frame_name(f) for f in stack.split(";") if f])] += int(count_text)
+    busy = sum(counts.values()) or 1
+    names = [stage for stage, _ in STAGES] + [OTHER]
+    return [(name, counts[name] / rate / max(requests, 1) * 1e6, counts[name] / busy) for name in names]
+
+
+def render_cost_table(rows: list[tuple[str, float, float]]) -> str:
+    lines = ["| stage | µs per request | share of busy time |", "|---|---|---|"]
+    lines += [f"| {name} | {us:.1f} | {share * 100:.1f} % |" for name, us, share in rows]
+    total = sum(us for _, us, _ in rows)
+    lines.append(f"| **total** | **{total:.1f}** | 100 % |")
+    return "\n".join(lines)
+
+
 def summarise(collapsed: Path, top: int) -> str:
     self_counts: Counter = Counter()
     total_counts: Counter = Counter()
@@ -95,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         result: dict = {}
         runner = threading.Thread(target=lambda: result.update(wrk(port, pool_file, args.duration)))
-        time.sleep(0.5)
+        time.sleep(LEAD)
         runner.start()
         runner.join()
         _, err = recorder.communicate(timeout=60)
@@ -104,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{args.endpoint}: {result.get('rps', 0):,.0f} req/s under py-spy (sampling slows the server a little)")
         print(summarise(collapsed, args.top))
+        print("\ncost per stage:")
+        sampled = result.get("rps", 0) * (args.duration - LEAD)  # py-spy stops LEAD s before wrk does
+        print(render_cost_table(cost_table(collapsed, args.rate, int(sampled))))
         print(f"\ncollapsed stacks (for speedscope or flamegraph.pl): {collapsed}")
     finally:
         server.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -117,7 +118,9 @@ def check_date(headers: Mapping[str, str], skew: int, now: int) -> None:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_http_date(value: str) -> int | None:
+    """Unix seconds of an HTTP date, or None (cached: a busy client sends the same X-Date for a whole second)."""
     parts = parsedate_tz(value)
     if parts is None:
         return None

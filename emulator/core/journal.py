@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import itertools
 import logging
 import os
@@ -54,6 +53,14 @@ class Entry:
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     why_matched: dict[str, Any] | None = None
 
+    def headers(self) -> dict[str, str]:
+        """The headers as received, by lowercase name (a repeated header's values joined with ", "), as redacted."""
+        joined: dict[str, str] = {}
+        for name, value in self.request_headers:
+            key = name.lower()
+            joined[key] = f"{joined[key]}, {value}" if key in joined else value
+        return joined
+
     @property
     def outcome(self) -> str:
         """The outcome family of the answer (see :mod:`emulator.core.outcomes`)."""
@@ -96,7 +103,8 @@ class Journal:
 
     def digest(self, text: str) -> str:
         """A keyed digest of a value the journal must not keep (a card or account number)."""
-        return hmac.new(self._digest_key, text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+        return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), key=self._digest_key,
+                               digest_size=32).hexdigest()
 
     def add(self, entry: Entry) -> None:
         """Keep ``entry`` and tell the listeners; a listener that fails is logged, never the request's failure."""

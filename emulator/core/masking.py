@@ -36,6 +36,10 @@ def mask_text(text: str) -> str:
     return _DIGIT_RUN.sub(lambda found: last_four(re.sub(r"[ -]", "", found.group())), text)
 
 
+def _redact_signature(found: re.Match[str]) -> str:
+    return found.group(1) + REDACTED + found.group(2)
+
+
 def redacted_header(name: str, value: str) -> str:
     """A header's value as it may be shown: an HMAC Authorization keeps its grammar (username, algorithm, the
     signed headers) with the signature redacted; another credential keeps only its scheme; a cookie or the admin
@@ -45,15 +49,16 @@ def redacted_header(name: str, value: str) -> str:
         return value
     if lowered not in CREDENTIAL_HEADERS:
         return REDACTED
-    if _SIGNATURE.search(value):
-        return _SIGNATURE.sub(rf"\g<1>{REDACTED}\g<2>", value)
+    if _SIGNATURE.search(value):  # every signature= redacted (a function, not a template: no template parsing)
+        return _SIGNATURE.sub(_redact_signature, value)
     scheme = _SCHEME.match(value)
     return f"{scheme.group(1)} {REDACTED}" if scheme and scheme.group(1).lower() != "hmac" else REDACTED
 
 
 def redacted_headers(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Headers in the order received, each value as it may be shown (see :func:`redacted_header`)."""
-    return [(str(name), redacted_header(str(name), str(value))) for name, value in pairs]
+    unkept = UNKEPT_HEADERS
+    return [(name, redacted_header(name, value) if name.lower() in unkept else value) for name, value in pairs]
 
 
 def mask(document: Any) -> Any:
@@ -64,13 +69,15 @@ def mask(document: Any) -> Any:
             lowered = key.lower() if isinstance(key, str) else key
             if lowered in SECRET_KEYS:
                 masked[key] = REMOVED
+            elif isinstance(value, (dict, list)):
+                masked[key] = mask(value)
             elif lowered in ACCOUNT_KEYS and isinstance(value, (str, int)) and not isinstance(value, bool):
                 masked[key] = last_four(str(value))
             else:
-                masked[key] = mask(value)
+                masked[key] = value
         return masked
     if isinstance(document, list):
-        return [mask(item) for item in document]
+        return [mask(item) if isinstance(item, (dict, list)) else item for item in document]
     return document
 
 

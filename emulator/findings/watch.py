@@ -225,7 +225,10 @@ class Watcher:
 
     def _pace(self, entry: Entry, arrived: float) -> None:
         assert entry.username is not None
-        window = self._arrivals.setdefault(entry.username, deque())
+        # the newest rps + 1 arrivals are all it takes to see more than rps within a second
+        window = self._arrivals.get(entry.username)
+        if window is None:
+            window = self._arrivals[entry.username] = deque(maxlen=self.requests_per_second + 1)
         window.append((arrived, entry.request_id))
         while window and window[0][0] <= arrived - 1.0:
             window.popleft()

@@ -3,8 +3,6 @@ server expected (the 401's side-by-side)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from typing_extensions import TypedDict
 
 from emulator.auth.header import MalformedAuthorization, parse_authorization
@@ -35,19 +33,10 @@ class Comparison(TypedDict):
     note: str
 
 
-def header_map(pairs: Iterable[tuple[str, str] | list[str]]) -> dict[str, str]:
-    """Lowercase names to values, a repeated header's values joined with ", " (as verification reads them)."""
-    joined: dict[str, str] = {}
-    for name, value in pairs:
-        key = name.lower()
-        joined[key] = f"{joined[key]}, {value}" if key in joined else value
-    return joined
-
-
 def signing_of(entry: Entry) -> SigningStory | None:
     """The request's hmac parameters and the signing string the server builds for it; None when it sent no
     parseable hmac Authorization."""
-    headers = header_map(entry.request_headers)
+    headers = entry.headers()
     value = headers.get("proxy-authorization", headers.get("authorization"))
     if value is None:
         return None
@@ -81,7 +70,7 @@ def comparisons(entry: Entry) -> list[Comparison]:
     """For a refused signature, what the client sent beside what the server expected."""
     diagnosis = entry.diagnosis if isinstance(entry.diagnosis, dict) else {}
     code = diagnosis.get("code")
-    headers = header_map(entry.request_headers)
+    headers = entry.headers()
     if code in SIGNATURE_CODES:
         server = diagnosis.get("signing_string")
         if not isinstance(server, str):

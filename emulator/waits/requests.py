@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, model_validator
 
 from emulator.core.journal import Entry
-from emulator.core.masking import UNKEPT_HEADERS, last_four
+from emulator.core.masking import last_four
 from emulator.scenarios.engine import amount_matches, text_matches
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.schema import Match, TextCondition, TextMatch
@@ -55,7 +55,6 @@ def entry_facts(facts: Facts) -> dict[str, Any]:
         "account": last_four(facts.account) if facts.account else None, "amount": facts.amount,
         "recipient": dict(facts.recipient), "participant_unique_id1": facts.participant_unique_id1,
         "funding_destination": facts.funding_destination,
-        "headers": {k: v for k, v in facts.headers.items() if k not in UNKEPT_HEADERS},
     }
 
 
@@ -132,7 +131,7 @@ def differences(match: RequestMatch, entry: Entry, digest: Callable[[str], str])
         if not text_matches(match.participant_unique_id1, value if isinstance(value, str) else None):
             miss("participant_unique_id1", _text(match.participant_unique_id1), value)
     if match.headers:
-        headers = _fact(entry, "headers") or {}
+        headers = _fact(entry, "headers") or entry.headers()
         for name, condition in match.headers.items():
             if not text_matches(condition, headers.get(name.lower())):
                 miss(f"headers.{name}", _text(condition), headers.get(name.lower()))

@@ -53,6 +53,8 @@ async def read_body(request: web.Request) -> bytes:
     """The raw body, read within the body timeout (a 408 that closes the connection when it stalls)."""
     timeout = request.app[RUNTIME].settings.body_timeout
     try:
+        if request.content.is_eof():  # it all came with the headers (as a small body does): nothing can stall
+            return await request.read()
         async with asyncio.timeout(timeout):
             return await request.read()
     except ChunkTooLarge as exc:

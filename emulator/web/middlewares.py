@@ -11,11 +11,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDictProxy
 
 from emulator.auth.diagnosis import AuthenticationFailed
 from emulator.auth.verify import SINGLE_HEADERS, SignedRequest, authenticate
@@ -28,6 +27,7 @@ from emulator.waits.requests import entry_facts
 from emulator.web.answers import json_response, reply_error, route_spec
 from emulator.web.body import parse_json, read_body
 from emulator.web.faults import Faulted
+from emulator.web.headers import HeaderView
 from emulator.web.ratelimit import REFUSAL
 from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Outcome
 
@@ -178,31 +178,6 @@ def _extra(request: web.Request, outcome: Outcome) -> dict[str, Any]:
     if replayed is not None:
         extra["replay_of"] = replayed[:64]
     return extra
-
-
-class HeaderView(Mapping[str, str]):
-    """The request's headers as verification reads them: any case, repeated headers joined with ", "."""
-
-    __slots__ = ("_headers",)
-
-    def __init__(self, headers: CIMultiDictProxy[str]) -> None:
-        self._headers = headers
-
-    def __getitem__(self, name: str) -> str:
-        values = self._headers.getall(name)
-        return values[0] if len(values) == 1 else ", ".join(values)
-
-    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return self[name] if name in self._headers else default
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._headers
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(name.lower() for name in self._headers))
-
-    def __len__(self) -> int:
-        return len({name.lower() for name in self._headers})
 
 
 @web.middleware

@@ -18,6 +18,7 @@ from emulator.findings.watch import PUSH
 from emulator.scenarios.engine import SCENARIO_HEADER, Decision
 from emulator.scenarios.facts import Pending
 from emulator.web.faults import perform
+from emulator.web.headers import HeaderView
 from emulator.web.state import OUTCOME, RUNTIME, Runtime
 
 
@@ -46,7 +47,7 @@ async def carry_out(request: web.Request, step: Answer[Any] | Pending[Answer[Any
     runtime = request.app[RUNTIME]
     engine = runtime.services.engine
     facts = step.facts
-    facts.headers = {name.lower(): value for name, value in request.headers.items()}
+    facts.headers = HeaderView(request.headers)  # read by the rules that name a header, never copied
     outcome = request[OUTCOME]
     outcome.facts = facts
     if facts.endpoint == PUSH:
