@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--headers", metavar="LIST",
                       help="signed headers in order, separated by spaces (default: request-line x-date "
                            "content-type content-sha512 content-length)")
+    sign.add_argument("-H", "--header", action="append", default=[], metavar="'NAME: VALUE'",
+                      help="another header to send, not signed unless named in --headers (repeatable), e.g. "
+                           "'X-Emulator-Scenario: none'")
     sign.add_argument("--curl", action="store_true", help="print a ready curl command instead of headers")
     sign.add_argument("--json", action="store_true", help="print the headers as a JSON object")
 
@@ -410,8 +413,15 @@ def sign_command(args: argparse.Namespace) -> int:
     else:
         raw = encode_body(args.data)
     order = args.headers.split() if args.headers else None
-    headers = sign(args.method, args.url, raw, username=args.username, secret=args.secret,
-                   algorithm=args.algorithm, headers=order)
+    extra: dict[str, str] = {}
+    for header in args.header:
+        name, colon, value = header.partition(":")
+        if not colon or not name.strip():
+            print(f"sign: --header {header!r} is not 'NAME: VALUE'", file=sys.stderr)
+            return 2
+        extra[name.strip()] = value.strip()
+    headers = {**extra, **sign(args.method, args.url, raw, username=args.username, secret=args.secret,
+                               algorithm=args.algorithm, headers=order)}
     if args.curl:
         print(curl_command(args.method, args.url, headers, raw))
     elif args.json:

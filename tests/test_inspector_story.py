@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 import threading
+import time
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,9 @@ scenarios:
   - name: load-balancer-502
     match: {endpoint: process, participant_unique_id1: boom-502}
     respond: {fault: {type: http_502}}
+  - name: prefixed-decline
+    match: {endpoint: process, participant_unique_id1: {prefix: prefixed-}}
+    respond: {status: 851}
 - name: everything-declines
   active: false
   rules:
@@ -204,7 +209,7 @@ async def test_every_outcome_family_reads_in_words_a_symbol_and_its_own_colour(
     page = await open_inspector(server.url + "/_emulator/ui")
     labels = {"approved": "✓ Approved", "pending": "◷ Pending", "idempotent_replay": "↻ Idempotent replay",
               "declined": "✕ Declined", "validation_error": "! Validation error", "auth_refused": "⊘ Auth refused",
-              "throttled": "⏸ Throttled", "system_error": "✱ System error", "injected_fault": "⚡ Injected fault"}
+              "throttled": "‖ Throttled", "system_error": "✱ System error", "injected_fault": "⚡ Injected fault"}
     for family, label in labels.items():
         badge = page.locator(f"tr.request[data-outcome={family}] .outcome").first
         await expect(badge).to_have_text(label)
@@ -363,6 +368,7 @@ async def test_replay_with_the_same_or_a_new_participant_unique_id1_and_masked_v
     # A verify: the journal masked the card, so the page asks for it; it is sent once and never kept.
     verify = next(e for e in entries(server) if e["path"] == "/gateway/verify")
     await page.goto(f"{server.url}/_emulator/ui?request={verify['id']}")
+    await expect(page.locator("#detail-id")).to_have_text(str(verify["id"]))
     await page.get_by_role("button", name="Replay (same participant_unique_id1)").click()
     await page.get_by_label("account").fill(CARD_VERIFY["account"])
     await shoot(page.locator("#replay-fill"), shots / "replay-fill.png")
@@ -458,6 +464,10 @@ async def test_filters_live_in_the_address_bar_so_a_view_can_be_shared(
     await other.get_by_role("button", name="Clear filters").click()
     await other.get_by_label("Time", exact=True).select_option("60")
     await expect(other.locator("tr.request")).to_have_count(5)
+    # A day later on the emulator clock, a shared "last minute" link shows none of them, from its first load.
+    assert admin(server.url, "POST", "/_emulator/clock", {"advance": 86400})[0] == 200
+    later = await open_inspector(server.url + "/_emulator/ui?since=60")
+    await expect(later.locator("#requests-count")).to_have_text("(0 of 5)")
 
 
 async def test_live_updates_come_by_server_sent_events(server: EmulatorServer, client: Client,
@@ -508,6 +518,11 @@ async def test_findings_and_the_clock_stay_in_view_at_1280_and_390_px_with_no_ov
         await expect(page.locator("#bar-findings-latest")).to_have_text("double_payout_risk")
         assert await page.evaluate("() => document.documentElement.scrollWidth") <= width
         await page.screenshot(path=str(shots / f"page-{width}.png"))  # the status bar still at the top
+        # every table's cells name their column, so that at 390 px each row reads as a card
+        await expect(page.locator("#findings-body td[data-label=Participant]")).to_have_text("12345")
+        shown = await page.locator("#findings-body td[data-label=Participant]").evaluate(
+            "(cell) => getComputedStyle(cell).display")
+        assert shown == ("block" if width == 390 else "table-cell"), shown
         await page.locator("tr.request a.open-detail").first.click()
         await expect(page.locator("#detail-headers tr").first).to_be_visible()
         assert await page.evaluate("() => document.documentElement.scrollWidth") <= width
@@ -552,3 +567,111 @@ def test_what_a_refused_request_sent_is_kept_masked_with_its_credentials_redacte
     archive["journal"][0]["request_headers"].append(["Cookie", "planted=secret"])
     assert admin(server.url, "POST", "/_emulator/snapshot", archive)[0] == 200
     assert ["Cookie", "[redacted]"] in entries(server)[0]["request_headers"]
+
+
+def test_payment_data_in_headers_the_query_and_any_json_string_is_masked(server: EmulatorServer) -> None:
+    body = json.dumps({"participant_id": 12345, "nested": {"pan": "4111111111111111"},
+                       "memo": "card 4111 1111 1111 1111, thanks", "account": "4111111111111111"}).encode()
+    status, _, _ = call(server.url, "POST", "/gateway/verify?account=4111111111111111&trace=1", body,
+                        headers={"X-Card": "4111111111111111", "X-Note": "pay 4111-1111-1111-1111 now"})
+    assert status == 401
+    raw = json.dumps(admin(server.url, "GET", "/_emulator/requests")[1])
+    story = json.dumps(admin(server.url, "GET", f"/_emulator/requests/{entries(server)[0]['id']}")[1])
+    snapshot = json.dumps(admin(server.url, "GET", "/_emulator/snapshot")[1])
+    for text in (raw, story, snapshot):
+        assert "4111111111111111" not in text and "4111 1111 1111 1111" not in text
+        assert "4111-1111-1111-1111" not in text
+    entry = entries(server)[0]
+    assert entry["target"] == "/gateway/verify?account=************1111&trace=1"
+    assert dict(entry["request_headers"])["X-Card"] == "************1111"
+    assert entry["request_body"]["nested"]["pan"] == "************1111"
+    assert entry["request_body"]["memo"] == "card ************1111, thanks"
+
+
+def test_a_replay_keeps_what_steered_the_first_answer(server: EmulatorServer, client: Client) -> None:
+    token = client.token()
+    # a rule matching a prefix still matches the new participant_unique_id1
+    assert push(client, token, 10.00, "prefixed-1")["status"] == 851
+    declined = entries(server)[0]
+    status, replayed = admin(server.url, "POST", f"/_emulator/requests/{declined['id']}/replay",
+                             {"participant_unique_id1": "new"})
+    assert status == 200 and replayed["body"]["status"] == 851, replayed
+    assert entries(server)[0]["request_body"]["participant_unique_id1"].startswith("prefixed-1-r")
+    # X-Emulator-Scenario: none turned the rules off for the first request: the replay and curl send it again
+    body = json.dumps({"participant_id": 12345, "timestamp": int(time.time()), "version": 11, "account_type": "CA",
+                       "amount": 10.0, "customer_account_token": token, "source_of_funds": 1,
+                       "participant_unique_id1": "prefixed-2"}).encode()
+    headers = {**client.headers("/gateway/process", body), "X-Emulator-Scenario": "none"}
+    assert call(server.url, "POST", "/gateway/process", body, headers=headers)[2]["status"] == 100
+    plain = entries(server)[0]
+    status, replayed = admin(server.url, "POST", f"/_emulator/requests/{plain['id']}/replay",
+                             {"participant_unique_id1": "new"})
+    assert status == 200 and replayed["body"]["status"] == 100, replayed
+    story = admin(server.url, "GET", f"/_emulator/requests/{plain['id']}")[1]
+    assert "--header 'X-Emulator-Scenario: none'" in story["curl"]
+
+
+def test_a_curl_command_without_the_secret_it_needs_stops_and_says_why(server: EmulatorServer) -> None:
+    minted = Client.minted(server.url)
+    minted.token()
+    story = admin(server.url, "GET", f"/_emulator/requests/{entries(server)[0]['id']}")[1]
+    assert "INGOPAY_SECRET:?" in story["curl"]
+    bin_dir = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if k != "INGOPAY_SECRET"}
+    env["PATH"] = bin_dir + os.pathsep + env["PATH"]
+    ran = subprocess.run(["bash", "-c", story["curl"]], capture_output=True, text=True, timeout=60, env=env)
+    assert ran.returncode != 0 and "set INGOPAY_SECRET to the secret of " + minted.username in ran.stderr
+    before = len(entries(server))
+    ran = subprocess.run(["bash", "-c", story["curl"]], capture_output=True, text=True, timeout=60,
+                         env={**env, "INGOPAY_SECRET": minted.secret})
+    assert ran.returncode == 0, ran.stderr
+    assert len(entries(server)) == before + 1 and entries(server)[0]["http_status"] == 200
+
+
+def test_odd_ids_are_a_404_that_says_so(server: EmulatorServer) -> None:
+    for raw in ("9" * 5000, urllib.parse.quote("１９"), "999999", "-1"):
+        status, answer = admin(server.url, "GET", f"/_emulator/requests/{raw}")
+        assert status == 404 and "no journaled request has the id" in answer["message"], (raw[:10], answer)
+        status, answer = admin(server.url, "POST", f"/_emulator/requests/{raw}/replay", {})
+        assert status == 404 and "no journaled request has the id" in answer["message"], (raw[:10], answer)
+
+
+async def test_a_closed_live_view_frees_its_slot_at_once(server: EmulatorServer) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        streams = [await session.get(server.url + "/_emulator/stream") for _ in range(32)]
+        assert [s.status for s in streams] == [200] * 32
+        async with session.get(server.url + "/_emulator/stream") as refused:
+            assert refused.status == 503 and "live views are open already" in (await refused.json())["message"]
+        for stream in streams:
+            stream.close()
+
+        async def opens() -> bool:
+            async with session.get(server.url + "/_emulator/stream") as again:
+                return again.status == 200
+
+        await eventually_true(opens, "a slot freed after 32 tabs closed", timeout=10)
+
+
+async def eventually_true(check: Any, what: str, timeout: float) -> None:
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.2)
+
+
+async def test_the_page_says_when_the_emulator_stops_answering(chromium: Any) -> None:
+    from playwright.async_api import expect
+
+    running = EmulatorServer(Settings(rate_limit=0)).start()
+    page = await chromium.new_page()
+    try:
+        await page.goto(running.url + "/_emulator/ui")
+        await expect(page.locator("body[data-live=live]")).to_have_count(1)
+    finally:
+        running.stop()
+    await expect(page.get_by_role("alert")).to_contain_text("is not answering", timeout=20000)
+    await expect(page.locator("#bar-clock-frozen")).to_have_text("not answering")

@@ -11,8 +11,15 @@ from emulator.web.state import RUNTIME
 
 #: Seconds between keep-alive comments on a quiet stream (proxies close idle connections).
 KEEP_ALIVE = 15.0
+#: Seconds between looks at whether the tab is still there (a closed tab frees its slot within this).
+LOOK = 1.0
 #: How long a browser waits before it reconnects a dropped stream, in milliseconds.
 RECONNECT_MS = 2000
+
+
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
@@ -28,13 +35,18 @@ async def stream(request: web.Request) -> web.StreamResponse:
     try:
         await response.prepare(request)
         await response.write(f"retry: {RECONNECT_MS}\nevent: ready\ndata: {{}}\n\n".encode())
+        quiet = 0.0
         while True:
-            kinds = await watcher.next(KEEP_ALIVE)
-            if kinds is None:
+            kinds = await watcher.next(LOOK)
+            if kinds is None or _gone(request):  # the emulator stops, or the tab went away: free the slot now
                 break
             if kinds:
+                quiet = 0.0
                 await response.write(f"event: change\ndata: {json.dumps(sorted(kinds))}\n\n".encode())
-            else:
+                continue
+            quiet += LOOK
+            if quiet >= KEEP_ALIVE:
+                quiet = 0.0
                 await response.write(b": keep-alive\n\n")
     except (ConnectionResetError, ConnectionError):
         pass  # the tab went away

@@ -15,7 +15,7 @@ from emulator.auth.client import sign
 from emulator.core.credentials import DEFAULT_SECRET
 from emulator.core.journal import Entry
 from emulator.core.masking import mask
-from emulator.stories.replay import SAME, ReplayRefused, curl_command, masked_paths, replay_body
+from emulator.stories.replay import SAME, ReplayRefused, carried_headers, curl_command, masked_paths, replay_body
 from emulator.stories.signing import comparisons, signing_of
 from emulator.stories.timeline import links_of, timeline
 from emulator.web.answers import json_response
@@ -28,14 +28,26 @@ from emulator.webhooks.followups import KIND as SCHEDULED
 REPLAY_TIMEOUT = 120.0
 
 
+#: The longest journal id (in digits) worth looking up.
+ID_DIGITS = 18
+
+
+class NotJournaled(Exception):
+    """The id names no request the journal still holds."""
+
+
 def _entry(request: web.Request) -> Entry:
     raw = request.match_info["id"]
-    entry = request.app[RUNTIME].journal.get(int(raw)) if raw.isdigit() else None
+    known = raw.isascii() and raw.isdigit() and len(raw) <= ID_DIGITS
+    entry = request.app[RUNTIME].journal.get(int(raw)) if known else None
     if entry is None:
-        raise web.HTTPNotFound(text=json.dumps({"message": f"no journaled request has the id {raw!r} (the journal "
-                                                           "keeps the newest --journal-size requests)"}),
-                               content_type="application/json")
+        raise NotJournaled(f"no journaled request has the id {raw[:40]!r} (the journal keeps the newest "
+                           "--journal-size requests; a reset clears it)")
     return entry
+
+
+def _not_found(missing: NotJournaled) -> web.Response:
+    return json_response({"message": str(missing)}, status=404)
 
 
 def _default_secret(runtime: Runtime, username: str | None) -> str | None:
@@ -48,16 +60,21 @@ def _default_secret(runtime: Runtime, username: str | None) -> str | None:
 async def detail(request: web.Request) -> web.Response:
     """One request: as journaled, how it was signed, the 401's side-by-side, a curl command and its timeline."""
     runtime = request.app[RUNTIME]
-    entry = _entry(request)
+    try:
+        entry = _entry(request)
+    except NotJournaled as missing:
+        return _not_found(missing)
     services = runtime.services
     moments = timeline(entry, entries=runtime.journal.entries(), events=services.outbox.events,
                        deliveries=services.deliveries.listing(),
                        scheduled=[record for _, _, record in runtime.store.records(SCHEDULED)],
                        findings=services.findings.listing())
     base_url = f"{request.scheme}://{request.host}"
+    story = signing_of(entry)
     answer: RequestStory = {
-        "request": entry.as_json(), "signing": signing_of(entry), "comparisons": comparisons(entry),
-        "curl": curl_command(entry, base_url, default_secret=_default_secret(runtime, entry.username)),
+        "request": entry.as_json(), "signing": story, "comparisons": comparisons(entry),
+        "curl": curl_command(entry, base_url, default_secret=_default_secret(
+            runtime, entry.username or (story["username"] if story else None))),
         "masked": masked_paths(entry.request_body), "links": links_of(entry), "timeline": moments,
     }
     return json_response(answer)
@@ -85,7 +102,10 @@ async def replay(request: web.Request) -> web.Response:
     """Body (optional): {"participant_unique_id1": "same" | "new" | text, "fill": {dotted path: value},
     "username": a credential}. Signs the journaled request afresh and sends it to this emulator."""
     runtime = request.app[RUNTIME]
-    entry = _entry(request)
+    try:
+        entry = _entry(request)
+    except NotJournaled as missing:
+        return _not_found(missing)
     document = await json_object(request, optional=True)
     unknown = sorted(set(document) - {"participant_unique_id1", "fill", "username"})
     if unknown:
@@ -94,14 +114,17 @@ async def replay(request: web.Request) -> web.Response:
     fill = document.get("fill", {})
     if not isinstance(puid1, str) or not puid1:
         return _bad('participant_unique_id1 must be "same", "new" or the text to send')
-    if not isinstance(fill, dict) or not all(isinstance(v, (str, int)) for v in fill.values()):
+    if not isinstance(fill, dict) or not all(isinstance(v, str) for v in fill.values()):
         return _bad("fill must be an object of dotted paths to text values")
     story = signing_of(entry)
     username = document.get("username", entry.username or (story["username"] if story else None))
-    credential = runtime.credentials.get(username) if isinstance(username, str) else None
+    if username is not None and not isinstance(username, str):
+        return _bad("username must be text: the username of a credential")
+    credential = runtime.credentials.get(username) if username is not None else None
     if credential is None:
-        return _bad(f"no credential has the username {username!r}: name one in username "
-                    f"({', '.join(runtime.credentials)})")
+        named = f"no credential has the username {username!r}" if username is not None \
+            else "the request was signed by no known credential"
+        return _bad(f"{named}: name one in username ({', '.join(runtime.credentials)})")
     try:
         body = replay_body(entry, participant_unique_id1=puid1, fill=fill, now=runtime.signature_now())
     except ReplayRefused as refused:
@@ -112,6 +135,7 @@ async def replay(request: web.Request) -> web.Response:
         else "hmac-sha512"
     headers = sign(entry.method, target, body, username=credential.username, secret=credential.secret,
                    algorithm=algorithm, headers=order, now=runtime.signature_now())
+    headers.update(carried_headers(entry))  # the emulator's own controls (X-Emulator-Scenario), as first sent
     headers[REPLAY_HEADER] = entry.request_id
     url = _own_address(request) + target
     try:

@@ -27,7 +27,7 @@ def last_four(value: str) -> str:
     return "*" * max(0, len(text) - 4) + text[-4:]
 
 
-_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){11,}|\d{8,}")
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z])(?:\d(?:[ -]?\d){11,}|\d{8,})(?![A-Za-z])")
 
 
 def mask_text(text: str) -> str:
@@ -55,10 +55,30 @@ def redacted_header(name: str, value: str) -> str:
     return f"{scheme.group(1)} {REDACTED}" if scheme and scheme.group(1).lower() != "hmac" else REDACTED
 
 
+#: Headers whose values have a fixed form that holds no payment data (a digest, a length, a date): shown as sent,
+#: so the signing string rebuilt from them is the one the server built.
+STRUCTURED_HEADERS = frozenset({"content-sha512", "content-length", "x-date", "date", "content-type", "host"})
+
+
 def redacted_headers(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Headers in the order received, each value as it may be shown (see :func:`redacted_header`)."""
-    unkept = UNKEPT_HEADERS
-    return [(name, redacted_header(name, value) if name.lower() in unkept else value) for name, value in pairs]
+    """Headers in the order received, each value as it may be shown: credentials redacted (see
+    :func:`redacted_header`), numbers that could be card or account numbers masked (see :func:`mask_text`)."""
+    unkept, structured = UNKEPT_HEADERS, STRUCTURED_HEADERS
+    shown = []
+    for name, value in pairs:
+        lowered = name.lower()
+        if lowered in unkept:
+            value = redacted_header(name, value)
+        elif lowered not in structured and len(value) >= 8:
+            value = mask_text(value)
+        shown.append((name, value))
+    return shown
+
+
+def masked_target(target: str) -> str:
+    """A request target with numbers in its query that could be card or account numbers masked."""
+    path, mark, query = target.partition("?")
+    return f"{path}?{mask_text(query)}" if mark and len(query) >= 8 else target
 
 
 def mask(document: Any) -> Any:
@@ -73,16 +93,26 @@ def mask(document: Any) -> Any:
                 masked[key] = mask(value)
             elif lowered in ACCOUNT_KEYS and isinstance(value, (str, int)) and not isinstance(value, bool):
                 masked[key] = last_four(str(value))
+            elif isinstance(value, str) and len(value) >= CARD_DIGITS_MIN:
+                masked[key] = scrub_card_numbers(value)  # a card number under another name, or in a sentence
             else:
                 masked[key] = value
         return masked
     if isinstance(document, list):
-        return [mask(item) if isinstance(item, (dict, list)) else item for item in document]
+        return [mask(item) if isinstance(item, (dict, list))
+                else scrub_card_numbers(item) if isinstance(item, str) and len(item) >= CARD_DIGITS_MIN else item
+                for item in document]
+    if isinstance(document, str) and len(document) >= CARD_DIGITS_MIN:
+        return scrub_card_numbers(document)
     return document
 
 
-#: A run of digits as long as a card number (13 to 19), wherever it appears in text.
-_CARD_RUN = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+#: The fewest digits a card number has.
+CARD_DIGITS_MIN = 13
+#: A card number wherever it appears in text: 13 to 19 digits together, or in groups of four separated by single
+#: spaces or dashes (4111 1111 1111 1111); never part of a longer word of letters, digits and dashes (the digits
+#: inside a hex request id or a UUID are no card number).
+_CARD_RUN = re.compile(r"(?<![\w-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?)(?![\w-])")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -96,7 +126,12 @@ def luhn_valid(digits: str) -> bool:
 
 def scrub_card_numbers(text: str) -> str:
     """``text`` with any card number in it (13 to 19 digits passing Luhn) masked to its last four."""
-    return _CARD_RUN.sub(lambda m: last_four(m.group()) if luhn_valid(m.group()) else m.group(), text)
+    return _CARD_RUN.sub(_card_masked, text)
+
+
+def _card_masked(found: re.Match[str]) -> str:
+    digits = found.group().replace(" ", "").replace("-", "")
+    return last_four(digits) if 13 <= len(digits) <= 19 and luhn_valid(digits) else found.group()
 
 
 def mask_everywhere(document: Any) -> Any:

@@ -39,7 +39,7 @@ FAMILIES: dict[str, Family] = {f.code: f for f in (
     Family("validation_error", "Validation error", "warn", "!", "the request itself was wrong: a field, a path, a "
                                                            "method or a body the API refuses"),
     Family("auth_refused", "Auth refused", "bad", "⊘", "Kong refused the signature (HTTP 401)"),
-    Family("throttled", "Throttled", "warn", "⏸", "over the rate limit (HTTP 429): retry after the window"),
+    Family("throttled", "Throttled", "warn", "‖", "over the rate limit (HTTP 429): retry after the window"),
     Family("system_error", "System error", "bad", "✱", "Ingo or the emulator failed (HTTP 5xx or an Ingo 5xx status)"),
     Family("injected_fault", "Injected fault", "bad", "⚡", "a scenario rule closed the connection or answered a load "
                                                       "balancer's page"),

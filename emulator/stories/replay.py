@@ -80,9 +80,29 @@ def replay_body(entry: Entry, *, participant_unique_id1: str = SAME, fill: Mappi
     if participant_unique_id1 != SAME:
         if "participant_unique_id1" not in body:
             raise ReplayRefused("this request has no participant_unique_id1 to change")
-        body["participant_unique_id1"] = str(uuid.uuid4()) if participant_unique_id1 == NEW \
-            else participant_unique_id1
+        body["participant_unique_id1"] = renewed(str(body["participant_unique_id1"])) \
+            if participant_unique_id1 == NEW else participant_unique_id1
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+
+#: Ingo's longest participant_unique_id1.
+PUID1_LENGTH = 254
+
+
+def renewed(puid1: str) -> str:
+    """A new participant_unique_id1 that keeps the old one as its prefix (a rule matching a prefix still does)."""
+    suffix = f"-r{uuid.uuid4().hex[:8]}"
+    return puid1[:PUID1_LENGTH - len(suffix)] + suffix
+
+
+#: Request headers of the emulator's own that steer an answer: a replay and a curl command send them again.
+CARRIED_HEADERS = ("X-Emulator-Scenario",)
+
+
+def carried_headers(entry: Entry) -> dict[str, str]:
+    """The emulator-control headers the request sent, by name as sent."""
+    wanted = {name.lower() for name in CARRIED_HEADERS}
+    return {name: value for name, value in entry.request_headers if name.lower() in wanted}
 
 
 def _has_timestamp(body: Any) -> bool:
@@ -122,6 +142,8 @@ def curl_command(entry: Entry, base_url: str, *, default_secret: str | None) -> 
         lines.append(f"# {', '.join(masked)} masked in the journal: put the real values back in the body first.")
     parts = ["ingopay-emulator", "sign", "--curl", "-X", entry.method, "--username", shlex.quote(username),
              "--secret", secret]
+    for name, value in carried_headers(entry).items():
+        parts += ["--header", shlex.quote(f"{name}: {value}")]
     if story is not None:
         if story["algorithm"] in HASHES:
             parts += ["--algorithm", story["algorithm"]]
@@ -129,5 +151,6 @@ def curl_command(entry: Entry, base_url: str, *, default_secret: str | None) -> 
     if entry.request_body is not None:
         parts += ["-d", _quoted_body(entry.request_body)]
     parts.append(shlex.quote(base_url.rstrip("/") + (entry.target or entry.path)))
-    lines.append(" ".join(parts) + " | sh")
+    # signed first, sent only if signing worked (a missing $INGOPAY_SECRET stops it with the shell's message)
+    lines.append('command=$(' + " ".join(parts) + ') && eval "$command"')
     return "\n".join(lines)

@@ -21,7 +21,7 @@ from emulator.auth.verify import SINGLE_HEADERS, SignedRequest, authenticate
 from emulator.core.errors import IngoError, MalformedBody
 from emulator.core.journal import Entry
 from emulator.core.logs import HEALTH_PATH, access_line
-from emulator.core.masking import mask, mask_text, redacted_headers
+from emulator.core.masking import mask, mask_text, masked_target, redacted_headers
 from emulator.store import StoreUnavailable
 from emulator.waits.requests import entry_facts
 from emulator.web.answers import json_response, reply_error, route_spec
@@ -62,6 +62,9 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         outcome.fault = fault.kind
         if fault.page is not None:  # a load balancer's error page, as the rule asked
             response = fault.page
+            outcome.diagnosis = {"code": "scenario_fault", "detail": f"{fault.kind} page injected by scenario rule "
+                                                                     f"{outcome.matched_rule}"}
+            outcome.response_body = fault.page.text
         else:
             # a scenario rule closed the connection on purpose: nothing to answer, nothing wrong with the emulator;
             # journaled as nginx's 444 (connection closed without a response)
@@ -152,7 +155,7 @@ def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
     version = request.version
     journal.add(Entry(
         id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(), wall_time=time.time(),
-        method=request.method, target=request.raw_path, http_version=f"{version.major}.{version.minor}",
+        method=request.method, target=masked_target(request.raw_path), http_version=f"{version.major}.{version.minor}",
         request_headers=redacted_headers(request.headers.items()), why_matched=outcome.why_matched,
         path=request.path, http_status=http_status, latency_ms=round(latency_ms, 3), participant_id=participant,
         username=credential.username if credential else None, ingo_status=outcome.ingo_status,

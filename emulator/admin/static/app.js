@@ -88,6 +88,9 @@
     return typeof value === "string" ? value : JSON.stringify(value, null, 2);
   }
 
+  // 444 is how the journal writes "closed without an answer" (nginx's code): the client saw no HTTP status
+  function httpShown(http) { return http === 444 ? "none (closed)" : show(http); }
+
   function statusClass(http) {
     if (typeof http !== "number") return "badge";
     if (http >= 500) return "badge bad";
@@ -114,6 +117,19 @@
     select.value = chosen || currentFilters().outcome || "";
     $("legend").replaceChildren(...Object.values(families).map((f) => [el("dt", {}, badge(f.code)),
       el("dd", { text: f.meaning })]).flat());
+  }
+
+  // Each cell names its column (data-label), so that a narrow screen can show a table as one card per row.
+  function labelCells() {
+    for (const table of document.querySelectorAll("table")) {
+      const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+      if (!names.length) continue;
+      for (const row of table.querySelectorAll("tbody tr")) {
+        [...row.children].forEach((cell, i) => {
+          if (!cell.dataset.label && names[i] && !cell.hasAttribute("colspan")) cell.dataset.label = names[i];
+        });
+      }
+    }
   }
 
   // <details> that stay open across re-renders (keyed by what they show).
@@ -147,6 +163,20 @@
   }
 
   function clearError() { $("error").hidden = true; $("error").textContent = ""; }
+
+  // The emulator stopped (or the network is gone): say so, and stop the clock from ticking on as if it ran.
+  let unreachable = false;
+  function offline(on) {
+    unreachable = on;
+    document.body.dataset.reachable = on ? "false" : "true";
+    if (on) {
+      $("error").textContent = `The emulator at ${window.location.origin} is not answering: is it still running? `
+        + "The page reconnects by itself when it is back.";
+      $("error").hidden = false;
+      $("bar-clock-frozen").textContent = "not answering";
+      $("bar-clock-frozen").className = "tag tag-warn";
+    }
+  }
 
   // --- filters, kept in the address bar ---------------------------------------------------------------------------
   function currentFilters() {
@@ -183,7 +213,8 @@
     }
   }
 
-  function endpointOf(entry) { return entry.endpoint || entry.path; }
+  // the API's endpoint name (verify, process, ...), else the first two segments of the path (not one per id)
+  function endpointOf(entry) { return entry.endpoint || entry.path.split("/").slice(0, 3).join("/"); }
 
   function requestText(entry) {
     const d = entry.diagnosis || {};
@@ -239,7 +270,8 @@
           el("br"), el("span", { class: "muted", title: "wall clock" }, "wall " + clockTime(entry.wall_time))),
         el("td", {}, detailLink(entry, el("code", { text: entry.method + " " + (entry.target || entry.path) }))),
         // the HTTP status is neutral: a decline is an HTTP 200 too; the outcome says what it means
-        el("td", { "data-label": "HTTP" }, el("span", { class: "badge", text: show(entry.http_status) })),
+        el("td", { "data-label": "HTTP" }, el("span", { class: "badge", text: httpShown(entry.http_status),
+          title: entry.http_status === 444 ? "the connection was closed without an answer (journaled as 444)" : null })),
         el("td", { class: "ingo-status", "data-label": "Ingo status" }, show(entry.ingo_status)),
         el("td", { class: "diagnosis", "data-label": "Diagnosis" },
           d ? [el("code", { class: "diagnosis-code", text: show(d.code) }), el("div", { text: show(d.detail) })] : dash),
@@ -269,6 +301,8 @@
     $("replay-result").hidden = true;
     $("action-status").textContent = "";
     last.detail = undefined;
+    detail = null;
+    actionsReady(false);
     loadDetail().then(() => $("detail").focus());
   }
 
@@ -323,11 +357,12 @@
     const server = c.server || "";
     const sides = (client) => {
       const index = client === null ? null : firstDifference(client, server);
-      const verdict = client === null ? "" : index === null ? "They are the same."
+      const verdict = client === null ? "" : index === null
+        ? (c.what === "signing string" ? "They are the same: so the secret or the algorithm differs." : "They are the same.")
         : `First difference at ${whereIn(server, index)} (character ${index}).`;
       return [
         el("div", { class: "compare" },
-          el("div", {}, el("h4", { text: "The client sent" }),
+          el("div", {}, el("h4", { text: pasted ? "You pasted" : "The client sent" }),
             client === null ? el("p", { class: "muted", text: "unknown" }) : marked(client, index)),
           el("div", {}, el("h4", { text: "The server expected" }), marked(server, index))),
         el("p", { class: "verdict", text: verdict }),
@@ -335,27 +370,39 @@
     };
     const box = el("div", { class: "comparison", "data-what": c.what });
     const body = el("div", {});
+    let pasted = false;
     body.replaceChildren(...sides(c.client));
     box.append(el("h4", { class: "compare-what", text: c.what }), el("p", { class: "hint", text: c.note }), body);
     if (c.client === null) {
       const id = "paste-" + key;
       const area = el("textarea", { id, rows: 6, spellcheck: "false", autocomplete: "off" });
-      area.addEventListener("input", () => body.replaceChildren(...sides(area.value.replace(/\r\n/g, "\n"))));
-      box.append(el("label", { for: id, text: "Paste your client's signing string" }), area);
+      area.addEventListener("input", () => {
+        pasted = true;
+        body.replaceChildren(...sides(area.value.replace(/\r\n/g, "\n")));
+      });
+      box.append(el("label", { for: id, text: "Paste your client's signing string" }), area,
+        el("p", { class: "hint", text: "A browser turns \\r\\n line endings into \\n when you paste: if your client "
+          + "joins the lines with \\r\\n, that is the difference (join them with \\n)." }));
     }
     return box;
   }
 
+  const ACTIONS = ["copy-curl", "replay-same", "replay-new"];
+  function actionsReady(ready) { for (const id of ACTIONS) $(id).disabled = !ready; }
+
   function renderDetail() {
+    actionsReady(Boolean(detail));
     if (!detail) return;
     const entry = detail.request;
     $("detail-id").textContent = String(entry.id);
     const answer = entry.response_body && typeof entry.response_body === "object" ? entry.response_body : {};
     $("detail-summary").replaceChildren(badge(entry.outcome), " ",
-      el("code", { text: entry.method + " " + (entry.target || entry.path) }), " → HTTP " + entry.http_status,
+      el("code", { text: entry.method + " " + (entry.target || entry.path) }),
+      entry.http_status === 444 ? " → no answer (the connection was closed)" : " → HTTP " + entry.http_status,
       entry.ingo_status !== null && entry.ingo_status !== undefined ? ", Ingo " + entry.ingo_status : "",
       answer.client_message ? ` “${answer.client_message}”` : answer.message ? ` “${answer.message}”` : "",
-      " · participant " + show(entry.participant_id), " · credential " + show(entry.username),
+      " · participant " + show(entry.participant_id),
+      " · credential " + (entry.username || (detail.signing ? detail.signing.username + " (as signed, not verified)" : dash)),
       " · request id ", el("code", { text: entry.request_id }));
     // timeline
     $("timeline").replaceChildren(...detail.timeline.map((m) => {
@@ -557,7 +604,7 @@
   }
 
   function tick() {
-    if (!clock) return;
+    if (!clock || unreachable) return;
     const now = emulatorNow();
     $("bar-clock-now").textContent = when(now);
     $("bar-clock-wall").textContent = clockTime(Date.now() / 1000);
@@ -619,7 +666,8 @@
     $("bar-findings-count").className = "tag " + (found.length ? "tag-warn" : "");
     $("bar-findings-latest").textContent = found.length ? found[0].code : "none";
     $("findings-body").replaceChildren(...rowsOf(found, (f) => [
-      badge("finding"), when(f.time), el("code", { text: f.code }), show(f.participant_id),
+      badge("finding"), el("span", {}, when(f.time), el("br"), el("span", { class: "muted" }, "wall " + clockTime(f.wall_time))),
+      el("code", { text: f.code }), show(f.participant_id),
       f.message + (f.occurrences > 1 ? ` (${f.occurrences} times)` : ""),
       el("a", { href: f.reference, text: f.rule, rel: "noreferrer" }),
       el("span", {}, requestRefs(f.requests || []), (f.deliveries || []).length ? " · " + f.deliveries.join(", ") : "")]));
@@ -638,7 +686,8 @@
   }
 
   // --- reading everything -----------------------------------------------------------------------------------------
-  const SOURCES = [
+  const SOURCES = [  // the clock first: the time filter of the requests reads it
+    ["clock", "/_emulator/clock", renderClock],
     ["requests", "/_emulator/requests?limit=" + MAX_REQUESTS, (d) => {
       requests = d.requests || [];
       byRequestId.clear();
@@ -646,7 +695,6 @@
       renderEndpointOptions();
       renderRequests();
     }],
-    ["clock", "/_emulator/clock", renderClock],
     ["findings", "/_emulator/findings", renderFindings],
     ["webhooks", "/_emulator/webhooks", renderWebhooks],
     ["scenarios", "/_emulator/scenarios", renderScenarios],
@@ -677,9 +725,11 @@
           }
         });
         if (detailId !== null) await loadDetail();
+        labelCells();
         if (failure) fail(failure); else { clearError(); $("token-form").hidden = true; }
+        offline(failure instanceof TypeError);  // fetch itself failed: nothing answers at this address
         document.body.dataset.loaded = "true";
-        if (!failure && !quiet) say("Updated " + new Date().toLocaleTimeString());
+        if (!failure && !quiet) say("Updated " + clockTime(Date.now() / 1000).slice(0, 8) + "Z");
       } while (again);
     })();
     try { await busy; } finally { busy = null; }
@@ -793,6 +843,7 @@
       refresh().then(() => { if (liveState !== "live" && !paused) follow(); });
     });
     const chosen = new URLSearchParams(window.location.search).get("request");
+    actionsReady(false);  // until the request's story has loaded
     if (chosen && /^\d+$/.test(chosen)) { detailId = Number(chosen); $("detail").hidden = false; }
     setInterval(tick, 1000);
     refresh();
