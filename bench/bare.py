@@ -5,6 +5,11 @@ string, compares both, parses the JSON and answers a small JSON document. GET /_
 JSON as the emulator's health endpoint. No middleware, no validation, no state, no journal, no logging.
 
     python bench/bare.py PORT
+    python bench/bare.py PORT --same-imports   # the cold-start baseline: also imports what the emulator does
+
+With ``--same-imports`` it first imports the third-party libraries the emulator has loaded once it answers
+(pydantic and PyYAML besides aiohttp; aiohttp's own dependencies come with it), so that the cold-start ratio
+compares the emulator's own start-up work, not the price of its dependencies.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ async def health(request: web.Request) -> web.Response:
 async def main(port: int) -> None:
     app = web.Application()
     app.router.add_post("/gateway/process", process)
+    app.router.add_post("/gateway/verify", process)  # the same unavoidable work (for the round-trip figure)
     app.router.add_get("/_emulator/health", health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -64,7 +70,16 @@ async def main(port: int) -> None:
     await asyncio.Event().wait()
 
 
+#: The third-party libraries the emulator has imported when it first answers (besides aiohttp and uvloop).
+SAME_IMPORTS = ("pydantic", "yaml")
+
+
 if __name__ == "__main__":
+    if "--same-imports" in sys.argv[2:]:
+        import importlib
+
+        for name in SAME_IMPORTS:
+            importlib.import_module(name)
     # The same event loop as the emulator (emulator.cli.run_loop): uvloop when installed, so ratios stay fair.
     try:
         import uvloop

@@ -125,13 +125,9 @@ def summarise(collapsed: Path, top: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=15.0)
-    parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--endpoint", choices=("process", "health"), default="process")
-    parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second (default 100)")
-    args = parser.parse_args(argv)
+def record(endpoint: str = "process", duration: float = 15.0, rate: int = 100) -> dict:
+    """Run wrk against a fresh emulator while py-spy samples it; the throughput, the collapsed stacks' path and the
+    cost per stage (process only)."""
     py_spy = ensure_py_spy()
     OUT_DIR.mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="ingopay-profile-"))
@@ -139,36 +135,52 @@ def main(argv: list[str] | None = None) -> int:
     server = Server("emulator", emulator_command(port), port, log=work / "emulator.log").start()
     try:
         server.wait_ready()
-        if args.endpoint == "process":
+        if endpoint == "process":
             pool = ProcessPool(port, card_token(port), "profile")
-            requests = pool.sign(int(8000 * args.duration))
+            requests = pool.sign(int(8000 * duration))
         else:
             requests = [health_raw()]
         pool_file = write_pool(work / "profile.pool", requests)
         wrk(port, pool_file, 2)  # warm-up
         collapsed = OUT_DIR / "profile.txt"
-        spy = ["record", "--pid", str(server.pid), "--rate", str(args.rate), "--duration", str(int(args.duration)),
+        spy = ["record", "--pid", str(server.pid), "--rate", str(rate), "--duration", str(int(duration)),
                "--nonblocking"]
         recorder = subprocess.Popen([py_spy, *spy, "--format", "raw", "--output", str(collapsed)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         result: dict = {}
-        runner = threading.Thread(target=lambda: result.update(wrk(port, pool_file, args.duration)))
+        runner = threading.Thread(target=lambda: result.update(wrk(port, pool_file, duration)))
         time.sleep(LEAD)
         runner.start()
         runner.join()
         _, err = recorder.communicate(timeout=60)
         if recorder.returncode != 0:
-            print(err.decode(errors="replace"), file=sys.stderr)
-            return 1
-        print(f"{args.endpoint}: {result.get('rps', 0):,.0f} req/s under py-spy (sampling slows the server a little)")
-        print(summarise(collapsed, args.top))
-        print("\ncost per stage:")
-        sampled = result.get("rps", 0) * (args.duration - LEAD)  # py-spy stops LEAD s before wrk does
-        print(render_cost_table(cost_table(collapsed, args.rate, int(sampled))))
-        print(f"\ncollapsed stacks (for speedscope or flamegraph.pl): {collapsed}")
+            raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')[-500:]}")
+        sampled = result.get("rps", 0) * (duration - LEAD)  # py-spy stops LEAD s before wrk does
+        return {"endpoint": endpoint, "rps": result.get("rps", 0), "rate": rate, "duration": duration,
+                "collapsed": str(collapsed), "stages": cost_table(collapsed, rate, int(sampled))}
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--endpoint", choices=("process", "health"), default="process")
+    parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second (default 100)")
+    args = parser.parse_args(argv)
+    try:
+        found = record(args.endpoint, args.duration, args.rate)
+    except RuntimeError as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    collapsed = Path(found["collapsed"])
+    print(f"{args.endpoint}: {found['rps']:,.0f} req/s under py-spy (sampling slows the server a little)")
+    print(summarise(collapsed, args.top))
+    print("\ncost per stage:")
+    print(render_cost_table(found["stages"]))
+    print(f"\ncollapsed stacks (for speedscope or flamegraph.pl): {collapsed}")
     return 0
 
 
