@@ -23,7 +23,15 @@ from emulator.testing import EmulatorServer, WebhookReceiver
 from emulator.webhooks.signing import verify_signature
 from tests.conftest import free_port
 from tests.outside import CARD_VERIFY, Client, call
-from tests.proxy_support import UPSTREAM, ProxyServer, SilentUpstream, closed_port, planted_upstream
+from tests.proxy_support import (
+    UPSTREAM,
+    CannedUpstream,
+    ProxyServer,
+    SilentUpstream,
+    closed_port,
+    planted_upstream,
+    raw_request,
+)
 
 CARD = CARD_VERIFY["account"]
 CVV = "987"
@@ -280,3 +288,50 @@ def credentials(tmp_path: Path) -> Path:
     path.write_text(json.dumps([{"username": UPSTREAM.username, "secret": UPSTREAM.secret,
                                  "participant_id": UPSTREAM.participant_id}]))
     return path
+
+
+def test_headers_that_are_not_utf8_reach_the_client_recorded_and_reported(tmp_path: Path):
+    answer = json.dumps({"status": 100, "client_message": "Success", "data": {}}).encode()
+    canned = CannedUpstream(200, [(b"Content-Type", b"application/json"), (b"X-Weird", b"caf\xe9\xff")], answer)
+    options = ProxyOptions(upstream=canned.url, record=tmp_path / "rec", compare=True, report=tmp_path / "drift.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        status, head, body = raw_request(proxy.url, b"POST /gateway/verify?who=Jos%E9 HTTP/1.1\r\n"
+                                                    b"Content-Type: application/json\r\nX-Name: Jos\xe9",
+                                         b'{"participant_unique_id1": "latin"}')
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 200 and body == answer and b"X-Weird: caf" in head
+    assert b"X-Name: Jos" in canned.received[0]
+    assert not list((tmp_path / "rec").glob("*.tmp"))
+    (recorded,) = read_recording(tmp_path / "rec")
+    assert ["X-Weird", "caf\xe9\xff"] in recorded.document["answer"]["headers"]  # latin-1: each byte one character
+    assert ["X-Name", "Jos\xe9"] in recorded.document["request"]["headers"]
+    assert read_report(tmp_path / "drift.json")["exchanges"] == 1
+
+
+def test_a_failure_to_record_or_compare_is_logged_and_reported_never_the_clients(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    from emulator.proxy import recording, server
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise ValueError("a bug in the recorder")
+
+    monkeypatch.setattr(recording.Recorder, "write", broken)
+    monkeypatch.setattr(server, "compare", broken)
+    answer = json.dumps({"status": 100, "client_message": "Success", "data": {}}).encode()
+    canned = CannedUpstream(200, [(b"Content-Type", b"application/json")], answer)
+    options = ProxyOptions(upstream=canned.url, record=tmp_path / "rec", compare=True, report=tmp_path / "drift.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        status, _, body = raw_request(proxy.url, b"POST /gateway/verify HTTP/1.1\r\nContent-Type: application/json",
+                                      b"{}")
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 200 and body == answer
+    (entry,) = read_report(tmp_path / "drift.json")["entries"]
+    assert "not compared" in entry["note"] and "a bug in the recorder" in entry["note"]
+    logged = [r for r in caplog.records if "a bug in the recorder" in r.getMessage()]
+    assert logged and all(r.exc_info is None for r in logged)

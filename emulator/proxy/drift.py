@@ -158,8 +158,12 @@ class Report:
         for path, text in ((self.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n"),
                            (self.markdown_path, markdown(document))):
             temporary = path.with_suffix(path.suffix + ".tmp")
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, path)
+            try:
+                temporary.write_bytes(text.encode("utf-8", "backslashreplace"))
+                os.replace(temporary, path)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
 
 
 def read_report(path: Path) -> dict[str, Any]:

@@ -54,10 +54,20 @@ def masked_body(body: bytes) -> tuple[dict[str, Any], bool]:
     return {"text": scrubbed}, scrubbed != text
 
 
+def kept_text(text: str) -> str:
+    """``text`` as a recording can keep it: unchanged when it is UTF-8; otherwise (aiohttp decodes a header's bytes
+    as UTF-8 with surrogate escapes) its bytes as latin-1, one character each, losslessly (HTTP's obs-text)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("latin-1")
+    return text
+
+
 def masked_headers(headers: Headers, *, body_changed: bool, keep_signature: bool = False) -> list[list[str]]:
     """Headers in order as ``[name, value]`` pairs, their secrets redacted (the Authorization grammar kept)."""
     kept = []
-    for name, value in headers:
+    for name, value in ((kept_text(name), kept_text(value)) for name, value in headers):
         lowered = name.lower()
         if lowered in ("authorization", "proxy-authorization"):
             value = masked_authorization(value) if value.lower().lstrip().startswith("hmac") else REMOVED
@@ -83,7 +93,7 @@ def exchange_document(exchange: Exchange) -> dict[str, Any]:
     body, changed = masked_body(sent.body)
     document: dict[str, Any] = {
         "format": FORMAT, "kind": "exchange", "sequence": exchange.sequence,
-        "request": {"method": sent.method, "target": scrub_card_numbers(sent.target),
+        "request": {"method": sent.method, "target": scrub_card_numbers(kept_text(sent.target)),
                     "headers": masked_headers(sent.headers, body_changed=changed), "body": body},
         "checks": exchange.checks,
     }
@@ -100,7 +110,7 @@ def webhook_document(sequence: int, path: str, headers: Headers, body: bytes,
     """What a recording keeps of a webhook the upstream sent: its headers with the real signature, the body."""
     kept, changed = masked_body(body)
     document: dict[str, Any] = {
-        "format": FORMAT, "kind": "webhook", "sequence": sequence, "path": path,
+        "format": FORMAT, "kind": "webhook", "sequence": sequence, "path": kept_text(path),
         "headers": masked_headers(headers, body_changed=changed, keep_signature=True), "body": kept,
         "body_masked": changed,
     }
@@ -134,12 +144,17 @@ class Recorder:
             return number
 
     def write(self, document: dict[str, Any], label: str) -> Path:
-        """Write ``document`` atomically (a reader never sees half a file)."""
+        """Write ``document`` atomically (a reader never sees half a file, and no temporary file is left behind)."""
         name = f"{document['sequence']:04d}-{re.sub(r'[^A-Za-z0-9]+', '-', label).strip('-')[:60]}.json"
         path = self.directory / name
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        try:
+            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            temporary.write_bytes(text.encode("utf-8", "backslashreplace"))
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
         return path
 
 

@@ -9,7 +9,7 @@ import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 from aiohttp import web
@@ -18,7 +18,7 @@ from yarl import URL
 
 from emulator.auth.verify import AuthPolicy
 from emulator.core.logs import ACCESS
-from emulator.core.masking import mask_everywhere
+from emulator.core.masking import mask_everywhere, scrub_card_numbers
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
 from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable, parse_json
@@ -117,15 +117,46 @@ async def forward(request: web.Request) -> web.StreamResponse:
     ingo_status = document.get("status") if isinstance(document, dict) else None
     ACCESS.info("proxy: %s %s -> upstream %s ingo=%s %.1fms", sent.method, sent.path, answered.status,
              ingo_status if isinstance(ingo_status, int) else "-", (time.perf_counter() - started) * 1000)
-    try:
-        if proxy.recorder is not None:
-            proxy.recorder.write(exchange_document(exchange), f"{sent.method}-{sent.path}")
-        if proxy.report is not None:
-            proxy.report.add(await _compared(proxy, exchange))
-    except OSError as exc:  # a full disk: the client still gets the upstream's answer
-        LOG.error("proxy: cannot write the recording or report of %s %s: %s", sent.method, sent.path,
-                  exc.strerror or exc)
+    await _keep(proxy, exchange, answered)
     return respond(answered)
+
+
+def _problem(exc: Exception) -> str:
+    """A failure in one line, without the request's content (a full disk, or a bug of the proxy's own)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return scrub_card_numbers(f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
+
+
+async def _keep(proxy: Proxy, exchange: Exchange, answered: Answered) -> None:
+    """Record and compare an exchange the upstream has answered. Whatever fails here (a full disk, a header the
+    recording cannot hold, a bug) is logged in one line and noted in the report, never the client's problem: the
+    upstream has handled the request (a payment may have been made), so the client gets its answer unchanged."""
+    sent = exchange.sent
+    unrecorded = None
+    if proxy.recorder is not None:
+        try:
+            proxy.recorder.write(exchange_document(exchange), f"{sent.method}-{sent.path}")
+        except Exception as exc:  # noqa: BLE001 - the client's answer comes first
+            unrecorded = _problem(exc)
+            LOG.error("proxy: cannot record %s %s: %s (the client got the upstream's answer)", sent.method,
+                      sent.path, unrecorded)
+    if proxy.report is None:
+        return
+    try:
+        entry = await _compared(proxy, exchange)
+    except Exception as exc:  # noqa: BLE001
+        problem = _problem(exc)
+        LOG.error("proxy: cannot compare %s %s: %s (the client got the upstream's answer)", sent.method, sent.path,
+                  problem)
+        entry = Entry(exchange.sequence, sent.method, sent.path, answered.status, None,
+                      note=f"not compared: {problem}")
+    if unrecorded is not None:
+        entry = replace(entry, note="; ".join(filter(None, (entry.note, f"not recorded: {unrecorded}"))))
+    try:
+        proxy.report.add(entry)
+    except Exception as exc:  # noqa: BLE001
+        LOG.error("proxy: cannot write the drift report entry of %s %s: %s", sent.method, sent.path, _problem(exc))
 
 
 async def _compared(proxy: Proxy, exchange: Exchange) -> Entry:
@@ -177,8 +208,11 @@ async def relay(request: web.Request) -> web.StreamResponse:
             relayed = outcome
             answer = respond(outcome)
     if proxy.recorder is not None:
-        proxy.recorder.write(webhook_document(proxy.next_sequence(), request.path, headers, body, relayed, problem),
-                             "webhook")
+        try:
+            proxy.recorder.write(webhook_document(proxy.next_sequence(), request.path, headers, body, relayed,
+                                                  problem), "webhook")
+        except Exception as exc:  # noqa: BLE001 - the upstream still gets the receiver's answer
+            LOG.error("proxy: cannot record a relayed webhook: %s", _problem(exc))
     ACCESS.info("proxy: webhook %s -> receiver %s", request.path, answer.status)
     return answer
 
