@@ -335,3 +335,20 @@ def test_a_failure_to_record_or_compare_is_logged_and_reported_never_the_clients
     assert "not compared" in entry["note"] and "a bug in the recorder" in entry["note"]
     logged = [r for r in caplog.records if "a bug in the recorder" in r.getMessage()]
     assert logged and all(r.exc_info is None for r in logged)
+
+
+def test_a_webhook_arrives_at_exactly_the_relay_url_with_the_incoming_query_appended(tmp_path: Path):
+    receiver = CannedUpstream(200, [(b"Content-Type", b"application/json")], b"{}")
+    proxy = ProxyServer(ProxyOptions(upstream=f"http://127.0.0.1:{closed_port()}",
+                                     webhook_relay=receiver.url + "/hooks/ingo?tenant=a")).start()
+    try:
+        status, _, _ = raw_request(proxy.url, b"POST /_proxy/webhooks?x=%41 HTTP/1.1\r\nContent-Type: application/json",
+                                   b'{"topic": "t"}')
+        plain, _, _ = raw_request(proxy.url, b"POST /_proxy/webhooks HTTP/1.1\r\nContent-Type: application/json",
+                                  b'{"topic": "t"}')
+    finally:
+        proxy.stop()
+        receiver.stop()
+    assert status == plain == 200
+    assert [r.split(b"\r\n", 1)[0] for r in receiver.received] == [b"POST /hooks/ingo?tenant=a&x=%41 HTTP/1.1",
+                                                                  b"POST /hooks/ingo?tenant=a HTTP/1.1"]

@@ -40,8 +40,9 @@ class ProxyError(ConfigurationError, ValueError):
     """The proxy cannot start with these options; the message names the option."""
 
 
-def base_url(text: str, option: str) -> URL:
-    """An http(s) URL with a host and no query; ProxyError naming ``option`` otherwise."""
+def base_url(text: str, option: str, *, query: bool = False) -> URL:
+    """An http(s) URL with a host and no fragment (nor query, unless ``query``); ProxyError naming ``option``
+    otherwise."""
     try:
         url = URL(text)
     except ValueError:
@@ -49,8 +50,8 @@ def base_url(text: str, option: str) -> URL:
     if url.scheme not in ("http", "https") or not url.host:
         raise ProxyError(f"{option} {text!r} must be an http:// or https:// URL with a host, "
                          "such as https://payapi-sandbox.ingo.money")
-    if url.query_string or url.fragment:
-        raise ProxyError(f"{option} {text!r} must not have a query or fragment")
+    if url.fragment or (url.query_string and not query):
+        raise ProxyError(f"{option} {text!r} must not have a {'fragment' if query else 'query or fragment'}")
     return url
 
 
@@ -79,7 +80,7 @@ def attach_twin(app: web.Application, twin: Twin, url: URL) -> None:
 def build_proxy(settings: Settings, options: ProxyOptions) -> web.Application:
     """The proxy application; ProxyError (or another ConfigurationError) naming what cannot be used."""
     upstream = base_url(options.upstream, "--upstream")
-    relay = base_url(options.webhook_relay, "--webhook-relay") if options.webhook_relay else None
+    relay = base_url(options.webhook_relay, "--webhook-relay", query=True) if options.webhook_relay else None
     if options.upstream_timeout <= 0:
         raise ProxyError("--upstream-timeout must be greater than 0 seconds")
     context = None

@@ -59,11 +59,25 @@ class Proxy:
 PROXY = web.AppKey("proxy", Proxy)
 
 
-async def send(proxy: Proxy, base: URL, sent: Sent) -> Answered | UpstreamFailure:
-    """Send ``sent`` to ``base`` as it came (method, path and query as sent, headers but the hop-by-hop ones, raw
-    body); the answer as it came, or what kept it from coming."""
+def joined(base: URL, target: str) -> URL:
+    """``target`` (a path with its query, as the client sent it) under ``base``, encoded as sent."""
+    return URL(str(base).rstrip("/") + target, encoded=True)
+
+
+def relay_target(relay_url: URL, query: str) -> URL:
+    """Where a webhook goes: exactly the relay URL (its path and query), with the query the upstream posted to
+    /_proxy/webhooks appended."""
+    if not query:
+        return relay_url
+    return URL(f"{relay_url.with_query(None)}?{'&'.join(filter(None, (relay_url.raw_query_string, query)))}",
+               encoded=True)
+
+
+async def send(proxy: Proxy, url: URL, sent: Sent) -> Answered | UpstreamFailure:
+    """Send ``sent`` to ``url`` (headers but the hop-by-hop ones, raw body); the answer as it came, or what kept it
+    from coming."""
     assert proxy.session is not None
-    url = URL(str(base).rstrip("/") + sent.target, encoded=True)
+    base = url
     try:
         async with proxy.session.request(
                 sent.method, url, data=sent.body or None, headers=list(forwardable(sent.headers)),
@@ -105,7 +119,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
                      proxy.limiter.limit)
             return json_response(REFUSAL, status=429, headers=admission.headers())
     exchange = Exchange(proxy.next_sequence(), sent, checks=[{"code": p.code, "detail": p.detail} for p in found])
-    outcome = await send(proxy, proxy.upstream, sent)
+    outcome = await send(proxy, joined(proxy.upstream, sent.target), sent)
     if isinstance(outcome, UpstreamFailure):
         exchange.failure = outcome
         LOG.warning("proxy: %s %s: %s; answering %s as Kong would", sent.method, sent.path, outcome.detail,
@@ -169,7 +183,7 @@ async def _compared(proxy: Proxy, exchange: Exchange) -> Entry:
                      note=f"the upstream failed ({failure.kind}); the client got Kong's {failure.status}")
     upstream = exchange.answered
     assert upstream is not None and proxy.twin is not None and proxy.twin_url is not None
-    local = await send(proxy, proxy.twin_url, proxy.twin.request(sent))
+    local = await send(proxy, joined(proxy.twin_url, sent.target), proxy.twin.request(sent))
     if isinstance(local, UpstreamFailure):
         return Entry(exchange.sequence, sent.method, sent.path, upstream.status, None,
                      note=f"the local emulator did not answer: {local.detail}")
@@ -198,7 +212,8 @@ async def relay(request: web.Request) -> web.StreamResponse:
         problem = "no --webhook-relay receiver is set"
         answer = json_response({"message": problem}, status=404)
     else:
-        outcome = await send(proxy, proxy.relay_url, Sent("POST", _relay_target(proxy.relay_url), headers, body))
+        url = relay_target(proxy.relay_url, request.rel_url.raw_query_string)
+        outcome = await send(proxy, url, Sent("POST", url.raw_path_qs, headers, body))
         if isinstance(outcome, UpstreamFailure):
             problem = outcome.detail
             LOG.warning("proxy: webhook relay: %s", problem)
@@ -215,10 +230,6 @@ async def relay(request: web.Request) -> web.StreamResponse:
             LOG.error("proxy: cannot record a relayed webhook: %s", _problem(exc))
     ACCESS.info("proxy: webhook %s -> receiver %s", request.path, answer.status)
     return answer
-
-
-def _relay_target(url: URL) -> str:
-    return url.raw_path_qs or "/"
 
 
 def create_proxy_app(proxy: Proxy, *, max_body_size: int) -> web.Application:
