@@ -352,3 +352,46 @@ def test_a_webhook_arrives_at_exactly_the_relay_url_with_the_incoming_query_appe
     assert status == plain == 200
     assert [r.split(b"\r\n", 1)[0] for r in receiver.received] == [b"POST /hooks/ingo?tenant=a&x=%41 HTTP/1.1",
                                                                   b"POST /hooks/ingo?tenant=a HTTP/1.1"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_answer_is_forwarded_untouched_and_compared_recorded_decompressed(tmp_path: Path,
+                                                                                       encoding: str):
+    import gzip
+    import zlib
+
+    document = {"message": "Not authorised", "request_id": "r-1", "account": "4111111111111111"}
+    packed = (gzip.compress if encoding == "gzip" else zlib.compress)(json.dumps(document).encode())
+    canned = CannedUpstream(401, [(b"Content-Type", b"application/json"), (b"Content-Encoding", encoding.encode())],
+                            packed)
+    options = ProxyOptions(upstream=canned.url, record=tmp_path / "rec", compare=True, report=tmp_path / "drift.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        status, head, body = raw_request(proxy.url, b"POST /gateway/verify HTTP/1.1\r\nContent-Type: application/json",
+                                         b"{}")
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 401 and body == packed and f"Content-Encoding: {encoding}".encode() in head
+    (entry,) = read_report(tmp_path / "drift.json")["entries"]
+    assert [(d["kind"], d["field"], d["upstream"]) for d in entry["differences"]] == [
+        ("missing", "account", "string"), ("message", "message", "Not authorised")]
+    (recorded,) = read_recording(tmp_path / "rec")
+    kept = recorded.document["answer"]["body"]
+    assert kept == {"json": {**document, "account": "************1111"}, "content_encoding": encoding}
+
+
+def test_a_body_that_is_not_text_is_kept_as_base64(tmp_path: Path):
+    import base64
+
+    raw = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+    canned = CannedUpstream(200, [(b"Content-Type", b"image/png")], raw)
+    proxy = ProxyServer(ProxyOptions(upstream=canned.url, record=tmp_path / "rec"), RELAXED).start()
+    try:
+        status, _, body = raw_request(proxy.url, b"GET /logo.png HTTP/1.1")
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 200 and body == raw
+    (recorded,) = read_recording(tmp_path / "rec")
+    assert recorded.document["answer"]["body"] == {"base64": base64.b64encode(raw).decode()}

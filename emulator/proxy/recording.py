@@ -3,6 +3,7 @@ CVV and secrets dropped, the signature redacted, tokens kept."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from typing import Any
 from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.core.configuration import ConfigurationError
 from emulator.core.masking import REMOVED, mask_everywhere, scrub_card_numbers
-from emulator.proxy.exchange import Answered, Exchange, Headers, parse_json
+from emulator.proxy.exchange import Answered, Exchange, Headers, content_codings, decoded, parse_json
 
 #: The format of a recorded file; a reader refuses any other.
 FORMAT = 1
@@ -42,16 +43,34 @@ def masked_authorization(value: str) -> str:
 
 
 def masked_body(body: bytes) -> tuple[dict[str, Any], bool]:
-    """The body as kept (``{"json": ...}``, ``{"text": ...}`` or ``{}`` when empty), and whether masking changed it."""
+    """The body as kept (``{"json": ...}``, ``{"text": ...}``, ``{"base64": ...}`` when it is not UTF-8 text, or
+    ``{}`` when empty), and whether masking changed it."""
     if not body:
         return {}, False
     document = parse_json(body)
     if document is not None:
         masked = mask_everywhere(document)
         return {"json": masked}, masked != document
-    text = body.decode("utf-8", "replace")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(body).decode("ascii")}, False
     scrubbed = scrub_card_numbers(text)
     return {"text": scrubbed}, scrubbed != text
+
+
+def kept_body(headers: Headers, body: bytes) -> tuple[dict[str, Any], bool]:
+    """:func:`masked_body` of the body decompressed as its Content-Encoding says, the coding named
+    (``content_encoding``); a body that cannot be decompressed is kept as sent, in base64, with ``"decoded": false``."""
+    codings = content_codings(headers)
+    if not codings or not body:
+        return masked_body(body)
+    content = decoded(headers, body)
+    if content is None:
+        return {"base64": base64.b64encode(body).decode("ascii"), "content_encoding": ", ".join(codings),
+                "decoded": False}, False
+    kept, changed = masked_body(content)
+    return {**kept, "content_encoding": ", ".join(codings)}, changed
 
 
 def kept_text(text: str) -> str:
@@ -82,7 +101,7 @@ def masked_headers(headers: Headers, *, body_changed: bool, keep_signature: bool
 
 
 def _answer(answered: Answered) -> dict[str, Any]:
-    body, changed = masked_body(answered.body)
+    body, changed = kept_body(answered.headers, answered.body)
     return {"status": answered.status, "headers": masked_headers(answered.headers, body_changed=changed),
             "body": body}
 
@@ -90,7 +109,7 @@ def _answer(answered: Answered) -> dict[str, Any]:
 def exchange_document(exchange: Exchange) -> dict[str, Any]:
     """What a recording keeps of an exchange."""
     sent = exchange.sent
-    body, changed = masked_body(sent.body)
+    body, changed = kept_body(sent.headers, sent.body)
     document: dict[str, Any] = {
         "format": FORMAT, "kind": "exchange", "sequence": exchange.sequence,
         "request": {"method": sent.method, "target": scrub_card_numbers(kept_text(sent.target)),
@@ -108,7 +127,7 @@ def exchange_document(exchange: Exchange) -> dict[str, Any]:
 def webhook_document(sequence: int, path: str, headers: Headers, body: bytes,
                      relayed: Answered | None, problem: str | None) -> dict[str, Any]:
     """What a recording keeps of a webhook the upstream sent: its headers with the real signature, the body."""
-    kept, changed = masked_body(body)
+    kept, changed = kept_body(headers, body)
     document: dict[str, Any] = {
         "format": FORMAT, "kind": "webhook", "sequence": sequence, "path": kept_text(path),
         "headers": masked_headers(headers, body_changed=changed, keep_signature=True), "body": kept,

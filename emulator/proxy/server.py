@@ -21,7 +21,7 @@ from emulator.core.logs import ACCESS
 from emulator.core.masking import mask_everywhere, scrub_card_numbers
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
-from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable, parse_json
+from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable
 from emulator.proxy.recording import Recorder, exchange_document, webhook_document
 from emulator.proxy.twin import Twin
 from emulator.web.answers import json_response
@@ -187,7 +187,7 @@ async def _compared(proxy: Proxy, exchange: Exchange) -> Entry:
     if isinstance(local, UpstreamFailure):
         return Entry(exchange.sequence, sent.method, sent.path, upstream.status, None,
                      note=f"the local emulator did not answer: {local.detail}")
-    up_document, local_document = parse_json(upstream.body), parse_json(local.body)
+    up_document, local_document = upstream.document(), local.document()
     proxy.twin.learn(up_document, local_document)
     if upstream.status == 401 and local.status != 401:
         return Entry(exchange.sequence, sent.method, sent.path, upstream.status, local.status,
