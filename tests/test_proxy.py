@@ -395,3 +395,47 @@ def test_a_body_that_is_not_text_is_kept_as_base64(tmp_path: Path):
     assert status == 200 and body == raw
     (recorded,) = read_recording(tmp_path / "rec")
     assert recorded.document["answer"]["body"] == {"base64": base64.b64encode(raw).decode()}
+
+
+def risk_conversation(client: Client) -> list[tuple[int, Any]]:
+    """Verify a card, open a risk session, score a push with it: each answer."""
+    answers = []
+    status, _, verified = client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": "risk-1"})
+    answers.append((status, verified))
+    request = {"participant_id": str(client.participant_id), "timestamp": str(int(time.time()))}
+    for path, body in (
+            ("/risk/risksession/v2", lambda: {"request": request}),
+            ("/risk/riskscore/v2", lambda: {"request": request, "transaction": {
+                "account_type": "CA", "transaction_amount": {"currency_code": "USD", "amount": "15.00"},
+                "customer_account_token": verified["data"]["customer_account_token"],
+                "risk_session_token": answers[-1][1]["session"]["risk_session_token"]}})):
+        raw = json.dumps(body()).encode()
+        status, _, document = call(client.url, "POST", path, raw, headers=client.headers(path, raw))
+        answers.append((status, document))
+    return answers
+
+
+def test_risk_tokens_are_translated_for_compare_and_left_to_the_emulator_on_replay(upstream: EmulatorServer,
+                                                                                   tmp_path: Path):
+    options = ProxyOptions(upstream=upstream.url, record=tmp_path / "rec", compare=True, report=tmp_path / "d.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        answers = risk_conversation(Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, UPSTREAM.participant_id))
+    finally:
+        proxy.stop()
+    assert answers[-1][1]["response"]["status"] == "100", answers
+    report = read_report(tmp_path / "d.json")
+    assert report["exchanges"] == 3 and [e["differences"] for e in report["entries"]] == [[], [], []]
+    scenario = tmp_path / "replay.yaml"
+    made = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording", str(tmp_path / "rec"),
+                           "-o", str(scenario)], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert "risk_session_token" not in scenario.read_text() and "risk_assessment_token" not in scenario.read_text()
+    replaying = EmulatorServer(Settings(scenarios=(scenario,), diagnosis=False, rate_limit=0)).start()
+    try:
+        credential = replaying.credential
+        replayed = risk_conversation(Client(replaying.url, credential.username, credential.secret,
+                                            credential.participant_id))
+    finally:
+        replaying.stop()
+    assert replayed[-1][1]["response"]["status"] == "100", replayed[-1]

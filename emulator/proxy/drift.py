@@ -18,7 +18,8 @@ from emulator.core.masking import mask_everywhere
 #: their presence and type are compared, never their value. The one list of them (the docs show it).
 VOLATILE = frozenset({
     "customer_account_token", "token", "transaction_id", "session_id", "tracer_token", "check_number",
-    "risk_session_id", "request_id", "id", "notification_id", "authorized_url", "authorized_url_expiration_utc",
+    "risk_session_id", "risk_session_token", "risk_assessment_token",
+    "request_id", "id", "notification_id", "authorized_url", "authorized_url_expiration_utc",
     "time", "duration", "timestamp", "request_timestamp", "estimated_posting_date", "posting_date", "created_at",
     "expires_at",
 })
