@@ -439,3 +439,29 @@ def test_risk_tokens_are_translated_for_compare_and_left_to_the_emulator_on_repl
     finally:
         replaying.stop()
     assert replayed[-1][1]["response"]["status"] == "100", replayed[-1]
+
+
+def test_a_replayed_rule_leaves_ids_echoes_and_dates_to_the_emulator(run: dict[str, Any], tmp_path: Path):
+    scenario = tmp_path / "replay.yaml"
+    made = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording",
+                           str(run["options"].record), "-o", str(scenario)], capture_output=True, text=True,
+                          timeout=60)
+    assert made.returncode == 0, made.stderr
+    text = scenario.read_text()
+    assert "request_timestamp" not in text and "posting_date: '{{response.issuers.0.credit_info" in text
+    assert "T-9" in text  # a volatile value of another type than the endpoint's usual one is drift, replayed
+    replaying = EmulatorServer(Settings(scenarios=(scenario,), diagnosis=False, rate_limit=0)).start()
+    try:
+        credential = replaying.credential
+        client = Client(replaying.url, credential.username, credential.secret, credential.participant_id)
+        verified = client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": "verify-1"})[2]["data"]
+        # not in the recorded order: a frozen id would not be the one the idempotent replay answers
+        pushes = [client.push(verified["customer_account_token"], 25.5, puid)[2]
+                  for puid in ("push-extra", "push-plain", "push-plain")]
+    finally:
+        replaying.stop()
+    assert all(issuer["credit_info"]["estimated_posting_date"] for issuer in verified["issuers"])
+    other, first, again = (push["data"] for push in pushes)
+    assert [push["status"] for push in pushes] == [100, 100, 101]
+    assert first["transaction_id"] != other["transaction_id"] and again["transaction_id"] == first["transaction_id"]
+    assert other["ledger_reference"] == "L-1"
