@@ -78,6 +78,10 @@ class ProxyServer:
         self.url = f"http://127.0.0.1:{bound_port(runner)}"
 
     def stop(self) -> None:
+        """Stop the proxy (its drift report written in full); again, nothing more."""
+        if not self._thread.is_alive():
+            return
+
         async def _stop() -> None:
             for runner in reversed(self._runners):
                 await runner.cleanup()

@@ -100,6 +100,7 @@ def test_an_answer_through_the_proxy_is_the_upstreams_byte_for_byte(upstream: Em
 
 
 def test_the_recording_keeps_no_card_number_cvv_signature_or_secret(run: dict[str, Any], tmp_path: Path):
+    run["proxy"].stop()
     files = sorted((tmp_path / "recording").glob("*.json"))
     assert len(files) == len(run["answers"]) == 9
     text = "\n".join(path.read_text() for path in files)
@@ -116,6 +117,7 @@ def test_the_recording_keeps_no_card_number_cvv_signature_or_secret(run: dict[st
 
 
 def test_the_drift_report_lists_exactly_the_planted_differences(run: dict[str, Any], tmp_path: Path):
+    run["proxy"].stop()  # the report is written about once a second, and in full when the proxy stops
     report = read_report(tmp_path / "drift.json")
     found = sorted((d["sequence"], d["kind"], d["field"], json.dumps(d["upstream"]), json.dumps(d["emulator"]))
                    for entry in report["entries"] for d in [{**x, "sequence": entry["sequence"]}
@@ -465,3 +467,50 @@ def test_a_replayed_rule_leaves_ids_echoes_and_dates_to_the_emulator(run: dict[s
     assert [push["status"] for push in pushes] == [100, 100, 101]
     assert first["transaction_id"] != other["transaction_id"] and again["transaction_id"] == first["transaction_id"]
     assert other["ledger_reference"] == "L-1"
+
+
+def test_the_report_is_not_rewritten_after_each_exchange_yet_complete_when_the_proxy_stops(
+        upstream: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from emulator.proxy.drift import Report
+
+    writes = []
+    original = Report._write
+
+    def counted(self: Report) -> None:
+        writes.append(len(self.entries))
+        original(self)
+
+    monkeypatch.setattr(Report, "_write", counted)
+    proxy = ProxyServer(ProxyOptions(upstream=upstream.url, compare=True, report=tmp_path / "d.json"),
+                        RELAXED).start()
+    try:
+        client = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, UPSTREAM.participant_id)
+        for number in range(30):
+            assert client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": f"n-{number}"})[0] == 200
+    finally:
+        proxy.stop()
+    assert len(writes) < 15, writes  # once at start, about once a second, once at the end; not 30 times
+    assert read_report(tmp_path / "d.json")["exchanges"] == 30
+    assert "30 exchanges compared" in (tmp_path / "d.md").read_text()
+
+
+def test_the_report_is_complete_after_sigterm(upstream: EmulatorServer, tmp_path: Path):
+    import signal
+
+    port = free_port()
+    report = tmp_path / "d.json"
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "proxy", "--upstream", upstream.url, "--compare",
+                                "--report", str(report), "--port", str(port), "--rate-limit", "100", "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "proxy ready on" in process.stdout.readline()
+        client = Client(f"http://127.0.0.1:{port}", UPSTREAM.username, UPSTREAM.secret, UPSTREAM.participant_id)
+        for number in range(3):
+            client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": f"t-{number}"})
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert read_report(report)["exchanges"] == 3

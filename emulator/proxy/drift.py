@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -128,12 +129,17 @@ class ReportError(ConfigurationError, ValueError):
 
 
 class Report:
-    """The drift report of one proxy run, rewritten (JSON and Markdown) after each exchange."""
+    """The drift report of one proxy run (JSON and Markdown). :meth:`add` only notes an entry; :meth:`flush`
+    writes the files when something was added (the proxy does every second, off its event loop, and at
+    shutdown), so a run of thousands of requests does not rewrite the whole report after each one."""
 
     def __init__(self, path: Path, upstream: str) -> None:
         self.path = Path(path)
         self.upstream = upstream
-        self.entries: list[Entry] = []
+        self.entries: list[dict[str, Any]] = []  # each entry as the report shows it, made once
+        self._lock = threading.Lock()
+        self._writing = threading.Lock()
+        self._written = 0  # how many entries the files hold
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._write()
@@ -145,14 +151,26 @@ class Report:
         return self.path.with_suffix(".md")
 
     def add(self, entry: Entry) -> None:
-        self.entries.append(entry)
-        self._write()
+        shown = {**asdict(entry), "differences": [mask_everywhere(asdict(d)) for d in entry.differences]}
+        with self._lock:
+            self.entries.append(shown)
+
+    @property
+    def pending(self) -> bool:
+        """Whether entries were added since the files were last written."""
+        return len(self.entries) != self._written
+
+    def flush(self) -> None:
+        """Write the files if entries were added since the last time (thread-safe; OSError when it cannot)."""
+        with self._writing:  # one writer at a time; add() is never held up by a write
+            if self.pending:
+                self._write()
 
     def document(self) -> dict[str, Any]:
-        return {"format": REPORT_FORMAT, "upstream": self.upstream, "exchanges": len(self.entries),
-                "ignored_fields": sorted(VOLATILE),
-                "entries": [{**asdict(entry), "differences": [mask_everywhere(asdict(d)) for d in entry.differences]}
-                            for entry in self.entries]}
+        with self._lock:
+            entries = list(self.entries)
+        return {"format": REPORT_FORMAT, "upstream": self.upstream, "exchanges": len(entries),
+                "ignored_fields": sorted(VOLATILE), "entries": entries}
 
     def _write(self) -> None:
         document = self.document()
@@ -165,6 +183,7 @@ class Report:
             except BaseException:
                 temporary.unlink(missing_ok=True)
                 raise
+        self._written = document["exchanges"]
 
 
 def read_report(path: Path) -> dict[str, Any]:

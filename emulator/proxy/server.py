@@ -4,6 +4,8 @@ it, let the local twin answer it too; and relay the upstream's webhooks to a loc
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import logging
 import ssl
@@ -239,7 +241,40 @@ def create_proxy_app(proxy: Proxy, *, max_body_size: int) -> web.Application:
     app.router.add_post(WEBHOOK_PATH, relay)
     app.router.add_route("*", "/{tail:.*}", forward)
     app.cleanup_ctx.append(_client_session)
+    app.cleanup_ctx.append(_report_writer)
     return app
+
+
+#: Seconds between two writes of the drift report while entries come in (and once more at shutdown).
+REPORT_INTERVAL = 1.0
+
+
+async def _report_writer(app: web.Application) -> AsyncIterator[None]:
+    """Write the drift report every :data:`REPORT_INTERVAL` seconds when it changed, off the event loop, and
+    once more when the proxy stops (SIGINT, SIGTERM), so that it is complete then."""
+    report = app[PROXY].report
+    if report is None:
+        yield
+        return
+
+    async def periodically() -> None:
+        while True:
+            await asyncio.sleep(REPORT_INTERVAL)
+            if report.pending:
+                try:
+                    await asyncio.to_thread(report.flush)
+                except OSError as exc:
+                    LOG.error("proxy: cannot write the drift report %s: %s", report.path, exc.strerror or exc)
+
+    task = asyncio.create_task(periodically())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    try:
+        await asyncio.to_thread(report.flush)
+    except OSError as exc:
+        LOG.error("proxy: cannot write the drift report %s: %s", report.path, exc.strerror or exc)
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
