@@ -514,3 +514,27 @@ def test_the_report_is_complete_after_sigterm(upstream: EmulatorServer, tmp_path
             process.kill()
             process.wait()
     assert read_report(report)["exchanges"] == 3
+
+
+GOOD_ENTRY = {"sequence": 1, "method": "POST", "path": "/gateway/verify", "upstream_status": 200,
+              "emulator_status": 200, "differences": [], "note": None}
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"entries": [{**GOOD_ENTRY, "differences": [{"x": 1}]}]}, "entries[0].differences[0].kind"),
+    ({"entries": [{**GOOD_ENTRY, "differences": [5]}]}, "entries[0].differences[0]"),
+    ({"entries": [{**GOOD_ENTRY, "differences": [{"kind": ["value"], "field": "a"}]}]},
+     "entries[0].differences[0].kind"),
+    ({"exchanges": "many"}, "exchanges"),
+    ({"upstream": None}, "upstream"),
+    ({"entries": [5]}, "entries[0]"),
+])
+def test_a_damaged_drift_report_is_one_line_naming_the_problem(tmp_path: Path, change: dict[str, Any], says: str):
+    report = {"format": 1, "upstream": "http://127.0.0.1:1", "exchanges": 1, "ignored_fields": [],
+              "entries": [GOOD_ENTRY], **change}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    result = subprocess.run([sys.executable, "-m", "emulator", "drift", str(tmp_path / "report.json")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "not a drift report" in result.stderr and says in result.stderr

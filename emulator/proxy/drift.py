@@ -10,7 +10,9 @@ import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from emulator.core.configuration import ConfigurationError
 from emulator.core.masking import mask_everywhere
@@ -194,12 +196,47 @@ def read_report(path: Path) -> dict[str, Any]:
         raise ReportError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ReportError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(document, dict) or document.get("format") != REPORT_FORMAT \
-            or not isinstance(document.get("entries"), list) \
-            or not all(isinstance(e, dict) and isinstance(e.get("differences"), list) for e in document["entries"]):
+    if not isinstance(document, dict) or document.get("format") != REPORT_FORMAT:
         raise ReportError(f"{path}: not a drift report of format {REPORT_FORMAT} (the JSON file proxy --compare "
                           "wrote)")
+    try:
+        _ReportModel.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+        raise ReportError(f"{path}: not a drift report as proxy --compare writes it: {where or 'the file'}: "
+                          f"{error['msg']}") from None
     return document
+
+
+class _DifferenceModel(BaseModel):
+    model_config = ConfigDict(strict=True)
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    field: str = ""
+    upstream: Any = None
+    emulator: Any = None
+
+
+class _EntryModel(BaseModel):
+    model_config = ConfigDict(strict=True)
+    sequence: int
+    method: str
+    path: str
+    upstream_status: int | None = None
+    emulator_status: int | None = None
+    differences: list[_DifferenceModel]
+    note: str | None = None
+
+
+class _ReportModel(BaseModel):
+    """What :func:`read_report` accepts: the shape :class:`Report` writes (extra keys allowed)."""
+
+    model_config = ConfigDict(strict=True)
+    format: int
+    upstream: str
+    exchanges: int
+    ignored_fields: list[str] = []
+    entries: list[_EntryModel]
 
 
 def differences(document: dict[str, Any]) -> list[dict[str, Any]]:
