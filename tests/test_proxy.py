@@ -538,3 +538,13 @@ def test_a_damaged_drift_report_is_one_line_naming_the_problem(tmp_path: Path, c
     assert result.returncode == 2, result.stdout
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "not a drift report" in result.stderr and says in result.stderr
+
+
+@pytest.mark.parametrize("upstream", ["http://alice:secret@127.0.0.1:1", "ftp://alice:secret@x",
+                                      "http://alice:secret@127.0.0.1:1/?q=1"])
+def test_an_upstream_with_a_password_is_refused_without_printing_it(upstream: str):
+    result = subprocess.run([sys.executable, "-m", "emulator", "proxy", "--upstream", upstream, "--port", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "secret" not in result.stderr + result.stdout and "alice" not in result.stderr + result.stdout
+    assert "--upstream" in result.stderr

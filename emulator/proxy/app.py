@@ -3,6 +3,7 @@ twin emulator it asks) out."""
 
 from __future__ import annotations
 
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -40,13 +41,21 @@ class ProxyError(ConfigurationError, ValueError):
     """The proxy cannot start with these options; the message names the option."""
 
 
+_USERINFO = re.compile(r"//[^/?#]*@")
+
+
 def base_url(text: str, option: str, *, query: bool = False) -> URL:
     """An http(s) URL with a host and no fragment (nor query, unless ``query``); ProxyError naming ``option``
     otherwise."""
+    shown = _USERINFO.sub("//", text)  # a password is never printed, not even in a refusal
     try:
         url = URL(text)
     except ValueError:
-        raise ProxyError(f"{option} {text!r} is not a URL") from None
+        raise ProxyError(f"{option} {shown!r} is not a URL") from None
+    if url.raw_user or url.raw_password or "@" in (url.raw_authority or ""):
+        raise ProxyError(f"{option} {shown!r} must not carry a user name or password: clients sign each request "
+                         "with their own credential (and the URL would be printed)")
+    text = shown
     if url.scheme not in ("http", "https") or not url.host:
         raise ProxyError(f"{option} {text!r} must be an http:// or https:// URL with a host, "
                          "such as https://payapi-sandbox.ingo.money")
