@@ -548,3 +548,38 @@ def test_an_upstream_with_a_password_is_refused_without_printing_it(upstream: st
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "secret" not in result.stderr + result.stdout and "alice" not in result.stderr + result.stdout
     assert "--upstream" in result.stderr
+
+
+def recorded_exchange(sequence: int, body: Any, answer_body: Any, target: str = "/gateway/verify") -> dict[str, Any]:
+    return {"format": 1, "kind": "exchange", "sequence": sequence, "checks": [],
+            "request": {"method": "POST", "target": target, "headers": [], "body": body},
+            "answer": {"status": 200, "headers": [], "body": answer_body}}
+
+
+@pytest.mark.parametrize(("request_body", "answer_body", "says"), [
+    ("hello", {}, "request.body is not an object"),
+    ({}, 5, "answer.body is not an object"),
+])
+def test_a_damaged_recorded_exchange_is_one_line_naming_the_file(tmp_path: Path, request_body: Any,
+                                                                 answer_body: Any, says: str):
+    (tmp_path / "0001-POST-gateway-verify.json").write_text(json.dumps(recorded_exchange(1, request_body,
+                                                                                         answer_body)))
+    result = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"0001-POST-gateway-verify.json: {says}" in result.stderr
+
+
+def test_an_answer_too_large_for_a_scenario_file_is_left_out_and_the_rest_converts(tmp_path: Path):
+    def answer(**data: Any) -> dict[str, Any]:
+        return {"json": {"status": 100, "client_message": "Success", "data": data}}
+
+    (tmp_path / "0001-POST-gateway-verify.json").write_text(json.dumps(recorded_exchange(
+        1, {"json": {"participant_unique_id1": "small"}}, answer(card_type="Debit"))))
+    (tmp_path / "0002-POST-gateway-verify.json").write_text(json.dumps(recorded_exchange(
+        2, {"json": {"participant_unique_id1": "huge"}}, answer(card_type="Debit", blob="x" * 2_000_000))))
+    result = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "# not replayed: 0002-POST-gateway-verify.json" in result.stdout and "too large" in result.stdout
+    assert "card_type: Debit" in result.stdout and "xxxx" not in result.stdout

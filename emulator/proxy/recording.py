@@ -202,19 +202,34 @@ def read_recording(directory: Path) -> list[Recorded]:
             raise RecordingError(f"{path}: not a readable JSON file ({exc})") from None
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise RecordingError(f"{path}: not a recording file of format {FORMAT}")
-        if document.get("kind") == "exchange" and not _valid_exchange(document):
-            raise RecordingError(f"{path}: a recorded exchange needs request.method, request.target and, when "
-                                 "answered, answer.status")
+        problem = _exchange_problem(document) if document.get("kind") == "exchange" else None
+        if problem is not None:
+            raise RecordingError(f"{path}: {problem}")
         found.append(Recorded(path, document))
     if not found:
         raise RecordingError(f"{directory}: holds no recorded exchanges (files named NNNN-....json)")
     return found
 
 
-def _valid_exchange(document: dict[str, Any]) -> bool:
+def _exchange_problem(document: dict[str, Any]) -> str | None:
+    """What is wrong with a recorded exchange, in a few words; None when nothing is."""
     request = document.get("request")
     if not isinstance(request, dict) or not isinstance(request.get("method"), str) \
             or not isinstance(request.get("target"), str):
-        return False
-    answer = document.get("answer")
-    return answer is None or (isinstance(answer, dict) and isinstance(answer.get("status"), int))
+        return "a recorded exchange needs request.method and request.target (text)"
+    for where, part in (("request", request), ("answer", document.get("answer"))):
+        if part is None:
+            continue
+        if not isinstance(part, dict):
+            return f"{where} is not an object"
+        if where == "answer" and (not isinstance(part.get("status"), int) or isinstance(part.get("status"), bool)):
+            return "answer.status is not an HTTP status (a number)"
+        if not isinstance(part.get("body", {}), dict):
+            return f"{where}.body is not an object ({{\"json\": ...}}, {{\"text\": ...}} or {{\"base64\": ...}})"
+        headers = part.get("headers", [])
+        if not isinstance(headers, list) or not all(isinstance(pair, list) and len(pair) == 2
+                                                    and all(isinstance(x, str) for x in pair) for pair in headers):
+            return f"{where}.headers is not a list of [name, value] pairs"
+    if not isinstance(document.get("upstream_error", {}), dict):
+        return "upstream_error is not an object"
+    return None

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from emulator.core.limits import DEFAULT_LIMITS
 from emulator.proxy.drift import VOLATILE, json_type
 from emulator.proxy.recording import Recorded
 from emulator.proxy.twin import TRANSLATED
@@ -160,8 +161,11 @@ class Generated:
     skipped: tuple[str, ...]
 
 
-def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, name: str = "recorded") -> Generated:
-    """A scenario file whose rules replay the recorded answers; ``endpoints`` maps paths to scenario endpoint names."""
+def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, name: str = "recorded",
+                   max_bytes: int = DEFAULT_LIMITS.max_bytes) -> Generated:
+    """A scenario file whose rules replay the recorded answers; ``endpoints`` maps paths to scenario endpoint names.
+    The file stays within ``max_bytes`` (what the emulator reads of a scenario file): an answer too large for it is
+    not replayed, and listed."""
     groups: dict[str, list[tuple[dict[str, Any], Answer, str]]] = {}
     skipped: list[str] = []
     for item in recorded:
@@ -185,11 +189,26 @@ def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, na
             continue
         if replayed.status in REPLAY_STATUSES:
             continue  # the emulator answers a repeated request so itself
+        if len(replayed.data) > max_bytes // 2:
+            skipped.append(f"{label}: its data is {len(replayed.data)} bytes of JSON, too large for a scenario "
+                           f"file (at most {max_bytes} bytes are read, --scenario-max-bytes)")
+            continue
         groups.setdefault(endpoint, []).append((fields, replayed, label))
     rules: list[dict[str, Any]] = []
     for endpoint, members in groups.items():
         usual = usual_types([answer for _, answer, _ in members])
         rules += _rules(endpoint, [(fields, answer.settled(usual), label) for fields, answer, label in members])
+    while True:
+        text = _file(name, rules, skipped)
+        if len(text.encode("utf-8")) <= max_bytes or not rules:
+            return Generated(text, len(rules), tuple(skipped))
+        largest = max(rules, key=lambda rule: len(json.dumps(rule)))  # the rest still fit: drop the largest
+        rules.remove(largest)
+        skipped.append(f"rule {largest['name']} ({largest['description']}): dropped, the file would exceed "
+                       f"{max_bytes} bytes (--scenario-max-bytes)")
+
+
+def _file(name: str, rules: list[dict[str, Any]], skipped: list[str]) -> str:
     document = {"version": 1, "scenarios": [{
         "name": name, "description": "Answers recorded through ingopay-emulator proxy, replayed offline",
         "rules": rules}]}
@@ -198,7 +217,7 @@ def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, na
               "# from the request are the emulator's own).",
               *(f"# not replayed: {line}" for line in skipped)]
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
-    return Generated("\n".join(header) + "\n" + body, len(rules), tuple(skipped))
+    return "\n".join(header) + "\n" + body
 
 
 def _rules(endpoint: str, members: list[tuple[dict[str, Any], Answer, str]]) -> list[dict[str, Any]]:
