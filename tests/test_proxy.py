@@ -583,3 +583,23 @@ def test_an_answer_too_large_for_a_scenario_file_is_left_out_and_the_rest_conver
     assert result.returncode == 0, result.stderr
     assert "# not replayed: 0002-POST-gateway-verify.json" in result.stdout and "too large" in result.stdout
     assert "card_type: Debit" in result.stdout and "xxxx" not in result.stdout
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "-1", "0"])
+def test_an_upstream_timeout_that_is_not_a_finite_positive_number_is_refused(timeout: str):
+    result = subprocess.run([sys.executable, "-m", "emulator", "proxy", "--upstream", "http://127.0.0.1:1",
+                             "--port", "0", "--upstream-timeout", timeout], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "--upstream-timeout" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_failure_inside_the_loop_is_not_chained_to_the_missing_uvloop():
+    from emulator.cli import run_loop
+
+    async def failing() -> int:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError) as raised:
+        run_loop(failing())
+    assert raised.value.__context__ is None and raised.value.__cause__ is None

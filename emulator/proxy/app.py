@@ -3,6 +3,7 @@ twin emulator it asks) out."""
 
 from __future__ import annotations
 
+import math
 import re
 import ssl
 import time
@@ -90,8 +91,9 @@ def build_proxy(settings: Settings, options: ProxyOptions) -> web.Application:
     """The proxy application; ProxyError (or another ConfigurationError) naming what cannot be used."""
     upstream = base_url(options.upstream, "--upstream")
     relay = base_url(options.webhook_relay, "--webhook-relay", query=True) if options.webhook_relay else None
-    if options.upstream_timeout <= 0:
-        raise ProxyError("--upstream-timeout must be greater than 0 seconds")
+    if not math.isfinite(options.upstream_timeout) or options.upstream_timeout <= 0:
+        raise ProxyError(f"--upstream-timeout {options.upstream_timeout:g}: must be a number of seconds greater "
+                         "than 0 (and finite)")
     context = None
     if options.upstream_cafile is not None:
         try:
