@@ -284,8 +284,8 @@ def run_loop(main: Coroutine[Any, Any, int]) -> int:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main)
-    return int(uvloop.run(main))
+        uvloop = None  # and run outside the except clause: a failure in the loop is not chained to this one
+    return int(asyncio.run(main) if uvloop is None else uvloop.run(main))
 
 
 def tune_garbage_collector() -> None:
