@@ -4,6 +4,7 @@ rate limit and the webhook relay. Real sockets, 127.0.0.1 only."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -603,3 +604,55 @@ def test_a_failure_inside_the_loop_is_not_chained_to_the_missing_uvloop():
     with pytest.raises(RuntimeError) as raised:
         run_loop(failing())
     assert raised.value.__context__ is None and raised.value.__cause__ is None
+
+
+def test_ctrl_c_says_it_waits_for_requests_in_flight_and_a_second_stops_at_once(tmp_path: Path):
+    import queue
+    import signal
+    import threading
+
+    silent = SilentUpstream()
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "proxy", "--upstream", silent.url, "--port",
+                                str(port), "--upstream-timeout", "120", "--compare", "--report",
+                                str(tmp_path / "d.json")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+
+    def logged(text: str) -> str:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if text in line:
+                return line
+        raise AssertionError(f"never logged {text!r}")
+
+    try:
+        assert "proxy ready on" in process.stdout.readline()
+        client = Client(f"http://127.0.0.1:{port}", UPSTREAM.username, UPSTREAM.secret, 12345)
+
+        def post() -> None:
+            with contextlib.suppress(OSError):  # the proxy stops without an answer
+                client.post("/gateway/verify", CARD_VERIFY, timeout=120)
+
+        threading.Thread(target=post, daemon=True).start()
+        deadline = time.monotonic() + 30
+        while not silent._held and time.monotonic() < deadline:  # the request reached the upstream
+            time.sleep(0.05)
+        assert silent._held
+        process.send_signal(signal.SIGINT)
+        assert "waiting for 1 request in flight" in logged("stopping")
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 130
+        assert time.monotonic() - started < 20
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        silent.stop()
+    assert read_report(tmp_path / "d.json")["exchanges"] == 0

@@ -52,6 +52,7 @@ class Proxy:
     twin_url: URL | None = None
     relay_url: URL | None = None
     session: aiohttp.ClientSession | None = None
+    in_flight: int = 0  # requests sent to the upstream and not yet answered
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_sequence(self) -> int:
@@ -121,7 +122,11 @@ async def forward(request: web.Request) -> web.StreamResponse:
                      proxy.limiter.limit)
             return json_response(REFUSAL, status=429, headers=admission.headers())
     exchange = Exchange(proxy.next_sequence(), sent, checks=[{"code": p.code, "detail": p.detail} for p in found])
-    outcome = await send(proxy, joined(proxy.upstream, sent.target), sent)
+    proxy.in_flight += 1
+    try:
+        outcome = await send(proxy, joined(proxy.upstream, sent.target), sent)
+    finally:
+        proxy.in_flight -= 1
     if isinstance(outcome, UpstreamFailure):
         exchange.failure = outcome
         LOG.warning("proxy: %s %s: %s; answering %s as Kong would", sent.method, sent.path, outcome.detail,
