@@ -656,3 +656,27 @@ def test_ctrl_c_says_it_waits_for_requests_in_flight_and_a_second_stops_at_once(
             process.wait()
         silent.stop()
     assert read_report(tmp_path / "d.json")["exchanges"] == 0
+
+
+def test_the_recording_masks_secrets_in_header_names_query_messages_and_signatures(tmp_path: Path):
+    answer = json.dumps({"status": 200, "client_message": "Account 123456789012 is closed", "data": {
+        "echo": 'hmac username="u", algorithm="hmac-sha512", headers="x-date", signature="c2VjcmV0c2ln"'}}).encode()
+    canned = CannedUpstream(200, [(b"Content-Type", b"application/json")], answer)
+    options = ProxyOptions(upstream=canned.url, record=tmp_path / "rec", compare=True, report=tmp_path / "d.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        status, _, body = raw_request(proxy.url, b"POST /gateway/verify?cvv=737&account_number=123456789012&x=1 "
+                                                 b"HTTP/1.1\r\nContent-Type: application/json\r\n"
+                                                 b"X-Api-Secret: hunter2-top", b"{}")
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 200 and body == answer
+    text = "\n".join(p.read_text() for p in (tmp_path / "rec").glob("*.json"))
+    text += (tmp_path / "d.json").read_text() + (tmp_path / "d.md").read_text()
+    for secret in ("hunter2-top", "737", "123456789012", "c2VjcmV0c2ln"):
+        assert secret not in text, secret
+    (recorded,) = read_recording(tmp_path / "rec")
+    assert recorded.document["request"]["target"] == "/gateway/verify?cvv=%5Bremoved%5D&account_number=" \
+                                                     "%2A%2A%2A%2A%2A%2A%2A%2A9012&x=1"
+    assert recorded.document["answer"]["body"]["json"]["client_message"] == "Account ********9012 is closed"

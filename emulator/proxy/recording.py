@@ -11,10 +11,19 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote_plus
 
 from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.core.configuration import ConfigurationError
-from emulator.core.masking import REMOVED, mask_everywhere, scrub_card_numbers
+from emulator.core.masking import (
+    ACCOUNT_KEYS,
+    REMOVED,
+    SECRET_KEYS,
+    last_four,
+    mask_everywhere,
+    mask_text,
+    scrub_card_numbers,
+)
 from emulator.proxy.exchange import Answered, Exchange, Headers, content_codings, decoded, parse_json
 
 #: The format of a recorded file; a reader refuses any other.
@@ -30,6 +39,54 @@ _NAME = re.compile(r"^(\d{4,})-.*\.json$")
 
 class RecordingError(ConfigurationError, ValueError):
     """A recording cannot be written or read; the message names the file and the problem."""
+
+
+#: Fields holding a message in words, where an account number may be quoted: every run of eight digits or more
+#: in them is masked to its last four (not only a card number passing Luhn).
+MESSAGE_FIELDS = frozenset({"client_message", "message", "recipient_message"})
+_SIGNATURE = re.compile(r'(signature\s*=\s*")[^"]*(")', re.IGNORECASE)
+
+
+def _masked_strings(document: Any, key: str | None = None) -> Any:
+    if isinstance(document, dict):
+        return {k: _masked_strings(v, k if isinstance(k, str) else None) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_masked_strings(item, key) for item in document]
+    if isinstance(document, str):
+        text = _SIGNATURE.sub(lambda m: m.group(1) + REDACTED + m.group(2), document)
+        return mask_text(text) if key is not None and key.lower() in MESSAGE_FIELDS else text
+    return document
+
+
+def masked_document(document: Any) -> Any:
+    """A JSON document from a system the emulator does not control, as a recording or report keeps it:
+    :func:`~emulator.core.masking.mask_everywhere`, an account number quoted in a message masked too, and any
+    ``signature="..."`` in a text value redacted."""
+    return _masked_strings(mask_everywhere(document))
+
+
+def _secret_name(name: str) -> bool:
+    """Whether a header or query parameter's name says it holds a secret (``X-Api-Secret``, ``cvv``, ``pin``)."""
+    lowered = name.lower()
+    return lowered in SECRET_KEYS or any(part in SECRET_KEYS for part in re.split(r"[-_.\s]+", lowered))
+
+
+def masked_target(target: str) -> str:
+    """A request target as kept: card numbers scrubbed, a query parameter named as a secret removed and one named
+    as an account number masked to its last four (as the same keys of a body)."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return scrub_card_numbers(target)
+    kept = []
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        plain = unquote_plus(name).lower()
+        if equals and _secret_name(plain):
+            value = quote(REMOVED)
+        elif equals and plain in ACCOUNT_KEYS:
+            value = quote(last_four(unquote_plus(value)))
+        kept.append(name + equals + value)
+    return scrub_card_numbers(path + "?" + "&".join(kept))
 
 
 def masked_authorization(value: str) -> str:
@@ -49,7 +106,7 @@ def masked_body(body: bytes) -> tuple[dict[str, Any], bool]:
         return {}, False
     document = parse_json(body)
     if document is not None:
-        masked = mask_everywhere(document)
+        masked = masked_document(document)
         return {"json": masked}, masked != document
     try:
         text = body.decode("utf-8")
@@ -90,7 +147,7 @@ def masked_headers(headers: Headers, *, body_changed: bool, keep_signature: bool
         lowered = name.lower()
         if lowered in ("authorization", "proxy-authorization"):
             value = masked_authorization(value) if value.lower().lstrip().startswith("hmac") else REMOVED
-        elif lowered in UNKEPT:
+        elif lowered in UNKEPT or _secret_name(lowered):
             value = REMOVED
         elif lowered in DIGESTS and body_changed:
             value = REDACTED
@@ -112,7 +169,7 @@ def exchange_document(exchange: Exchange) -> dict[str, Any]:
     body, changed = kept_body(sent.headers, sent.body)
     document: dict[str, Any] = {
         "format": FORMAT, "kind": "exchange", "sequence": exchange.sequence,
-        "request": {"method": sent.method, "target": scrub_card_numbers(kept_text(sent.target)),
+        "request": {"method": sent.method, "target": masked_target(kept_text(sent.target)),
                     "headers": masked_headers(sent.headers, body_changed=changed), "body": body},
         "checks": exchange.checks,
     }

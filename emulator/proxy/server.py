@@ -20,11 +20,11 @@ from yarl import URL
 
 from emulator.auth.verify import AuthPolicy
 from emulator.core.logs import ACCESS
-from emulator.core.masking import mask_everywhere, scrub_card_numbers
+from emulator.core.masking import scrub_card_numbers
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
 from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable
-from emulator.proxy.recording import Recorder, exchange_document, webhook_document
+from emulator.proxy.recording import Recorder, exchange_document, masked_document, webhook_document
 from emulator.proxy.twin import Twin
 from emulator.web.answers import json_response
 from emulator.web.ratelimit import REFUSAL, RateLimiter
@@ -201,7 +201,7 @@ async def _compared(proxy: Proxy, exchange: Exchange) -> Entry:
                      note="the upstream refused the signature; the proxy cannot check a signature without the "
                           "secret, so this answer is not compared")
     # compared masked: a value the report shows is never more than the recording keeps
-    differences = compare(upstream.status, mask_everywhere(up_document), local.status, mask_everywhere(local_document),
+    differences = compare(upstream.status, masked_document(up_document), local.status, masked_document(local_document),
                           upstream_is_json=up_document is not None or not upstream.body,
                           emulator_is_json=local_document is not None or not local.body)
     return Entry(exchange.sequence, sent.method, sent.path, upstream.status, local.status, tuple(differences))
