@@ -287,8 +287,8 @@ def run_loop(main: Coroutine[Any, Any, int]) -> int:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main)
-    return int(uvloop.run(main))
+        uvloop = None  # and run outside the except clause: a failure in the loop is not chained to this one
+    return int(asyncio.run(main) if uvloop is None else uvloop.run(main))
 
 
 def tune_garbage_collector() -> None:
@@ -519,10 +519,46 @@ async def _proxy_until_stopped(app: web.Application, settings: Settings, options
     except BrokenPipeError:
         _discard_stdout()
     await stop.wait()
-    LOG.info("stopping")
-    for runner in reversed(runners):
-        await runner.cleanup()
-    return 0
+    return await _stop_proxy(app, runners, options)
+
+
+async def _stop_proxy(app: web.Application, runners: list[web.AppRunner], options: Any) -> int:
+    """Stop the proxy: say when it waits for requests in flight to the upstream, and stop at once (the report
+    written as it stands) on a second SIGINT or SIGTERM."""
+    from emulator.proxy.server import PROXY
+
+    proxy = app[PROXY]
+    hurry = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, hurry.set)
+    if proxy.in_flight:
+        LOG.info("stopping: waiting for %d request%s in flight to the upstream (up to --upstream-timeout %g s); "
+                 "Ctrl-C again to stop at once", proxy.in_flight, "s" if proxy.in_flight != 1 else "",
+                 options.upstream_timeout)
+    else:
+        LOG.info("stopping")
+
+    async def cleanup() -> None:
+        for runner in reversed(runners):
+            await runner.cleanup()
+
+    stopping = asyncio.ensure_future(cleanup())
+    hurried = asyncio.ensure_future(hurry.wait())
+    await asyncio.wait({stopping, hurried}, return_when=asyncio.FIRST_COMPLETED)
+    hurried.cancel()
+    if stopping.done():
+        stopping.result()
+        return 0
+    LOG.warning("stopping at once: %d request%s to the upstream left unanswered", proxy.in_flight,
+                "s" if proxy.in_flight != 1 else "")
+    stopping.cancel()
+    if proxy.report is not None:
+        try:
+            proxy.report.flush()
+        except OSError as exc:
+            LOG.error("cannot write the drift report %s: %s", proxy.report.path, exc.strerror or exc)
+    return 130
 
 
 def from_recording_command(args: argparse.Namespace) -> int:

@@ -78,6 +78,10 @@ class ProxyServer:
         self.url = f"http://127.0.0.1:{bound_port(runner)}"
 
     def stop(self) -> None:
+        """Stop the proxy (its drift report written in full); again, nothing more."""
+        if not self._thread.is_alive():
+            return
+
         async def _stop() -> None:
             for runner in reversed(self._runners):
                 await runner.cleanup()
@@ -118,3 +122,66 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class CannedUpstream:
+    """An upstream on 127.0.0.1 that answers every request with the same raw bytes (headers that are not UTF-8, a
+    gzip body...), as no aiohttp server would; it keeps each request it received (head and body, raw)."""
+
+    def __init__(self, status: int = 200, headers: list[tuple[bytes, bytes]] | None = None, body: bytes = b"") -> None:
+        self.answer = self.raw_answer(status, headers or [], body)
+        self.received: list[bytes] = []
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def raw_answer(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        return (b"HTTP/1.1 %d X\r\n" % status + head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+                + body)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(10)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                while len(body) < length:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    body += chunk
+                self.received.append(head + b"\r\n\r\n" + body)
+                connection.sendall(self.answer)
+
+    def stop(self) -> None:
+        self._socket.close()
+
+
+def raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[int, bytes, bytes]:
+    """One request written byte for byte (``head``: the request line and headers, without the blank line; Host,
+    Content-Length and Connection added): the answer's status, raw head and body."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(head + b"\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                           % (host.encode(), len(body)) + body)
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    answer_head, _, answer_body = data.partition(b"\r\n\r\n")
+    return int(answer_head.split(b" ")[1]), answer_head, answer_body

@@ -4,6 +4,7 @@ rate limit and the webhook relay. Real sockets, 127.0.0.1 only."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -23,7 +24,15 @@ from emulator.testing import EmulatorServer, WebhookReceiver
 from emulator.webhooks.signing import verify_signature
 from tests.conftest import free_port
 from tests.outside import CARD_VERIFY, Client, call
-from tests.proxy_support import UPSTREAM, ProxyServer, SilentUpstream, closed_port, planted_upstream
+from tests.proxy_support import (
+    UPSTREAM,
+    CannedUpstream,
+    ProxyServer,
+    SilentUpstream,
+    closed_port,
+    planted_upstream,
+    raw_request,
+)
 
 CARD = CARD_VERIFY["account"]
 CVV = "987"
@@ -92,6 +101,7 @@ def test_an_answer_through_the_proxy_is_the_upstreams_byte_for_byte(upstream: Em
 
 
 def test_the_recording_keeps_no_card_number_cvv_signature_or_secret(run: dict[str, Any], tmp_path: Path):
+    run["proxy"].stop()
     files = sorted((tmp_path / "recording").glob("*.json"))
     assert len(files) == len(run["answers"]) == 9
     text = "\n".join(path.read_text() for path in files)
@@ -108,6 +118,7 @@ def test_the_recording_keeps_no_card_number_cvv_signature_or_secret(run: dict[st
 
 
 def test_the_drift_report_lists_exactly_the_planted_differences(run: dict[str, Any], tmp_path: Path):
+    run["proxy"].stop()  # the report is written about once a second, and in full when the proxy stops
     report = read_report(tmp_path / "drift.json")
     found = sorted((d["sequence"], d["kind"], d["field"], json.dumps(d["upstream"]), json.dumps(d["emulator"]))
                    for entry in report["entries"] for d in [{**x, "sequence": entry["sequence"]}
@@ -280,3 +291,392 @@ def credentials(tmp_path: Path) -> Path:
     path.write_text(json.dumps([{"username": UPSTREAM.username, "secret": UPSTREAM.secret,
                                  "participant_id": UPSTREAM.participant_id}]))
     return path
+
+
+def test_headers_that_are_not_utf8_reach_the_client_recorded_and_reported(tmp_path: Path):
+    answer = json.dumps({"status": 100, "client_message": "Success", "data": {}}).encode()
+    canned = CannedUpstream(200, [(b"Content-Type", b"application/json"), (b"X-Weird", b"caf\xe9\xff")], answer)
+    options = ProxyOptions(upstream=canned.url, record=tmp_path / "rec", compare=True, report=tmp_path / "drift.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        status, head, body = raw_request(proxy.url, b"POST /gateway/verify?who=Jos%E9 HTTP/1.1\r\n"
+                                                    b"Content-Type: application/json\r\nX-Name: Jos\xe9",
+                                         b'{"participant_unique_id1": "latin"}')
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 200 and body == answer and b"X-Weird: caf" in head
+    assert b"X-Name: Jos" in canned.received[0]
+    assert not list((tmp_path / "rec").glob("*.tmp"))
+    (recorded,) = read_recording(tmp_path / "rec")
+    assert ["X-Weird", "caf\xe9\xff"] in recorded.document["answer"]["headers"]  # latin-1: each byte one character
+    assert ["X-Name", "Jos\xe9"] in recorded.document["request"]["headers"]
+    assert read_report(tmp_path / "drift.json")["exchanges"] == 1
+
+
+def test_a_failure_to_record_or_compare_is_logged_and_reported_never_the_clients(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    from emulator.proxy import recording, server
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise ValueError("a bug in the recorder")
+
+    monkeypatch.setattr(recording.Recorder, "write", broken)
+    monkeypatch.setattr(server, "compare", broken)
+    answer = json.dumps({"status": 100, "client_message": "Success", "data": {}}).encode()
+    canned = CannedUpstream(200, [(b"Content-Type", b"application/json")], answer)
+    options = ProxyOptions(upstream=canned.url, record=tmp_path / "rec", compare=True, report=tmp_path / "drift.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        status, _, body = raw_request(proxy.url, b"POST /gateway/verify HTTP/1.1\r\nContent-Type: application/json",
+                                      b"{}")
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 200 and body == answer
+    (entry,) = read_report(tmp_path / "drift.json")["entries"]
+    assert "not compared" in entry["note"] and "a bug in the recorder" in entry["note"]
+    logged = [r for r in caplog.records if "a bug in the recorder" in r.getMessage()]
+    assert logged and all(r.exc_info is None for r in logged)
+
+
+def test_a_webhook_arrives_at_exactly_the_relay_url_with_the_incoming_query_appended(tmp_path: Path):
+    receiver = CannedUpstream(200, [(b"Content-Type", b"application/json")], b"{}")
+    proxy = ProxyServer(ProxyOptions(upstream=f"http://127.0.0.1:{closed_port()}",
+                                     webhook_relay=receiver.url + "/hooks/ingo?tenant=a")).start()
+    try:
+        status, _, _ = raw_request(proxy.url, b"POST /_proxy/webhooks?x=%41 HTTP/1.1\r\nContent-Type: application/json",
+                                   b'{"topic": "t"}')
+        plain, _, _ = raw_request(proxy.url, b"POST /_proxy/webhooks HTTP/1.1\r\nContent-Type: application/json",
+                                  b'{"topic": "t"}')
+    finally:
+        proxy.stop()
+        receiver.stop()
+    assert status == plain == 200
+    assert [r.split(b"\r\n", 1)[0] for r in receiver.received] == [b"POST /hooks/ingo?tenant=a&x=%41 HTTP/1.1",
+                                                                  b"POST /hooks/ingo?tenant=a HTTP/1.1"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_answer_is_forwarded_untouched_and_compared_recorded_decompressed(tmp_path: Path,
+                                                                                       encoding: str):
+    import gzip
+    import zlib
+
+    document = {"message": "Not authorised", "request_id": "r-1", "account": "4111111111111111"}
+    packed = (gzip.compress if encoding == "gzip" else zlib.compress)(json.dumps(document).encode())
+    canned = CannedUpstream(401, [(b"Content-Type", b"application/json"), (b"Content-Encoding", encoding.encode())],
+                            packed)
+    options = ProxyOptions(upstream=canned.url, record=tmp_path / "rec", compare=True, report=tmp_path / "drift.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        status, head, body = raw_request(proxy.url, b"POST /gateway/verify HTTP/1.1\r\nContent-Type: application/json",
+                                         b"{}")
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 401 and body == packed and f"Content-Encoding: {encoding}".encode() in head
+    (entry,) = read_report(tmp_path / "drift.json")["entries"]
+    assert [(d["kind"], d["field"], d["upstream"]) for d in entry["differences"]] == [
+        ("missing", "account", "string"), ("message", "message", "Not authorised")]
+    (recorded,) = read_recording(tmp_path / "rec")
+    kept = recorded.document["answer"]["body"]
+    assert kept == {"json": {**document, "account": "************1111"}, "content_encoding": encoding}
+
+
+def test_a_body_that_is_not_text_is_kept_as_base64(tmp_path: Path):
+    import base64
+
+    raw = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+    canned = CannedUpstream(200, [(b"Content-Type", b"image/png")], raw)
+    proxy = ProxyServer(ProxyOptions(upstream=canned.url, record=tmp_path / "rec"), RELAXED).start()
+    try:
+        status, _, body = raw_request(proxy.url, b"GET /logo.png HTTP/1.1")
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 200 and body == raw
+    (recorded,) = read_recording(tmp_path / "rec")
+    assert recorded.document["answer"]["body"] == {"base64": base64.b64encode(raw).decode()}
+
+
+def risk_conversation(client: Client) -> list[tuple[int, Any]]:
+    """Verify a card, open a risk session, score a push with it: each answer."""
+    answers = []
+    status, _, verified = client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": "risk-1"})
+    answers.append((status, verified))
+    request = {"participant_id": str(client.participant_id), "timestamp": str(int(time.time()))}
+    for path, body in (
+            ("/risk/risksession/v2", lambda: {"request": request}),
+            ("/risk/riskscore/v2", lambda: {"request": request, "transaction": {
+                "account_type": "CA", "transaction_amount": {"currency_code": "USD", "amount": "15.00"},
+                "customer_account_token": verified["data"]["customer_account_token"],
+                "risk_session_token": answers[-1][1]["session"]["risk_session_token"]}})):
+        raw = json.dumps(body()).encode()
+        status, _, document = call(client.url, "POST", path, raw, headers=client.headers(path, raw))
+        answers.append((status, document))
+    return answers
+
+
+def test_risk_tokens_are_translated_for_compare_and_left_to_the_emulator_on_replay(upstream: EmulatorServer,
+                                                                                   tmp_path: Path):
+    options = ProxyOptions(upstream=upstream.url, record=tmp_path / "rec", compare=True, report=tmp_path / "d.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        answers = risk_conversation(Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, UPSTREAM.participant_id))
+    finally:
+        proxy.stop()
+    assert answers[-1][1]["response"]["status"] == "100", answers
+    report = read_report(tmp_path / "d.json")
+    assert report["exchanges"] == 3 and [e["differences"] for e in report["entries"]] == [[], [], []]
+    scenario = tmp_path / "replay.yaml"
+    made = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording", str(tmp_path / "rec"),
+                           "-o", str(scenario)], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert "risk_session_token" not in scenario.read_text() and "risk_assessment_token" not in scenario.read_text()
+    replaying = EmulatorServer(Settings(scenarios=(scenario,), diagnosis=False, rate_limit=0)).start()
+    try:
+        credential = replaying.credential
+        replayed = risk_conversation(Client(replaying.url, credential.username, credential.secret,
+                                            credential.participant_id))
+    finally:
+        replaying.stop()
+    assert replayed[-1][1]["response"]["status"] == "100", replayed[-1]
+
+
+def test_a_replayed_rule_leaves_ids_echoes_and_dates_to_the_emulator(run: dict[str, Any], tmp_path: Path):
+    scenario = tmp_path / "replay.yaml"
+    made = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording",
+                           str(run["options"].record), "-o", str(scenario)], capture_output=True, text=True,
+                          timeout=60)
+    assert made.returncode == 0, made.stderr
+    text = scenario.read_text()
+    assert "request_timestamp" not in text and "posting_date: '{{response.issuers.0.credit_info" in text
+    assert "T-9" in text  # a volatile value of another type than the endpoint's usual one is drift, replayed
+    replaying = EmulatorServer(Settings(scenarios=(scenario,), diagnosis=False, rate_limit=0)).start()
+    try:
+        credential = replaying.credential
+        client = Client(replaying.url, credential.username, credential.secret, credential.participant_id)
+        verified = client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": "verify-1"})[2]["data"]
+        # not in the recorded order: a frozen id would not be the one the idempotent replay answers
+        pushes = [client.push(verified["customer_account_token"], 25.5, puid)[2]
+                  for puid in ("push-extra", "push-plain", "push-plain")]
+    finally:
+        replaying.stop()
+    assert all(issuer["credit_info"]["estimated_posting_date"] for issuer in verified["issuers"])
+    other, first, again = (push["data"] for push in pushes)
+    assert [push["status"] for push in pushes] == [100, 100, 101]
+    assert first["transaction_id"] != other["transaction_id"] and again["transaction_id"] == first["transaction_id"]
+    assert other["ledger_reference"] == "L-1"
+
+
+def test_the_report_is_not_rewritten_after_each_exchange_yet_complete_when_the_proxy_stops(
+        upstream: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from emulator.proxy.drift import Report
+
+    writes = []
+    original = Report._write
+
+    def counted(self: Report) -> None:
+        writes.append(len(self.entries))
+        original(self)
+
+    monkeypatch.setattr(Report, "_write", counted)
+    proxy = ProxyServer(ProxyOptions(upstream=upstream.url, compare=True, report=tmp_path / "d.json"),
+                        RELAXED).start()
+    try:
+        client = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, UPSTREAM.participant_id)
+        for number in range(30):
+            assert client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": f"n-{number}"})[0] == 200
+    finally:
+        proxy.stop()
+    assert len(writes) < 15, writes  # once at start, about once a second, once at the end; not 30 times
+    assert read_report(tmp_path / "d.json")["exchanges"] == 30
+    assert "30 exchanges compared" in (tmp_path / "d.md").read_text()
+
+
+def test_the_report_is_complete_after_sigterm(upstream: EmulatorServer, tmp_path: Path):
+    import signal
+
+    port = free_port()
+    report = tmp_path / "d.json"
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "proxy", "--upstream", upstream.url, "--compare",
+                                "--report", str(report), "--port", str(port), "--rate-limit", "100", "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "proxy ready on" in process.stdout.readline()
+        client = Client(f"http://127.0.0.1:{port}", UPSTREAM.username, UPSTREAM.secret, UPSTREAM.participant_id)
+        for number in range(3):
+            client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": f"t-{number}"})
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert read_report(report)["exchanges"] == 3
+
+
+GOOD_ENTRY = {"sequence": 1, "method": "POST", "path": "/gateway/verify", "upstream_status": 200,
+              "emulator_status": 200, "differences": [], "note": None}
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"entries": [{**GOOD_ENTRY, "differences": [{"x": 1}]}]}, "entries[0].differences[0].kind"),
+    ({"entries": [{**GOOD_ENTRY, "differences": [5]}]}, "entries[0].differences[0]"),
+    ({"entries": [{**GOOD_ENTRY, "differences": [{"kind": ["value"], "field": "a"}]}]},
+     "entries[0].differences[0].kind"),
+    ({"exchanges": "many"}, "exchanges"),
+    ({"upstream": None}, "upstream"),
+    ({"entries": [5]}, "entries[0]"),
+])
+def test_a_damaged_drift_report_is_one_line_naming_the_problem(tmp_path: Path, change: dict[str, Any], says: str):
+    report = {"format": 1, "upstream": "http://127.0.0.1:1", "exchanges": 1, "ignored_fields": [],
+              "entries": [GOOD_ENTRY], **change}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    result = subprocess.run([sys.executable, "-m", "emulator", "drift", str(tmp_path / "report.json")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "not a drift report" in result.stderr and says in result.stderr
+
+
+@pytest.mark.parametrize("upstream", ["http://alice:secret@127.0.0.1:1", "ftp://alice:secret@x",
+                                      "http://alice:secret@127.0.0.1:1/?q=1"])
+def test_an_upstream_with_a_password_is_refused_without_printing_it(upstream: str):
+    result = subprocess.run([sys.executable, "-m", "emulator", "proxy", "--upstream", upstream, "--port", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "secret" not in result.stderr + result.stdout and "alice" not in result.stderr + result.stdout
+    assert "--upstream" in result.stderr
+
+
+def recorded_exchange(sequence: int, body: Any, answer_body: Any, target: str = "/gateway/verify") -> dict[str, Any]:
+    return {"format": 1, "kind": "exchange", "sequence": sequence, "checks": [],
+            "request": {"method": "POST", "target": target, "headers": [], "body": body},
+            "answer": {"status": 200, "headers": [], "body": answer_body}}
+
+
+@pytest.mark.parametrize(("request_body", "answer_body", "says"), [
+    ("hello", {}, "request.body is not an object"),
+    ({}, 5, "answer.body is not an object"),
+])
+def test_a_damaged_recorded_exchange_is_one_line_naming_the_file(tmp_path: Path, request_body: Any,
+                                                                 answer_body: Any, says: str):
+    (tmp_path / "0001-POST-gateway-verify.json").write_text(json.dumps(recorded_exchange(1, request_body,
+                                                                                         answer_body)))
+    result = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"0001-POST-gateway-verify.json: {says}" in result.stderr
+
+
+def test_an_answer_too_large_for_a_scenario_file_is_left_out_and_the_rest_converts(tmp_path: Path):
+    def answer(**data: Any) -> dict[str, Any]:
+        return {"json": {"status": 100, "client_message": "Success", "data": data}}
+
+    (tmp_path / "0001-POST-gateway-verify.json").write_text(json.dumps(recorded_exchange(
+        1, {"json": {"participant_unique_id1": "small"}}, answer(card_type="Debit"))))
+    (tmp_path / "0002-POST-gateway-verify.json").write_text(json.dumps(recorded_exchange(
+        2, {"json": {"participant_unique_id1": "huge"}}, answer(card_type="Debit", blob="x" * 2_000_000))))
+    result = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "# not replayed: 0002-POST-gateway-verify.json" in result.stdout and "too large" in result.stdout
+    assert "card_type: Debit" in result.stdout and "xxxx" not in result.stdout
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "-1", "0"])
+def test_an_upstream_timeout_that_is_not_a_finite_positive_number_is_refused(timeout: str):
+    result = subprocess.run([sys.executable, "-m", "emulator", "proxy", "--upstream", "http://127.0.0.1:1",
+                             "--port", "0", "--upstream-timeout", timeout], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "--upstream-timeout" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_failure_inside_the_loop_is_not_chained_to_the_missing_uvloop():
+    from emulator.cli import run_loop
+
+    async def failing() -> int:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError) as raised:
+        run_loop(failing())
+    assert raised.value.__context__ is None and raised.value.__cause__ is None
+
+
+def test_ctrl_c_says_it_waits_for_requests_in_flight_and_a_second_stops_at_once(tmp_path: Path):
+    import queue
+    import signal
+    import threading
+
+    silent = SilentUpstream()
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "proxy", "--upstream", silent.url, "--port",
+                                str(port), "--upstream-timeout", "120", "--compare", "--report",
+                                str(tmp_path / "d.json")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+
+    def logged(text: str) -> str:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if text in line:
+                return line
+        raise AssertionError(f"never logged {text!r}")
+
+    try:
+        assert "proxy ready on" in process.stdout.readline()
+        client = Client(f"http://127.0.0.1:{port}", UPSTREAM.username, UPSTREAM.secret, 12345)
+
+        def post() -> None:
+            with contextlib.suppress(OSError):  # the proxy stops without an answer
+                client.post("/gateway/verify", CARD_VERIFY, timeout=120)
+
+        threading.Thread(target=post, daemon=True).start()
+        deadline = time.monotonic() + 30
+        while not silent._held and time.monotonic() < deadline:  # the request reached the upstream
+            time.sleep(0.05)
+        assert silent._held
+        process.send_signal(signal.SIGINT)
+        assert "waiting for 1 request in flight" in logged("stopping")
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 130
+        assert time.monotonic() - started < 20
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        silent.stop()
+    assert read_report(tmp_path / "d.json")["exchanges"] == 0
+
+
+def test_the_recording_masks_secrets_in_header_names_query_messages_and_signatures(tmp_path: Path):
+    answer = json.dumps({"status": 200, "client_message": "Account 123456789012 is closed", "data": {
+        "echo": 'hmac username="u", algorithm="hmac-sha512", headers="x-date", signature="c2VjcmV0c2ln"'}}).encode()
+    canned = CannedUpstream(200, [(b"Content-Type", b"application/json")], answer)
+    options = ProxyOptions(upstream=canned.url, record=tmp_path / "rec", compare=True, report=tmp_path / "d.json")
+    proxy = ProxyServer(options, RELAXED).start()
+    try:
+        status, _, body = raw_request(proxy.url, b"POST /gateway/verify?cvv=737&account_number=123456789012&x=1 "
+                                                 b"HTTP/1.1\r\nContent-Type: application/json\r\n"
+                                                 b"X-Api-Secret: hunter2-top", b"{}")
+    finally:
+        proxy.stop()
+        canned.stop()
+    assert status == 200 and body == answer
+    text = "\n".join(p.read_text() for p in (tmp_path / "rec").glob("*.json"))
+    text += (tmp_path / "d.json").read_text() + (tmp_path / "d.md").read_text()
+    for secret in ("hunter2-top", "737", "123456789012", "c2VjcmV0c2ln"):
+        assert secret not in text, secret
+    (recorded,) = read_recording(tmp_path / "rec")
+    assert recorded.document["request"]["target"] == "/gateway/verify?cvv=%5Bremoved%5D&account_number=" \
+                                                     "%2A%2A%2A%2A%2A%2A%2A%2A9012&x=1"
+    assert recorded.document["answer"]["body"]["json"]["client_message"] == "Account ********9012 is closed"

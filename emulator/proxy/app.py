@@ -3,6 +3,8 @@ twin emulator it asks) out."""
 
 from __future__ import annotations
 
+import math
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -40,17 +42,26 @@ class ProxyError(ConfigurationError, ValueError):
     """The proxy cannot start with these options; the message names the option."""
 
 
-def base_url(text: str, option: str) -> URL:
-    """An http(s) URL with a host and no query; ProxyError naming ``option`` otherwise."""
+_USERINFO = re.compile(r"//[^/?#]*@")
+
+
+def base_url(text: str, option: str, *, query: bool = False) -> URL:
+    """An http(s) URL with a host and no fragment (nor query, unless ``query``); ProxyError naming ``option``
+    otherwise."""
+    shown = _USERINFO.sub("//", text)  # a password is never printed, not even in a refusal
     try:
         url = URL(text)
     except ValueError:
-        raise ProxyError(f"{option} {text!r} is not a URL") from None
+        raise ProxyError(f"{option} {shown!r} is not a URL") from None
+    if url.raw_user or url.raw_password or "@" in (url.raw_authority or ""):
+        raise ProxyError(f"{option} {shown!r} must not carry a user name or password: clients sign each request "
+                         "with their own credential (and the URL would be printed)")
+    text = shown
     if url.scheme not in ("http", "https") or not url.host:
         raise ProxyError(f"{option} {text!r} must be an http:// or https:// URL with a host, "
                          "such as https://payapi-sandbox.ingo.money")
-    if url.query_string or url.fragment:
-        raise ProxyError(f"{option} {text!r} must not have a query or fragment")
+    if url.fragment or (url.query_string and not query):
+        raise ProxyError(f"{option} {text!r} must not have a {'fragment' if query else 'query or fragment'}")
     return url
 
 
@@ -79,9 +90,10 @@ def attach_twin(app: web.Application, twin: Twin, url: URL) -> None:
 def build_proxy(settings: Settings, options: ProxyOptions) -> web.Application:
     """The proxy application; ProxyError (or another ConfigurationError) naming what cannot be used."""
     upstream = base_url(options.upstream, "--upstream")
-    relay = base_url(options.webhook_relay, "--webhook-relay") if options.webhook_relay else None
-    if options.upstream_timeout <= 0:
-        raise ProxyError("--upstream-timeout must be greater than 0 seconds")
+    relay = base_url(options.webhook_relay, "--webhook-relay", query=True) if options.webhook_relay else None
+    if not math.isfinite(options.upstream_timeout) or options.upstream_timeout <= 0:
+        raise ProxyError(f"--upstream-timeout {options.upstream_timeout:g}: must be a number of seconds greater "
+                         "than 0 (and finite)")
     context = None
     if options.upstream_cafile is not None:
         try:

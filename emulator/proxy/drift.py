@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from emulator.core.configuration import ConfigurationError
 from emulator.core.masking import mask_everywhere
@@ -18,7 +21,8 @@ from emulator.core.masking import mask_everywhere
 #: their presence and type are compared, never their value. The one list of them (the docs show it).
 VOLATILE = frozenset({
     "customer_account_token", "token", "transaction_id", "session_id", "tracer_token", "check_number",
-    "risk_session_id", "request_id", "id", "notification_id", "authorized_url", "authorized_url_expiration_utc",
+    "risk_session_id", "risk_session_token", "risk_assessment_token",
+    "request_id", "id", "notification_id", "authorized_url", "authorized_url_expiration_utc",
     "time", "duration", "timestamp", "request_timestamp", "estimated_posting_date", "posting_date", "created_at",
     "expires_at",
 })
@@ -127,12 +131,17 @@ class ReportError(ConfigurationError, ValueError):
 
 
 class Report:
-    """The drift report of one proxy run, rewritten (JSON and Markdown) after each exchange."""
+    """The drift report of one proxy run (JSON and Markdown). :meth:`add` only notes an entry; :meth:`flush`
+    writes the files when something was added (the proxy does every second, off its event loop, and at
+    shutdown), so a run of thousands of requests does not rewrite the whole report after each one."""
 
     def __init__(self, path: Path, upstream: str) -> None:
         self.path = Path(path)
         self.upstream = upstream
-        self.entries: list[Entry] = []
+        self.entries: list[dict[str, Any]] = []  # each entry as the report shows it, made once
+        self._lock = threading.Lock()
+        self._writing = threading.Lock()
+        self._written = 0  # how many entries the files hold
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._write()
@@ -144,22 +153,39 @@ class Report:
         return self.path.with_suffix(".md")
 
     def add(self, entry: Entry) -> None:
-        self.entries.append(entry)
-        self._write()
+        shown = {**asdict(entry), "differences": [mask_everywhere(asdict(d)) for d in entry.differences]}
+        with self._lock:
+            self.entries.append(shown)
+
+    @property
+    def pending(self) -> bool:
+        """Whether entries were added since the files were last written."""
+        return len(self.entries) != self._written
+
+    def flush(self) -> None:
+        """Write the files if entries were added since the last time (thread-safe; OSError when it cannot)."""
+        with self._writing:  # one writer at a time; add() is never held up by a write
+            if self.pending:
+                self._write()
 
     def document(self) -> dict[str, Any]:
-        return {"format": REPORT_FORMAT, "upstream": self.upstream, "exchanges": len(self.entries),
-                "ignored_fields": sorted(VOLATILE),
-                "entries": [{**asdict(entry), "differences": [mask_everywhere(asdict(d)) for d in entry.differences]}
-                            for entry in self.entries]}
+        with self._lock:
+            entries = list(self.entries)
+        return {"format": REPORT_FORMAT, "upstream": self.upstream, "exchanges": len(entries),
+                "ignored_fields": sorted(VOLATILE), "entries": entries}
 
     def _write(self) -> None:
         document = self.document()
         for path, text in ((self.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n"),
                            (self.markdown_path, markdown(document))):
             temporary = path.with_suffix(path.suffix + ".tmp")
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, path)
+            try:
+                temporary.write_bytes(text.encode("utf-8", "backslashreplace"))
+                os.replace(temporary, path)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
+        self._written = document["exchanges"]
 
 
 def read_report(path: Path) -> dict[str, Any]:
@@ -170,12 +196,47 @@ def read_report(path: Path) -> dict[str, Any]:
         raise ReportError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ReportError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(document, dict) or document.get("format") != REPORT_FORMAT \
-            or not isinstance(document.get("entries"), list) \
-            or not all(isinstance(e, dict) and isinstance(e.get("differences"), list) for e in document["entries"]):
+    if not isinstance(document, dict) or document.get("format") != REPORT_FORMAT:
         raise ReportError(f"{path}: not a drift report of format {REPORT_FORMAT} (the JSON file proxy --compare "
                           "wrote)")
+    try:
+        _ReportModel.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+        raise ReportError(f"{path}: not a drift report as proxy --compare writes it: {where or 'the file'}: "
+                          f"{error['msg']}") from None
     return document
+
+
+class _DifferenceModel(BaseModel):
+    model_config = ConfigDict(strict=True)
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    field: str = ""
+    upstream: Any = None
+    emulator: Any = None
+
+
+class _EntryModel(BaseModel):
+    model_config = ConfigDict(strict=True)
+    sequence: int
+    method: str
+    path: str
+    upstream_status: int | None = None
+    emulator_status: int | None = None
+    differences: list[_DifferenceModel]
+    note: str | None = None
+
+
+class _ReportModel(BaseModel):
+    """What :func:`read_report` accepts: the shape :class:`Report` writes (extra keys allowed)."""
+
+    model_config = ConfigDict(strict=True)
+    format: int
+    upstream: str
+    exchanges: int
+    ignored_fields: list[str] = []
+    entries: list[_EntryModel]
 
 
 def differences(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -48,9 +50,64 @@ class Answered:
     headers: Headers
     body: bytes
 
+    def content(self) -> bytes | None:
+        """The body decompressed as its Content-Encoding says (None when it cannot be): for comparing, masking and
+        recording; the client gets :attr:`body`, untouched."""
+        return decoded(self.headers, self.body)
+
     def document(self) -> Any:
-        """The body as JSON, or None when it is not JSON."""
-        return parse_json(self.body)
+        """The body (decompressed) as JSON, or None when it is not JSON."""
+        return parse_json(self.content() or b"")
+
+
+#: At most this many bytes of a compressed body are decompressed for comparing and recording.
+MAX_DECODED = 64 * 1024 * 1024
+
+
+def content_codings(headers: Headers) -> list[str]:
+    """The codings a Content-Encoding header lists, in the order applied (``identity`` left out)."""
+    return [coding.strip().lower() for name, value in headers if name.lower() == "content-encoding"
+            for coding in value.split(",") if coding.strip() and coding.strip().lower() != "identity"]
+
+
+def decoded(headers: Headers, body: bytes) -> bytes | None:
+    """``body`` with its Content-Encoding undone (gzip, deflate, and br when a Brotli module is installed); None
+    for an unknown coding, a damaged stream or more than :data:`MAX_DECODED` bytes."""
+    for coding in reversed(content_codings(headers)):
+        undone = _undo(coding, body)
+        if undone is None:
+            return None
+        body = undone
+    return body
+
+
+def _undo(coding: str, body: bytes) -> bytes | None:
+    if coding == "br":
+        for name in ("brotli", "brotlicffi"):
+            try:
+                module: Any = importlib.import_module(name)
+            except ImportError:
+                continue
+            try:
+                result = module.decompress(body)
+            except Exception:  # noqa: BLE001 - each module has its own error class
+                return None
+            return bytes(result) if len(result) <= MAX_DECODED else None
+        return None
+    if coding in ("gzip", "x-gzip"):
+        windows = [16 + zlib.MAX_WBITS]
+    elif coding == "deflate":
+        windows = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped, as RFC 9110 says, or the raw stream many send
+    else:
+        return None
+    for window in windows:
+        stream = zlib.decompressobj(window)
+        try:
+            result = stream.decompress(body, MAX_DECODED)
+        except zlib.error:
+            continue
+        return None if stream.unconsumed_tail else result
+    return None
 
 
 #: How an upstream failed, and how Kong answers the client for it (Kong's standard proxy errors, word for word).

@@ -1,9 +1,10 @@
 """A scenario file from a recording: rules that answer each endpoint as the upstream did, matching on what the
 requests with the same answer had in common. Only what the scenario format can say is generated: the Ingo status,
 message, HTTP status and ``data`` of an answer in Ingo's envelope. Tokens a client sends back are left to the
-emulator (:data:`~emulator.proxy.twin.TRANSLATED`), and so are the request's own fields that the answer echoes;
-other values are replayed as recorded. Answers that differ only in :data:`~emulator.proxy.drift.VOLATILE` values
-count as the same answer."""
+emulator (:data:`~emulator.proxy.twin.TRANSLATED`), and so are the request's own fields that the answer echoes and
+the :data:`~emulator.proxy.drift.VOLATILE` values the emulator computes per request (ids, echoes, dates), unless
+their JSON type is not the usual one of the endpoint (drift worth replaying); other values are replayed as
+recorded. Answers that differ only in volatile values count as the same answer."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from emulator.proxy.drift import VOLATILE
+from emulator.core.limits import DEFAULT_LIMITS
+from emulator.proxy.drift import VOLATILE, json_type
 from emulator.proxy.recording import Recorded
 from emulator.proxy.twin import TRANSLATED
 from emulator.scenarios.schema import ACCOUNT_TYPES
@@ -43,6 +45,44 @@ class Answer:
         if data:
             respond["data"] = data
         return respond
+
+
+    def settled(self, usual: Mapping[str, str]) -> Answer:
+        """This answer without the volatile values the emulator computes itself (ids, echoes, dates, tokens), so
+        that its own show through (a new id for each push, the same for its idempotent replay, the request's own
+        timestamp echoed); one whose JSON type is not the ``usual`` one of its endpoint is drift, and kept."""
+        data = json.loads(self.data)
+        kept = {key: value if key in VOLATILE else _own(value, key) for key, value in data.items()
+                if key not in VOLATILE or json_type(value) != usual.get(key, json_type(value))}
+        essence = {key: json_type(value) if key in VOLATILE else value for key, value in kept.items()}
+        return Answer(self.http_status, self.status, self.message, json.dumps(kept, sort_keys=True),
+                      json.dumps(essence, sort_keys=True))
+
+
+def _own(value: Any, path: str) -> Any:
+    """``value`` (at ``path`` in the answer's data) with each volatile value inside it (a date in a verify's
+    issuers) made a template of the emulator's own answer at the same place."""
+    if isinstance(value, dict):
+        return {key: f"{{{{response.{path}.{key}}}}}" if key in VOLATILE and not isinstance(item, (dict, list))
+                else _own(item, f"{path}.{key}") for key, item in value.items()}
+    if isinstance(value, list):
+        return [_own(item, f"{path}.{index}") for index, item in enumerate(value)]
+    return value
+
+
+def usual_types(answers: list[Answer]) -> dict[str, str]:
+    """For each volatile field of these answers' data, its most common JSON type (none when types tie)."""
+    seen: dict[str, Counter[str]] = {}
+    for answer in answers:
+        for key, value in json.loads(answer.data).items():
+            if key in VOLATILE:
+                seen.setdefault(key, Counter())[json_type(value)] += 1
+    usual = {}
+    for key, counts in seen.items():
+        ranked = counts.most_common(2)
+        if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+            usual[key] = ranked[0][0]
+    return usual
 
 
 def replayable(document: Any, http_status: int, fields: dict[str, Any]) -> Answer | None:
@@ -121,8 +161,11 @@ class Generated:
     skipped: tuple[str, ...]
 
 
-def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, name: str = "recorded") -> Generated:
-    """A scenario file whose rules replay the recorded answers; ``endpoints`` maps paths to scenario endpoint names."""
+def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, name: str = "recorded",
+                   max_bytes: int = DEFAULT_LIMITS.max_bytes) -> Generated:
+    """A scenario file whose rules replay the recorded answers; ``endpoints`` maps paths to scenario endpoint names.
+    The file stays within ``max_bytes`` (what the emulator reads of a scenario file): an answer too large for it is
+    not replayed, and listed."""
     groups: dict[str, list[tuple[dict[str, Any], Answer, str]]] = {}
     skipped: list[str] = []
     for item in recorded:
@@ -146,19 +189,35 @@ def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, na
             continue
         if replayed.status in REPLAY_STATUSES:
             continue  # the emulator answers a repeated request so itself
+        if len(replayed.data) > max_bytes // 2:
+            skipped.append(f"{label}: its data is {len(replayed.data)} bytes of JSON, too large for a scenario "
+                           f"file (at most {max_bytes} bytes are read, --scenario-max-bytes)")
+            continue
         groups.setdefault(endpoint, []).append((fields, replayed, label))
     rules: list[dict[str, Any]] = []
     for endpoint, members in groups.items():
-        rules += _rules(endpoint, members)
+        usual = usual_types([answer for _, answer, _ in members])
+        rules += _rules(endpoint, [(fields, answer.settled(usual), label) for fields, answer, label in members])
+    while True:
+        text = _file(name, rules, skipped)
+        if len(text.encode("utf-8")) <= max_bytes or not rules:
+            return Generated(text, len(rules), tuple(skipped))
+        largest = max(rules, key=lambda rule: len(json.dumps(rule)))  # the rest still fit: drop the largest
+        rules.remove(largest)
+        skipped.append(f"rule {largest['name']} ({largest['description']}): dropped, the file would exceed "
+                       f"{max_bytes} bytes (--scenario-max-bytes)")
+
+
+def _file(name: str, rules: list[dict[str, Any]], skipped: list[str]) -> str:
     document = {"version": 1, "scenarios": [{
         "name": name, "description": "Answers recorded through ingopay-emulator proxy, replayed offline",
         "rules": rules}]}
     header = ["# Generated by `ingopay-emulator scenarios from-recording`: each rule replays what the upstream",
-              "# answered to the recorded requests it matches (tokens, and the fields the emulator echoes from the",
-              "# request, are the emulator's own).",
+              "# answered to the recorded requests it matches (tokens, ids, dates and the fields the emulator echoes",
+              "# from the request are the emulator's own).",
               *(f"# not replayed: {line}" for line in skipped)]
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
-    return Generated("\n".join(header) + "\n" + body, len(rules), tuple(skipped))
+    return "\n".join(header) + "\n" + body
 
 
 def _rules(endpoint: str, members: list[tuple[dict[str, Any], Answer, str]]) -> list[dict[str, Any]]:

@@ -4,12 +4,14 @@ it, let the local twin answer it too; and relay the upstream's webhooks to a loc
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 from aiohttp import web
@@ -18,11 +20,11 @@ from yarl import URL
 
 from emulator.auth.verify import AuthPolicy
 from emulator.core.logs import ACCESS
-from emulator.core.masking import mask_everywhere
+from emulator.core.masking import scrub_card_numbers
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
-from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable, parse_json
-from emulator.proxy.recording import Recorder, exchange_document, webhook_document
+from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable
+from emulator.proxy.recording import Recorder, exchange_document, masked_document, webhook_document
 from emulator.proxy.twin import Twin
 from emulator.web.answers import json_response
 from emulator.web.ratelimit import REFUSAL, RateLimiter
@@ -50,6 +52,7 @@ class Proxy:
     twin_url: URL | None = None
     relay_url: URL | None = None
     session: aiohttp.ClientSession | None = None
+    in_flight: int = 0  # requests sent to the upstream and not yet answered
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_sequence(self) -> int:
@@ -59,11 +62,25 @@ class Proxy:
 PROXY = web.AppKey("proxy", Proxy)
 
 
-async def send(proxy: Proxy, base: URL, sent: Sent) -> Answered | UpstreamFailure:
-    """Send ``sent`` to ``base`` as it came (method, path and query as sent, headers but the hop-by-hop ones, raw
-    body); the answer as it came, or what kept it from coming."""
+def joined(base: URL, target: str) -> URL:
+    """``target`` (a path with its query, as the client sent it) under ``base``, encoded as sent."""
+    return URL(str(base).rstrip("/") + target, encoded=True)
+
+
+def relay_target(relay_url: URL, query: str) -> URL:
+    """Where a webhook goes: exactly the relay URL (its path and query), with the query the upstream posted to
+    /_proxy/webhooks appended."""
+    if not query:
+        return relay_url
+    return URL(f"{relay_url.with_query(None)}?{'&'.join(filter(None, (relay_url.raw_query_string, query)))}",
+               encoded=True)
+
+
+async def send(proxy: Proxy, url: URL, sent: Sent) -> Answered | UpstreamFailure:
+    """Send ``sent`` to ``url`` (headers but the hop-by-hop ones, raw body); the answer as it came, or what kept it
+    from coming."""
     assert proxy.session is not None
-    url = URL(str(base).rstrip("/") + sent.target, encoded=True)
+    base = url
     try:
         async with proxy.session.request(
                 sent.method, url, data=sent.body or None, headers=list(forwardable(sent.headers)),
@@ -105,7 +122,11 @@ async def forward(request: web.Request) -> web.StreamResponse:
                      proxy.limiter.limit)
             return json_response(REFUSAL, status=429, headers=admission.headers())
     exchange = Exchange(proxy.next_sequence(), sent, checks=[{"code": p.code, "detail": p.detail} for p in found])
-    outcome = await send(proxy, proxy.upstream, sent)
+    proxy.in_flight += 1
+    try:
+        outcome = await send(proxy, joined(proxy.upstream, sent.target), sent)
+    finally:
+        proxy.in_flight -= 1
     if isinstance(outcome, UpstreamFailure):
         exchange.failure = outcome
         LOG.warning("proxy: %s %s: %s; answering %s as Kong would", sent.method, sent.path, outcome.detail,
@@ -117,15 +138,46 @@ async def forward(request: web.Request) -> web.StreamResponse:
     ingo_status = document.get("status") if isinstance(document, dict) else None
     ACCESS.info("proxy: %s %s -> upstream %s ingo=%s %.1fms", sent.method, sent.path, answered.status,
              ingo_status if isinstance(ingo_status, int) else "-", (time.perf_counter() - started) * 1000)
-    try:
-        if proxy.recorder is not None:
-            proxy.recorder.write(exchange_document(exchange), f"{sent.method}-{sent.path}")
-        if proxy.report is not None:
-            proxy.report.add(await _compared(proxy, exchange))
-    except OSError as exc:  # a full disk: the client still gets the upstream's answer
-        LOG.error("proxy: cannot write the recording or report of %s %s: %s", sent.method, sent.path,
-                  exc.strerror or exc)
+    await _keep(proxy, exchange, answered)
     return respond(answered)
+
+
+def _problem(exc: Exception) -> str:
+    """A failure in one line, without the request's content (a full disk, or a bug of the proxy's own)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return scrub_card_numbers(f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
+
+
+async def _keep(proxy: Proxy, exchange: Exchange, answered: Answered) -> None:
+    """Record and compare an exchange the upstream has answered. Whatever fails here (a full disk, a header the
+    recording cannot hold, a bug) is logged in one line and noted in the report, never the client's problem: the
+    upstream has handled the request (a payment may have been made), so the client gets its answer unchanged."""
+    sent = exchange.sent
+    unrecorded = None
+    if proxy.recorder is not None:
+        try:
+            proxy.recorder.write(exchange_document(exchange), f"{sent.method}-{sent.path}")
+        except Exception as exc:  # noqa: BLE001 - the client's answer comes first
+            unrecorded = _problem(exc)
+            LOG.error("proxy: cannot record %s %s: %s (the client got the upstream's answer)", sent.method,
+                      sent.path, unrecorded)
+    if proxy.report is None:
+        return
+    try:
+        entry = await _compared(proxy, exchange)
+    except Exception as exc:  # noqa: BLE001
+        problem = _problem(exc)
+        LOG.error("proxy: cannot compare %s %s: %s (the client got the upstream's answer)", sent.method, sent.path,
+                  problem)
+        entry = Entry(exchange.sequence, sent.method, sent.path, answered.status, None,
+                      note=f"not compared: {problem}")
+    if unrecorded is not None:
+        entry = replace(entry, note="; ".join(filter(None, (entry.note, f"not recorded: {unrecorded}"))))
+    try:
+        proxy.report.add(entry)
+    except Exception as exc:  # noqa: BLE001
+        LOG.error("proxy: cannot write the drift report entry of %s %s: %s", sent.method, sent.path, _problem(exc))
 
 
 async def _compared(proxy: Proxy, exchange: Exchange) -> Entry:
@@ -138,18 +190,18 @@ async def _compared(proxy: Proxy, exchange: Exchange) -> Entry:
                      note=f"the upstream failed ({failure.kind}); the client got Kong's {failure.status}")
     upstream = exchange.answered
     assert upstream is not None and proxy.twin is not None and proxy.twin_url is not None
-    local = await send(proxy, proxy.twin_url, proxy.twin.request(sent))
+    local = await send(proxy, joined(proxy.twin_url, sent.target), proxy.twin.request(sent))
     if isinstance(local, UpstreamFailure):
         return Entry(exchange.sequence, sent.method, sent.path, upstream.status, None,
                      note=f"the local emulator did not answer: {local.detail}")
-    up_document, local_document = parse_json(upstream.body), parse_json(local.body)
+    up_document, local_document = upstream.document(), local.document()
     proxy.twin.learn(up_document, local_document)
     if upstream.status == 401 and local.status != 401:
         return Entry(exchange.sequence, sent.method, sent.path, upstream.status, local.status,
                      note="the upstream refused the signature; the proxy cannot check a signature without the "
                           "secret, so this answer is not compared")
     # compared masked: a value the report shows is never more than the recording keeps
-    differences = compare(upstream.status, mask_everywhere(up_document), local.status, mask_everywhere(local_document),
+    differences = compare(upstream.status, masked_document(up_document), local.status, masked_document(local_document),
                           upstream_is_json=up_document is not None or not upstream.body,
                           emulator_is_json=local_document is not None or not local.body)
     return Entry(exchange.sequence, sent.method, sent.path, upstream.status, local.status, tuple(differences))
@@ -167,7 +219,8 @@ async def relay(request: web.Request) -> web.StreamResponse:
         problem = "no --webhook-relay receiver is set"
         answer = json_response({"message": problem}, status=404)
     else:
-        outcome = await send(proxy, proxy.relay_url, Sent("POST", _relay_target(proxy.relay_url), headers, body))
+        url = relay_target(proxy.relay_url, request.rel_url.raw_query_string)
+        outcome = await send(proxy, url, Sent("POST", url.raw_path_qs, headers, body))
         if isinstance(outcome, UpstreamFailure):
             problem = outcome.detail
             LOG.warning("proxy: webhook relay: %s", problem)
@@ -177,14 +230,13 @@ async def relay(request: web.Request) -> web.StreamResponse:
             relayed = outcome
             answer = respond(outcome)
     if proxy.recorder is not None:
-        proxy.recorder.write(webhook_document(proxy.next_sequence(), request.path, headers, body, relayed, problem),
-                             "webhook")
+        try:
+            proxy.recorder.write(webhook_document(proxy.next_sequence(), request.path, headers, body, relayed,
+                                                  problem), "webhook")
+        except Exception as exc:  # noqa: BLE001 - the upstream still gets the receiver's answer
+            LOG.error("proxy: cannot record a relayed webhook: %s", _problem(exc))
     ACCESS.info("proxy: webhook %s -> receiver %s", request.path, answer.status)
     return answer
-
-
-def _relay_target(url: URL) -> str:
-    return url.raw_path_qs or "/"
 
 
 def create_proxy_app(proxy: Proxy, *, max_body_size: int) -> web.Application:
@@ -194,7 +246,40 @@ def create_proxy_app(proxy: Proxy, *, max_body_size: int) -> web.Application:
     app.router.add_post(WEBHOOK_PATH, relay)
     app.router.add_route("*", "/{tail:.*}", forward)
     app.cleanup_ctx.append(_client_session)
+    app.cleanup_ctx.append(_report_writer)
     return app
+
+
+#: Seconds between two writes of the drift report while entries come in (and once more at shutdown).
+REPORT_INTERVAL = 1.0
+
+
+async def _report_writer(app: web.Application) -> AsyncIterator[None]:
+    """Write the drift report every :data:`REPORT_INTERVAL` seconds when it changed, off the event loop, and
+    once more when the proxy stops (SIGINT, SIGTERM), so that it is complete then."""
+    report = app[PROXY].report
+    if report is None:
+        yield
+        return
+
+    async def periodically() -> None:
+        while True:
+            await asyncio.sleep(REPORT_INTERVAL)
+            if report.pending:
+                try:
+                    await asyncio.to_thread(report.flush)
+                except OSError as exc:
+                    LOG.error("proxy: cannot write the drift report %s: %s", report.path, exc.strerror or exc)
+
+    task = asyncio.create_task(periodically())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    try:
+        await asyncio.to_thread(report.flush)
+    except OSError as exc:
+        LOG.error("proxy: cannot write the drift report %s: %s", report.path, exc.strerror or exc)
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:

@@ -21,7 +21,7 @@ from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, Credential
 from emulator.proxy.exchange import Sent, parse_json
 
 #: Values the upstream mints that a later request sends back: the twin mints its own, so the proxy sends it those.
-TRANSLATED = frozenset({"customer_account_token", "session_id"})
+TRANSLATED = frozenset({"customer_account_token", "session_id", "risk_session_token", "risk_assessment_token"})
 
 
 class Twin:
