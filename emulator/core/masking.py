@@ -49,7 +49,12 @@ def redacted_header(name: str, value: str) -> str:
         return value
     if lowered not in CREDENTIAL_HEADERS:
         return REDACTED
-    if _SIGNATURE.search(value):  # every signature= redacted (a function, not a template: no template parsing)
+    start = value.find('signature="')
+    if start >= 0 and value.count("signature", start + 1) == 0:  # the usual, one signature as Kong writes it
+        start += len('signature="')
+        end = value.find('"', start)
+        return f"{value[:start]}{REDACTED}{value[end:]}" if end >= 0 else value[:start] + REDACTED
+    if _SIGNATURE.search(value):  # any other spelling: every signature= redacted
         return _SIGNATURE.sub(_redact_signature, value)
     scheme = _SCHEME.match(value)
     return f"{scheme.group(1)} {REDACTED}" if scheme and scheme.group(1).lower() != "hmac" else REDACTED
