@@ -7,6 +7,7 @@ import json
 from aiohttp import web
 
 from emulator.web.answers import json_response
+from emulator.web.middlewares import client_gone
 from emulator.web.state import RUNTIME
 
 #: Seconds between keep-alive comments on a quiet stream (proxies close idle connections).
@@ -15,11 +16,6 @@ KEEP_ALIVE = 15.0
 LOOK = 1.0
 #: How long a browser waits before it reconnects a dropped stream, in milliseconds.
 RECONNECT_MS = 2000
-
-
-def _gone(request: web.Request) -> bool:
-    transport = request.transport
-    return transport is None or transport.is_closing()
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
@@ -38,7 +34,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         quiet = 0.0
         while True:
             kinds = await watcher.next(LOOK)
-            if kinds is None or _gone(request):  # the emulator stops, or the tab went away: free the slot now
+            if kinds is None or client_gone(request):  # the emulator stops, or the tab went away: free the slot now
                 break
             if kinds:
                 quiet = 0.0

@@ -40,6 +40,16 @@ def _redact_signature(found: re.Match[str]) -> str:
     return found.group(1) + REDACTED + found.group(2)
 
 
+def redacted_signatures(text: str) -> str:
+    """``text`` with the value of every ``signature="..."`` in it redacted (an unclosed one to the end)."""
+    start = text.find('signature="')
+    if start >= 0 and text.count("signature", start + 1) == 0:  # the usual, one signature as Kong writes it
+        start += len('signature="')
+        end = text.find('"', start)
+        return f"{text[:start]}{REDACTED}{text[end:]}" if end >= 0 else text[:start] + REDACTED
+    return _SIGNATURE.sub(_redact_signature, text)  # any other spelling
+
+
 def redacted_header(name: str, value: str) -> str:
     """A header's value as it may be shown: an HMAC Authorization keeps its grammar (username, algorithm, the
     signed headers) with the signature redacted; another credential keeps only its scheme; a cookie or the admin
@@ -49,13 +59,8 @@ def redacted_header(name: str, value: str) -> str:
         return value
     if lowered not in CREDENTIAL_HEADERS:
         return REDACTED
-    start = value.find('signature="')
-    if start >= 0 and value.count("signature", start + 1) == 0:  # the usual, one signature as Kong writes it
-        start += len('signature="')
-        end = value.find('"', start)
-        return f"{value[:start]}{REDACTED}{value[end:]}" if end >= 0 else value[:start] + REDACTED
-    if _SIGNATURE.search(value):  # any other spelling: every signature= redacted
-        return _SIGNATURE.sub(_redact_signature, value)
+    if 'signature="' in value or _SIGNATURE.search(value):
+        return redacted_signatures(value)
     scheme = _SCHEME.match(value)
     return f"{scheme.group(1)} {REDACTED}" if scheme and scheme.group(1).lower() != "hmac" else REDACTED
 
@@ -137,20 +142,3 @@ def scrub_card_numbers(text: str) -> str:
 def _card_masked(found: re.Match[str]) -> str:
     digits = found.group().replace(" ", "").replace("-", "")
     return last_four(digits) if 13 <= len(digits) <= 19 and luhn_valid(digits) else found.group()
-
-
-def mask_everywhere(document: Any) -> Any:
-    """:func:`mask`, and card numbers scrubbed from every text value too (a message may quote one): for documents
-    taken from a system the emulator does not control, such as a recording of Ingo's sandbox."""
-    masked = mask(document)
-    return _scrub(masked)
-
-
-def _scrub(document: Any) -> Any:
-    if isinstance(document, dict):
-        return {key: _scrub(value) for key, value in document.items()}
-    if isinstance(document, list):
-        return [_scrub(item) for item in document]
-    if isinstance(document, str):
-        return scrub_card_numbers(document)
-    return document

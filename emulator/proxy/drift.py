@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from emulator.core.configuration import ConfigurationError
-from emulator.core.masking import mask_everywhere
+from emulator.core.masking import mask
 
 #: Fields whose values are expected to differ between the upstream and the emulator (ids, tokens, times, dates):
 #: their presence and type are compared, never their value. The one list of them (the docs show it).
@@ -153,7 +153,7 @@ class Report:
         return self.path.with_suffix(".md")
 
     def add(self, entry: Entry) -> None:
-        shown = {**asdict(entry), "differences": [mask_everywhere(asdict(d)) for d in entry.differences]}
+        shown = {**asdict(entry), "differences": [mask(asdict(d)) for d in entry.differences]}
         with self._lock:
             self.entries.append(shown)
 

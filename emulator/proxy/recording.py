@@ -17,18 +17,19 @@ from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.core.configuration import ConfigurationError
 from emulator.core.masking import (
     ACCOUNT_KEYS,
+    REDACTED,
     REMOVED,
     SECRET_KEYS,
     last_four,
-    mask_everywhere,
+    mask,
     mask_text,
+    redacted_signatures,
     scrub_card_numbers,
 )
 from emulator.proxy.exchange import Answered, Exchange, Headers, content_codings, decoded, parse_json
 
 #: The format of a recorded file; a reader refuses any other.
 FORMAT = 1
-REDACTED = "[redacted]"
 #: Headers kept with their value removed: they hold a secret or a session.
 UNKEPT = frozenset({"cookie", "set-cookie", "x-emulator-admin-token"})
 #: Headers that carry a digest of the body: redacted when masking changed the body, since the digest of a body
@@ -44,7 +45,6 @@ class RecordingError(ConfigurationError, ValueError):
 #: Fields holding a message in words, where an account number may be quoted: every run of eight digits or more
 #: in them is masked to its last four (not only a card number passing Luhn).
 MESSAGE_FIELDS = frozenset({"client_message", "message", "recipient_message"})
-_SIGNATURE = re.compile(r'(signature\s*=\s*")[^"]*(")', re.IGNORECASE)
 
 
 def _masked_strings(document: Any, key: str | None = None) -> Any:
@@ -53,16 +53,16 @@ def _masked_strings(document: Any, key: str | None = None) -> Any:
     if isinstance(document, list):
         return [_masked_strings(item, key) for item in document]
     if isinstance(document, str):
-        text = _SIGNATURE.sub(lambda m: m.group(1) + REDACTED + m.group(2), document)
+        text = redacted_signatures(document)
         return mask_text(text) if key is not None and key.lower() in MESSAGE_FIELDS else text
     return document
 
 
 def masked_document(document: Any) -> Any:
     """A JSON document from a system the emulator does not control, as a recording or report keeps it:
-    :func:`~emulator.core.masking.mask_everywhere`, an account number quoted in a message masked too, and any
-    ``signature="..."`` in a text value redacted."""
-    return _masked_strings(mask_everywhere(document))
+    :func:`~emulator.core.masking.mask` (card numbers in every text value too), an account number quoted in a
+    message masked too, and any ``signature="..."`` in a text value redacted."""
+    return _masked_strings(mask(document))
 
 
 def _secret_name(name: str) -> bool:

@@ -74,7 +74,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+        if isinstance(exc, ConnectionResetError) and client_gone(request):
             # the client closed the connection before its body arrived in full: nobody to answer, and not an
             # error of the emulator; journaled as nginx's 499 (client closed request)
             outcome.diagnosis = {"code": "client_closed_request", "detail": CLIENT_GONE}
@@ -96,7 +96,8 @@ CLIENT_GONE = "the client closed the connection before the request arrived in fu
 CLOSED_WITHOUT_RESPONSE = 444
 
 
-def _client_gone(request: web.Request) -> bool:
+def client_gone(request: web.Request) -> bool:
+    """Whether the request's client has closed its connection (or is closing it)."""
     transport = request.transport
     return transport is None or transport.is_closing()
 
@@ -173,7 +174,7 @@ def _extra(request: web.Request, outcome: Outcome) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if outcome.retry_after is not None:
         extra["retry_after"] = outcome.retry_after
-    if _client_gone(request):
+    if client_gone(request):
         extra["client_gone"] = True
     if outcome.fault is not None:
         extra["fault"] = outcome.fault
