@@ -91,15 +91,14 @@ class ProxyServer:
         self._thread.join(timeout=10)
 
 
-class SilentUpstream:
-    """A TCP listener on 127.0.0.1 that accepts connections and never answers: an upstream that times out."""
+class RawListener:
+    """A TCP listener on 127.0.0.1 and a free port, accepting connections in a thread; ``serve`` handles each."""
 
     def __init__(self) -> None:
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen(16)
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        self._held: list[socket.socket] = []
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
@@ -109,10 +108,27 @@ class SilentUpstream:
                 connection, _ = self._socket.accept()
             except OSError:
                 return
-            self._held.append(connection)
+            self.serve(connection)
+
+    def serve(self, connection: socket.socket) -> None:
+        raise NotImplementedError
 
     def stop(self) -> None:
         self._socket.close()
+
+
+class SilentUpstream(RawListener):
+    """A TCP listener on 127.0.0.1 that accepts connections and never answers: an upstream that times out."""
+
+    def __init__(self) -> None:
+        self._held: list[socket.socket] = []
+        super().__init__()
+
+    def serve(self, connection: socket.socket) -> None:
+        self._held.append(connection)
+
+    def stop(self) -> None:
+        super().stop()
         for connection in self._held:
             connection.close()
 
@@ -124,19 +140,14 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class CannedUpstream:
+class CannedUpstream(RawListener):
     """An upstream on 127.0.0.1 that answers every request with the same raw bytes (headers that are not UTF-8, a
     gzip body...), as no aiohttp server would; it keeps each request it received (head and body, raw)."""
 
     def __init__(self, status: int = 200, headers: list[tuple[bytes, bytes]] | None = None, body: bytes = b"") -> None:
         self.answer = self.raw_answer(status, headers or [], body)
         self.received: list[bytes] = []
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.listen(16)
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
+        super().__init__()
 
     @staticmethod
     def raw_answer(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
@@ -144,33 +155,25 @@ class CannedUpstream:
         return (b"HTTP/1.1 %d X\r\n" % status + head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
                 + body)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(10)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                head, _, body = data.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
-                while len(body) < length:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        break
-                    body += chunk
-                self.received.append(head + b"\r\n\r\n" + body)
-                connection.sendall(self.answer)
-
-    def stop(self) -> None:
-        self._socket.close()
+    def serve(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(10)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            while len(body) < length:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            self.received.append(head + b"\r\n\r\n" + body)
+            connection.sendall(self.answer)
 
 
 def raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[int, bytes, bytes]:
