@@ -388,4 +388,6 @@ def test_with_x_date_format_rfc1123_only_ingos_documented_form_passes(tmp_path):
         for x_date in (gmt("%a, %d %b %Y %H:%M:%S"), gmt("%A, %d-%b-%y %H:%M:%S GMT"), gmt("%a %b %e %H:%M:%S %Y")):
             status, answer = dated(client, x_date)
             assert (status, answer["diagnosis"]["code"]) == (401, "date_unparseable"), x_date
-            assert "'Www, DD Mon YYYY HH:MM:SS GMT'" in answer["diagnosis"]["detail"]
+            assert answer["diagnosis"]["detail"].endswith(
+                "(--x-date-format rfc1123 takes only 'Www, DD Mon YYYY HH:MM:SS GMT' with the date's weekday); "
+                "expected RFC 1123 in GMT such as 'Fri, 17 Jan 2020 19:59:29 GMT'")

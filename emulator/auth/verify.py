@@ -22,10 +22,10 @@ EXAMPLE_DATE = RFC1123_EXAMPLE
 #: Which dates X-Date and Date may carry: Kong's (whatever nginx's ngx_parse_http_time reads) or only Ingo's
 #: documented form, RFC 1123 in GMT (--x-date-format).
 DateFormat = Literal["kong", "rfc1123"]
-#: What a refused date's diagnosis asks for.
-EXPECTED_DATE = (f"expected RFC 1123 in GMT such as {RFC1123_EXAMPLE!r} (Kong's date parser, nginx's "
-                 "ngx_parse_http_time, also reads " + " and ".join(f"{name} {example!r}" for name, example in FORMS[1:])
-                 + ")")
+#: What a refused date's diagnosis asks for, and what Kong reads besides.
+EXPECTED_DATE = f"expected RFC 1123 in GMT such as {RFC1123_EXAMPLE!r}"
+KONG_ALSO_READS = (" (Kong's date parser, nginx's ngx_parse_http_time, also reads "
+                   + " and ".join(f"{name} {example!r}" for name, example in FORMS[1:]) + ")")
 #: Headers a signed request must carry at most once: with two, which one was signed is anyone's guess.
 SINGLE_HEADERS = ("authorization", "proxy-authorization", "x-date", "date", "content-type", "content-sha512")
 
@@ -115,7 +115,9 @@ def check_date(headers: Mapping[str, str], skew: int, now: int, date_format: Dat
     if not usable:
         name, raw, why = parsed[0]
         raise AuthenticationFailed(
-            "date_unparseable", f"{_title(name)} {raw!r} is not a date the gateway reads ({why}); {EXPECTED_DATE}",
+            "date_unparseable",
+            f"{_title(name)} {raw!r} is not a date the gateway reads ({why}); {EXPECTED_DATE}"
+            + (KONG_ALSO_READS if date_format == "kong" else ""),
             server_time=http_date(now), expected_format=f"RFC 1123 in GMT, such as {RFC1123_EXAMPLE}",
         )
     if any(abs(now - when.seconds) <= skew for _, _, when in usable):
