@@ -79,7 +79,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     outbox.listeners.append(deliveries.on_event)
     gateway = Gateway(store, clock, seed=seed, clock_skew=settings.clock_skew,
                       body_timestamp_check=settings.body_timestamp_check, process_delay=settings.process_delay,
-                      emit=outbox.emit, signature_now=signature_now)
+                      emit=outbox.emit, signature_now=signature_now,
+                      biller_limits="flag" if settings.biller_limits == "flag" else "omit")
     sessions = SessionService(store, clock, seed=seed)
     sources = scenario_sources(settings)
     credentials = credentials if credentials is not None else load_credentials(settings.credentials)
@@ -134,7 +135,8 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         raise SettingsError(f"{named('algorithms')}: unknown HMAC algorithm(s) {', '.join(sorted(unknown))}; "
                             f"expected some of {', '.join(HASHES)}")
     return AuthPolicy(clock_skew=settings.clock_skew, algorithms=frozenset(settings.algorithms),
-                      enforce_headers=settings.enforce_headers, enforce_body_headers=settings.enforce_body_headers)
+                      enforce_headers=settings.enforce_headers, enforce_body_headers=settings.enforce_body_headers,
+                      date_format="rfc1123" if settings.x_date_format == "rfc1123" else "kong")
 
 
 def plugin_rules(settings: Settings) -> dict[str, str]:

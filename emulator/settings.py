@@ -153,6 +153,8 @@ class Settings:
     scenario_max_aliases: int = DEFAULT_LIMITS.max_aliases
     restore: Path | None = None
     snapshot_max_bytes: int = 64 * 1024 * 1024
+    biller_limits: str = "omit"
+    x_date_format: str = "kong"
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (handy in tests)."""
@@ -260,6 +262,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("snapshot_max_bytes", "largest snapshot archive POST /_emulator/snapshot accepts, in bytes (413 above), "
            "whatever --max-body-size says; send it with a Content-Length, as curl --data-binary @FILE does (a chunked "
            "body may be held to --max-body-size)", WHOLE_NUMBER, metavar="BYTES"),
+    Option("biller_limits", "how biller search shows a biller whose min/max leaves out the amount sent: omit (left "
+           "out; 700 when none is left) or flag (listed with credit_enabled and debit_enabled 0)",
+           choices=("omit", "flag")),
+    Option("x_date_format", "dates X-Date and Date may carry: kong (what Kong's hmac-auth reads: RFC 1123, RFC 850 "
+           "or asctime, always GMT, a zone after the seconds unread) or rfc1123 (only Ingo's documented form, "
+           "RFC 1123 in GMT)", choices=("kong", "rfc1123")),
 )
 
 

@@ -57,8 +57,9 @@ class Client:
         assert status == 201, tenant
         return cls(url, tenant["username"], tenant["secret"], tenant["participant_id"])
 
-    def headers(self, path: str, body: bytes) -> dict[str, str]:
-        x_date = formatdate(time.time(), usegmt=True)
+    def headers(self, path: str, body: bytes, *, x_date: str | None = None) -> dict[str, str]:
+        """The signed headers of a POST of ``body`` to ``path``, dated now (or ``x_date`` as given)."""
+        x_date = formatdate(time.time(), usegmt=True) if x_date is None else x_date
         digest = base64.b64encode(hashlib.sha512(body).digest()).decode()
         lines = [f"POST {path} HTTP/1.1", f"x-date: {x_date}", "content-type: application/json",
                  f"content-sha512: {digest}", f"content-length: {len(body)}"]

@@ -9,6 +9,7 @@ to openssl). Expected values are literals taken from the contract, not read back
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import hmac
 import json
@@ -20,6 +21,7 @@ import pytest
 from multidict import CIMultiDict
 
 from emulator.auth.diagnosis import CODES, AuthenticationFailed
+from emulator.auth.httpdate import UnreadableDate, parse_http_time
 from emulator.auth.verify import SignedRequest, check_body
 from emulator.web.ratelimit import RateLimiter
 from tests.conftest import CARD, CREDENTIALS, Signed, v11
@@ -335,6 +337,42 @@ async def test_request_line_not_signed(emulator):
 # --- the date -------------------------------------------------------------------------------------------------
 
 
+def _utc(*fields: int) -> int:
+    return calendar.timegm((*fields, 0, 0, 0))
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("Fri, 17 Jan 2020 19:59:29 GMT", _utc(2020, 1, 17, 19, 59, 29)),
+    ("Friday, 17-Jan-20 19:59:29 GMT", _utc(2020, 1, 17, 19, 59, 29)),
+    ("Fri Jan 17 19:59:29 2020", _utc(2020, 1, 17, 19, 59, 29)),
+    ("Fri Jan  7 19:59:29 2020", _utc(2020, 1, 7, 19, 59, 29)),
+    ("Sun, 06 Nov 1994 08:49:37", _utc(1994, 11, 6, 8, 49, 37)),  # no zone: GMT
+    ("Sun, 06 Nov 1994 08:49:37 +0200", _utc(1994, 11, 6, 8, 49, 37)),  # a zone is not read
+    ("Xyz, 06 Nov 1994 08:49:37 GMT", _utc(1994, 11, 6, 8, 49, 37)),  # nor the weekday
+    ("Sun, 06 Jxn 1994 08:49:37 GMT", _utc(1994, 6, 6, 8, 49, 37)),  # J, not a, third letter n: June
+    ("Sun, 00 Nov 1994 08:49:37 GMT", _utc(1994, 10, 31, 8, 49, 37)),  # day 00 passes: the day before the 1st
+    ("Sunday, 06-Nov-69 08:49:37 GMT", _utc(2069, 11, 6, 8, 49, 37)),  # two-digit years below 70 are 20xx
+    ("Tue, 29 Feb 2028 00:00:00 GMT", _utc(2028, 2, 29, 0, 0, 0)),
+    ("Sun, 6 Nov 1994 08:49:37 GMT", None),  # RFC 1123 needs a two-digit day
+    ("06 Nov 1994 08:49:37 GMT", None),  # no weekday
+    ("Sun, 06 Nov 94 08:49:37 GMT", None),  # RFC 1123 needs a four-digit year
+    ("Sun, 06 nov 1994 08:49:37 GMT", None),  # months are capitalised
+    ("Sun, 31 Nov 1994 08:49:37 GMT", None),
+    ("Wed, 29 Feb 2027 00:00:00 GMT", None),
+    ("Sun, 06 Nov 1994 24:00:00 GMT", None),
+    ("Wed, 31 Dec 1969 23:59:59 GMT", None),  # -1, nginx's error value: Kong gets nil
+    ("1994-11-06T08:49:37Z", None),
+    ("", None),
+])
+def test_dates_are_read_as_nginx_reads_them(value, expected):
+    """Expected values from nginx's ngx_parse_http_time (src/core/ngx_parse_time.c), computed with calendar."""
+    if expected is None:
+        with pytest.raises(UnreadableDate):
+            parse_http_time(value)
+    else:
+        assert parse_http_time(value).seconds == expected
+
+
 async def test_date_missing(emulator):
     body = card_body()
     diagnosis = refused(await send(emulator, kong_sign(body, values={"x-date": None}), body),
@@ -348,8 +386,12 @@ async def test_date_unparseable_iso_8601(emulator):
     body = card_body()
     headers = kong_sign(body, values={"x-date": "2026-11-16T15:00:00Z"})
     diagnosis = refused(await send(emulator, headers, body), "date_unparseable", DATE_REQUIRED)
-    assert diagnosis["detail"] == ("X-Date '2026-11-16T15:00:00Z' is not an HTTP date; expected RFC 1123 in GMT "
-                                   "such as 'Fri, 17 Jan 2020 19:59:29 GMT'")
+    assert diagnosis["detail"] == (
+        "X-Date '2026-11-16T15:00:00Z' is not a date the gateway reads (no weekday followed by ',' (RFC 1123, "
+        "RFC 850) or by a space (asctime)); expected RFC 1123 in GMT such as 'Fri, 17 Jan 2020 19:59:29 GMT' "
+        "(Kong's date parser, nginx's ngx_parse_http_time, also reads RFC 850 'Friday, 17-Jan-20 19:59:29 GMT' "
+        "and asctime 'Fri Jan 17 19:59:29 2020')")
+    assert diagnosis["expected_format"] == "RFC 1123 in GMT, such as Fri, 17 Jan 2020 19:59:29 GMT"
     assert diagnosis["server_time"] == DATE
 
 

@@ -86,7 +86,7 @@ def test_signed_operations_document_signing_and_refusals(document: dict[str, Any
               if item.get("post", {}).get("security") == [{"hmac": []}]]
     assert {path for path, _ in signed} == {
         "/gateway/verify", "/gateway/process", "/gateway/v12/debit/process", "/gateway/v1/biller/search",
-        "/risk/risksession/v2", "/risk/riskscore/v2", "/api/v1/sessions/point-in-time/plugin"}
+        "/gateway/search", "/risk/risksession/v2", "/risk/riskscore/v2", "/api/v1/sessions/point-in-time/plugin"}
     for path, operation in signed:
         assert {"200", "400", "401", "413", "429"} <= set(operation["responses"]), path
         assert {p["name"] for p in operation["parameters"]} >= {"X-Date", "Content-sha512"}, path
@@ -99,7 +99,8 @@ def test_signed_operations_document_signing_and_refusals(document: dict[str, Any
 
 def test_request_examples_are_valid_for_the_document_and_for_the_server(document: dict[str, Any]) -> None:
     models = {"VerifyRequest": None, "Process": gw.Process, "Debit": gw.Debit, "RiskSession": gw.RiskSession,
-              "RiskScore": gw.RiskScore, "BillerSearch": gw.BillerSearch}
+              "RiskScore": gw.RiskScore, "BillerSearch": gw.BillerSearch,
+              "PayeeSearch": gw.PayeeSearch}
     seen = 0
     for item in document["paths"].values():
         body = item.get("post", {}).get("requestBody", {}).get("content", {}).get("application/json")

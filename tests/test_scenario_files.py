@@ -79,7 +79,7 @@ CASES = {
         "7:19: 'amount' must be a number or a mapping with exact, min, max, cents, got 'ten'",
         "8:16: 'nth' must be a number, a list of numbers, or a mapping with in, from, to, every, got 'first'",
         "9:31: 'endpoint' is 'refund', expected one of: 'verify', 'process', 'debit', 'biller_search', "
-        "'risk_session', 'risk_score', 'session' or 'plugin'",
+        "'search', 'risk_session', 'risk_score', 'session' or 'plugin'",
         "11:19: 'status' must be an integer, got '851'",
         "12:24: 'http_status' must be less than or equal to 599, got 700",
         "13:20: 'latency': max must not be less than min",

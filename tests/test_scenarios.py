@@ -316,7 +316,7 @@ async def test_match_amount(kinds, scenario, amounts):
 
 async def test_match_recipient_names_ignores_case(kinds):
     emulator, _ = kinds
-    # three different cards: verifying one card again keeps its token and replaces the recipient
+    # three different cards, each with its own recipient
     matching = await tokenize(emulator, {**CARD, "account": "4000056655665556", "recipient_first_name": "ZED",
                                          "recipient_last_name": "sMITH"})
     wrong_last = await tokenize(emulator, {**CARD, "account": "4012888888881881", "recipient_first_name": "zed",

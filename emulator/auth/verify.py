@@ -10,14 +10,22 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import mktime_tz, parsedate_tz
+from typing import Literal
 
 from emulator.auth.diagnosis import AuthenticationFailed
 from emulator.auth.header import MalformedAuthorization, ParsedAuthorization, parse_authorization
+from emulator.auth.httpdate import FORMS, RFC1123_EXAMPLE, HttpTime, UnreadableDate, is_rfc1123_gmt, parse_http_time
 from emulator.auth.signing import HASHES, body_digest, compute_signature, http_date, signing_string
 from emulator.core.credentials import Credential
 
-EXAMPLE_DATE = "Fri, 17 Jan 2020 19:59:29 GMT"
+EXAMPLE_DATE = RFC1123_EXAMPLE
+#: Which dates X-Date and Date may carry: Kong's (whatever nginx's ngx_parse_http_time reads) or only Ingo's
+#: documented form, RFC 1123 in GMT (--x-date-format).
+DateFormat = Literal["kong", "rfc1123"]
+#: What a refused date's diagnosis asks for, and what Kong reads besides.
+EXPECTED_DATE = f"expected RFC 1123 in GMT such as {RFC1123_EXAMPLE!r}"
+KONG_ALSO_READS = (" (Kong's date parser, nginx's ngx_parse_http_time, also reads "
+                   + " and ".join(f"{name} {example!r}" for name, example in FORMS[1:]) + ")")
 #: Headers a signed request must carry at most once: with two, which one was signed is anyone's guess.
 SINGLE_HEADERS = ("authorization", "proxy-authorization", "x-date", "date", "content-type", "content-sha512")
 
@@ -46,6 +54,7 @@ class AuthPolicy:
     algorithms: frozenset[str]
     enforce_headers: tuple[str, ...]
     enforce_body_headers: tuple[str, ...]
+    date_format: DateFormat = "kong"
 
 
 def authenticate(
@@ -72,7 +81,7 @@ def authenticate(
             "the request has no Authorization header; sign it as "
             'hmac username="...", algorithm="hmac-sha512", headers="...", signature="..."',
         )
-    check_date(headers, policy.clock_skew, int(now))
+    check_date(headers, policy.clock_skew, int(now), policy.date_format)
     try:
         parsed = parse_authorization(value)
     except MalformedAuthorization as exc:
@@ -88,46 +97,55 @@ def authenticate(
     return credential
 
 
-def check_date(headers: Mapping[str, str], skew: int, now: int) -> None:
-    """Kong's rule: ``X-Date`` or ``Date`` must parse to within ``skew`` seconds of now, either way."""
+def check_date(headers: Mapping[str, str], skew: int, now: int, date_format: DateFormat = "kong") -> None:
+    """Kong's rule: ``X-Date`` or ``Date`` must parse to within ``skew`` seconds of now, either way, read as nginx's
+    ``ngx_parse_http_time`` reads it (kong/plugins/hmac-auth/access.lua calls ``ngx.parse_http_time``): RFC 1123,
+    RFC 850 or asctime, always GMT, whatever follows the seconds unread (so a date without a zone passes). With
+    ``date_format`` "rfc1123" only Ingo's documented form passes: RFC 1123 in GMT
+    (https://developers.ingopayments.com/docs/ingopay/quick-start: "X-Date: Current timestamp in RFC 1123 / GMT
+    format")."""
     present = [(name, headers[name]) for name in ("x-date", "date") if headers.get(name)]
     if not present:
         raise AuthenticationFailed(
             "date_missing", f"neither X-Date nor Date is present; send X-Date: {http_date(now)} (RFC 1123, GMT)",
             server_time=http_date(now),
         )
-    parsed = [(name, raw, _parse_http_date(raw)) for name, raw in present]
-    usable = [(name, raw, when) for name, raw, when in parsed if when is not None]
+    parsed = [(name, raw, _read_date(raw, date_format)) for name, raw in present]
+    usable = [(name, raw, when) for name, raw, when in parsed if isinstance(when, HttpTime)]
     if not usable:
-        name, raw, _ = parsed[0]
+        name, raw, why = parsed[0]
         raise AuthenticationFailed(
             "date_unparseable",
-            f"{_title(name)} {raw!r} is not an HTTP date; expected RFC 1123 in GMT such as {EXAMPLE_DATE!r}",
-            server_time=http_date(now),
+            f"{_title(name)} {raw!r} is not a date the gateway reads ({why}); {EXPECTED_DATE}"
+            + (KONG_ALSO_READS if date_format == "kong" else ""),
+            server_time=http_date(now), expected_format=f"RFC 1123 in GMT, such as {RFC1123_EXAMPLE}",
         )
-    if any(abs(now - when) <= skew for _, _, when in usable):
+    if any(abs(now - when.seconds) <= skew for _, _, when in usable):
         return
     name, raw, when = usable[0]
-    offset = when - now
+    offset = when.seconds - now
     direction = "ahead of" if offset > 0 else "behind"
+    zone = when.rest.strip()
+    unread = (f"; Kong reads every date as GMT and ignores {zone!r} after the seconds (send the time in GMT)"
+              if zone and zone != "GMT" else "")
     raise AuthenticationFailed(
         "date_out_of_window",
         f"{_title(name)} {raw!r} is {abs(offset)} s {direction} the server's clock ({http_date(now)}); "
-        f"at most {skew} s either way is allowed",
+        f"at most {skew} s either way is allowed{unread}",
         server_time=http_date(now), server_timestamp=now, offset_seconds=offset, allowed_skew_seconds=skew,
     )
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_http_date(value: str) -> int | None:
-    """Unix seconds of an HTTP date, or None (cached: a busy client sends the same X-Date for a whole second)."""
-    parts = parsedate_tz(value)
-    if parts is None:
-        return None
+def _read_date(value: str, date_format: DateFormat) -> HttpTime | str:
+    """The date as the gateway reads it, or why it does not (cached: a busy client sends the same X-Date for a
+    whole second)."""
+    if date_format == "rfc1123" and not is_rfc1123_gmt(value):
+        return "--x-date-format rfc1123 takes only 'Www, DD Mon YYYY HH:MM:SS GMT' with the date's weekday"
     try:
-        return int(mktime_tz(parts))
-    except (OverflowError, ValueError):
-        return None
+        return parse_http_time(value)
+    except UnreadableDate as exc:
+        return str(exc)
 
 
 def _titled(name: str) -> str:

@@ -99,6 +99,31 @@ class BillerSearchData(TypedDict):
     billers: list[Biller]
 
 
+class Payee(TypedDict):
+    """A payee of the older search: a biller (account_type BP) or a card's issuer (CA), with its limits. Ingo's
+    page says each result is flagged card-based (CA) or not (BP); the rest of its shape is the emulator's, made
+    like verify's issuers (the page's answer could not be read)."""
+
+    payee_id: str
+    payee_name: str
+    payee_address: str | None
+    payee_city: str | None
+    payee_state: str | None
+    payee_zip: str | None
+    account_type: Literal["CA", "BP"]
+    credit_info: CreditInfo
+    issuing_network: str
+    credit_enabled: Flag
+    debit_enabled: Flag
+
+
+class PayeeSearchData(TypedDict):
+    """The payees that accept the account number (older search), and how many."""
+
+    payees: list[Payee]
+    count: int
+
+
 class ParticipantUniqueIds(TypedDict):
     participant_unique_id1: str
     participant_unique_id2: str

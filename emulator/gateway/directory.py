@@ -34,13 +34,18 @@ class Biller:
     def matches(self, account: str) -> bool:
         return re.fullmatch(self.account_pattern, account) is not None
 
+    @property
+    def limits(self) -> tuple[str, str]:
+        """The smallest and the largest amount the biller takes, as Ingo prints them ("5.00", "2000.00")."""
+        return self.min, self.max
+
 
 BILLERS = (
     # Ingo's biller search example finds this biller for the account 12345678 (eight digits)
     Biller("123457", "First Service Middle Jersey", "PO Box 5555", "Anytown", "NJ", "00000", r"[0-9]{8,10}"),
     Biller("123458", "Example Card Services Balance Paydown", "PO Box 1200", "Wilmington", "DE", "19850",
            r"[0-9]{15,16}", "1.00", "5000.00"),
-    Biller("123459", "Sample Wireless", "PO Box 7000", "Springfield", "IL", "62701", r"[0-9]{9,12}"),
+    Biller("123459", "Sample Wireless", "PO Box 7000", "Springfield", "IL", "62701", r"[0-9]{9,12}", "1.00", "500.00"),
     Biller("123460", "Anytown Water Authority", "100 Main St", "Anytown", "OH", "43001", r"[A-Z]{2}[0-9]{6,8}"),
 )
 BILLERS_BY_ID = {b.id: b for b in BILLERS}
@@ -59,6 +64,12 @@ def wallet_id(account_type: str, account: str) -> str:
         number, index = divmod(number, len(_WALLET_ALPHABET))
         characters.append(_WALLET_ALPHABET[index])
     return "".join(characters)
+
+
+def within(limits: tuple[str, str], amount: float) -> bool:
+    """Whether ``amount`` is within a destination's limits (its ``min`` and ``max``, both included)."""
+    low, high = limits
+    return float(low) <= amount <= float(high)
 
 
 def _pick(seed: str, options: tuple[str, ...]) -> str:
@@ -122,7 +133,7 @@ def bank_issuer(routing: str) -> dict[str, Any]:
 def biller_issuer(biller: Biller) -> dict[str, Any]:
     return {"payee_id": biller.id, "payee_name": biller.name, "payee_address": biller.address,
             "payee_city": biller.city, "payee_state": biller.state, "payee_zip": biller.zip,
-            "issuing_network": "NA", "credit_enabled": 1, "debit_enabled": 0, "limits": (biller.min, biller.max),
+            "issuing_network": "NA", "credit_enabled": 1, "debit_enabled": 0, "limits": biller.limits,
             "card_type": "NA"}
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from emulator.core.answers import Answer
 from emulator.core.clock import Clock
@@ -25,6 +26,8 @@ from emulator.gateway.answers import (
     DebitData,
     InFlight,
     Issuer,
+    Payee,
+    PayeeSearchData,
     PaymentData,
     RiskScoreData,
     RiskSessionData,
@@ -55,6 +58,52 @@ FUNDING_BY_ACCOUNT_TYPE = {"CA": "debit", "AC": "ach", "SD": "ach", "RT": "ach",
                            "PD": "paypal", "PU": "paypal", "VE": "paypal", "CK": "check"}
 
 
+#: What a token does not stand for: the ids, time and amount of the request that asked for it, and the CVV (never
+#: kept). Everything else a raw verify sends (the account, the customer's names, address and phone, the card's
+#: expiry, the payee) is the data a token represents.
+NOT_TOKEN_DATA = frozenset({"participant_id", "participant_unique_id1", "participant_unique_id2", "timestamp",
+                            "version", "amount", "cvv", "store_id", "clerk_id", "terminal_id",
+                            "customer_account_token", "third_party_token"})
+#: How biller search shows a biller whose limits exclude the amount: left out, or listed with credit_enabled and
+#: debit_enabled 0 (--biller-limits; Ingo says only that the amount is "used to validate against biller transaction
+#: limits", https://developers.ingopayments.com/docs/ingopay/ancillary/biller-search).
+BillerLimits = Literal["omit", "flag"]
+#: The payee fields that narrow the older search's results (how each matches: :func:`_payee_matches`).
+PAYEE_FILTERS = ("payee_name", "payee_address1", "payee_address2", "payee_city", "payee_state", "payee_zip")
+Candidate = TypeVar("Candidate")
+
+
+def refuse_raw_beside_token(body: dict[str, Any]) -> None:
+    """The one rule of verify and process: with a customer_account_token, the raw account fields must be omitted
+    (Ingo's verify and process pages, quoted at :data:`emulator.gateway.schemas.RAW_FIELDS`): 401 naming them."""
+    sent_raw = sorted(name for name in schemas.RAW_FIELDS if body.get(name) is not None)
+    if sent_raw:
+        raise InvalidParameter(
+            "the raw account fields must be omitted when customer_account_token is sent (send either the token or "
+            f"the raw fields, never both); also sent: {', '.join(sent_raw)}", field="customer_account_token")
+
+
+def token_identity(participant_id: int, account_type: str, request: Any) -> str:
+    """What a raw verify's token stands for, as a digest: "the account number and customer data"
+    (https://developers.ingopayments.com/docs/ingopay/process/card). The same data gives the same digest, so the
+    same token; other data (another name, address, phone or expiry) another token. A SHA-256 digest: the account
+    number in it is not kept."""
+    data = request.model_dump(mode="json", exclude=NOT_TOKEN_DATA, exclude_none=True)
+    material = json.dumps([participant_id, account_type, data], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def issuer_entry(issuer: dict[str, Any], account_type: str, now: float) -> Issuer:
+    """An issuer of the directory as verify answers it (in Ingo's key order), its limits in ``credit_info``."""
+    entry = dict(issuer)
+    low, high = entry.pop("limits")
+    issuer_type = entry.pop("card_type")
+    posting_time, posting_date = estimated_posting(account_type, now)
+    entry["credit_info"] = {"min": low, "max": high, "card_type": issuer_type,
+                            "estimated_posting_time": posting_time, "estimated_posting_date": posting_date}
+    return cast(Issuer, {k: entry[k] for k in Issuer.__annotations__})
+
+
 def _is_retail(request: Any) -> bool:
     """Whether the request comes from a retail client: it names its store, clerk and terminal."""
     return all(getattr(request, name, None) for name in ("store_id", "clerk_id", "terminal_id"))
@@ -71,6 +120,13 @@ def beneficiary_of(request: schemas.VerifyCheck) -> schemas.Beneficiary:
     """The beneficiary of a raw check verify (the raw form requires it: checked before this is asked)."""
     assert request.beneficiary is not None, "verify checks the raw form's required fields first"
     return request.beneficiary
+
+
+def request_account(request: Any) -> str:
+    """The account number of a raw verify: the beneficiary's for a check (which may have none)."""
+    if isinstance(request, schemas.VerifyCheck):
+        return beneficiary_of(request).beneficiary_account or ""
+    return str(request.account)
 
 
 def recipient_names(first: str | None, last: str | None, business: str | None = None) -> dict[str, str | None]:
@@ -103,7 +159,7 @@ class Gateway:
 
     def __init__(self, store: Store, clock: Clock, *, seed: int | None, clock_skew: int, body_timestamp_check: bool,
                  process_delay: float, emit: Emit | None = None,
-                 signature_now: Callable[[], float] | None = None) -> None:
+                 signature_now: Callable[[], float] | None = None, biller_limits: BillerLimits = "omit") -> None:
         self.store = store
         self.emit = emit
         self.clock = clock
@@ -111,6 +167,7 @@ class Gateway:
         self.clock_skew = clock_skew
         self.body_timestamp_check = body_timestamp_check
         self.process_delay = process_delay  # seconds a push takes (makes 104 observable)
+        self.biller_limits = biller_limits
         self.ids = IdFactory(seed)
         self.in_flight: set[tuple[int, str, str]] = set()
 
@@ -143,8 +200,10 @@ class Gateway:
 
     def verify(self, participant_id: int, body: dict[str, Any],
                endpoint: str = "verify") -> Pending[Answer[VerifyData]]:
-        """Tokenize (or re-verify) an account; the same account verified twice keeps its token.
-        ``endpoint`` names the caller for scenario rules: "plugin" when the iFrame page submits."""
+        """Tokenize (or re-verify) an account. The same account and customer data verified again keeps its token
+        and changes nothing; other data gets another token, so a later verify never changes what an earlier token
+        does (docs/contract.md). ``endpoint`` names the caller for scenario rules: "plugin" when the iFrame page
+        submits."""
         account_type = body.get("account_type")
         if account_type is None:
             raise MissingParameter("account_type is required and must not be null", field="account_type")
@@ -178,13 +237,18 @@ class Gateway:
                                     request.recipient_business_name)
 
         async def tokenize() -> Answer[VerifyData]:
-            fingerprint = self._fingerprint(participant_id, account_type, request)
+            fingerprint = token_identity(participant_id, account_type, request)
             existing = self.store.get("token_fingerprint", participant_id, fingerprint)
-            token = existing["token"] if existing else self.ids.uuid4()
-            record = self._token_record(token, account_type, request, issuer)
-            self.store.put("token", participant_id, token, record)
-            if not existing:
+            record = self.store.get("token", participant_id, existing["token"]) if existing else None
+            if record is None:
+                token = self.ids.uuid4()
+                record = self._token_record(token, account_type, request, issuer)
+                self.store.put("token", participant_id, token, record)
                 self.store.put("token_fingerprint", participant_id, fingerprint, {"token": token})
+            elif record.get("account") != request_account(request):
+                # restored from a snapshot, which keeps the number masked: the digest proves it is this number
+                record = {**record, "account": request_account(request)}
+                self.store.put("token", participant_id, record["token"], record)
             return Answer(100, self._verify_data(record, request))
 
         return Pending(facts(endpoint, participant_id, account_type=account_type, account=account,
@@ -193,11 +257,7 @@ class Gateway:
                        tokenize, ancillary(request.participant_unique_id1, request.participant_unique_id2))
 
     def _reverify(self, participant_id: int, request: Any, body: dict[str, Any]) -> Pending[Answer[VerifyData]]:
-        sent_raw = sorted(name for name in schemas.RAW_FIELDS if body.get(name) is not None)
-        if sent_raw:
-            raise InvalidParameter(
-                "send either customer_account_token or the raw account fields, never both; "
-                f"also sent: {', '.join(sent_raw)}", field="customer_account_token")
+        refuse_raw_beside_token(body)
         record = self.token(participant_id, request.customer_account_token)
         if record["account_type"] != request.account_type:
             raise TokenAccountTypeMismatch(
@@ -258,27 +318,14 @@ class Gateway:
         year, month = 2000 + int(yymm[:2]), int(yymm[2:])
         return (year, month) < (now.year, now.month)
 
-    @staticmethod
-    def _fingerprint(participant_id: int, account_type: str, request: Any) -> str:
-        if isinstance(request, schemas.VerifyCheck):
-            b = beneficiary_of(request)
-            parts = [b.beneficiary_account or "", b.beneficiary_first_name, b.beneficiary_last_name,
-                     b.beneficiary_address1, b.beneficiary_zip]
-        else:
-            parts = [request.account, getattr(request, "routing_number", "") or "",
-                     getattr(request, "payee_id", "") or ""]
-        material = "|".join([str(participant_id), account_type, *parts])
-        return hashlib.sha256(material.encode()).hexdigest()
-
     def _token_record(self, token: str, account_type: str, request: Any, issuer: dict[str, Any] | None) -> Record:
+        account = request_account(request)
         if isinstance(request, schemas.VerifyCheck):
             b = beneficiary_of(request)
-            account = b.beneficiary_account or ""
             recipient = {"first_name": b.beneficiary_first_name, "last_name": b.beneficiary_last_name,
                          "address1": b.beneficiary_address1, "city": b.beneficiary_city,
                          "state": b.beneficiary_state, "zip": b.beneficiary_zip}
         else:
-            account = request.account
             recipient = {"first_name": request.recipient_first_name, "last_name": request.recipient_last_name,
                          "business_name": request.recipient_business_name, "address1": request.recipient_address1,
                          "city": request.recipient_city, "state": request.recipient_state,
@@ -302,13 +349,7 @@ class Gateway:
         account_type = record["account_type"]
         posting_time, posting_date = estimated_posting(account_type, self.clock.now())
         if record.get("issuer"):
-            issuer = dict(record["issuer"])
-            low, high = issuer.pop("limits")
-            issuer_type = issuer.pop("card_type")
-            issuer["credit_info"] = {"min": low, "max": high, "card_type": issuer_type,
-                                     "estimated_posting_time": posting_time, "estimated_posting_date": posting_date}
-            ordered = {k: issuer[k] for k in Issuer.__annotations__}  # in Ingo's order
-            data["issuers"] = [ordered]
+            data["issuers"] = [issuer_entry(record["issuer"], account_type, self.clock.now())]
         else:
             data["estimated_posting_date"] = posting_date
             data["estimated_posting_time"] = posting_time
@@ -328,6 +369,7 @@ class Gateway:
         request = validate(schemas.Process, body)
         self.check_participant(participant_id, request.participant_id)
         self.check_timestamp(request.timestamp)
+        refuse_raw_beside_token(body)  # a push names its account by token only (process/card page)
         replay = self._replay(participant_id, "process", request.participant_unique_id1)
         if replay is not None:
             return replay
@@ -487,6 +529,7 @@ class Gateway:
         request = validate(schemas.RiskScore, body)
         self.check_participant(participant_id, request.request.participant_id, "request.participant_id")
         self.check_timestamp(request.request.timestamp, "request.timestamp")
+        self._check_open_banking(request.transaction_open_banking)
         tx = request.transaction
         session = self.store.get("risk_session", participant_id, tx.risk_session_token) or \
             examples.risk_session(tx.risk_session_token)
@@ -513,9 +556,26 @@ class Gateway:
                              **dict(token_facts(token), account_type=tx.account_type)),
                        score, ancillary(None, None))
 
+    @staticmethod
+    def _check_open_banking(open_banking: schemas.OpenBanking | None) -> None:
+        """"Exactly one of open_banking_plaid or open_banking_other should be provided — not both"
+        (https://developers.ingopayments.com/docs/ingopay/risk/risk-score): the object itself is conditional (sent
+        only by clients configured for open banking), so without it nothing is asked; with it, one member."""
+        if open_banking is None:
+            return
+        sent = [name for name in ("open_banking_plaid", "open_banking_other")
+                if getattr(open_banking, name) is not None]
+        if len(sent) > 1:
+            raise InvalidParameter("transaction_open_banking: send exactly one of open_banking_plaid or "
+                                   "open_banking_other, not both", field="transaction_open_banking")
+        if not sent:
+            raise MissingParameter("transaction_open_banking needs exactly one of open_banking_plaid or "
+                                   "open_banking_other (or leave the object out)", field="transaction_open_banking")
+
     # -- biller search -------------------------------------------------------------------------------
 
     def biller_search(self, participant_id: int, body: dict[str, Any]) -> Pending[Answer[BillerSearchData]]:
+        """The billers that take an account number (and, when an amount is sent, whose limits take it)."""
         request = validate(schemas.BillerSearch, body)
         self.check_participant(participant_id, request.participant_id)
         if request.timestamp is not None:
@@ -526,13 +586,93 @@ class Gateway:
             if not found:
                 raise AccountNotAvailable("no biller accepts an account number of this format", field="account")
             posting_time, posting_date = estimated_posting("BP", self.clock.now())
+            credit = request.rail_type == "CREDIT"
             billers: list[Biller] = [
                 {"id": b.id, "name": b.name, "address": b.address, "city": b.city, "state": b.state, "zip": b.zip,
                  "min": b.min, "max": b.max, "card_type": "NA", "estimated_posting_time": posting_time,
-                 "estimated_posting_date": posting_date, "credit_enabled": 1 if request.rail_type == "CREDIT" else 0,
-                 "debit_enabled": 1 if request.rail_type == "DEBIT" else 0} for b in found]
+                 "estimated_posting_date": posting_date, "credit_enabled": 1 if takes and credit else 0,
+                 "debit_enabled": 1 if takes and not credit else 0}
+                for b, takes in self._within_limits([(b, b.limits) for b in found], request.amount)]
             return Answer(100, {"billers": billers})
 
         return Pending(facts("biller_search", participant_id, account=request.account, amount=request.amount,
                              request=body), search, ancillary(None, None))
 
+    def payee_search(self, participant_id: int, body: dict[str, Any]) -> Pending[Answer[PayeeSearchData]]:
+        """The older search (``/gateway/search``): from the same directory, the billers that take the account number
+        (flagged BP) and, for a card number, the card's issuer (flagged CA, verified as a card), narrowed by the payee
+        fields sent and, when an amount is sent, by each one's limits
+        (https://developer-payments.ingomoney.com/en/ingopay-api/gateway/search)."""
+        request = validate(schemas.PayeeSearch, body)
+        self.check_participant(participant_id, request.participant_id)
+        if request.timestamp is not None:
+            self.check_timestamp(request.timestamp)
+        filters = {name: getattr(request, name) for name in PAYEE_FILTERS if getattr(request, name)}
+
+        async def search() -> Answer[PayeeSearchData]:
+            found: list[tuple[dict[str, Any], Literal["CA", "BP"]]] = [
+                (directory.biller_issuer(b), "BP") for b in directory.BILLERS if b.matches(request.account)]
+            if _payable_card(request.account):
+                found.append((directory.card_issuer(request.account), "CA"))
+            matching = [(issuer, kind) for issuer, kind in found if _payee_matches(issuer, filters)]
+            if not matching:
+                sent = f" and {', '.join(filters)} as sent" if found and filters else ""
+                raise AccountNotAvailable(f"no biller or card issuer takes this account number{sent}", field="account")
+            now = self.clock.now()
+            payees: list[Payee] = []
+            for (issuer, kind), takes in self._within_limits([(m, m[0]["limits"]) for m in matching],
+                                                             request.amount):
+                entry: dict[str, Any] = dict(issuer_entry(issuer, kind, now), account_type=kind)
+                payee = cast(Payee, {k: entry[k] for k in Payee.__annotations__})
+                if not takes:
+                    payee["credit_enabled"] = payee["debit_enabled"] = 0
+                payees.append(payee)
+            return Answer(100, {"payees": payees, "count": len(payees)})
+
+        return Pending(facts("search", participant_id, account_type="BP", account=request.account,
+                             amount=request.amount, request=body), search, ancillary(None, None))
+
+    def _within_limits(self, found: list[tuple[Candidate, tuple[str, str]]], amount: float | None
+                       ) -> list[tuple[Candidate, bool]]:
+        """Each destination found, with whether its limits take ``amount`` (both ends included; any amount when
+        none is sent). Ingo checks a sent amount "against biller transaction limits" and does not say how a biller
+        out of range is shown: by default (--biller-limits omit) it is left out, and when none is left the search
+        answers 700 naming the limits; with --biller-limits flag it is listed with credit_enabled and debit_enabled
+        0 (docs/contract.md)."""
+        if amount is None:
+            return [(candidate, True) for candidate, _ in found]
+        judged = [(candidate, directory.within(limits, amount)) for candidate, limits in found]
+        if self.biller_limits == "flag":
+            return judged
+        kept: list[tuple[Candidate, bool]] = [(candidate, takes) for candidate, takes in judged if takes]
+        if not kept:
+            ranges = ", ".join(f"{low} to {high}" for _, (low, high) in found)
+            raise AccountNotAvailable(f"amount {amount:.2f} is outside the limits of every destination that takes "
+                                      f"this account number ({ranges})", field="amount")
+        return kept
+
+
+def _payable_card(account: str) -> bool:
+    """Whether the searched account is a card number a push can reach (the card verify's own checks)."""
+    return (account.isdigit() and 12 <= len(account) <= 19 and directory.luhn_ok(account)
+            and directory.card_network(account) != "American Express")
+
+
+def _payee_matches(issuer: dict[str, Any], filters: dict[str, str]) -> bool:
+    """Whether a payee answers the payee fields sent: the name and first address line contain what was sent, the
+    city and state are it (any case), the zip's first five digits are it; payee_address2 matches any payee (the
+    directory keeps no second address line)."""
+    def text(name: str) -> str:
+        return str(issuer.get(name) or "").casefold()
+
+    for name, wanted in filters.items():
+        wanted = wanted.casefold()
+        if name == "payee_name" and wanted not in text("payee_name"):
+            return False
+        if name == "payee_address1" and wanted not in text("payee_address"):
+            return False
+        if name in ("payee_city", "payee_state") and wanted != text(name):
+            return False
+        if name == "payee_zip" and wanted[:5] != text("payee_zip")[:5]:
+            return False
+    return True

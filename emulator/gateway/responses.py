@@ -45,6 +45,13 @@ async def biller_search(request: web.Request) -> web.Response:
         request[CREDENTIAL].participant_id, body)))
 
 
+async def payee_search(request: web.Request) -> web.Response:
+    """Find billers and card issuers that accept an account number (the older search)."""
+    body = await json_object(request)
+    return reply(request, await carry_out(request, _gateway(request).payee_search(
+        request[CREDENTIAL].participant_id, body)))
+
+
 async def risk_session(request: web.Request) -> web.Response:
     """Create a risk session (v12)."""
     body = await json_object(request)

@@ -172,7 +172,13 @@ VERIFY_SCHEMAS["PU"] = VERIFY_SCHEMAS["VE"] = VERIFY_SCHEMAS["PD"]
 #: The verify request as one schema (the OpenAPI document composes it from VERIFY_SCHEMAS, picked by account_type).
 VERIFY_REQUEST = "VerifyRequest"
 
-#: Fields that make up the raw form (sent together with a token they are refused).
+#: Fields that make up the raw form: sent together with a token they are refused, on verify and process alike.
+#: Ingo: "If provided, third_party_token and all raw card fields (account, expiration_date, recipient_first_name,
+#: recipient_last_name, recipient_address1, recipient_address2, recipient_city, recipient_state, recipient_zip) must
+#: be omitted" (https://developers.ingopayments.com/docs/ingopay/verify/card); "When provided, raw account fields
+#: (account, expiration_date, recipient_first_name, recipient_last_name, recipient_address1, recipient_city,
+#: recipient_state, recipient_zip) must be omitted" (https://developers.ingopayments.com/docs/ingopay/process/card);
+#: the ACH and PayPal / Venmo verify pages say "never both" of their raw fields (routing_number, receiver_type).
 RAW_FIELDS = frozenset({
     "account", "routing_number", "expiration_date", "cvv", "recipient_first_name", "recipient_last_name",
     "recipient_address1", "recipient_address2", "recipient_city", "recipient_state", "recipient_zip",
@@ -183,6 +189,19 @@ RAW_FIELDS = frozenset({
 class AdditionalDetail(Strict):
     source_name: Annotated[str, StringConstraints(min_length=1, max_length=21)]
     descriptive_purpose: Annotated[str, StringConstraints(min_length=1, max_length=21)]
+
+
+#: Track 1 as the retail card-present process page gives it: "from and including the beginning sentinel to and
+#: including the ending sentinel", at most 255 characters, matching this pattern
+#: (https://developers.ingopayments.com/docs/ingopay/process/retail-card-present).
+TRACK1_PATTERN = r"^(%B)([0-9]{12,22})([/^])([\s\S]*)([/^])([0-9]{2})([0-9]{2})([0-9]*)([?])$"
+#: Track 2: the same page says only "from and including the beginning sentinel to and including the ending
+#: sentinel" in what could be read of it; the emulator's reading, made like track 1's pattern and ISO/IEC 7813:
+#: start sentinel ';', 12-22 digits, separator '=', YYMM, digits, end sentinel '?', at most 255 characters
+#: (Ingo's example: ";4111111111111111=26121010000000000000?").
+TRACK2_PATTERN = r"^(;)([0-9]{12,22})(=)([0-9]{2})([0-9]{2})([0-9]*)([?])$"
+Track1 = Annotated[str, StringConstraints(max_length=255, pattern=TRACK1_PATTERN)]
+Track2 = Annotated[str, StringConstraints(max_length=255, pattern=TRACK2_PATTERN)]
 
 
 class Process(V11, Retail):
@@ -198,6 +217,9 @@ class Process(V11, Retail):
     additional_detail: AdditionalDetail | None = None
     check_memo_data: Annotated[str, StringConstraints(max_length=30)] | None = None
     remittance_memo_data: Annotated[str, StringConstraints(max_length=193)] | None = None
+    # card-present track data (retail clients); never kept nor logged (emulator.core.masking.SECRET_KEYS)
+    track1: Track1 | None = None
+    track2: Track2 | None = None
 
 
 class V12Request(Strict):
@@ -251,11 +273,20 @@ class RiskTransaction(Strict):
     dob: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$")] | None = None
 
 
+class OpenBanking(Strict):
+    """Open banking data passed through to the risk vendor: "Exactly one of open_banking_plaid or open_banking_other
+    should be provided — not both" (https://developers.ingopayments.com/docs/ingopay/risk/risk-score; the domain
+    checks it). Their members are not published."""
+
+    open_banking_plaid: dict[str, Any] | None = None
+    open_banking_other: dict[str, Any] | None = None
+
+
 class RiskScore(Strict):
     request: V12Request
     transaction: RiskTransaction
     transaction_ifa: dict[str, Any] | None = None
-    transaction_open_banking: dict[str, Any] | None = None
+    transaction_open_banking: OpenBanking | None = None
 
 
 class BillerSearch(Retail):
@@ -267,3 +298,25 @@ class BillerSearch(Retail):
     account: Str255
     amount: Amount | None = None
     rail_type: Literal["CREDIT", "DEBIT"] = "CREDIT"
+
+
+class PayeeSearch(Retail):
+    """The older biller / payee search (``POST /gateway/search``), as
+    https://developer-payments.ingomoney.com/en/ingopay-api/gateway/search lists its parameters: participant_id,
+    account_type ("BP"), account (255) required; amount, payee_name, payee_address1, payee_address2, payee_city
+    (255 each), payee_state (2, a postal abbreviation), payee_zip (xxxxx or xxxxx-xxxx) optional; store_id and
+    clerk_id for retail clients. timestamp and version, which the readable part of the page does not list, are
+    checked when sent (as on the newer search)."""
+
+    participant_id: ParticipantId
+    timestamp: int | None = None
+    version: Literal[11] | None = None
+    account_type: Literal["BP"]
+    account: Str255
+    amount: Amount | None = None
+    payee_name: Optional255 = None
+    payee_address1: Optional255 = None
+    payee_address2: Optional255 = None
+    payee_city: Optional255 = None
+    payee_state: State | None = None
+    payee_zip: Zip | None = None

@@ -76,7 +76,7 @@ def _describe_requests(found: dict[str, Any]) -> None:
             f"customer_account_token (re-verify) or the raw form, which needs {', '.join(raw)}; never both.")
     found["Process"]["properties"]["account_type"] = {"type": "string", "enum": list(gw.PROCESS_ACCOUNT_TYPES)}
     for name in ("VerifyCard", "VerifyBank", "VerifyBillPay", "VerifyWallet", "VerifyCheck", "Process",
-                 "BillerSearch"):
+                 "BillerSearch", "PayeeSearch"):
         found[name]["properties"]["timestamp"] = dict(
             found[name]["properties"]["timestamp"],
             description="Unix seconds; more than --clock-skew (300 s) from the real time is refused with "
@@ -135,6 +135,11 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
             "dob": "01/02/2000"}},
     ),
     "biller_search": _examples(search={"participant_id": 12345, "account": "1234567890", "rail_type": "CREDIT"}),
+    "search": _examples(
+        biller={"participant_id": 12345, "account_type": "BP", "account": "1234567890", "amount": 25.0},
+        card={"participant_id": 12345, "account_type": "BP", "account": "4111111111111111",
+              "payee_name": "Bank of America"},
+    ),
     "session": _examples(
         session={"participant_unique_id1": "session-1", "language_locale_code": "en-US",
                  "host_uri": "https://shop.example.com",

@@ -47,7 +47,7 @@ def problems(sent: Sent, policy: AuthPolicy, now: float) -> list[Diagnosis]:
     value = request.headers.get("proxy-authorization") or request.headers.get("authorization")
     if value is None:
         return [AuthenticationFailed("missing_authorization", "the request has no Authorization header").diagnosis]
-    attempt(lambda: check_date(request.headers, policy.clock_skew, int(now)))
+    attempt(lambda: check_date(request.headers, policy.clock_skew, int(now), policy.date_format))
     try:
         parsed = parse_authorization(value)
     except MalformedAuthorization as exc:

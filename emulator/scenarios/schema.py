@@ -11,7 +11,8 @@ from emulator.core.catalogue import catalogue
 from emulator.core.durations import parse_duration
 from emulator.webhooks.topics import TOPICS
 
-ENDPOINTS = ("verify", "process", "debit", "biller_search", "risk_session", "risk_score", "session", "plugin")
+ENDPOINTS = ("verify", "process", "debit", "biller_search", "search", "risk_session", "risk_score", "session",
+             "plugin")
 ACCOUNT_TYPES = ("CA", "AC", "SD", "WT", "RT", "BP", "PD", "PU", "VE", "CK")
 FUNDING_DESTINATIONS = ("debit", "credit", "ach", "billpay", "paypal", "check")
 FAULTS = ("connection_reset", "empty_reply", "hang", "http_502", "http_503", "http_504")
