@@ -154,7 +154,7 @@ class Settings:
     restore: Path | None = None
     snapshot_max_bytes: int = 64 * 1024 * 1024
     biller_limits: str = "omit"
-    x_date_format: str = "kong"
+    x_date_format: str = "rfc1123"
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (handy in tests)."""
@@ -265,9 +265,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("biller_limits", "how biller search shows a biller whose min/max leaves out the amount sent: omit (left "
            "out; 700 when none is left) or flag (listed with credit_enabled and debit_enabled 0)",
            choices=("omit", "flag")),
-    Option("x_date_format", "dates X-Date and Date may carry: kong (what Kong's hmac-auth reads: RFC 1123, RFC 850 "
-           "or asctime, always GMT, a zone after the seconds unread) or rfc1123 (only Ingo's documented form, "
-           "RFC 1123 in GMT)", choices=("kong", "rfc1123")),
+    Option("x_date_format", "dates X-Date and Date may carry: rfc1123 (only Ingo's documented form, RFC 1123 in GMT "
+           "with the date's weekday) or kong (what Kong's hmac-auth reads: RFC 1123, RFC 850 or asctime, always GMT, "
+           "a zone after the seconds unread, so a date without a zone passes)", choices=("rfc1123", "kong")),
 )
 
 

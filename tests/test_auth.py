@@ -388,9 +388,7 @@ async def test_date_unparseable_iso_8601(emulator):
     diagnosis = refused(await send(emulator, headers, body), "date_unparseable", DATE_REQUIRED)
     assert diagnosis["detail"] == (
         "X-Date '2026-11-16T15:00:00Z' is not a date the gateway reads (no weekday followed by ',' (RFC 1123, "
-        "RFC 850) or by a space (asctime)); expected RFC 1123 in GMT such as 'Fri, 17 Jan 2020 19:59:29 GMT' "
-        "(Kong's date parser, nginx's ngx_parse_http_time, also reads RFC 850 'Friday, 17-Jan-20 19:59:29 GMT' "
-        "and asctime 'Fri Jan 17 19:59:29 2020')")
+        "RFC 850) or by a space (asctime)); expected RFC 1123 in GMT such as 'Fri, 17 Jan 2020 19:59:29 GMT'")
     assert diagnosis["expected_format"] == "RFC 1123 in GMT, such as Fri, 17 Jan 2020 19:59:29 GMT"
     assert diagnosis["server_time"] == DATE
 

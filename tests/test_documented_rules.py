@@ -334,7 +334,7 @@ def test_a_magic_name_verified_first_does_not_script_a_later_customers_token(cli
         assert paid["status"] == status, paid
 
 
-# -- 8. X-Date as Kong reads it --------------------------------------------------------------------------------
+# -- 8. X-Date: Ingo's documented form by default, Kong's reading on request ------------------------------------
 
 
 def dated(client: Client, x_date: str) -> tuple[int, Any]:
@@ -345,10 +345,45 @@ def gmt(form: str, when: float | None = None) -> str:
     return time.strftime(form, time.gmtime(time.time() if when is None else when))
 
 
-def test_kong_reads_rfc_1123_rfc_850_and_asctime_and_a_date_without_a_zone_as_gmt(client):
+@pytest.fixture(scope="module")
+def kong_dates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """An emulator that reads dates as Kong's hmac-auth does (--x-date-format kong)."""
+    with running(tmp_path_factory.mktemp("kong"), "--x-date-format", "kong") as (started, _):
+        yield started
+
+
+def test_ingos_documented_date_passes(client):
+    assert dated(client, formatdate(time.time(), usegmt=True))[1]["status"] == 100
+
+
+@pytest.mark.parametrize("form, reason", [
+    ("%a, %d %b %Y %H:%M:%S", "it has no zone: the time must end with ' GMT'"),
+    ("%a, %d %b %Y %H:%M:%S +0000", "its zone is '+0000': the time must be given in GMT"),
+    ("%A, %d-%b-%y %H:%M:%S GMT", "it is in the RFC 850 form"),
+    ("%a %b %e %H:%M:%S %Y", "it is in the asctime form"),
+], ids=["no-zone", "numeric-zone", "rfc-850", "asctime"])
+def test_a_date_not_in_ingos_form_is_refused_naming_what_is_wrong(client, form, reason):
+    status, answer = dated(client, gmt(form))
+    assert (status, answer["message"]) == (401, DATE_REQUIRED)
+    assert answer["diagnosis"]["code"] == "date_unparseable"
+    assert reason in answer["diagnosis"]["detail"]
+    assert answer["diagnosis"]["detail"].endswith(
+        "Ingo's pages ask for RFC 1123 in GMT (--x-date-format kong reads it as Kong would)); "
+        "expected RFC 1123 in GMT such as 'Fri, 17 Jan 2020 19:59:29 GMT'")
+    assert answer["diagnosis"]["expected_format"] == "RFC 1123 in GMT, such as Fri, 17 Jan 2020 19:59:29 GMT"
+
+
+def test_a_weekday_that_is_not_the_dates_is_refused(client):
+    tomorrow = gmt("%a", time.time() + 86400)
+    status, answer = dated(client, tomorrow + gmt(", %d %b %Y %H:%M:%S GMT"))
+    assert (status, answer["diagnosis"]["code"]) == (401, "date_unparseable")
+    assert f"its weekday {tomorrow!r} is not the date's" in answer["diagnosis"]["detail"]
+
+
+def test_kong_reads_rfc_1123_rfc_850_and_asctime_and_a_date_without_a_zone_as_gmt(kong_dates):
     for x_date in (formatdate(time.time(), usegmt=True), gmt("%A, %d-%b-%y %H:%M:%S GMT"),
                    gmt("%a %b %e %H:%M:%S %Y"), gmt("%a, %d %b %Y %H:%M:%S")):
-        status, answer = dated(client, x_date)
+        status, answer = dated(kong_dates, x_date)
         assert (status, answer["status"]) == (200, 100), (x_date, answer)
 
 
@@ -358,8 +393,9 @@ def test_kong_reads_rfc_1123_rfc_850_and_asctime_and_a_date_without_a_zone_as_gm
     ("%a, %d %b %y %H:%M:%S GMT", "the year must be 4 digits"),
     ("%Y-%m-%dT%H:%M:%SZ", "no weekday followed by ','"),
 ], ids=["one-digit-day", "no-weekday", "two-digit-year", "iso-8601"])
-def test_a_date_kong_cannot_read_is_refused_naming_the_format(client, form, reason):
-    status, answer = dated(client, gmt(form))
+@pytest.mark.parametrize("reader", ["client", "kong_dates"])
+def test_a_date_kong_cannot_read_is_refused_naming_the_format(reader, form, reason, request):
+    status, answer = dated(request.getfixturevalue(reader), gmt(form))
     assert (status, answer["message"]) == (401, DATE_REQUIRED)
     detail = answer["diagnosis"]["detail"]
     assert answer["diagnosis"]["code"] == "date_unparseable"
@@ -367,27 +403,16 @@ def test_a_date_kong_cannot_read_is_refused_naming_the_format(client, form, reas
     assert "expected RFC 1123 in GMT such as 'Fri, 17 Jan 2020 19:59:29 GMT'" in detail
 
 
-def test_a_zone_after_the_seconds_is_not_read_so_local_time_is_out_of_the_window(client):
+def test_a_zone_after_the_seconds_is_not_read_by_kong_so_local_time_is_out_of_the_window(kong_dates):
     local = gmt("%a, %d %b %Y %H:%M:%S +0200", time.time() + 7200)  # 14:00 +0200 meant as 12:00 GMT
-    status, answer = dated(client, local)
+    status, answer = dated(kong_dates, local)
     assert (status, answer["diagnosis"]["code"]) == (401, "date_out_of_window")
     assert "ignores '+0200' after the seconds" in answer["diagnosis"]["detail"]
-    status, answer = dated(client, gmt("%a, %d %b %Y %H:%M:%S +0200"))  # the GMT time, whatever the zone says
+    status, answer = dated(kong_dates, gmt("%a, %d %b %Y %H:%M:%S +0200"))  # the GMT time, whatever the zone says
     assert answer["status"] == 100
 
 
-def test_a_date_without_a_zone_is_gmt_whatever_the_servers_time_zone(tmp_path):
-    with running(tmp_path, env={"TZ": "America/New_York"}) as (client, _):
+def test_kong_reads_a_date_without_a_zone_as_gmt_whatever_the_servers_time_zone(tmp_path):
+    with running(tmp_path, "--x-date-format", "kong", env={"TZ": "America/New_York"}) as (client, _):
         status, answer = dated(client, gmt("%a, %d %b %Y %H:%M:%S"))
         assert answer["status"] == 100, answer
-
-
-def test_with_x_date_format_rfc1123_only_ingos_documented_form_passes(tmp_path):
-    with running(tmp_path, "--x-date-format", "rfc1123") as (client, _):
-        assert dated(client, formatdate(time.time(), usegmt=True))[1]["status"] == 100
-        for x_date in (gmt("%a, %d %b %Y %H:%M:%S"), gmt("%A, %d-%b-%y %H:%M:%S GMT"), gmt("%a %b %e %H:%M:%S %Y")):
-            status, answer = dated(client, x_date)
-            assert (status, answer["diagnosis"]["code"]) == (401, "date_unparseable"), x_date
-            assert answer["diagnosis"]["detail"].endswith(
-                "(--x-date-format rfc1123 takes only 'Www, DD Mon YYYY HH:MM:SS GMT' with the date's weekday); "
-                "expected RFC 1123 in GMT such as 'Fri, 17 Jan 2020 19:59:29 GMT'")

@@ -172,16 +172,21 @@ def _unix_seconds(year: int, month: int, day: int, clock: int) -> int:
     return seconds - _WORD if seconds >= _WORD // 2 else seconds
 
 
-def is_rfc1123_gmt(value: str) -> bool:
-    """Whether ``value`` is exactly Ingo's documented form, ``Www, DD Mon YYYY HH:MM:SS GMT``, with the weekday of
-    its date (what --x-date-format rfc1123 asks beyond Kong)."""
+def why_not_rfc1123_gmt(value: str, read: HttpTime) -> str | None:
+    """Why ``value``, which nginx read as ``read``, is not exactly Ingo's documented form, ``Www, DD Mon YYYY
+    HH:MM:SS GMT`` with the weekday of its date (what --x-date-format rfc1123 asks beyond Kong), or None."""
+    zone = read.rest.strip()
+    if read.form != "RFC 1123":
+        return f"it is in the {read.form} form"
+    if not zone:
+        return "it has no zone: the time must end with ' GMT'"
+    if zone != "GMT":
+        return f"its zone is {zone!r}: the time must be given in GMT, ending ' GMT'"
     parts = value.split(" ")
-    if len(parts) != 6 or parts[5] != "GMT" or not parts[0].endswith(",") or parts[0][:-1] not in _WEEKDAYS:
-        return False
-    if len(parts[1]) != 2 or parts[1] == "00" or parts[2] not in _MONTHS or len(parts[3]) != 4 or len(parts[4]) != 8:
-        return False
-    try:
-        read = parse_http_time(value)
-    except UnreadableDate:
-        return False
-    return _WEEKDAYS[(read.seconds // 86400 + 3) % 7] == parts[0][:-1]  # 1970-01-01 was a Thursday
+    if len(parts) != 6 or not parts[0].endswith(",") or parts[0][:-1] not in _WEEKDAYS or parts[2] not in _MONTHS:
+        return "it is not written 'Www, DD Mon YYYY HH:MM:SS GMT' (weekday and month as three-letter English names)"
+    if parts[1] == "00" or len(parts[4]) != 8:
+        return "its day or time is not written 'DD' and 'HH:MM:SS'"
+    if _WEEKDAYS[(read.seconds // 86400 + 3) % 7] != parts[0][:-1]:  # 1970-01-01 was a Thursday
+        return f"its weekday {parts[0][:-1]!r} is not the date's"
+    return None

@@ -14,7 +14,14 @@ from typing import Literal
 
 from emulator.auth.diagnosis import AuthenticationFailed
 from emulator.auth.header import MalformedAuthorization, ParsedAuthorization, parse_authorization
-from emulator.auth.httpdate import FORMS, RFC1123_EXAMPLE, HttpTime, UnreadableDate, is_rfc1123_gmt, parse_http_time
+from emulator.auth.httpdate import (
+    FORMS,
+    RFC1123_EXAMPLE,
+    HttpTime,
+    UnreadableDate,
+    parse_http_time,
+    why_not_rfc1123_gmt,
+)
 from emulator.auth.signing import HASHES, body_digest, compute_signature, http_date, signing_string
 from emulator.core.credentials import Credential
 
@@ -54,7 +61,7 @@ class AuthPolicy:
     algorithms: frozenset[str]
     enforce_headers: tuple[str, ...]
     enforce_body_headers: tuple[str, ...]
-    date_format: DateFormat = "kong"
+    date_format: DateFormat = "rfc1123"
 
 
 def authenticate(
@@ -97,7 +104,7 @@ def authenticate(
     return credential
 
 
-def check_date(headers: Mapping[str, str], skew: int, now: int, date_format: DateFormat = "kong") -> None:
+def check_date(headers: Mapping[str, str], skew: int, now: int, date_format: DateFormat = "rfc1123") -> None:
     """Kong's rule: ``X-Date`` or ``Date`` must parse to within ``skew`` seconds of now, either way, read as nginx's
     ``ngx_parse_http_time`` reads it (kong/plugins/hmac-auth/access.lua calls ``ngx.parse_http_time``): RFC 1123,
     RFC 850 or asctime, always GMT, whatever follows the seconds unread (so a date without a zone passes). With
@@ -140,12 +147,15 @@ def check_date(headers: Mapping[str, str], skew: int, now: int, date_format: Dat
 def _read_date(value: str, date_format: DateFormat) -> HttpTime | str:
     """The date as the gateway reads it, or why it does not (cached: a busy client sends the same X-Date for a
     whole second)."""
-    if date_format == "rfc1123" and not is_rfc1123_gmt(value):
-        return "--x-date-format rfc1123 takes only 'Www, DD Mon YYYY HH:MM:SS GMT' with the date's weekday"
     try:
-        return parse_http_time(value)
+        read = parse_http_time(value)
     except UnreadableDate as exc:
         return str(exc)
+    if date_format == "rfc1123":
+        why = why_not_rfc1123_gmt(value, read)
+        if why is not None:
+            return f"{why}; Ingo's pages ask for RFC 1123 in GMT (--x-date-format kong reads it as Kong would)"
+    return read
 
 
 def _titled(name: str) -> str:
