@@ -21,8 +21,11 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -64,6 +67,11 @@ ROUNDTRIP_PAIRS = 300
 PROFILE_SECONDS = 15.0
 PROFILE_RATE = 200
 WARMUP = 3  # seconds of wrk on each target before the measured rounds (the JVM needs it most)
+#: Waits opened in the waits phase (the figure of the issue that found them costly), by a participant the signed
+#: requests never come from, and the rate of signed process requests measured meanwhile.
+WAITS = 2000
+WAITS_PARTICIPANT = 99999
+WAITS_RATE = 200
 
 #: The static answer every peer serves for POST /gateway/process: a v11 process success, as the emulator shapes it.
 STUB = {"status": 100, "client_message": "Success",
@@ -503,6 +511,7 @@ class Bench:
         self.results["webhooks"] = webhook_figures(proc_port)
         for server in (emu_proc, emu_health, bare):
             server.stop()  # the last phases start their own servers: idle ones would only add noise
+        self.results["waits"] = self.waits()
         self.results["roundtrip"] = self.roundtrip()
         self.results["profile"] = self.profile()
 
@@ -565,24 +574,91 @@ class Bench:
         for name, port, rate in plan:
             runs = []
             for _ in range(self.args.runs):
-                requests = pool.sign(int(rate * self.args.latency_duration) + 10)
-                self.process_requests += len(requests) if port == proc_port else 0
-                samples: list[Sample] = []
-                stream = (("process", raw) for raw in requests)
-                client = OpenLoop(port, rate)
-                asyncio.run(client.run(stream, self.args.latency_duration, samples))
-                ok = [s for s in samples if s.error is None and s.status == 200
-                      and json.loads(s.body).get("status") == 100]
-                latencies = [s.latency * 1000 for s in ok]
-                runs.append({"requests": len(samples), "ok": len(ok), "errors": len(samples) - len(ok),
-                             "connections": client.opened,
-                             "lag_p99_ms": percentile([s.lag * 1000 for s in samples], 99) if samples else None,
-                             "p50_ms": percentile(latencies, 50) if latencies else None,
-                             "p99_ms": percentile(latencies, 99) if latencies else None,
-                             "max_ms": max(latencies) if latencies else None})
+                runs.append(self.open_loop(port, pool, rate, counted=port == proc_port))
             log(f"latency {name} at {rate} req/s: p99 " + ", ".join(f"{r['p99_ms']:.2f}" for r in runs if r["p99_ms"])
                 + " ms")
             out.append({"name": name, "rate": rate, "runs": runs})
+        return out
+
+    def open_loop(self, port: int, pool: ProcessPool, rate: int, counted: bool = True) -> dict[str, Any]:
+        """One open-loop run of unique signed process requests at ``rate`` for --latency-duration seconds."""
+        requests = pool.sign(int(rate * self.args.latency_duration) + 10)
+        self.process_requests += len(requests) if counted else 0
+        samples: list[Sample] = []
+        stream = (("process", raw) for raw in requests)
+        client = OpenLoop(port, rate)
+        asyncio.run(client.run(stream, self.args.latency_duration, samples))
+        ok = [s for s in samples if s.error is None and s.status == 200 and json.loads(s.body).get("status") == 100]
+        latencies = [s.latency * 1000 for s in ok]
+        return {"requests": len(samples), "ok": len(ok), "errors": len(samples) - len(ok),
+                "connections": client.opened,
+                "lag_p99_ms": percentile([s.lag * 1000 for s in samples], 99) if samples else None,
+                "p50_ms": percentile(latencies, 50) if latencies else None,
+                "p99_ms": percentile(latencies, 99) if latencies else None,
+                "max_ms": max(latencies) if latencies else None}
+
+    def waits(self) -> dict[str, Any]:
+        """Open-loop latency of signed process on a fresh emulator with no wait open, with WAITS waits of another
+        participant open (their clients stay), and after WAITS clients that opened waits went away without a word
+        (how long the emulator took to let every one of them go, too)."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        needed = 2 * WAITS + 500  # the server (which inherits the limit) and this process hold one end each
+        if soft != resource.RLIM_INFINITY and soft < needed:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard) if hard != resource.RLIM_INFINITY
+                                                        else needed, hard))
+        port = free_port()
+        server = self.server(Server("emulator (waits)", emulator_command(port), port,
+                                    log=self.work / "emulator-waits.log"))
+        server.wait_ready()
+        pool = ProcessPool(port, card_token(port), "waits")
+        body = json.dumps({"match": {"participant_id": WAITS_PARTICIPANT, "endpoint": "process"},
+                           "timeout": 300}).encode()
+        wait_request = (f"POST /_emulator/requests/wait HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+        def open_count() -> int:
+            status, text = request(port, "GET", f"/_emulator/waits?participant={WAITS_PARTICIPANT}&limit=1")
+            if status != 200:
+                raise RuntimeError(f"GET /_emulator/waits answered {status}: {text[:200]!r}")
+            return int(json.loads(text)["count"])
+
+        def until(check: Any, what: str, timeout: float = 120.0) -> float:
+            started = time.perf_counter()
+            while not check():
+                if time.perf_counter() - started > timeout:
+                    raise RuntimeError(f"waits phase: {what} not seen within {timeout:.0f} s")
+                time.sleep(0.05)
+            return time.perf_counter() - started
+
+        out: dict[str, Any] = {"waits": WAITS, "rate": WAITS_RATE, "phases": []}
+        sockets: list[socket.socket] = []
+        try:
+            out["phases"].append({"name": "no wait open", "runs": [self.open_loop(port, pool, WAITS_RATE, False)
+                                                                   for _ in range(self.args.runs)]})
+            for _ in range(WAITS):
+                connection = socket.create_connection((HOST, port))
+                connection.sendall(wait_request)
+                sockets.append(connection)
+            until(lambda: open_count() == WAITS, f"{WAITS} open waits")
+            out["phases"].append({"name": f"{WAITS:,} waits of another participant open",
+                                  "runs": [self.open_loop(port, pool, WAITS_RATE, False)
+                                           for _ in range(self.args.runs)]})
+            for connection in sockets:  # gone without a word: a reset, as a killed test run's connections go
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                connection.close()
+            sockets.clear()
+            out["let_go_s"] = round(until(lambda: open_count() == 0, "the abandoned waits let go"), 3)
+            out["phases"].append({"name": f"after {WAITS:,} clients with open waits went away",
+                                  "runs": [self.open_loop(port, pool, WAITS_RATE, False)
+                                           for _ in range(self.args.runs)]})
+        finally:
+            for connection in sockets:
+                connection.close()
+            server.stop()
+        for phase in out["phases"]:
+            log(f"waits: {phase['name']}: p50 " + ", ".join(f"{r['p50_ms']:.2f}" for r in phase["runs"]
+                                                            if r["p50_ms"]) + " ms")
+        log(f"waits: {WAITS:,} abandoned waits let go within {out.get('let_go_s')} s")
         return out
 
     def memory(self, server: Server, pool: ProcessPool, rate: float) -> dict[str, Any]:
@@ -954,6 +1030,27 @@ def render(r: dict[str, Any]) -> str:
     if "health_instance_rss_mb" in r:
         add(f"For comparison, the instance that only served `GET /_emulator/health` "
             f"({r['health_instance_requests']:,} requests, nothing stored) ended at {r['health_instance_rss_mb']} MB.")
+        add("")
+
+    waits = r.get("waits")
+    if waits:
+        add("## Open and abandoned waits")
+        add("")
+        add(f"A fresh emulator; open-loop signed process requests at {waits['rate']:,} req/s (as under *Latency*), "
+            f"first with no wait open, then with {waits['waits']:,} `POST /_emulator/requests/wait` calls of another "
+            f"participant open on as many connections (their clients stay), then after those clients reset their "
+            f"connections without a word. The emulator let the {waits['waits']:,} abandoned waits go within "
+            f"{waits.get('let_go_s')} s (`GET /_emulator/waits` polled every 50 ms).")
+        add("")
+        add("| open waits | p50 (ms) | p99 (ms) | max (ms) | failures |")
+        add("|---|---|---|---|---|")
+        for phase in waits["phases"]:
+            runs = phase["runs"]
+            add(f"| {phase['name']} | "
+                f"{fmt_spread([x['p50_ms'] for x in runs if x['p50_ms'] is not None], '{:.2f}')} | "
+                f"{fmt_spread([x['p99_ms'] for x in runs if x['p99_ms'] is not None], '{:.2f}')} | "
+                f"{fmt_spread([x['max_ms'] for x in runs if x['max_ms'] is not None], '{:.2f}')} | "
+                f"{sum(x['errors'] for x in runs)} |")
         add("")
 
     add("## Webhooks")

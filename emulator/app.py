@@ -38,6 +38,8 @@ from emulator.sessions.models import SessionService
 from emulator.settings import Settings, SettingsError, named
 from emulator.store import MemoryStore, Record, Store
 from emulator.tenants.models import Tenants
+from emulator.waits import deliveries as delivery_matching
+from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Waits
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
@@ -87,8 +89,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     journal = Journal(settings.journal_size)
     findings = Findings()
     watcher = Watcher(findings, clock, requests_per_second=settings.rate_limit or INGO_REQUESTS_PER_SECOND)
-    request_waits: Waits[Entry] = Waits(lambda entry: entry.id)
-    delivery_waits: Waits[Record] = Waits(lambda record: record["id"])
+    request_waits: Waits[Entry] = Waits("requests", lambda entry: entry.id, request_matching.scopes)
+    delivery_waits: Waits[Record] = Waits("webhooks", lambda record: record["id"], delivery_matching.scopes)
     journal.listeners += [watcher.on_entry, request_waits.notify]  # findings first: a wait shows them
     deliveries.listeners += [watcher.on_delivery, delivery_waits.notify]
     outbox.listeners.append(lambda event: watcher.on_event(event.topic, event.participant_id,

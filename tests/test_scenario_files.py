@@ -111,8 +111,29 @@ CASES = {
                   participant_unique_id1: {regex: "(unclosed"}
                 respond: {status: 851}
         """, [
-        "6:28: 'regex': invalid regular expression '^4[0-9': unterminated character set at position 2",
-        "7:43: 'regex': invalid regular expression '(unclosed': missing ), unterminated subpattern at position 0",
+        "6:28: scenario 'regex', rule 'r': 'regex': invalid regular expression '^4[0-9': missing ] at position 2 "
+        "('[0-9') (RE2 syntax, see docs/scenarios.md#patterns)",
+        "7:43: scenario 'regex', rule 'r': 'regex': invalid regular expression '(unclosed': missing ) at position 0 "
+        "('(unclosed') (RE2 syntax, see docs/scenarios.md#patterns)",
+    ]),
+    # patterns run on RE2 (linear time): what only a backtracking engine runs is refused where it is written
+    "backtracking-regex": ("""\
+        scenarios:
+          - name: hostile
+            rules:
+              - name: same-twice
+                match: {participant_unique_id1: {regex: '^(a+)-\\1$'}}
+                respond: {status: 851}
+              - name: not-followed
+                match: {recipient: {last_name: {regex: 'Smith(?!son)'}}}
+                respond: {status: 851}
+        """, [
+        "5:49: scenario 'hostile', rule 'same-twice': 'regex': '^(a+)-\\\\1$' uses a backreference (\\1) at "
+        "position 6, which RE2 cannot run: patterns are RE2 syntax, matched in time linear in the text, so no "
+        "backreferences, lookaround, atomic groups or possessive quantifiers (docs/scenarios.md#patterns)",
+        "8:48: scenario 'hostile', rule 'not-followed': 'regex': 'Smith(?!son)' uses a negative lookahead ((?!) at "
+        "position 5, which RE2 cannot run: patterns are RE2 syntax, matched in time linear in the text, so no "
+        "backreferences, lookaround, atomic groups or possessive quantifiers (docs/scenarios.md#patterns)",
     ]),
     "unknown-topic": ("""\
         scenarios:

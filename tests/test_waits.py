@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer
-from tests.conftest import eventually
+from tests.conftest import Signed, eventually
 from tests.outside import Client, admin
+from tests.test_flood import raise_fd_limit
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +221,74 @@ def test_a_webhook_wait_started_first_is_answered_by_the_delivery(server: Emulat
 def test_a_webhook_wait_rejects_unknown_statuses(server: EmulatorServer) -> None:
     status, answer = wait(server.url, {"match": {"status": "arrived"}}, "webhooks")
     assert status == 400 and "match.status" in answer["message"]
+
+
+#: Clients that start a long wait and go away: each must be let go with its connection, not at its timeout.
+ABANDONED = 2000
+
+
+def open_waits(url: str, participant_id: int) -> dict[str, Any]:
+    status, answer = admin(url, "GET", f"/_emulator/waits?participant={participant_id}")
+    assert status == 200, answer
+    return dict(answer)
+
+
+async def test_waits_whose_clients_went_away_are_let_go_at_once(server: EmulatorServer, client: Client) -> None:
+    raise_fd_limit(2 * ABANDONED + 300)  # both ends of every connection live in this process
+    port = URL(server.url).port
+    body = json.dumps({"match": {"participant_id": client.participant_id, "endpoint": "process"},
+                       "timeout": 300}).encode()
+    request = (b"POST /_emulator/requests/wait HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+               b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (port, len(body), body))
+    staying = Client.minted(server.url)  # another tenant's wait, whose client stays: it is answered as usual
+    later = Later(server.url, {"match": {"participant_id": staying.participant_id, "endpoint": "verify"},
+                               "timeout": 120})
+    later.start()
+    writers: list[asyncio.StreamWriter] = []
+    try:
+        for _ in range(ABANDONED):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            writers.append(writer)
+        listing = await eventually(lambda: (found := open_waits(server.url, client.participant_id))["count"]
+                                   == ABANDONED and found, "every wait open", timeout=120)
+        assert listing["waits"][0] == {"kind": "requests", "participant_id": client.participant_id,
+                                       "match": {"participant_id": client.participant_id, "endpoint": ["process"]},
+                                       "count": "at least 1", "matched": 0, "timeout": 300,
+                                       "waited": listing["waits"][0]["waited"]}
+        assert len(listing["waits"]) == 100  # a listing shows at most 100; count says how many there are
+    finally:
+        for writer in writers:
+            writer.transport.abort()  # gone without a word, as a killed test run's connections go
+    await eventually(lambda: open_waits(server.url, client.participant_id)["count"] == 0,
+                     "the abandoned waits let go", timeout=60)
+    assert open_waits(server.url, staying.participant_id)["count"] == 1
+    await asyncio.to_thread(staying.token)
+    status, answer = later.result()
+    assert status == 200 and answer["matched"] == 1
+
+
+async def test_a_wait_is_let_go_when_its_client_goes_on_a_server_the_app_is_embedded_in(emulator: Signed) -> None:
+    """create_app served by another runner (here pytest-aiohttp's): the wait looks at its connection instead."""
+    waits = emulator.runtime.services.request_waits
+    asking = asyncio.ensure_future(emulator.client.post("/_emulator/requests/wait",
+                                                        json={"match": {"endpoint": "process"}, "timeout": 300}))
+    await eventually(lambda: len(waits) == 1, "the wait open")
+    asking.cancel()  # the client gives up: its connection closes
+    await eventually(lambda: len(waits) == 0, "the wait let go")
+
+
+def test_the_open_waits_listing_shows_what_each_waits_for_with_account_numbers_masked(
+        server: EmulatorServer, client: Client) -> None:
+    later = Later(server.url, {"match": {"participant_id": client.participant_id, "endpoint": "verify",
+                                         "account": "4111111111111111"}, "timeout": 60})
+    later.start()
+    listing = asyncio.run(eventually(lambda: (found := open_waits(server.url, client.participant_id))["count"]
+                                     and found, "the wait listed"))
+    (shown,) = listing["waits"]
+    assert shown["match"] == {"participant_id": client.participant_id, "endpoint": ["verify"],
+                              "account": {"exact": "************1111"}}
+    assert "4111111111111111" not in json.dumps(listing)
+    client.token()
+    assert later.result()[0] == 200
+    assert open_waits(server.url, client.participant_id)["count"] == 0

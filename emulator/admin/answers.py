@@ -17,7 +17,7 @@ from emulator.stories.timeline import Links, Moment
 from emulator.tenants.models import TenantJson
 from emulator.waits.deliveries import DeliveryMatch
 from emulator.waits.requests import RequestMatch
-from emulator.waits.waiting import DEFAULT_TIMEOUT, LONGEST_WAIT, Count, Difference
+from emulator.waits.waiting import DEFAULT_TIMEOUT, LONGEST_WAIT, Count, Difference, OpenWait
 from emulator.web.ratelimit import Window
 from emulator.web.snapshot import MissingEndpoint
 from emulator.webhooks.events import EventRecord
@@ -223,6 +223,13 @@ class DeliveryWait(BaseModel):
     match: DeliveryMatch = Field(default_factory=DeliveryMatch)
     count: Count = Field(default_factory=Count, description="N (exactly N) or {at_least, at_most}")
     timeout: Annotated[float, Field(ge=0, le=LONGEST_WAIT, description="seconds")] = DEFAULT_TIMEOUT
+
+
+class WaitList(TypedDict):
+    """GET /_emulator/waits: how many waits are open, and the longest-waiting of them (at most 100)."""
+
+    count: int
+    waits: list[OpenWait]
 
 
 class RequestNearMiss(TypedDict):

@@ -57,6 +57,10 @@ ROUTES = (
           doc=Doc("Wait until the journal holds the requests a test expects (200), or say how those seen differ "
                   "(409)", body=answers.RequestWait, answer=answers.RequestsSeen, errors=(400,),
                   responses={409: "Not met in time, or more matched than at_most: near misses"})),
+    Route("GET", "/_emulator/waits", waits.open_waits,
+          doc=Doc("The waits still waiting (request and webhook waits), longest-waiting first: what each matches, "
+                  "for how long; a wait ends when its client goes away", answer=answers.WaitList, errors=(400,),
+                  query=(PARTICIPANT, LIMIT))),
     Route("GET", "/_emulator/findings", findings.listing,
           doc=Doc("Money-safety findings: what a client did that would lose money against Ingo, newest first",
                   answer=answers.FindingList, errors=(400,),

@@ -8,19 +8,25 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait
+from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait, WaitList
 from emulator.core.validation import explain
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Count, Verdict, near_misses
-from emulator.web.answers import json_response
+from emulator.web.answers import integer_params, json_response
 from emulator.web.body import json_object
+from emulator.web.serving import while_connected
 from emulator.web.state import RUNTIME
 from emulator.webhooks.delivery import public
 
 Model = TypeVar("Model", bound=BaseModel)
 #: Not met: the wait's time ran out first, or more matched than its at_most.
 NOT_MET = 409
+#: nginx's status for a request whose client closed the connection before the answer.
+CLIENT_CLOSED_REQUEST = 499
+CLIENT_LEFT = "the client closed the connection before the wait ended; the wait is let go"
+#: The most open waits a listing shows.
+LISTED = 100
 
 
 async def body_as(request: web.Request, model: type[Model]) -> Model:
@@ -43,6 +49,23 @@ def _sentence(what: tuple[str, str], count: Count, timeout: float, verdict: Verd
             f"{matched} matched")
 
 
+def _gone() -> web.Response:
+    """The answer to a wait whose client went away: nobody reads it; the log line says 499, as nginx would."""
+    return json_response({"message": CLIENT_LEFT}, status=CLIENT_CLOSED_REQUEST)
+
+
+async def open_waits(request: web.Request) -> web.Response:
+    """The waits still waiting (requests and webhooks), oldest first; filters: participant, limit."""
+    services = request.app[RUNTIME].services
+    numbers = integer_params(request, "participant", "limit")
+    found = [*services.request_waits.open(participant_id=numbers["participant"]),
+             *services.delivery_waits.open(participant_id=numbers["participant"])]
+    found.sort(key=lambda wait: -wait["waited"])
+    limit = numbers["limit"] if numbers["limit"] is not None and 0 < numbers["limit"] < LISTED else LISTED
+    answer: WaitList = {"count": len(found), "waits": found[:limit]}
+    return json_response(answer)
+
+
 async def wait_for_requests(request: web.Request) -> web.Response:
     """Answer as soon as the journal holds ``count`` entries that match (200), or when ``timeout`` passes or too
     many match (409, with near misses)."""
@@ -54,12 +77,15 @@ async def wait_for_requests(request: web.Request) -> web.Response:
         return entry.id > ask.since and not request_matching.differences(match, entry, journal.digest)
 
     existing = reversed(journal.entries(since=ask.since, participant_id=match.participant_id))  # oldest first
-    verdict = await request.app[RUNTIME].services.request_waits.wait(existing, accepts, ask.count, ask.timeout)
+    keys = match.shown()
+    verdict = await while_connected(request, request.app[RUNTIME].services.request_waits.wait(
+        existing, accepts, ask.count, ask.timeout, scope=match.scope(), shown=keys))
+    if verdict is None:
+        return _gone()
     answer: RequestsSeen = {"matched": len(verdict.matched), "requests": [e.as_json() for e in verdict.matched],
                             "last_id": journal.last_id()}
     if verdict.satisfied:
         return json_response(answer)
-    keys = match.model_dump(exclude_none=True, by_alias=True)
     answer["reason"] = "too_many" if verdict.reason == "too_many" else "timeout"
     answer["message"] = _sentence(("request", "requests"), ask.count, ask.timeout, verdict, keys)
     # a participant named is a scope: another tenant's requests are never shown as near misses
@@ -81,11 +107,14 @@ async def wait_for_deliveries(request: web.Request) -> web.Response:
         return not delivery_matching.differences(match, record)
 
     existing = list(reversed(services.deliveries.listing(participant_id=match.participant_id)))  # oldest first
-    verdict = await services.delivery_waits.wait(existing, accepts, ask.count, ask.timeout)
+    keys = match.model_dump(exclude_none=True)
+    verdict = await while_connected(request, services.delivery_waits.wait(
+        existing, accepts, ask.count, ask.timeout, scope=match.scope(), shown=keys))
+    if verdict is None:
+        return _gone()
     answer: DeliveriesSeen = {"matched": len(verdict.matched), "deliveries": [public(r) for r in verdict.matched]}
     if verdict.satisfied:
         return json_response(answer)
-    keys = match.model_dump(exclude_none=True)
     answer["reason"] = "too_many" if verdict.reason == "too_many" else "timeout"
     answer["message"] = _sentence(("webhook delivery", "webhook deliveries"), ask.count, ask.timeout, verdict,
                                   keys)

@@ -114,5 +114,6 @@ def explain(exc: ValidationError, words: Vocabulary = API) -> str:
     if kind == "extra_forbidden":
         return f"{name} is not a key this call knows"
     if kind == "value_error":
-        return str(first.get("ctx", {}).get("error") or first["msg"])
+        reason = str(first.get("ctx", {}).get("error") or first["msg"])
+        return f"{name}: {reason}" if first["loc"] else reason
     return f"{name}: {describe(first, words) or pydantic_sentence(first)}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -12,6 +11,7 @@ from typing_extensions import TypedDict
 
 from emulator.core.catalogue import catalogue
 from emulator.core.masking import last_four
+from emulator.core.patterns import compile_pattern
 from emulator.scenarios.catalog import Sources
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.loader import Loaded, ScenarioError
@@ -184,8 +184,7 @@ def text_matches(condition: TextMatch, value: str | None, *, ignore_case: bool =
         return False
     if condition.last4 is not None and text[-4:] != (condition.last4.casefold() if ignore_case else condition.last4):
         return False
-    if condition.regex is not None and re.search(condition.regex, value,
-                                                 re.IGNORECASE if ignore_case else 0) is None:
+    if condition.regex is not None and not compile_pattern(condition.regex, ignore_case=ignore_case).search(value):
         return False
     return True
 

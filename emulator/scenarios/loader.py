@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from emulator.core.limits import DEFAULT_LIMITS, Limits
+from emulator.core.patterns import PatternError
 from emulator.core.validation import FILES, describe, pydantic_sentence
 from emulator.core.yamlpos import Position, YamlProblem, load_with_positions, position_of
 from emulator.scenarios import schema
@@ -168,12 +169,29 @@ def _problems(exc: ValidationError, document: Any, values: dict[Any, Any], keys:
         seen.add(location)
         is_key = error["type"] == "extra_forbidden"
         where = position_of(location, values, keys, key=is_key, file=source)
-        problem = Problem(where, _message(error, location, values))
+        message = _message(error, location, values)
+        if isinstance((error.get("ctx") or {}).get("error"), PatternError):
+            message = f"{_rule_named(location, document)}{message}"
+        problem = Problem(where, message)
         if any(p.position == where for p in problems):
             continue  # a shorthand value (latency: -1) fails twice at one place; once is enough
         problems.append(problem)
     problems.sort(key=lambda p: (p.position.line, p.position.column))
     return problems
+
+
+def _rule_named(location: tuple[Any, ...], document: Any) -> str:
+    """"scenario 'x', rule 'y': " for a location inside a rule, as far as the document names them."""
+    named = []
+    current = document
+    for depth, part in enumerate(location[:4]):
+        try:
+            current = current[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if depth in (1, 3) and isinstance(current, dict) and isinstance(current.get("name"), str):
+            named.append(f"{'scenario' if depth == 1 else 'rule'} {current['name']!r}")
+    return ", ".join(named) + ": " if named else ""
 
 
 def _model_at(location: tuple[Any, ...]) -> type[BaseModel]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from emulator.core.catalogue import catalogue
 from emulator.core.durations import parse_duration
+from emulator.core.patterns import MAX_PATTERN, compile_pattern
 from emulator.webhooks.topics import TOPICS
 
 ENDPOINTS = ("verify", "process", "debit", "biller_search", "search", "risk_session", "risk_score", "session",
@@ -57,10 +57,9 @@ def _as_fault(value: Any) -> Any:
 
 
 def _compile(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    """A pattern RE2 runs within the limits, as written and ignoring case (names match so); PatternError if not."""
+    compile_pattern(pattern)
+    compile_pattern(pattern, ignore_case=True)
     return pattern
 
 
@@ -75,7 +74,8 @@ class TextMatch(Strict):
 
     exact: str | None = None
     prefix: str | None = None
-    regex: str | None = None
+    regex: str | None = Field(default=None, max_length=MAX_PATTERN,
+                              description="RE2 syntax (no backreferences or lookaround); matched anywhere in the text")
     last4: str | None = Field(default=None, pattern=r"^.{4}$")
 
     _check_regex = field_validator("regex")(lambda cls, v: v if v is None else _compile(v))

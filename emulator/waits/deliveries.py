@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from emulator.store import Record
-from emulator.waits.waiting import Difference, Statuses, listed, one_or_all
+from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, listed, one_or_all
 
 #: A delivery's status, and the two words a test means by "it arrived" and "it never will".
 STATUSES = ("pending", "delivering", "succeeded", "failed")
@@ -44,6 +44,22 @@ class DeliveryMatch(BaseModel):
 
     def keys(self) -> list[str]:
         return list(self.model_dump(exclude_none=True))
+
+    def scope(self) -> Scope:
+        """Where a wait for this match is filed: its participant, else its event, else its endpoint."""
+        if self.participant_id is not None:
+            return ("participant", self.participant_id)
+        if self.event_id is not None:
+            return ("event", self.event_id)
+        if self.endpoint_id is not None:
+            return ("endpoint", self.endpoint_id)
+        return EVERYTHING
+
+
+def scopes(record: Record) -> tuple[Scope, ...]:
+    """The scopes a delivery is offered under: its participant's, its event's, its endpoint's."""
+    return (("participant", record.get("participant_id")), ("event", record.get("event_id")),
+            ("endpoint", record.get("endpoint_id")))
 
 
 def payload(record: Record) -> dict[str, Any]:

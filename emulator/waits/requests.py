@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, model_validator
 
 from emulator.core.journal import Entry
-from emulator.core.masking import last_four
+from emulator.core.masking import last_four, mask
 from emulator.scenarios.engine import amount_matches, text_matches
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.schema import Match, TextCondition, TextMatch
-from emulator.waits.waiting import Difference, Statuses, one_or_all
+from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, one_or_all
 
 #: Where a request's facts are read from its body when the domain never saw it (refused before validation).
 BODY_FACTS = ("account_type", "amount", "participant_unique_id1")
@@ -46,6 +46,34 @@ class RequestMatch(Match):
 
     def keys(self) -> list[str]:
         return list(self.model_dump(exclude_none=True))
+
+    def shown(self) -> dict[str, Any]:
+        """The keys given, as a listing or a message shows them: account numbers masked to their last four (the
+        ``account`` asked for, and any in ``body`` or elsewhere)."""
+        document = self.model_dump(exclude_none=True, by_alias=True)
+        account = document.get("account")
+        if isinstance(account, dict) and account.get("exact"):
+            account["exact"] = last_four(account["exact"])
+        body = document.get("body")
+        if isinstance(body, dict):  # dotted paths: the last name says what the value is
+            document["body"] = {path: mask({path.rsplit(".", 1)[-1]: value}).popitem()[1]
+                                for path, value in body.items()}
+        return dict(mask(document))
+
+    def scope(self) -> Scope:
+        """Where a wait for this match is filed: its participant, else its one endpoint, else its exact path."""
+        if self.participant_id is not None:
+            return ("participant", self.participant_id)
+        if self.endpoint is not None and len(self.endpoint) == 1:
+            return ("endpoint", self.endpoint[0])
+        if self.path is not None and self.path.exact is not None:
+            return ("path", self.path.exact)
+        return EVERYTHING
+
+
+def scopes(entry: Entry) -> tuple[Scope, ...]:
+    """The scopes a journal entry is offered under: its participant's, its endpoint's, its path's."""
+    return (("participant", entry.participant_id), ("endpoint", entry.endpoint), ("path", entry.path))
 
 
 def entry_facts(facts: Facts) -> dict[str, Any]:

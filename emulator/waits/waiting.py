@@ -87,12 +87,34 @@ class Verdict(Generic[T]):
         return self.reason == "satisfied"
 
 
+#: A label under which waits are filed and items looked up: ("participant", 12345), ("endpoint", "verify"), ...
+Scope = Hashable
+#: The scope of a wait that names nothing to file it under: offered every item.
+EVERYTHING: Scope = None
+
+
+class OpenWait(TypedDict):
+    """A wait still waiting, as the admin API lists it."""
+
+    kind: str
+    participant_id: int | None
+    match: dict[str, Any]
+    count: str
+    matched: int
+    timeout: float
+    waited: float
+
+
 @dataclass(eq=False)
 class _Waiter(Generic[T]):
     accepts: Callable[[T], bool]
     count: Count
     key: Callable[[T], Hashable]
     future: asyncio.Future[Reason]
+    scope: Scope = EVERYTHING
+    shown: dict[str, Any] = field(default_factory=dict)
+    timeout: float = 0.0
+    started: float = 0.0
     matched: dict[Hashable, T] = field(default_factory=dict)
 
     def offer(self, item: T) -> None:
@@ -113,38 +135,78 @@ class _Waiter(Generic[T]):
 
 class Waits(Generic[T]):
     """The waits on one stream of items (journal entries, delivery changes); :meth:`notify` is the stream's
-    listener. A wait costs a future and a set of matches: nothing polls."""
+    listener. A wait costs a future and a set of matches: nothing polls.
 
-    def __init__(self, key: Callable[[T], Hashable]) -> None:
+    Each wait is filed under one scope (the participant it names, else the endpoint, ...) and each item is
+    offered only to the waits filed under the item's own scopes and to those that name none: open waits of
+    other tenants cost an item nothing, however many there are.
+    """
+
+    def __init__(self, kind: str, key: Callable[[T], Hashable], scopes: Callable[[T], Iterable[Scope]]) -> None:
+        self.kind = kind
         self._key = key
-        self._waiting: set[_Waiter[T]] = set()
+        self._scopes = scopes
+        self._filed: dict[Scope, set[_Waiter[T]]] = {}
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self._waiting)
+        return self._count
 
     def notify(self, item: T) -> None:
-        for waiter in list(self._waiting):
-            waiter.offer(item)
+        filed = self._filed
+        if not filed:
+            return
+        for scope in (EVERYTHING, *self._scopes(item)):
+            waiters = filed.get(scope)
+            if waiters:
+                for waiter in list(waiters):
+                    waiter.offer(item)
 
-    async def wait(self, existing: Iterable[T], accepts: Callable[[T], bool], count: Count,
-                   timeout: float) -> Verdict[T]:
+    async def wait(self, existing: Iterable[T], accepts: Callable[[T], bool], count: Count, timeout: float, *,
+                   scope: Scope = EVERYTHING, shown: dict[str, Any] | None = None) -> Verdict[T]:
         """Count the matching ``existing`` items, then those notified, until ``count`` is met (or exceeded, when
-        it has an ``at_most``) or ``timeout`` seconds pass."""
-        waiter = _Waiter(accepts, count, self._key, asyncio.get_running_loop().create_future())
+        it has an ``at_most``) or ``timeout`` seconds pass. Items are offered to the wait only when ``scope`` is
+        one of theirs (EVERYTHING: every item); ``shown`` is what a listing of open waits shows of it.
+        Cancelled (its client went away), the wait is let go at once."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(accepts, count, self._key, loop.create_future(), scope, shown or {}, timeout, loop.time())
         for item in existing:
             if accepts(item):
                 waiter.matched[self._key(item)] = item
         waiter.judge()
         if not waiter.future.done():
-            self._waiting.add(waiter)
+            self._file(waiter)
             try:
                 await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
             except TimeoutError:
                 pass
             finally:
-                self._waiting.discard(waiter)
+                self._unfile(waiter)
         reason: Reason = waiter.future.result() if waiter.future.done() else "timeout"
         return Verdict(reason, list(waiter.matched.values()))
+
+    def open(self, *, participant_id: int | None = None) -> list[OpenWait]:
+        """The waits still waiting, oldest first (those whose match names ``participant_id`` only, when given)."""
+        waiters = [waiter for filed in self._filed.values() for waiter in filed
+                   if participant_id is None or waiter.shown.get("participant_id") == participant_id]
+        now = asyncio.get_running_loop().time()
+        waiters.sort(key=lambda waiter: waiter.started)
+        return [{"kind": self.kind, "participant_id": waiter.shown.get("participant_id"), "match": waiter.shown,
+                 "count": waiter.count.describe(), "matched": len(waiter.matched), "timeout": waiter.timeout,
+                 "waited": round(now - waiter.started, 3)} for waiter in waiters]
+
+    def _file(self, waiter: _Waiter[T]) -> None:
+        self._filed.setdefault(waiter.scope, set()).add(waiter)
+        self._count += 1
+
+    def _unfile(self, waiter: _Waiter[T]) -> None:
+        filed = self._filed.get(waiter.scope)
+        if filed is None or waiter not in filed:
+            return
+        filed.discard(waiter)
+        self._count -= 1
+        if not filed:
+            del self._filed[waiter.scope]
 
 
 def near_misses(items: Iterable[T], differences: Callable[[T], list[Difference]],

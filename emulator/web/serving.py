@@ -10,18 +10,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import ssl
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
 LOG = logging.getLogger("ingopay_emulator")
+T = TypeVar("T")
 
 #: Seconds aiohttp keeps reading (and discarding) a body the handler did not read, before closing.
 LINGERING_SECONDS = 2.0
@@ -92,6 +94,21 @@ class GuardedRequestHandler(RequestHandler):
         self._chunks: ChunkSizes | None = None
         self._chunked_payload: Any = None
         self._last_bytes = b""
+        self._lost: asyncio.Future[None] | None = None
+
+    def lost(self) -> asyncio.Future[None]:
+        """A future that completes when this connection is lost (at once if it already is): a handler that waits
+        long learns that its client went away without looking."""
+        if self._lost is None:
+            self._lost = asyncio.get_running_loop().create_future()
+            if self.transport is None or self.transport.is_closing():
+                self._lost.set_result(None)
+        return self._lost
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         before = self._request_count
@@ -194,9 +211,44 @@ async def serve(app: web.Application, *, host: str, port: int, header_timeout: f
     return runner
 
 
+#: Seconds between looks at whether a client is still there, on a connection that does not say when it goes.
+LOOK = 1.0
+
+
+async def while_connected(request: web.Request, work: Awaitable[T]) -> T | None:
+    """``work``'s result, or None as soon as the request's client closes its connection: ``work`` is cancelled
+    then, so whatever it holds is let go at once (``work`` itself never returns None)."""
+    task = asyncio.ensure_future(work)
+    protocol = request.protocol
+    lost: asyncio.Future[None]
+    polling: asyncio.Task[None] | None = None
+    if isinstance(protocol, GuardedRequestHandler):
+        lost = protocol.lost()
+    else:
+        lost = polling = asyncio.ensure_future(_gone(request))
+    try:
+        await asyncio.wait((task, lost), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        if polling is not None:
+            polling.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.wait((task,))  # its clean-up has run
+    return None if task.cancelled() else task.result()
+
+
+async def _gone(request: web.Request) -> None:
+    """Return once the request's client has closed its connection (for servers not started by :func:`serve`)."""
+    while not (request.transport is None or request.transport.is_closing()):
+        await asyncio.sleep(LOOK)
+
+
 def bound_port(runner: web.AppRunner) -> int:
     """The port a runner listens on (the one the system chose for port 0)."""
     return int(runner.addresses[0][1])
 
 
-__all__ = ["ChunkTooLarge", "EmulatorRunner", "bound_port", "serve"]
+__all__ = ["ChunkTooLarge", "EmulatorRunner", "bound_port", "serve", "while_connected"]
