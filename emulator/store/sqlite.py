@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from emulator.store.base import Contents, Record, Stored, StoreError, StoreUnavailable
+from emulator.store.lock import FolderLock
 
 #: The layout this code reads and writes. Bump it with every change to the tables, and add a migration.
 SCHEMA_VERSION = 1
@@ -102,6 +103,18 @@ class SqliteStore:
         if not os.access(self.data_dir, os.W_OK | os.X_OK):
             raise StoreError(f"data-dir {self.data_dir} is not writable by this user (uid {os.getuid()}); "
                              "give it to that user or choose another --data-dir")
+        self._folder_lock = FolderLock(self.data_dir)
+        self._folder_lock.acquire()  # before reading anything: another emulator may be writing it
+        try:
+            self._open()
+        except BaseException:
+            self._folder_lock.release()
+            raise
+
+    # -- opening -------------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        """Open the database file, make or migrate its tables, and check it can be trusted and written."""
         self._check_file()
         try:
             # isolation_level=None: autocommit, so every single-statement write is one committed transaction.
@@ -120,8 +133,6 @@ class SqliteStore:
         except StoreError:
             self._db.close()
             raise
-
-    # -- opening -------------------------------------------------------------------------------------
 
     def _check_file(self) -> None:
         """Refuse a file that is there but cannot be an ingopay-emulator database (SQLite would take an empty file
@@ -296,6 +307,7 @@ class SqliteStore:
                 self._db.close()
             except sqlite3.Error:
                 pass
+            self._folder_lock.release()
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.data_dir)!r})"
