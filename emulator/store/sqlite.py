@@ -14,8 +14,10 @@ do; it is never read as if it had the current layout.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterator
@@ -77,12 +79,50 @@ def move_aside(path: Path) -> str:
             "a new store, or choose another --data-dir; the emulator never starts on a store it cannot trust")
 
 
+#: Less free space than this where the data folder is, when a write fails there: the disk is full.
+NEARLY_FULL = 1024 * 1024
+
+
+def disk_full(error: BaseException, folder: Path) -> bool:
+    """Whether ``error`` (SQLite's or the system's) comes from a full disk under ``folder``: SQLite says so
+    (SQLITE_FULL), the system does (ENOSPC), or an I/O error meets a file system with almost no space left."""
+    name = str(getattr(error, "sqlite_errorname", ""))
+    if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
+        return True
+    if not (isinstance(error, OSError) or name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN"))):
+        return False
+    try:
+        return shutil.disk_usage(folder).free < NEARLY_FULL
+    except OSError:
+        return False
+
+
+def full_disk_while_serving(folder: Path) -> str:
+    """What a refused request reads while the disk is full."""
+    return (f"the disk holding the emulator's data folder {folder} is full, so this request could not be recorded; "
+            "free space on that disk and send it again (the emulator carries on by itself, and nothing it "
+            "acknowledged is lost)")
+
+
+def full_disk_at_start(folder: Path) -> str:
+    """Why the emulator does not start on a full disk, without a word against the store (it is not at fault)."""
+    try:
+        free = f"{shutil.disk_usage(folder).free} bytes free"
+    except OSError:
+        free = "no space left"
+    return (f"data-dir {folder}: the disk is full ({free}), so the emulator cannot write its state; free space on "
+            "that disk and start again (keep the store where it is: a full disk does not damage it, and the next "
+            "start checks it)")
+
+
 @contextmanager
 def _unavailable_on_error(path: Path) -> Iterator[None]:
     """A SQLite failure while serving (disk full, file taken away) as StoreUnavailable: a 503, never a 500."""
     try:
         yield
     except sqlite3.Error as exc:
+        if disk_full(exc, path.parent):
+            raise StoreUnavailable(full_disk_while_serving(path.parent)) from None
         raise StoreUnavailable(f"the emulator cannot use its state in {path}: {exc}") from None
 
 
@@ -120,6 +160,8 @@ class SqliteStore:
             # isolation_level=None: autocommit, so every single-statement write is one committed transaction.
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
         except sqlite3.Error as exc:
+            if disk_full(exc, self.data_dir):
+                raise StoreError(full_disk_at_start(self.data_dir)) from None
             raise StoreError(f"data-dir {self.data_dir}: cannot open {self.path.name}: {exc}") from None
         try:
             self._configure()
@@ -128,6 +170,8 @@ class SqliteStore:
             self._check_writable()
         except sqlite3.DatabaseError as exc:
             self._db.close()
+            if disk_full(exc, self.data_dir):  # a healthy store on a full disk: never advise moving it aside
+                raise StoreError(full_disk_at_start(self.data_dir)) from None
             raise StoreError(f"{self.path} is not a usable ingopay-emulator database ({exc}); "
                              f"{move_aside(self.path)}") from None
         except StoreError:
@@ -170,6 +214,8 @@ class SqliteStore:
         try:
             self._db.execute(_PUT, ("meta", 0, "opened", json.dumps({"pid": os.getpid()})))
         except sqlite3.OperationalError as exc:
+            if disk_full(exc, self.data_dir):
+                raise StoreError(full_disk_at_start(self.data_dir)) from None
             raise StoreError(f"{self.path} cannot be written by this user (uid {os.getuid()}): {exc}; give the file "
                              "(and its folder) to that user or choose another --data-dir") from None
 
@@ -211,7 +257,7 @@ class SqliteStore:
                 self._db.execute("UPDATE emulator_schema SET version = ?", (version + 1,))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             version += 1
 
@@ -224,8 +270,14 @@ class SqliteStore:
                              (APPLICATION, SCHEMA_VERSION))
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        """Undo the transaction under way, if SQLite has not undone it already (it does on a full disk: a ROLLBACK
+        then fails with "no transaction is active", which would hide the failure that matters)."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     # -- the Store interface -------------------------------------------------------------------------
 
@@ -265,7 +317,7 @@ class SqliteStore:
                 (value,) = self._db.execute(_SEQUENCE, (sequence,)).fetchone()
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         return int(value)
 
@@ -298,7 +350,7 @@ class SqliteStore:
                                      sorted(contents.sequences.items()))
                 self._db.execute("COMMIT")  # fsync'd on return (synchronous=FULL)
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     def close(self) -> None:
