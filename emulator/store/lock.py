@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from emulator.store.base import StoreError
+from emulator.store.disk import disk_full, full_disk_at_start
 
 try:
     import fcntl
@@ -51,6 +52,8 @@ class FolderLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
+            if disk_full(exc, self.folder):
+                raise StoreError(full_disk_at_start(self.folder)) from None
             raise StoreError(f"data-dir {self.folder}: cannot open the lock file {self.path.name}: "
                              f"{exc.strerror or exc}") from None
         try:

@@ -14,10 +14,8 @@ do; it is never read as if it had the current layout.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterator
@@ -25,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from emulator.store.base import Contents, Record, Stored, StoreError, StoreUnavailable
+from emulator.store.disk import disk_full, full_disk_at_start, full_disk_while_serving
 from emulator.store.lock import FolderLock
 
 #: The layout this code reads and writes. Bump it with every change to the tables, and add a migration.
@@ -77,42 +76,6 @@ def move_aside(path: Path) -> str:
     """What to do with a data file the emulator refuses (its -wal and -shm files belong to it)."""
     return (f"move it aside with its -wal and -shm files (for f in {path}*; do mv \"$f\" \"$f.bad\"; done) to start "
             "a new store, or choose another --data-dir; the emulator never starts on a store it cannot trust")
-
-
-#: Less free space than this where the data folder is, when a write fails there: the disk is full.
-NEARLY_FULL = 1024 * 1024
-
-
-def disk_full(error: BaseException, folder: Path) -> bool:
-    """Whether ``error`` (SQLite's or the system's) comes from a full disk under ``folder``: SQLite says so
-    (SQLITE_FULL), the system does (ENOSPC), or an I/O error meets a file system with almost no space left."""
-    name = str(getattr(error, "sqlite_errorname", ""))
-    if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
-        return True
-    if not (isinstance(error, OSError) or name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN"))):
-        return False
-    try:
-        return shutil.disk_usage(folder).free < NEARLY_FULL
-    except OSError:
-        return False
-
-
-def full_disk_while_serving(folder: Path) -> str:
-    """What a refused request reads while the disk is full."""
-    return (f"the disk holding the emulator's data folder {folder} is full, so this request could not be recorded; "
-            "free space on that disk and send it again (the emulator carries on by itself, and nothing it "
-            "acknowledged is lost)")
-
-
-def full_disk_at_start(folder: Path) -> str:
-    """Why the emulator does not start on a full disk, without a word against the store (it is not at fault)."""
-    try:
-        free = f"{shutil.disk_usage(folder).free} bytes free"
-    except OSError:
-        free = "no space left"
-    return (f"data-dir {folder}: the disk is full ({free}), so the emulator cannot write its state; free space on "
-            "that disk and start again (keep the store where it is: a full disk does not damage it, and the next "
-            "start checks it)")
 
 
 @contextmanager
