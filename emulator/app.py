@@ -127,7 +127,7 @@ def scenario_sources(settings: Settings) -> Sources:
     """The scenario files the settings name (and the bundled ones unless turned off), under their YAML limits."""
     return Sources(settings.scenarios, settings.default_scenarios,
                    Limits(max_bytes=settings.scenario_max_bytes, max_nodes=settings.scenario_max_nodes,
-                          max_aliases=settings.scenario_max_aliases))
+                          max_aliases=settings.scenario_max_aliases, max_depth=settings.scenario_max_depth))
 
 
 def auth_policy(settings: Settings) -> AuthPolicy:

@@ -26,7 +26,7 @@ from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.durations import EXPECTED as DURATION_FORM
 from emulator.core.durations import parse_duration
-from emulator.core.limits import DEFAULT_LIMITS, INGO_REQUESTS_PER_SECOND
+from emulator.core.limits import DEFAULT_LIMITS, INGO_REQUESTS_PER_SECOND, MAX_DEPTH_CEILING
 
 ENV_PREFIX = "INGOPAY_EMULATOR_"
 
@@ -151,6 +151,7 @@ class Settings:
     scenario_max_bytes: int = DEFAULT_LIMITS.max_bytes
     scenario_max_nodes: int = DEFAULT_LIMITS.max_nodes
     scenario_max_aliases: int = DEFAULT_LIMITS.max_aliases
+    scenario_max_depth: int = DEFAULT_LIMITS.max_depth
     restore: Path | None = None
     snapshot_max_bytes: int = 64 * 1024 * 1024
     biller_limits: str = "omit"
@@ -256,6 +257,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("scenario_max_nodes", "most YAML nodes a scenario file may expand to (aliases counted as expanded)",
            WHOLE_NUMBER, metavar="N"),
     Option("scenario_max_aliases", "most YAML aliases (*name) a scenario file may use", WHOLE_NUMBER, metavar="N"),
+    Option("scenario_max_depth", "deepest nesting of mappings and sequences in a scenario file, refused as it is "
+           f"parsed (1-{MAX_DEPTH_CEILING})", WHOLE_NUMBER, metavar="N"),
     Option("restore", "start from a snapshot archive (what GET /_emulator/snapshot answered; docs/snapshots.md): "
            "its state, clock, scenarios, journal, events and findings, restored before the emulator reports ready",
            PATH, metavar="FILE"),
@@ -398,6 +401,9 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"{named(name)} must be at least 1")
     if settings.scenario_max_aliases < 0:
         raise SettingsError(f"{named('scenario_max_aliases')} must be 0 (no aliases) or more")
+    if not 1 <= settings.scenario_max_depth <= MAX_DEPTH_CEILING:
+        raise SettingsError(f"{named('scenario_max_depth')} must be from 1 to {MAX_DEPTH_CEILING} (building the "
+                            "nodes of a deeper file could exhaust Python's stack)")
     if settings.snapshot_max_bytes < 1024:
         raise SettingsError(f"{named('snapshot_max_bytes')} must be at least 1024 bytes")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from emulator.core.configuration import ConfigurationError
-from emulator.store import MemoryStore
+from emulator.store import MemoryStore, StoreUnavailable
 from emulator.store.sqlite import FILENAME, SCHEMA_VERSION, SqliteStore, StoreError
 
 
@@ -211,6 +211,38 @@ def test_the_cli_refuses_a_newer_file_with_a_clear_message(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "newer ingopay-emulator" in result.stderr and "ready on" not in result.stdout
+
+
+def test_a_second_store_on_the_same_folder_is_refused_until_the_first_closes(tmp_path):
+    first = SqliteStore(tmp_path)
+    with pytest.raises(StoreError, match=rf"data-dir {tmp_path} is in use by ingopay-emulator pid \d+ on host "):
+        SqliteStore(tmp_path)
+    first.close()
+    SqliteStore(tmp_path).close()
+
+
+def test_a_full_database_says_the_disk_is_full_and_recovers_without_reopening(tmp_path):
+    """SQLite's own words on a full disk ("cannot rollback - no transaction is active") never reach a client: the
+    refusal says the disk is full and to free space. SQLite's page limit stands in for the disk here; the real
+    disk is in test_full_disk.py."""
+    store = SqliteStore(tmp_path)
+    try:
+        issued = store.next_id("transaction")
+        (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+        store._db.execute(f"PRAGMA max_page_count = {pages}")  # not one page more: as full as a disk can be
+        with pytest.raises(StoreUnavailable) as refused:
+            for index in range(10_000):  # each new sequence takes room, until there is none
+                store.next_id(f"sequence-{index:05d}-{'x' * 200}")
+        assert str(refused.value).startswith(f"the disk holding the emulator's data folder {tmp_path} is full")
+        assert "free space on that disk" in str(refused.value) and "rollback" not in str(refused.value)
+        with pytest.raises(StoreUnavailable, match="is full, so this request could not be recorded"):
+            store.put("token", 12345, "t-big", {"token": "t-big", "padding": "x" * 20_000})
+        store._db.execute("PRAGMA max_page_count = 1000000")  # space again
+        assert store.next_id("transaction") == issued + 1
+        store.put("token", 12345, "t-big", {"token": "t-big"})
+        assert store.get("token", 12345, "t-big") == {"token": "t-big"}
+    finally:
+        store.close()
 
 
 def test_memory_store_limit_keeps_the_newest_records_per_participant():

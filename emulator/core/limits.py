@@ -18,6 +18,10 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
+#: The deepest nesting a setting may allow: building the nodes recurses once or twice a level, and Python stops at
+#: 1,000 frames.
+MAX_DEPTH_CEILING = 256
+
 #: Ingo asks each client to stay at no more than five requests a second (reference 9): the default --rate-limit,
 #: and the pace the money-safety findings hold a client to even when rate limiting is off.
 INGO_REQUESTS_PER_SECOND = 5

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from emulator.store.base import Contents, Record, Stored, StoreError, StoreUnavailable
+from emulator.store.disk import disk_full, full_disk_at_start, full_disk_while_serving
+from emulator.store.lock import FolderLock
 
 #: The layout this code reads and writes. Bump it with every change to the tables, and add a migration.
 SCHEMA_VERSION = 1
@@ -82,6 +84,8 @@ def _unavailable_on_error(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
+        if disk_full(exc, path.parent):
+            raise StoreUnavailable(full_disk_while_serving(path.parent)) from None
         raise StoreUnavailable(f"the emulator cannot use its state in {path}: {exc}") from None
 
 
@@ -102,11 +106,25 @@ class SqliteStore:
         if not os.access(self.data_dir, os.W_OK | os.X_OK):
             raise StoreError(f"data-dir {self.data_dir} is not writable by this user (uid {os.getuid()}); "
                              "give it to that user or choose another --data-dir")
+        self._folder_lock = FolderLock(self.data_dir)
+        self._folder_lock.acquire()  # before reading anything: another emulator may be writing it
+        try:
+            self._open()
+        except BaseException:
+            self._folder_lock.release()
+            raise
+
+    # -- opening -------------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        """Open the database file, make or migrate its tables, and check it can be trusted and written."""
         self._check_file()
         try:
             # isolation_level=None: autocommit, so every single-statement write is one committed transaction.
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
         except sqlite3.Error as exc:
+            if disk_full(exc, self.data_dir):
+                raise StoreError(full_disk_at_start(self.data_dir)) from None
             raise StoreError(f"data-dir {self.data_dir}: cannot open {self.path.name}: {exc}") from None
         try:
             self._configure()
@@ -115,13 +133,13 @@ class SqliteStore:
             self._check_writable()
         except sqlite3.DatabaseError as exc:
             self._db.close()
+            if disk_full(exc, self.data_dir):  # a healthy store on a full disk: never advise moving it aside
+                raise StoreError(full_disk_at_start(self.data_dir)) from None
             raise StoreError(f"{self.path} is not a usable ingopay-emulator database ({exc}); "
                              f"{move_aside(self.path)}") from None
         except StoreError:
             self._db.close()
             raise
-
-    # -- opening -------------------------------------------------------------------------------------
 
     def _check_file(self) -> None:
         """Refuse a file that is there but cannot be an ingopay-emulator database (SQLite would take an empty file
@@ -159,6 +177,8 @@ class SqliteStore:
         try:
             self._db.execute(_PUT, ("meta", 0, "opened", json.dumps({"pid": os.getpid()})))
         except sqlite3.OperationalError as exc:
+            if disk_full(exc, self.data_dir):
+                raise StoreError(full_disk_at_start(self.data_dir)) from None
             raise StoreError(f"{self.path} cannot be written by this user (uid {os.getuid()}): {exc}; give the file "
                              "(and its folder) to that user or choose another --data-dir") from None
 
@@ -200,7 +220,7 @@ class SqliteStore:
                 self._db.execute("UPDATE emulator_schema SET version = ?", (version + 1,))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             version += 1
 
@@ -213,8 +233,14 @@ class SqliteStore:
                              (APPLICATION, SCHEMA_VERSION))
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        """Undo the transaction under way, if SQLite has not undone it already (it does on a full disk: a ROLLBACK
+        then fails with "no transaction is active", which would hide the failure that matters)."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     # -- the Store interface -------------------------------------------------------------------------
 
@@ -254,7 +280,7 @@ class SqliteStore:
                 (value,) = self._db.execute(_SEQUENCE, (sequence,)).fetchone()
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         return int(value)
 
@@ -287,7 +313,7 @@ class SqliteStore:
                                      sorted(contents.sequences.items()))
                 self._db.execute("COMMIT")  # fsync'd on return (synchronous=FULL)
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     def close(self) -> None:
@@ -296,6 +322,7 @@ class SqliteStore:
                 self._db.close()
             except sqlite3.Error:
                 pass
+            self._folder_lock.release()
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.data_dir)!r})"

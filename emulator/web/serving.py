@@ -6,6 +6,8 @@
 - The body must arrive within ``--body-timeout`` (``emulator.web.answers.read_body``).
 - A chunked body declaring a chunk larger than ``--max-body-size`` is refused at its size line with a 400:
   llhttp accepts chunk sizes up to 2**64 - 1 and then waits for the data, which would hold the connection.
+- The event loop's own errors (accept() failing at the file-descriptor limit) are told once per kind, then counted
+  (``emulator.web.looperrors``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
+
+from emulator.web import looperrors
 
 LOG = logging.getLogger("ingopay_emulator")
 T = TypeVar("T")
@@ -197,7 +201,9 @@ async def serve(app: web.Application, *, host: str, port: int, header_timeout: f
                 ssl_context: ssl.SSLContext | None = None, shutdown_timeout: float = 5.0) -> EmulatorRunner:
     """Start serving ``app`` on ``host:port`` (0: a free port) with the emulator's limits: the one way every
     server of the emulator starts (the CLI, the test helpers). No access log of aiohttp's own (the emulator writes
-    its own), no signal handling (the caller decides). OSError when the address cannot be had."""
+    its own), no signal handling (the caller decides), the loop's own errors told once per kind (a connection it
+    cannot accept at the file-descriptor limit). OSError when the address cannot be had."""
+    looperrors.install(asyncio.get_running_loop())
     runner = EmulatorRunner(app, max_body_size=max_body_size, access_log=None, handle_signals=False,
                             shutdown_timeout=shutdown_timeout, keepalive_timeout=header_timeout,
                             lingering_time=LINGERING_SECONDS)
