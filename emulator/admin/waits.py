@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait
-from emulator.core.validation import explain
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Count, Verdict, near_misses
 from emulator.web.answers import json_response
-from emulator.web.body import json_object
+from emulator.web.declared import body
 from emulator.web.state import RUNTIME
 from emulator.webhooks.delivery import public
 
-Model = TypeVar("Model", bound=BaseModel)
 #: Not met: the wait's time ran out first, or more matched than its at_most.
 NOT_MET = 409
-
-
-async def body_as(request: web.Request, model: type[Model]) -> Model:
-    """The call's JSON body as ``model``; a 400 that names the key when it is not."""
-    try:
-        return model.model_validate(await json_object(request, optional=True))
-    except ValidationError as exc:
-        raise web.HTTPBadRequest(text=json.dumps({"message": explain(exc)}), content_type="application/json") from None
 
 
 def _sentence(what: tuple[str, str], count: Count, timeout: float, verdict: Verdict[Any],
@@ -46,7 +35,7 @@ def _sentence(what: tuple[str, str], count: Count, timeout: float, verdict: Verd
 async def wait_for_requests(request: web.Request) -> web.Response:
     """Answer as soon as the journal holds ``count`` entries that match (200), or when ``timeout`` passes or too
     many match (409, with near misses)."""
-    ask = await body_as(request, RequestWait)
+    ask = body(request, RequestWait)
     journal = request.app[RUNTIME].journal
     match = ask.match
 
@@ -73,7 +62,7 @@ async def wait_for_requests(request: web.Request) -> web.Response:
 async def wait_for_deliveries(request: web.Request) -> web.Response:
     """Answer as soon as ``count`` webhook deliveries match (200), or when ``timeout`` passes or too many match
     (409, with near misses). A delivery counts once it matches, whatever it does later."""
-    ask = await body_as(request, DeliveryWait)
+    ask = body(request, DeliveryWait)
     services = request.app[RUNTIME].services
     match = ask.match
 
