@@ -149,8 +149,7 @@ def snake_case(name: str) -> str:
 
 def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name an unknown one most likely meant (camelCase read as snake_case first), or None."""
-    candidates = [k for k in known if k != name]
-    found = difflib.get_close_matches(snake_case(name), candidates, n=1, cutoff=CLOSE_ENOUGH)
+    found = difflib.get_close_matches(snake_case(name), list(known), n=1, cutoff=CLOSE_ENOUGH)
     return found[0] if found else None
 
 
