@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from emulator.admin.urls import ROUTES
+from emulator.app import ROUTES
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer
 from emulator.web.middlewares import OPEN_ADMIN_PATHS, OPEN_ADMIN_PREFIXES
