@@ -138,16 +138,23 @@ class ClockState(TypedDict):
     pending_count: int
 
 
+def _number(value: int | float, name: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is too large for the emulator clock (1970 to 9998)") from None
+
+
 def _instant(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError("set must be unix seconds or an ISO 8601 time such as 2026-01-17T19:59:29Z")
-    return value
+    return value if isinstance(value, str) else _number(value, "set")
 
 
 def _seconds_or_next_due(value: Any) -> Any:
     if value != "next_due" and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0):
         raise ValueError('advance must be a number of seconds >= 0, or "next_due"')
-    return value
+    return value if isinstance(value, str) else _number(value, "advance")
 
 
 class ClockChange(Body):
