@@ -44,7 +44,7 @@ from emulator.waits.waiting import Waits
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
 from emulator.web.ratelimit import RateLimiter
-from emulator.web.routes import ROUTE_TABLE, Route
+from emulator.web.routes import DECLARED, ROUTE_TABLE, Route
 from emulator.web.snapshot import restore_file
 from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
 from emulator.webhooks.delivery import Deliveries
@@ -173,12 +173,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                           client_max_size=runtime.settings.max_body_size)
     app[RUNTIME] = runtime
     specs: dict[web.AbstractResource, RouteSpec] = {}
+    declared: dict[web.AbstractRoute, Route] = {}
     for route in ROUTES:
-        resource = app.router.add_route(route.method, route.path, route.handler).resource
-        assert resource is not None  # a route added by path always has its resource
-        specs[resource] = route.spec
+        added = app.router.add_route(route.method, route.path, route.handler)
+        assert added.resource is not None  # a route added by path always has its resource
+        specs[added.resource] = route.spec
+        declared[added] = route
     app[ROUTE_SPECS] = specs
     app[ROUTE_TABLE] = ROUTES
+    app[DECLARED] = declared
     app.cleanup_ctx.append(_run_scheduler)
     app.on_startup.append(_mark_ready)
     app.on_cleanup.append(_close_store)

@@ -18,10 +18,11 @@ with no configuration:
     Session-scoped dict of settings to change (``{"seed": 7}``), merged onto the plugin's defaults (rate
     limiting off); ``ingopay_emulator_settings`` is the resulting :class:`emulator.settings.Settings`.
 
-Markers: ``@pytest.mark.ingopay_scenario("file.yaml" or inline YAML)`` loads scenarios for one test (for a
-test with ``ingopay_tenant``, and always on a shared emulator, active for the test's tenant only, each loaded as
-``<name>-for-<participant_id>``, the name its rules' labels show); ``@pytest.mark.ingopay_fail_on_findings`` (or
-``--ingopay-fail-on-findings`` for every test) fails a test whose traffic produced findings, printing them.
+Markers: ``@pytest.mark.ingopay_scenario("file.yaml" or inline YAML)`` loads scenarios for one test and deletes
+them after it (for a test with ``ingopay_tenant``, and always on a shared emulator, active for the test's tenant
+only, each loaded as ``<name>-for-<participant_id>``, the name its rules' labels show);
+``@pytest.mark.ingopay_fail_on_findings`` (or ``--ingopay-fail-on-findings`` for every test) fails a test whose
+traffic produced findings, printing them.
 """
 
 from __future__ import annotations
@@ -146,21 +147,24 @@ def _ingopay_scenarios(request: pytest.FixtureRequest) -> Iterator[None]:
     tenant: Tenant | None = (request.getfixturevalue("ingopay_tenant")
                              if shared or "ingopay_tenant" in request.fixturenames else None)
     admin = emulator.admin
-    loaded: list[tuple[str, int | None]] = []
-    for marker in reversed(markers):  # the marker nearest the test is consulted first
-        if len(marker.args) != 1 or not isinstance(marker.args[0], (str, os.PathLike)):
-            raise pytest.UsageError("ingopay_scenario takes one argument: a scenario file or inline YAML")
-        text, name = _scenario_source(os.fspath(marker.args[0]), request.path)
-        if tenant is None:
-            loaded += [(scenario, None) for scenario in admin.upload_scenarios(text, name=name)]
-            continue
-        for scenario in admin.upload_scenarios(_for_one_participant(text, tenant.participant_id, name), name=name):
-            admin.activate(scenario, tenant.participant_id)
-            loaded.append((scenario, tenant.participant_id))
-    yield
-    if isinstance(emulator, RemoteEmulator):
-        for scenario, participant in loaded:
-            admin.deactivate(scenario, participant)
+    loaded: list[str] = []
+    try:
+        for marker in reversed(markers):  # the marker nearest the test is consulted first
+            if len(marker.args) != 1 or not isinstance(marker.args[0], (str, os.PathLike)):
+                raise pytest.UsageError("ingopay_scenario takes one argument: a scenario file or inline YAML")
+            text, name = _scenario_source(os.fspath(marker.args[0]), request.path)
+            if tenant is None:
+                loaded += admin.upload_scenarios(text, name=name)
+                continue
+            for scenario in admin.upload_scenarios(_for_one_participant(text, tenant.participant_id, name),
+                                                   name=name):
+                loaded.append(scenario)
+                admin.activate(scenario, tenant.participant_id)
+        yield
+    finally:
+        # what the test added is deleted, so a long-running shared emulator does not pile up per-test scenarios
+        for scenario in loaded:
+            admin.delete_scenario(scenario)
 
 
 def _scenario_source(source: str, test_file: Path) -> tuple[str, str]:

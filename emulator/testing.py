@@ -159,9 +159,9 @@ class AdminClient:
             raise WaitNotMet(answer)
         return list(self._expect(status, answer, 200)["deliveries"])
 
-    def findings(self, participant: int | None = None) -> list[dict[str, Any]]:
+    def findings(self, participant_id: int | None = None) -> list[dict[str, Any]]:
         """Money-safety findings, newest first (of one participant when given)."""
-        query = "" if participant is None else f"?participant={participant}"
+        query = "" if participant_id is None else f"?participant_id={participant_id}"
         return list(self._expect(*self.call("GET", "/_emulator/findings" + query), 200)["findings"])
 
     def mint_tenant(self, **fields: Any) -> dict[str, Any]:
@@ -176,6 +176,10 @@ class AdminClient:
         status, answer = self.call("POST", f"/_emulator/scenarios?name={urllib.parse.quote(name)}", document,
                                    content_type="application/yaml")
         return list(self._expect(status, answer, 201)["added"])
+
+    def delete_scenario(self, scenario: str) -> None:
+        """Delete a scenario added at run time (one already gone is fine)."""
+        self._expect(*self.call("DELETE", f"/_emulator/scenarios/{urllib.parse.quote(scenario, safe='')}"), 200, 404)
 
     def activate(self, scenario: str, participant_id: int | None = None) -> None:
         body = {} if participant_id is None else {"participant_id": participant_id}
@@ -248,8 +252,8 @@ class AdminCalls:
         """Webhook deliveries that match, as soon as there are enough (see :meth:`AdminClient.wait_for_webhook`)."""
         return self.admin.wait_for_webhook(match, **options)
 
-    def findings(self, participant: int | None = None) -> list[dict[str, Any]]:
-        return self.admin.findings(participant)
+    def findings(self, participant_id: int | None = None) -> list[dict[str, Any]]:
+        return self.admin.findings(participant_id)
 
     def tenant(self, **fields: Any) -> Tenant:
         """Mint a tenant: a credential with a participant of its own."""

@@ -90,6 +90,6 @@ class Client:
                                               "participant_unique_id1": puid1}, **options)
 
     def findings(self) -> list[dict[str, Any]]:
-        status, answer = admin(self.url, "GET", f"/_emulator/findings?participant={self.participant_id}")
+        status, answer = admin(self.url, "GET", f"/_emulator/findings?participant_id={self.participant_id}")
         assert status == 200, answer
         return list(answer["findings"])

@@ -139,7 +139,7 @@ def the_finding(client: Client, code: str) -> dict[str, Any]:
 
 def journal(client: Client) -> list[dict[str, Any]]:
     """The client's journal entries, oldest first."""
-    status, answer = admin(client.url, "GET", f"/_emulator/requests?participant={client.participant_id}")
+    status, answer = admin(client.url, "GET", f"/_emulator/requests?participant_id={client.participant_id}")
     assert status == 200, answer
     return list(reversed(answer["requests"]))
 
@@ -567,7 +567,7 @@ def test_findings_of_one_tenant_are_not_shown_under_another(emulator):
     assert status == 200
     assert finding in everyone["findings"]
     assert all(f["participant_id"] != careful.participant_id for f in everyone["findings"])
-    by_code = f"/_emulator/findings?participant={careless.participant_id}&code="
+    by_code = f"/_emulator/findings?participant_id={careless.participant_id}&code="
     assert admin(emulator, "GET", by_code + "raw_account_with_token")[1]["findings"] == [finding]
     assert admin(emulator, "GET", by_code + "over_rate_limit")[1] == {"count": 0, "findings": []}
     status, refusal = admin(emulator, "GET", by_code + "no_such_code")

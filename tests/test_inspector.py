@@ -77,11 +77,11 @@ async def test_state_shows_tokens_sessions_and_transactions_masked(aiohttp_clien
     assert set(shown) == {"id", "status", "participant_id", "created", "host_uri", "participant_unique_id1"}
 
     # One participant only, a limit, and bad filters.
-    response = await emu.client.get("/_emulator/state", params={"participant": "54321", "limit": "5"})
+    response = await emu.client.get("/_emulator/state", params={"participant_id": "54321", "limit": "5"})
     only = await response.json()
     assert [t["participant_id"] for t in only["tokens"]] == [54321]
     assert only["sessions"] == [] and only["transactions"] == []
-    response = await emu.client.get("/_emulator/state", params={"participant": "x"})
+    response = await emu.client.get("/_emulator/state", params={"participant_id": "x"})
     assert response.status == 400
 
 

@@ -387,7 +387,7 @@ def test_replay_refusals_name_what_to_change(server: EmulatorServer, client: Cli
                            {"fill": {"routing_number": "1"}})
     assert status == 400 and "routing_number" in answer["message"], answer
     status, answer = admin(server.url, "POST", f"/_emulator/requests/{verify['id']}/replay", {"nope": 1})
-    assert status == 400 and "unknown keys nope" in answer["message"], answer
+    assert status == 400 and answer["message"].startswith("nope is not a key this call knows"), answer
     assert admin(server.url, "POST", "/_emulator/requests/999999/replay", {})[0] == 404
     assert admin(server.url, "GET", "/_emulator/requests/abc")[0] == 404
 

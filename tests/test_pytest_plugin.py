@@ -258,5 +258,7 @@ def test_declined_through_the_plugins_client_only(ingopay_client, ingopay_emulat
         result.assert_outcomes(passed=1)
         assert shared.runtime is not None
         assert shared.runtime.services.engine.active == ["magic-values"]  # loaded for the tenant, not for everyone
+        # and deleted after the test: a long-running shared emulator does not pile up per-test scenarios
+        assert list(shared.runtime.services.engine.scenarios) == ["magic-values"]
     finally:
         shared.stop()

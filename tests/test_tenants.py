@@ -81,9 +81,9 @@ def test_two_tenants_use_the_same_ids_without_seeing_each_other(server: Emulator
         assert again["status"] == 101  # idempotency holds within a tenant
     assert answers == [(200, 100), (200, 100)]  # the same participant_unique_id1 is new to each tenant
     for client in (first, second):
-        status, state = admin(server.url, "GET", f"/_emulator/state?participant={client.participant_id}")
+        status, state = admin(server.url, "GET", f"/_emulator/state?participant_id={client.participant_id}")
         assert status == 200 and len(state["tokens"]) == 1 and len(state["transactions"]) == 1
-        status, journal = admin(server.url, "GET", f"/_emulator/requests?participant={client.participant_id}")
+        status, journal = admin(server.url, "GET", f"/_emulator/requests?participant_id={client.participant_id}")
         assert {e["username"] for e in journal["requests"]} == {client.username}
 
 
@@ -132,9 +132,9 @@ def test_deleting_a_tenant_takes_its_credential_and_its_state_away(server: Emula
     status, answer = admin(server.url, "DELETE", f"/_emulator/credentials/{client.username}")
     assert (status, answer) == (200, {"removed": client.username, "participant_id": client.participant_id})
     assert client.post("/gateway/verify", {})[2]["diagnosis"]["code"] == "unknown_username"
-    status, state = admin(server.url, "GET", f"/_emulator/state?participant={client.participant_id}")
+    status, state = admin(server.url, "GET", f"/_emulator/state?participant_id={client.participant_id}")
     assert state["tokens"] == [] and state["transactions"] == []
-    assert admin(server.url, "GET", f"/_emulator/requests?participant={client.participant_id}")[1]["count"] == 0
+    assert admin(server.url, "GET", f"/_emulator/requests?participant_id={client.participant_id}")[1]["count"] == 0
     assert client.findings() == []
     assert admin(server.url, "DELETE", f"/_emulator/credentials/{client.username}")[0] == 404
 
@@ -169,7 +169,7 @@ def test_a_restore_removes_live_tenants_and_a_new_one_never_gets_a_restored_part
     fresh = Client.minted(other.url)
     assert fresh.participant_id not in restored_participants
     assert fresh.findings() == []
-    status, state = admin(other.url, "GET", f"/_emulator/state?participant={fresh.participant_id}")
+    status, state = admin(other.url, "GET", f"/_emulator/state?participant_id={fresh.participant_id}")
     assert state["tokens"] == [] and state["transactions"] == []
     # the restored participant's state is there for a credential minted for it on purpose
     again = Client.minted(other.url, participant_id=paid.participant_id)
@@ -187,7 +187,7 @@ def test_a_restored_journal_is_masked_whatever_the_archive_held(server: Emulator
     entry["request_headers"].append(["Authorization", 'hmac username="x", algorithm="hmac-sha512", '
                                                       'headers="x-date", signature="planted"'])
     assert admin(other.url, "POST", "/_emulator/snapshot", archive)[0] == 200
-    status, journal = admin(other.url, "GET", f"/_emulator/requests?participant={client.participant_id}")
+    status, journal = admin(other.url, "GET", f"/_emulator/requests?participant_id={client.participant_id}")
     text = str(journal)
     assert "4111111111111111" not in text and "'123'" not in text and "planted" not in text
     assert journal["requests"][0]["request_body"]["account"] == "************1111"

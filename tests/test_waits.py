@@ -228,7 +228,7 @@ ABANDONED = 2000
 
 
 def open_waits(url: str, participant_id: int) -> dict[str, Any]:
-    status, answer = admin(url, "GET", f"/_emulator/waits?participant={participant_id}")
+    status, answer = admin(url, "GET", f"/_emulator/waits?participant_id={participant_id}")
     assert status == 200, answer
     return dict(answer)
 

@@ -460,9 +460,9 @@ async def test_events_endpoint_refuses_what_it_cannot_send(aiohttp_client, clock
     emu = await start_emulator(aiohttp_client, clock)
     for body, message in [
         ({"topic": "gateway.no.such.topic", "participant_id": 12345}, "topic must be one of: "),
-        ({"topic": CHECK_PAID, "participant_id": "12345"}, "participant_id must be an integer"),
-        ({"topic": CHECK_PAID, "participant_id": 12345, "event": []}, "event and ancillary must be objects"),
-        ({"topic": CHECK_PAID, "participant_id": 12345, "status": "100"}, "status must be an integer"),
+        ({"topic": CHECK_PAID, "participant_id": "12345"}, "participant_id: must be an integer"),
+        ({"topic": CHECK_PAID, "participant_id": 12345, "event": []}, "event: must be an object"),
+        ({"topic": CHECK_PAID, "participant_id": 12345, "status": "100"}, "status: must be an integer"),
     ]:
         document = await admin(emu, "POST", "/_emulator/events", body, status=400)
         assert document["message"].startswith(message)
@@ -492,17 +492,17 @@ async def test_listing_filters_by_topic_status_and_participant(aiohttp_client, a
     assert events(await deliveries(emu, topic=RETURNED)) == [returned["id"]]
     assert events(await deliveries(emu, status="succeeded")) == sorted([paid["id"], other["id"]])
     assert events(await deliveries(emu, status="pending")) == [returned["id"]]
-    assert events(await deliveries(emu, participant=54321)) == [other["id"]]
-    assert events(await deliveries(emu, participant=12345, topic=CHECK_PAID, status="succeeded")) == [paid["id"]]
-    assert await deliveries(emu, participant=99999) == []
+    assert events(await deliveries(emu, participant_id=54321)) == [other["id"]]
+    assert events(await deliveries(emu, participant_id=12345, topic=CHECK_PAID, status="succeeded")) == [paid["id"]]
+    assert await deliveries(emu, participant_id=99999) == []
     assert events(await deliveries(emu, event_id=returned["id"])) == [returned["id"]]
     # Newest first.
     assert [d["event_id"] for d in await deliveries(emu)][-1] == paid["id"]
 
     assert (await admin(emu, "GET", "/_emulator/webhooks?status=lost", status=400))["message"] == (
-        "status must be one of pending, delivering, succeeded, failed")
-    assert (await admin(emu, "GET", "/_emulator/webhooks?participant=x", status=400))["message"] == (
-        "participant must be an integer")
+        "the query parameter status must be one of pending, delivering, succeeded, failed, not 'lost'")
+    assert (await admin(emu, "GET", "/_emulator/webhooks?participant_id=x", status=400))["message"] == (
+        "the query parameter participant_id must be an integer, not 'x'")
 
 
 async def test_endpoints_through_the_admin_api_with_topic_filters_and_secrets(aiohttp_client, aiohttp_server,
@@ -559,10 +559,12 @@ async def test_endpoints_through_the_admin_api_with_topic_filters_and_secrets(ai
     assert len(ofac_only.received) == 2  # removed: nothing more
     assert len(everything.received) == 5
 
-    for bad in [{"url": "ftp://127.0.0.1/x"}, {"url": ofac_url, "topics": "gateway.*"},
-                {"url": ofac_url, "surprise": 1}, {"url": ofac_url, "secret": ""}]:
+    for bad, named in [({"url": "ftp://127.0.0.1/x"}, "url: "), ({"url": ofac_url, "topics": "gateway.*"}, "topics: "),
+                       ({"url": ofac_url, "surprise": 1}, "surprise is not a key"),
+                       ({"url": ofac_url, "secret": ""}, "secret: "),
+                       ({"url": ofac_url, "participant_id": None}, "participant_id is null")]:
         document = await admin(emu, "POST", "/_emulator/webhooks/endpoints", bad, status=400)
-        assert document["message"].startswith("endpoint: ")
+        assert document["message"].startswith(named), document
     response = await emu.client.post("/_emulator/webhooks/endpoints", data="not json",
                                      headers={"Content-Type": "application/json"})
     assert response.status == 400

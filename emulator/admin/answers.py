@@ -1,17 +1,21 @@
-"""What the admin API takes and answers, as typed models: the handlers build these, and the OpenAPI document
-describes them from the route declarations (``emulator.admin.urls``)."""
+"""What the admin API takes and answers, as typed models: the handlers build the answers; the admin guard checks
+each body against its model (``emulator.web.declared``: unknown keys and nulls refused), and the OpenAPI document
+describes them, from the route declarations (``emulator.admin.urls``)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypedDict
 
 from emulator.core.clock import Position
 from emulator.core.outcomes import FamilyJson
 from emulator.core.scheduler import Due
+from emulator.core.validation import Body
 from emulator.findings.models import FindingJson
+from emulator.gateway.schemas import ParticipantId
+from emulator.stories.replay import SAME
 from emulator.stories.signing import Comparison, SigningStory
 from emulator.stories.timeline import Links, Moment
 from emulator.tenants.models import TenantJson
@@ -21,6 +25,7 @@ from emulator.waits.waiting import DEFAULT_TIMEOUT, LONGEST_WAIT, Count, Differe
 from emulator.web.ratelimit import Window
 from emulator.web.snapshot import MissingEndpoint
 from emulator.webhooks.events import EventRecord
+from emulator.webhooks.topics import TOPICS
 
 
 class Health(TypedDict):
@@ -53,10 +58,11 @@ class RequestStory(TypedDict):
     timeline: list[Moment]
 
 
-class ReplayRequest(TypedDict, total=False):
-    participant_unique_id1: Annotated[str, Field(description='"same" (the default), "new" or the text to send')]
-    fill: Annotated[dict[str, str], Field(description="dotted paths of masked values to the values to send")]
-    username: Annotated[str, Field(description="the credential to sign with (default: the request's)")]
+class ReplayRequest(Body):
+    participant_unique_id1: Annotated[str, Field(min_length=1, description='"same" (the default), "new" or the '
+                                                                           "text to send")] = SAME
+    fill: Annotated[dict[str, str], Field(description="dotted paths of masked values to the values to send")] = {}
+    username: Annotated[str, Field(description="the credential to sign with (default: the request's)")] | None = None
 
 
 class Replayed(TypedDict):
@@ -69,8 +75,11 @@ class Replayed(TypedDict):
     body: Any
 
 
-class ParticipantBody(TypedDict, total=False):
-    participant_id: int
+class ParticipantBody(Body):
+    """One participant, or (the key left out) everyone."""
+
+    participant_id: Annotated[ParticipantId, Field(description="one participant; leave the key out for everyone "
+                                                               "(null is refused)")] | None = None
 
 
 class Reset(TypedDict):
@@ -84,20 +93,27 @@ class RateLimits(TypedDict):
     credentials: dict[str, Window]
 
 
-class RateLimitChange(TypedDict, total=False):
-    username: str
-    refuse_next: Annotated[int, Field(ge=0)]
-    reset: bool
+class RateLimitChange(Body):
+    username: str | None = None
+    refuse_next: Annotated[int, Field(ge=0)] | None = None
+    reset: bool = False
 
 
-class SignRequest(TypedDict):
-    method: NotRequired[str]
+class SignRequest(Body):
+    method: str = "POST"
     path: Annotated[str, Field(examples=["/gateway/verify"])]
-    headers: NotRequired[dict[str, str]]
-    body: NotRequired[Annotated[str, Field(description="the raw body text, as sent")]]
-    body_base64: NotRequired[str]
-    username: NotRequired[str]
-    http_version: NotRequired[str]
+    headers: dict[str, str] = {}
+    body: Annotated[str, Field(description="the raw body text, as sent")] = ""
+    body_base64: str | None = None
+    username: str = "test"
+    http_version: str = "1.1"
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _raw(cls, value: Any) -> Any:
+        if isinstance(value, (dict, list)):
+            raise ValueError("body must be the raw text that is sent (serialise the JSON yourself: the bytes matter)")
+        return value
 
 
 class Signature(TypedDict):
@@ -122,11 +138,39 @@ class ClockState(TypedDict):
     pending_count: int
 
 
-class ClockChange(TypedDict, total=False):
-    set: Annotated[float | str, Field(description="unix seconds, an ISO 8601 time or an HTTP date")]
-    freeze: bool
-    advance: Annotated[float | Literal["next_due"],
-                       Field(description='seconds (>= 0), or "next_due": to the soonest pending job')]
+def _number(value: int | float, name: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is too large for the emulator clock (1970 to 9998)") from None
+
+
+def _instant(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("set must be unix seconds or an ISO 8601 time such as 2026-01-17T19:59:29Z")
+    return value if isinstance(value, str) else _number(value, "set")
+
+
+def _seconds_or_next_due(value: Any) -> Any:
+    if value != "next_due" and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0):
+        raise ValueError('advance must be a number of seconds >= 0, or "next_due"')
+    return value if isinstance(value, str) else _number(value, "advance")
+
+
+class ClockChange(Body):
+    """Any of set, freeze and advance (each value is checked before any is applied)."""
+
+    set: Annotated[float | str, BeforeValidator(_instant),
+                   Field(description="unix seconds, an ISO 8601 time or an HTTP date")] | None = None
+    freeze: bool | None = None
+    advance: Annotated[Annotated[float, Field(ge=0)] | Literal["next_due"], BeforeValidator(_seconds_or_next_due),
+                       Field(description='seconds (>= 0), or "next_due": to the soonest pending job')] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ClockChange:
+        if not self.model_fields_set:
+            raise ValueError("expected an object with any of: set, freeze, advance")
+        return self
 
 
 class ClockChanged(ClockState):
@@ -139,6 +183,10 @@ class ScenarioList(TypedDict):
 
 class Added(TypedDict):
     added: list[str]
+
+
+class Deleted(TypedDict):
+    deleted: str
 
 
 class Reloaded(TypedDict):
@@ -165,13 +213,20 @@ class EventList(TypedDict):
     events: list[EventRecord]
 
 
-class EventToEmit(TypedDict):
+class EventToEmit(Body):
     topic: str
-    participant_id: int
-    event: NotRequired[dict[str, Any]]
-    ancillary: NotRequired[dict[str, Any]]
-    status: NotRequired[int]
-    message: NotRequired[str]
+    participant_id: ParticipantId
+    event: dict[str, Any] = {}
+    ancillary: dict[str, Any] = {}
+    status: int | None = None
+    message: str | None = None
+
+    @field_validator("topic")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in TOPICS:
+            raise ValueError(f"topic must be one of: {', '.join(TOPICS)}")
+        return value
 
 
 class DeliveryList(TypedDict):
@@ -181,13 +236,6 @@ class DeliveryList(TypedDict):
 
 class EndpointList(TypedDict):
     endpoints: list[dict[str, Any]]
-
-
-class EndpointToAdd(TypedDict):
-    url: Annotated[str, Field(json_schema_extra={"format": "uri"})]
-    secret: NotRequired[str]
-    topics: NotRequired[list[str]]
-    participant_id: NotRequired[int]
 
 
 class Removed(TypedDict):
@@ -202,10 +250,10 @@ class State(TypedDict):
     transactions: list[dict[str, Any]]
 
 
-class RequestWait(BaseModel):
+class RequestWait(Body):
     """POST /_emulator/requests/wait: how many journal entries matching ``match`` to wait for, and how long."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
+    model_config = ConfigDict(json_schema_extra={
         "examples": [{"match": {"endpoint": "verify", "http_status": 200}, "count": {"at_least": 0}, "timeout": 1}]})
 
     match: RequestMatch = Field(default_factory=RequestMatch)
@@ -214,10 +262,10 @@ class RequestWait(BaseModel):
     since: Annotated[int, Field(ge=0, description="count only entries after this journal id (last_id)")] = 0
 
 
-class DeliveryWait(BaseModel):
+class DeliveryWait(Body):
     """POST /_emulator/webhooks/wait: how many deliveries matching ``match`` to wait for, and how long."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
+    model_config = ConfigDict(json_schema_extra={
         "examples": [{"match": {"status": "delivered"}, "count": {"at_least": 0}, "timeout": 1}]})
 
     match: DeliveryMatch = Field(default_factory=DeliveryMatch)

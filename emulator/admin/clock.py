@@ -8,10 +8,10 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from emulator.admin.answers import ClockChanged, ClockState
+from emulator.admin.answers import ClockChange, ClockChanged, ClockState
 from emulator.core.clock import RANGE, checked
 from emulator.web.answers import json_response
-from emulator.web.body import json_object
+from emulator.web.declared import body
 from emulator.web.state import RUNTIME
 
 #: The advance that moves the clock to the soonest pending job.
@@ -63,36 +63,31 @@ async def change(request: web.Request) -> web.Response:
     """Body: any of {"set": unix seconds or ISO 8601, "freeze": true|false, "advance": seconds or "next_due"}.
     Every value is checked before any is applied, so a refused call changes nothing."""
     runtime = request.app[RUNTIME]
-    document = await json_object(request, optional=True)
-    if not set(document) <= {"set", "freeze", "advance"} or not document:
-        return _bad("expected an object with any of: set, freeze, advance")
-    freeze = document.get("freeze")
-    if "freeze" in document and not isinstance(freeze, bool):
-        return _bad("freeze must be true or false")
+    change = body(request, ClockChange)
     target = runtime.clock.now()
+    seconds: float | None = None
     try:
-        if "set" in document:
-            target = checked(_timestamp(document["set"]))
-        if "advance" in document:
-            seconds = document["advance"]
-            if seconds == NEXT_DUE:
-                due = runtime.services.scheduler.next_due()
-                if due is None:
-                    return _bad('advance "next_due": nothing is scheduled on the emulator clock')
-                seconds = document["advance"] = max(0.0, due - target)
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-                return _bad('advance must be a number of seconds >= 0, or "next_due"')
-            checked(target + checked(float(seconds)))
+        if change.set is not None:
+            target = checked(_timestamp(change.set))
+        if change.advance == NEXT_DUE:
+            due = runtime.services.scheduler.next_due()
+            if due is None:
+                return _bad('advance "next_due": nothing is scheduled on the emulator clock')
+            seconds = max(0.0, due - target)
+        elif change.advance is not None:
+            seconds = float(change.advance)
+        if seconds is not None:
+            checked(target + checked(seconds))
     except (ValueError, OverflowError) as exc:
         return _bad(f"{exc}; the clock runs from {RANGE}" if isinstance(exc, OverflowError) else str(exc))
     scheduler = runtime.services.scheduler
     fired = 0
-    if freeze is not None:
-        runtime.clock.freeze() if freeze else runtime.clock.unfreeze()
-    if "set" in document:
+    if change.freeze is not None:
+        runtime.clock.freeze() if change.freeze else runtime.clock.unfreeze()
+    if change.set is not None:
         runtime.clock.set(target)
         fired += await scheduler.run_due()
-    if "advance" in document:
-        fired += await scheduler.advance(float(document["advance"]))
+    if seconds is not None:
+        fired += await scheduler.advance(seconds)
     answer: ClockChanged = {**snapshot(request), "fired": fired}
     return json_response(answer)

@@ -8,7 +8,7 @@ import re
 
 from aiohttp import web
 
-from emulator.admin.answers import RateLimits, Reset, Signature
+from emulator.admin.answers import ParticipantBody, RateLimitChange, RateLimits, Reset, Signature, SignRequest
 from emulator.auth.client import request_target
 from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.auth.signing import (
@@ -21,7 +21,7 @@ from emulator.auth.signing import (
     signing_string,
 )
 from emulator.web.answers import json_response
-from emulator.web.body import json_object
+from emulator.web.declared import body
 from emulator.web.hosts import is_loopback
 from emulator.web.state import RUNTIME
 
@@ -31,14 +31,12 @@ def _bad(message: str) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    """Body (optional): {"participant_id": N} to reset one participant; without it, everything."""
+    """Body (optional): {"participant_id": N} to reset one participant; without the key, everything."""
     runtime = request.app[RUNTIME]
-    participant = (await json_object(request, optional=True)).get("participant_id")
+    participant = body(request, ParticipantBody).participant_id
     if participant is None:
         runtime.reset()
         return json_response(Reset(reset="everything"))
-    if isinstance(participant, bool) or not isinstance(participant, int):
-        return _bad("participant_id must be an integer")
     runtime.reset(participant)
     return json_response(Reset(reset="participant", participant_id=participant))
 
@@ -57,20 +55,17 @@ async def ratelimit(request: web.Request) -> web.Response:
 async def steer_ratelimit(request: web.Request) -> web.Response:
     """Body: {"username": "test", "refuse_next": N} makes its next N requests get 429; {"reset": true} clears."""
     runtime = request.app[RUNTIME]
-    document = await json_object(request, optional=True)
-    username = document.get("username")
-    if document.get("reset") is True and username is None:
+    change = body(request, RateLimitChange)
+    username = change.username
+    if change.reset and username is None:
         runtime.rate_limiter.reset()
         return await ratelimit(request)
-    if username not in runtime.credentials:
+    if username is None or username not in runtime.credentials:
         return _bad(f"username must name a configured credential: {', '.join(runtime.credentials)}")
-    if document.get("reset") is True:
+    if change.reset:
         runtime.rate_limiter.reset(username)
-    if "refuse_next" in document:
-        count = document["refuse_next"]
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            return _bad("refuse_next must be an integer >= 0")
-        runtime.rate_limiter.refuse_next(username, count)
+    if change.refuse_next is not None:
+        runtime.rate_limiter.refuse_next(username, change.refuse_next)
     return await ratelimit(request)
 
 
@@ -87,28 +82,20 @@ async def sign(request: web.Request) -> web.Response:
                                          "without an admin token, so anyone who reaches the port could have any "
                                          "request signed; set --admin-token (INGOPAY_EMULATOR_ADMIN_TOKEN) to turn "
                                          "it on"}, status=403)
-    document = await json_object(request, optional=True)
-    method = str(document.get("method", "POST")).upper()
-    path = document.get("path")
-    if not isinstance(path, str) or not path.startswith("/") and "://" not in path:
+    ask = body(request, SignRequest)
+    method = ask.method.upper()
+    path = ask.path
+    if not path.startswith("/") and "://" not in path:
         return _bad("path must be the request path (with any query string), e.g. /gateway/verify")
-    headers = document.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        return _bad("headers must be an object of header names to text values")
-    body_field = document.get("body", "")
-    if isinstance(body_field, dict):
-        return _bad("body must be the raw text that is sent (serialise the JSON yourself: the bytes matter)")
-    if "body_base64" in document:
+    if ask.body_base64 is not None:
         try:
-            body = base64.b64decode(document["body_base64"], validate=True)
-        except (binascii.Error, ValueError, TypeError):
+            raw = base64.b64decode(ask.body_base64, validate=True)
+        except (binascii.Error, ValueError):
             return _bad("body_base64 is not valid Base64")
     else:
-        body = str(body_field).encode("utf-8")
-    lowered = {k.lower(): v for k, v in headers.items()}
-    order, username, algorithm = list(DEFAULT_SIGNED_HEADERS), document.get("username", "test"), "hmac-sha512"
-    if not isinstance(username, str):
-        return _bad("username must be text")
+        raw = ask.body.encode("utf-8")
+    lowered = {k.lower(): v for k, v in ask.headers.items()}
+    order, username, algorithm = list(DEFAULT_SIGNED_HEADERS), ask.username, "hmac-sha512"
     if "authorization" in lowered:
         try:
             parsed = parse_authorization(lowered["authorization"])
@@ -120,7 +107,7 @@ async def sign(request: web.Request) -> web.Response:
     credential = runtime.credentials.get(username)
     if credential is None:
         return _bad(f"no credential has the username {username!r}")
-    http_version = str(document.get("http_version", "1.1"))
+    http_version = ask.http_version
     if re.fullmatch(r"[0-9](?:\.[0-9])?", http_version) is None:
         return _bad("http_version must be an HTTP version such as 1.1")
     message = signing_string(order, method=method, target=request_target(path), headers=lowered,
@@ -128,8 +115,8 @@ async def sign(request: web.Request) -> web.Response:
     signature = encode_signature(compute_signature(credential.secret, algorithm, message))
     answer: Signature = {
         "signing_string": message, "signature": signature, "algorithm": algorithm, "username": username,
-        "signed_headers": order, "expected_content_sha512": body_digest(body),
-        "expected_content_length": str(len(body)),
+        "signed_headers": order, "expected_content_sha512": body_digest(raw),
+        "expected_content_length": str(len(raw)),
         "authorization": authorization_header(username, algorithm, order, signature),
     }
     return json_response(answer)

@@ -6,16 +6,17 @@ from aiohttp import web
 
 from emulator.admin.answers import EventList
 from emulator.web.answers import json_response
+from emulator.web.declared import query
 from emulator.web.state import RUNTIME
 
 
 async def listing(request: web.Request) -> web.Response:
-    """Webhook events emitted, newest first; filters: topic, participant."""
+    """Webhook events emitted, newest first; filters: topic, participant_id."""
     outbox = request.app[RUNTIME].services.outbox
-    topic = request.query.get("topic")
-    participant = request.query.get("participant")
+    wanted = query(request)
+    topic, participant = wanted["topic"], wanted["participant_id"]
     events = [e for e in reversed(outbox.events)
               if (topic is None or e.topic == topic)
-              and (participant is None or str(e.participant_id) == participant)]
+              and (participant is None or e.participant_id == participant)]
     answer: EventList = {"count": len(events), "events": [e.as_json() for e in events]}
     return json_response(answer)

@@ -6,16 +6,17 @@ from aiohttp import web
 
 from emulator.admin.answers import FindingList
 from emulator.findings.models import KINDS
-from emulator.web.answers import integer_params, json_response
+from emulator.web.answers import json_response
+from emulator.web.declared import query
 from emulator.web.state import RUNTIME
 
 
 async def listing(request: web.Request) -> web.Response:
-    """Findings newest first; filters: participant, code."""
-    code = request.query.get("code")
+    """Findings newest first; filters: participant_id, code."""
+    wanted = query(request)
+    code = wanted["code"]
     if code is not None and code not in KINDS:
         return json_response({"message": f"code must be one of {', '.join(KINDS)}"}, status=400)
-    participant = integer_params(request, "participant")["participant"]
-    found = request.app[RUNTIME].services.findings.listing(participant_id=participant, code=code)
+    found = request.app[RUNTIME].services.findings.listing(participant_id=wanted["participant_id"], code=code)
     answer: FindingList = {"count": len(found), "findings": [f.as_json() for f in found]}
     return json_response(answer)

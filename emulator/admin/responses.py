@@ -7,7 +7,8 @@ from aiohttp import web
 from emulator import __version__
 from emulator.admin.answers import Health, OutcomeList, RequestList
 from emulator.core import outcomes
-from emulator.web.answers import integer_params, json_response
+from emulator.web.answers import json_response
+from emulator.web.declared import query
 from emulator.web.state import RUNTIME
 
 
@@ -20,11 +21,11 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def requests(request: web.Request) -> web.Response:
-    """The journal, newest first; filters: path (prefix), status, participant, limit."""
+    """The journal, newest first; filters: path (prefix), status, participant_id, limit."""
     runtime = request.app[RUNTIME]
-    numbers = integer_params(request, "status", "participant", "limit")
-    entries = runtime.journal.entries(path=request.query.get("path"), http_status=numbers["status"],
-                                      participant_id=numbers["participant"], limit=numbers["limit"])
+    wanted = query(request)
+    entries = runtime.journal.entries(path=wanted["path"], http_status=wanted["status"],
+                                      participant_id=wanted["participant_id"], limit=wanted["limit"])
     answer: RequestList = {"count": len(entries), "requests": [e.as_json() for e in entries]}
     return json_response(answer)
 

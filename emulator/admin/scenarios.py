@@ -1,4 +1,4 @@
-"""Admin API for scenarios and triggers: list, activate, reload, upload."""
+"""Admin API for scenarios and triggers: list, activate, reload, upload, delete."""
 
 from __future__ import annotations
 
@@ -6,12 +6,22 @@ import asyncio
 
 from aiohttp import web
 
-from emulator.admin.answers import Activated, Added, Deactivated, Reloaded, ScenarioList, TriggerList
+from emulator.admin.answers import (
+    Activated,
+    Added,
+    Deactivated,
+    Deleted,
+    ParticipantBody,
+    Reloaded,
+    ScenarioList,
+    TriggerList,
+)
 from emulator.scenarios import triggers
-from emulator.scenarios.engine import Engine
+from emulator.scenarios.engine import Engine, FromFiles
 from emulator.scenarios.loader import ScenarioError
 from emulator.web.answers import json_response
-from emulator.web.body import json_object, read_body
+from emulator.web.body import read_body
+from emulator.web.declared import body, query
 from emulator.web.state import RUNTIME
 
 
@@ -29,14 +39,6 @@ async def listing(request: web.Request) -> web.Response:
     return json_response(ScenarioList(scenarios=engine(request).listing()))
 
 
-async def _participant(request: web.Request) -> int | None:
-    participant = (await json_object(request, optional=True)).get("participant_id")
-    if participant is not None and (isinstance(participant, bool) or not isinstance(participant, int)):
-        raise web.HTTPBadRequest(text='{"message": "participant_id must be an integer"}',
-                                 content_type="application/json")
-    return participant
-
-
 async def activate(request: web.Request) -> web.Response:
     """Consult the scenario first, for everyone or (body {"participant_id": N}) for one participant."""
     return await _switch(request, on=True)
@@ -49,7 +51,7 @@ async def deactivate(request: web.Request) -> web.Response:
 
 async def _switch(request: web.Request, *, on: bool) -> web.Response:
     name = request.match_info["name"]
-    participant = await _participant(request)
+    participant = body(request, ParticipantBody).participant_id
     change = engine(request).activate if on else engine(request).deactivate
     try:
         change(name, participant)
@@ -58,6 +60,19 @@ async def _switch(request: web.Request, *, on: bool) -> web.Response:
     if on:
         return json_response(Activated(activated=name, participant_id=participant))
     return json_response(Deactivated(deactivated=name, participant_id=participant))
+
+
+async def remove(request: web.Request) -> web.Response:
+    """Delete a scenario added at run time (uploaded, or restored from a snapshot); one the files define is
+    refused with 409, since every reset and reload loads it again."""
+    name = request.match_info["name"]
+    try:
+        engine(request).remove(name)
+    except KeyError:
+        return json_response({"message": f"no scenario is named {name!r}"}, status=404)
+    except FromFiles as refused:
+        return json_response({"message": str(refused)}, status=409)
+    return json_response(Deleted(deleted=name))
 
 
 async def reload(request: web.Request) -> web.Response:
@@ -78,7 +93,7 @@ async def upload(request: web.Request) -> web.Response:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return json_response({"message": "the body must be UTF-8 YAML"}, status=400)
-    source = request.query.get("name", "upload.yaml")
+    source = query(request)["name"] or "upload.yaml"
     scenarios = engine(request)
     try:
         # off the event loop: a large upload must not stall health checks and other requests
@@ -90,5 +105,5 @@ async def upload(request: web.Request) -> web.Response:
 
 async def trigger_list(request: web.Request) -> web.Response:
     """The magic values and triggers of the loaded scenarios; filter: scenario."""
-    rows = triggers.rows(engine(request), scenario=request.query.get("scenario"))
+    rows = triggers.rows(engine(request), scenario=query(request)["scenario"])
     return json_response(TriggerList(count=len(rows), triggers=rows))

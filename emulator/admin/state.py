@@ -12,7 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from emulator.admin.answers import State
-from emulator.web.answers import integer_params, json_response
+from emulator.web.answers import json_response
+from emulator.web.declared import query
 from emulator.web.state import RUNTIME, Runtime
 
 #: The most of each kind one answer lists (newest first), unless ``limit`` asks for fewer.
@@ -46,10 +47,10 @@ def transactions(runtime: Runtime, participant: int | None, limit: int) -> list[
 
 
 async def show(request: web.Request) -> web.Response:
-    """Tokens, sessions and transactions, newest first; filters: participant, limit (per kind)."""
+    """Tokens, sessions and transactions, newest first; filters: participant_id, limit (per kind)."""
     runtime = request.app[RUNTIME]
-    numbers = integer_params(request, "participant", "limit")
-    participant = numbers["participant"]
+    numbers = query(request)
+    participant = numbers["participant_id"]
     limit = DEFAULT_LIMIT if numbers["limit"] is None else numbers["limit"]
     if limit < 0:
         return json_response({"message": "limit must be >= 0"}, status=400)

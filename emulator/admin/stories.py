@@ -10,16 +10,16 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from emulator.admin.answers import Replayed, RequestStory
+from emulator.admin.answers import Replayed, ReplayRequest, RequestStory
 from emulator.auth.client import sign
 from emulator.core.credentials import DEFAULT_SECRET
 from emulator.core.journal import Entry
 from emulator.core.masking import mask
-from emulator.stories.replay import SAME, ReplayRefused, carried_headers, curl_command, masked_paths, replay_body
+from emulator.stories.replay import ReplayRefused, carried_headers, curl_command, masked_paths, replay_body
 from emulator.stories.signing import comparisons, signing_of
 from emulator.stories.timeline import links_of, timeline
+from emulator.web import declared
 from emulator.web.answers import json_response
-from emulator.web.body import json_object
 from emulator.web.middlewares import REPLAY_HEADER
 from emulator.web.state import RUNTIME, Runtime
 from emulator.webhooks.followups import KIND as SCHEDULED
@@ -106,20 +106,10 @@ async def replay(request: web.Request) -> web.Response:
         entry = _entry(request)
     except NotJournaled as missing:
         return _not_found(missing)
-    document = await json_object(request, optional=True)
-    unknown = sorted(set(document) - {"participant_unique_id1", "fill", "username"})
-    if unknown:
-        return _bad(f"unknown keys {', '.join(unknown)}; expected participant_unique_id1, fill, username")
-    puid1 = document.get("participant_unique_id1", SAME)
-    fill = document.get("fill", {})
-    if not isinstance(puid1, str) or not puid1:
-        return _bad('participant_unique_id1 must be "same", "new" or the text to send')
-    if not isinstance(fill, dict) or not all(isinstance(v, str) for v in fill.values()):
-        return _bad("fill must be an object of dotted paths to text values")
+    ask = declared.body(request, ReplayRequest)
+    puid1, fill = ask.participant_unique_id1, ask.fill
     story = signing_of(entry)
-    username = document.get("username", entry.username or (story["username"] if story else None))
-    if username is not None and not isinstance(username, str):
-        return _bad("username must be text: the username of a credential")
+    username = ask.username or entry.username or (story["username"] if story else None)
     credential = runtime.credentials.get(username) if username is not None else None
     if credential is None:
         named = f"no credential has the username {username!r}" if username is not None \

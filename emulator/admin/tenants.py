@@ -5,23 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from emulator.admin.answers import CredentialList, TenantRemoved
-from emulator.core.validation import explain
+from emulator.core.validation import Body
+from emulator.gateway.schemas import ParticipantId
 from emulator.tenants.models import TenantError
 from emulator.web.answers import json_response
-from emulator.web.body import json_object
+from emulator.web.declared import body
 from emulator.web.state import RUNTIME
 from emulator.webhooks.endpoints import WebhookUrl
 
 
-class TenantSpec(BaseModel):
+class TenantSpec(Body):
     """What a new tenant may be given: its participant id, a webhook endpoint of its own."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    participant_id: Annotated[int, Field(ge=1, le=99999)] | None = None
+    participant_id: ParticipantId | None = None
     webhook_url: WebhookUrl | None = None
     webhook_secret: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     topics: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
@@ -31,10 +30,7 @@ async def mint(request: web.Request) -> web.Response:
     """201 with the new tenant's username, secret (shown only here) and participant_id; 409 when the participant
     is taken."""
     runtime = request.app[RUNTIME]
-    try:
-        spec = TenantSpec.model_validate(await json_object(request, optional=True))
-    except ValidationError as exc:
-        return json_response({"message": explain(exc)}, status=400)
+    spec = body(request, TenantSpec)
     if spec.webhook_url is None and (spec.webhook_secret is not None or spec.topics):
         return json_response({"message": "webhook_secret and topics need a webhook_url"}, status=400)
     try:

@@ -24,9 +24,11 @@ from emulator.core.logs import HEALTH_PATH
 from emulator.tenants.models import TenantJson
 from emulator.web.routes import Doc, Query, Route
 from emulator.web.snapshot import Archive
+from emulator.webhooks.endpoints import EndpointSpec
 from emulator.webhooks.events import EventRecord
 
-PARTICIPANT = Query("participant", int, "participant_id")
+#: The participant scope, one name across the admin API (query parameters and bodies alike).
+PARTICIPANT = Query("participant_id", int, "only this participant's")
 LIMIT = Query("limit", int, "at most this many")
 
 ROUTES = (
@@ -91,7 +93,7 @@ ROUTES = (
     Route("POST", "/_emulator/snapshot", snapshot.bring_back,
           doc=Doc("Restore a snapshot: pending jobs cancelled, everything replaced, what was pending scheduled "
                   "again (up to --snapshot-max-bytes; a refused archive changes nothing)", body=Archive,
-                  body_required=True, answer=answers.SnapshotRestored, errors=(400, 413))),
+                  body_required=True, own_reader=True, answer=answers.SnapshotRestored, errors=(400, 413))),
     Route("GET", "/_emulator/clock", clock.show,
           doc=Doc("The emulator clock and the jobs waiting on it", answer=answers.ClockState)),
     Route("POST", "/_emulator/clock", clock.change,
@@ -103,6 +105,10 @@ ROUTES = (
           doc=Doc("Add scenarios from a YAML document", body=str, body_required=True,
                   body_media_type="application/yaml", answer=answers.Added, status=201, errors=(400,),
                   query=(Query("name", str, "source name shown in problems"),))),
+    Route("DELETE", "/_emulator/scenarios/{name}", scenarios.remove,
+          doc=Doc("Delete a scenario added at run time (uploaded or restored); one the scenario files or the "
+                  "bundled set define is refused (409: every reset and reload loads it again)",
+                  answer=answers.Deleted, errors=(404, 409))),
     Route("POST", "/_emulator/scenarios/reload", scenarios.reload,
           doc=Doc("Re-read the configured scenario files", answer=answers.Reloaded, errors=(400,))),
     Route("POST", "/_emulator/scenarios/{name}/activate", scenarios.activate,
@@ -116,7 +122,7 @@ ROUTES = (
                   query=(Query("scenario", str, "only this scenario"),))),
     Route("GET", "/_emulator/events", events.listing,
           doc=Doc("Webhook events emitted, newest first", answer=answers.EventList,
-                  query=(Query("topic", str, "topic"), Query("participant", str, "participant_id")))),
+                  query=(Query("topic", str, "topic"), PARTICIPANT))),
     Route("POST", "/_emulator/events", webhooks.emit,
           doc=Doc("Emit a webhook event now", body=answers.EventToEmit, body_required=True,
                   answer=EventRecord, status=201, errors=(400,))),
@@ -132,7 +138,7 @@ ROUTES = (
     Route("GET", "/_emulator/webhooks/endpoints", webhooks.endpoints,
           doc=Doc("Webhook endpoints", answer=answers.EndpointList)),
     Route("POST", "/_emulator/webhooks/endpoints", webhooks.add_endpoint,
-          doc=Doc("Add a webhook endpoint", body=answers.EndpointToAdd, body_required=True, status=201,
+          doc=Doc("Add a webhook endpoint", body=EndpointSpec, body_required=True, status=201,
                   errors=(400,))),
     Route("DELETE", "/_emulator/webhooks/endpoints/{id}", webhooks.remove_endpoint,
           doc=Doc("Remove a webhook endpoint", answer=answers.Removed, errors=(404,))),

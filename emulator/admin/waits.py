@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait, WaitList
-from emulator.core.validation import explain
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Count, Verdict, near_misses
-from emulator.web.answers import integer_params, json_response
-from emulator.web.body import json_object
+from emulator.web.answers import json_response
+from emulator.web.declared import body, query
 from emulator.web.serving import while_connected
 from emulator.web.state import RUNTIME
 from emulator.webhooks.delivery import public
 
-Model = TypeVar("Model", bound=BaseModel)
 #: Not met: the wait's time ran out first, or more matched than its at_most.
 NOT_MET = 409
 #: nginx's status for a request whose client closed the connection before the answer.
@@ -27,14 +24,6 @@ CLIENT_CLOSED_REQUEST = 499
 CLIENT_LEFT = "the client closed the connection before the wait ended; the wait is let go"
 #: The most open waits a listing shows.
 LISTED = 100
-
-
-async def body_as(request: web.Request, model: type[Model]) -> Model:
-    """The call's JSON body as ``model``; a 400 that names the key when it is not."""
-    try:
-        return model.model_validate(await json_object(request, optional=True))
-    except ValidationError as exc:
-        raise web.HTTPBadRequest(text=json.dumps({"message": explain(exc)}), content_type="application/json") from None
 
 
 def _sentence(what: tuple[str, str], count: Count, timeout: float, verdict: Verdict[Any],
@@ -55,13 +44,13 @@ def _gone() -> web.Response:
 
 
 async def open_waits(request: web.Request) -> web.Response:
-    """The waits still waiting (requests and webhooks), oldest first; filters: participant, limit."""
+    """The waits still waiting (requests and webhooks), oldest first; filters: participant_id, limit."""
     services = request.app[RUNTIME].services
-    numbers = integer_params(request, "participant", "limit")
-    found = [*services.request_waits.open(participant_id=numbers["participant"]),
-             *services.delivery_waits.open(participant_id=numbers["participant"])]
+    wanted = query(request)
+    found = [*services.request_waits.open(participant_id=wanted["participant_id"]),
+             *services.delivery_waits.open(participant_id=wanted["participant_id"])]
     found.sort(key=lambda wait: -wait["waited"])
-    limit = numbers["limit"] if numbers["limit"] is not None and 0 < numbers["limit"] < LISTED else LISTED
+    limit = wanted["limit"] if wanted["limit"] is not None and 0 < wanted["limit"] < LISTED else LISTED
     answer: WaitList = {"count": len(found), "waits": found[:limit]}
     return json_response(answer)
 
@@ -69,7 +58,7 @@ async def open_waits(request: web.Request) -> web.Response:
 async def wait_for_requests(request: web.Request) -> web.Response:
     """Answer as soon as the journal holds ``count`` entries that match (200), or when ``timeout`` passes or too
     many match (409, with near misses)."""
-    ask = await body_as(request, RequestWait)
+    ask = body(request, RequestWait)
     journal = request.app[RUNTIME].journal
     match = ask.match
 
@@ -99,7 +88,7 @@ async def wait_for_requests(request: web.Request) -> web.Response:
 async def wait_for_deliveries(request: web.Request) -> web.Response:
     """Answer as soon as ``count`` webhook deliveries match (200), or when ``timeout`` passes or too many match
     (409, with near misses). A delivery counts once it matches, whatever it does later."""
-    ask = await body_as(request, DeliveryWait)
+    ask = body(request, DeliveryWait)
     services = request.app[RUNTIME].services
     match = ask.match
 

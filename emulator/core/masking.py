@@ -142,3 +142,43 @@ def scrub_card_numbers(text: str) -> str:
 def _card_masked(found: re.Match[str]) -> str:
     digits = found.group().replace(" ", "").replace("-", "")
     return last_four(digits) if 13 <= len(digits) <= 19 and luhn_valid(digits) else found.group()
+
+
+#: Query parameters whose values are credentials when a URL carries them (a receiver's token, an API key, a
+#: pre-signed URL's signature); also any name ending in _token, _key, _secret, _signature or _password.
+CREDENTIAL_PARAMETERS = frozenset({"token", "key", "secret", "signature", "sig", "password", "pass", "pwd", "auth",
+                                   "access_token", "api_key", "apikey", "client_secret"})
+_CREDENTIAL_SUFFIXES = ("_token", "_key", "_secret", "_signature", "_password")
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+
+
+def _credential_parameter(name: str) -> bool:
+    normal = name.strip().lower().replace("-", "_")
+    return normal in CREDENTIAL_PARAMETERS or normal.endswith(_CREDENTIAL_SUFFIXES)
+
+
+def masked_url(url: str) -> str:
+    """A URL as it may be shown, listed, logged or kept for display: the user and password before ``@`` and the
+    values of credential-like query parameters redacted (``https://[redacted]@host/hook?token=[redacted]&a=1``).
+    The real URL is only ever used to send."""
+    start = url.find("://")
+    start = start + 3 if start >= 0 else 0
+    rest = url[start:]
+    cut = min((i for i in (rest.find(mark) for mark in "/?#") if i >= 0), default=len(rest))
+    authority, after = rest[:cut], rest[cut:]
+    if "@" in authority:
+        authority = REDACTED + "@" + authority.rpartition("@")[2]
+    path, mark, query = after.partition("?")
+    if mark:
+        query, hash_mark, fragment = query.partition("#")
+        parts = []
+        for part in query.split("&"):
+            name, equals, _ = part.partition("=")
+            parts.append(f"{name}={REDACTED}" if equals and _credential_parameter(name) else part)
+        after = f"{path}?{'&'.join(parts)}{hash_mark}{fragment}"
+    return url[:start] + authority + after
+
+
+def mask_urls(text: str) -> str:
+    """``text`` (an error message, say) with every http(s) URL in it masked as :func:`masked_url` does."""
+    return _URL_IN_TEXT.sub(lambda found: masked_url(found.group()), text) if "://" in text else text

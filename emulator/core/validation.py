@@ -1,13 +1,19 @@
 """pydantic's problems in people's words: request validation reported as Ingo reports it (400 missing or null, 401
-incorrect), and the one translator of problems that scenario files reuse in their own vocabulary."""
+incorrect), the one translator of problems that scenario files reuse in their own vocabulary, and the strict
+bodies of the emulator's own calls (an unknown name answered with the closest known one)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import re
+import types
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, ValidationError, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from emulator.core.errors import InvalidParameter, MissingParameter
 from emulator.core.masking import ACCOUNT_KEYS, SECRET_KEYS, last_four
@@ -104,16 +110,129 @@ def _characters(count: Any) -> str:
     return f"{count} character{'' if count == 1 else 's'}"
 
 
-def explain(exc: ValidationError, words: Vocabulary = API) -> str:
-    """The first problem pydantic found, as one sentence that names the key: for an admin call's body."""
-    first = exc.errors(include_url=False)[0]
+def explain(exc: ValidationError, words: Vocabulary = API, *, model: type[BaseModel] | None = None) -> str:
+    """The first problem pydantic found, as one sentence that names the key: for an admin call's body. An unknown
+    key (reported first) comes with the closest key ``model`` knows at that place."""
+    errors = exc.errors(include_url=False)
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     name = field_path(first["loc"]) or "the body"
     kind = first["type"]
     if kind == "missing":
         return f"{name} is required"
     if kind == "extra_forbidden":
-        return f"{name} is not a key this call knows"
+        known = keys_at(model, first["loc"][:-1]) if model is not None else []
+        return unknown_name(shown_name(name), known, "a key this call knows")
     if kind == "value_error":
-        reason = str(first.get("ctx", {}).get("error") or first["msg"])
-        return f"{name}: {reason}" if first["loc"] else reason
+        message = str(first.get("ctx", {}).get("error") or first["msg"])
+        if not first["loc"] or message.startswith(name):
+            return message
+        head, colon, _ = message.partition(": ")
+        return f"{name}.{message}" if colon and _KEY_PATH.fullmatch(head) else f"{name}: {message}"
     return f"{name}: {describe(first, words) or pydantic_sentence(first)}"
+
+
+# -- unknown names: the closest known one -------------------------------------------------------------------
+
+#: How alike a name must be to a known one to be suggested (difflib's ratio, 0 to 1).
+CLOSE_ENOUGH = 0.6
+#: The longest unknown name repeated in a message (a hostile client may send any length).
+SHOWN_NAME = 60
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+#: A message that begins with a key path ("headers.Cookie: ...") names a key inside the place it was found.
+_KEY_PATH = re.compile(r"[\w.-]+")
+
+
+def snake_case(name: str) -> str:
+    """``participantId`` (Jackson's default naming) -> ``participant_id``; a snake_case name is unchanged."""
+    return _CAMEL_HUMP.sub("_", name).replace("-", "_").lower()
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name an unknown one most likely meant (camelCase read as snake_case first), or None."""
+    found = difflib.get_close_matches(snake_case(name), list(known), n=1, cutoff=CLOSE_ENOUGH)
+    return found[0] if found else None
+
+
+def shown_name(name: str) -> str:
+    """An unknown name as a message repeats it: at most SHOWN_NAME characters."""
+    return name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME] + "…"
+
+
+def unknown_name(name: str, known: Sequence[str], what: str) -> str:
+    """``participantId is not a key this call knows; did you mean participant_id? (known: participant_id)``."""
+    leaf = name.rsplit(".", 1)[-1]
+    guess = closest(leaf, known)
+    hint = f"; did you mean {name[: len(name) - len(leaf)]}{guess}?" if guess else ""
+    listed = f" (known: {', '.join(known)})" if known else ""
+    return f"{name} is not {what}{hint}{listed}"
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    """The pydantic models an annotation holds: itself, or inside Annotated, a union, a list or a dict's values."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        return
+    origin = get_origin(annotation)
+    arguments = get_args(annotation)
+    if origin is Annotated:
+        yield from _models_in(arguments[0])
+    elif origin in (Union, types.UnionType, list, tuple, set, frozenset):
+        for argument in arguments:
+            yield from _models_in(argument)
+    elif origin is dict and len(arguments) == 2:
+        yield from _models_in(arguments[1])
+
+
+def keys_at(model: type[BaseModel], location: Sequence[Any]) -> list[str]:
+    """The keys (aliases where a field has one) of the model found at ``location`` under ``model``; an index or a
+    free-form key on the way is passed over."""
+    models = [model]
+    for part in location:
+        following = [inner for found in models for name, info in found.model_fields.items()
+                     if part in (name, info.alias) for inner in _models_in(info.annotation)]
+        if following:
+            models = following
+    return sorted({info.alias or name for found in models for name, info in found.model_fields.items()})
+
+
+# -- the emulator's own calls: strict bodies --------------------------------------------------------------------
+
+def refuse_nulls(document: Any) -> Any:
+    """A JSON object's keys must not be null: an absent key is how a call says "not given" (for a scope, null
+    would otherwise mean everyone)."""
+    if isinstance(document, Mapping):
+        for key, value in document.items():
+            if value is None:
+                raise ValueError(f"{shown_name(str(key))} is null; leave the key out if you mean none (null is "
+                                 "never a value in this call)")
+    return document
+
+
+def schema_without_nulls(schema: JsonSchemaValue) -> JsonSchemaValue:
+    """A model's JSON Schema as :func:`refuse_nulls` validates it: an optional key is left out, never null."""
+    for item in schema.get("properties", {}).values():
+        if item.get("default", ...) is None:
+            del item["default"]
+        choices = item.get("anyOf")
+        if isinstance(choices, list) and {"type": "null"} in choices:
+            choices.remove({"type": "null"})
+            if len(choices) == 1:
+                del item["anyOf"]
+                item.update(choices[0])
+    return schema
+
+
+class Body(BaseModel):
+    """A JSON body of one of the emulator's own calls: unknown keys refused (naming the closest known one), a null
+    value refused, types strict (no "5" for 5)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, document: Any) -> Any:
+        return refuse_nulls(document)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return schema_without_nulls(handler.resolve_ref_schema(handler(core_schema)))

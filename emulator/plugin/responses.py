@@ -15,10 +15,12 @@ from aiohttp import web
 
 from emulator.auth.client import encode_body, sign
 from emulator.core.errors import IngoError
+from emulator.core.validation import Body
 from emulator.plugin.models import DESTINATIONS, EVENTS, PageState, Plugin, Refused, Submitted, frame_ancestors
 from emulator.sessions.responses import base_url
 from emulator.web.answers import json_response
 from emulator.web.body import json_object
+from emulator.web.declared import body as declared_body
 from emulator.web.scripted import carry_out
 from emulator.web.state import OUTCOME, RUNTIME
 
@@ -168,19 +170,28 @@ async def demo(request: web.Request) -> web.Response:
                                                             "base-uri 'none'; frame-ancestors 'none'"})
 
 
+class DemoSession(Body):
+    """What the demo page may ask of its session (each key optional: the demo's defaults otherwise)."""
+
+    participant_unique_id1: str | None = None
+    recipient_information: dict[str, Any] | None = None
+    host_uri: str | None = None
+    idempotency_key: str | None = None
+
+
 async def demo_session(request: web.Request) -> web.Response:
     """EMULATOR ONLY, for the demo page: create a session as a partner's server would, signed here with the
     built-in credential (``test``, or the first configured), through the real signed session API."""
     runtime = request.app[RUNTIME]
-    options = await json_object(request, optional=True)
+    options = declared_body(request, DemoSession)
     credential = runtime.credentials.get("test") or next(iter(runtime.credentials.values()), None)
     if credential is None:
         return json_response({"message": "no credential is configured to sign the demo's session request"},
                              status=409)
     body: dict[str, Any] = {
-        "participant_unique_id1": options.get("participant_unique_id1") or f"demo-{uuid.uuid4()}",
-        "recipient_information": options.get("recipient_information") or DEMO_RECIPIENT,
-        "host_uri": options.get("host_uri") or request.headers.get("Origin") or base_url(request),
+        "participant_unique_id1": options.participant_unique_id1 or f"demo-{uuid.uuid4()}",
+        "recipient_information": options.recipient_information or DEMO_RECIPIENT,
+        "host_uri": options.host_uri or request.headers.get("Origin") or base_url(request),
     }
     raw_body = encode_body(body)
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
@@ -191,9 +202,8 @@ async def demo_session(request: web.Request) -> web.Response:
     headers = sign("POST", target + SESSION_API, raw_body, username=credential.username, secret=credential.secret,
                    now=runtime.signature_now())
     headers["Host"] = request.host  # so the authorized_url points where this browser reached the emulator
-    key = options.get("idempotency_key")
-    if isinstance(key, str) and key:
-        headers["Idempotency-Key"] = key
+    if options.idempotency_key:
+        headers["Idempotency-Key"] = options.idempotency_key
     async with aiohttp.ClientSession() as client:
         async with client.post(target + SESSION_API, data=raw_body, headers=headers, ssl=False) as response:
             document = await response.json(content_type=None)

@@ -26,5 +26,6 @@ ROUTES = (
     Route("GET", f"/plugin/sdk/{responses.SDK_NAME}", responses.sdk, ASSET, Doc(tag=TAG)),
     Route("GET", "/plugin/static/{name}", responses.static, ASSET, Doc(tag=TAG)),
     Route("GET", "/plugin/demo", responses.demo, ASSET, Doc(tag=TAG)),
-    Route("POST", "/_emulator/plugin/demo-session", responses.demo_session, ASSET, Doc(tag=TAG)),
+    Route("POST", "/_emulator/plugin/demo-session", responses.demo_session, ASSET,
+          Doc(body=responses.DemoSession, tag=TAG)),
 )

@@ -28,6 +28,11 @@ NO_SCENARIO = "none"
 NO_SOURCES = Sources(bundled=False)
 
 
+class FromFiles(Exception):
+    """A scenario the emulator's files (or the bundled set) define: every reset and reload loads it again, so it
+    is not deleted; the message says what to do instead."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """The rule that answers, or none (the emulator's default behaviour)."""
@@ -252,6 +257,7 @@ class Engine:
         self._random = random.Random(seed)
         self.scenarios: dict[str, Scenario] = {}
         self.files: dict[str, str] = {}  # where each scenario was read from
+        self.from_files: set[str] = set()  # the names the files define (loaded again on a reset), not replaced since
         self.active: list[str] = []
         self.active_for: dict[int, list[str]] = {}
         self._counts: dict[tuple[int, str, str], int] = {}
@@ -264,6 +270,7 @@ class Engine:
         known_before = set(self.scenarios)
         self.scenarios = {item.scenario.name: item.scenario for item in loaded}
         self.files = {item.scenario.name: item.source for item in loaded}
+        self.from_files = set(self.scenarios)
         self.active = [name for name, s in self.scenarios.items()
                        if (name in previous_active) or (name not in known_before and s.active)]
         self.active_for = {p: [n for n in names if n in self.scenarios] for p, names in self.active_for.items()}
@@ -276,6 +283,7 @@ class Engine:
             name = item.scenario.name
             self.scenarios[name] = item.scenario
             self.files[name] = item.source
+            self.from_files.discard(name)  # the upload replaced the file's: deleting it is the user's to do
             if item.scenario.active and name not in self.active:
                 self.active.append(name)
             elif not item.scenario.active and name in self.active:
@@ -283,6 +291,23 @@ class Engine:
             self._counts = {k: v for k, v in self._counts.items() if k[1] != name}
             names.append(name)
         return names
+
+    def remove(self, name: str) -> None:
+        """Forget a scenario added at run time (uploaded, or restored from a snapshot), with its activations and
+        counts; KeyError when no scenario has the name, FromFiles when the files define it."""
+        if name not in self.scenarios:
+            raise KeyError(name)
+        if name in self.from_files:
+            raise FromFiles(f"scenario {name!r} comes from {self.files.get(name) or 'the scenario files'}: every "
+                            "reset and reload loads it again, so it is not deleted; deactivate it (POST "
+                            f"/_emulator/scenarios/{name}/deactivate), or take it out of its file and reload")
+        del self.scenarios[name]
+        self.files.pop(name, None)
+        self._indexes.pop(name, None)
+        if name in self.active:
+            self.active.remove(name)
+        self.active_for = {p: [n for n in names if n != name] for p, names in self.active_for.items()}
+        self._counts = {k: v for k, v in self._counts.items() if k[1] != name}
 
     def activate(self, name: str, participant_id: int | None = None) -> None:
         if name not in self.scenarios:
@@ -408,7 +433,7 @@ class Engine:
         result = []
         for name, scenario in self.scenarios.items():
             result.append({"name": name, "description": scenario.description, "source": self.files.get(name),
-                           "active": name in self.active,
+                           "deletable": name not in self.from_files, "active": name in self.active,
                            "active_for": sorted(p for p, names in self.active_for.items() if name in names),
                            "rules": [_rule_summary(rule) for rule in scenario.rules]})
         return result

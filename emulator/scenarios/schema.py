@@ -80,6 +80,16 @@ class TextMatch(Strict):
 
     _check_regex = field_validator("regex")(lambda cls, v: v if v is None else _compile(v))
 
+    @model_validator(mode="after")
+    def _satisfiable(self) -> TextMatch:
+        """Conditions no text can meet are refused (compared ignoring case, as a name is): they never match."""
+        exact = self.exact.casefold() if self.exact is not None else None
+        if exact is not None and self.prefix is not None and not exact.startswith(self.prefix.casefold()):
+            raise ValueError("exact does not start with prefix: no text can match")  # values unsaid: an account
+        if exact is not None and self.last4 is not None and exact[-4:] != self.last4.casefold():
+            raise ValueError("exact does not end with last4: no text can match")
+        return self
+
 
 TextCondition = Annotated[TextMatch, BeforeValidator(_as_text_match, json_schema_input_type=str | TextMatch)]
 
@@ -96,6 +106,18 @@ class AmountMatch(Strict):
     @classmethod
     def _cents_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _satisfiable(self) -> AmountMatch:
+        """Conditions no amount can meet are refused: a rule or a wait on them would never match."""
+        exact, low, high = self.exact, self.min, self.max
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min {low:g} is more than max {high:g}: no amount can match")
+        if exact is not None and (low is not None and exact < low or high is not None and exact > high):
+            raise ValueError(f"exact {exact:g} is outside min and max: no amount can match")
+        if exact is not None and self.cents is not None and round(exact * 100) % 100 not in self.cents:
+            raise ValueError(f"exact {exact:g} does not have the cents {self.cents}: no amount can match")
+        return self
 
 
 AmountCondition = Annotated[AmountMatch, BeforeValidator(_as_amount_match, json_schema_input_type=float | AmountMatch)]

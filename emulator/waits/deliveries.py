@@ -6,8 +6,11 @@ import fnmatch
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from emulator.core.validation import refuse_nulls, schema_without_nulls
 from emulator.store import Record
 from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, listed, one_or_all
 
@@ -41,6 +44,15 @@ class DeliveryMatch(BaseModel):
     event_status: Statuses | None = None
     event_id: Text | None = None
     endpoint_id: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, document: Any) -> Any:
+        return refuse_nulls(document)  # a participant_id of null would otherwise wait on every participant
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return schema_without_nulls(handler.resolve_ref_schema(handler(core_schema)))
 
     def keys(self) -> list[str]:
         return list(self.model_dump(exclude_none=True))

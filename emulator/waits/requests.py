@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from emulator.core.journal import Entry
-from emulator.core.masking import last_four, mask
+from emulator.core.masking import CREDENTIAL_HEADERS, REDACTED, UNKEPT_HEADERS, last_four, mask
+from emulator.core.validation import refuse_nulls, schema_without_nulls
 from emulator.scenarios.engine import amount_matches, text_matches
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.schema import Match, TextCondition, TextMatch
@@ -42,7 +45,20 @@ class RequestMatch(Match):
         if account is not None and (account.prefix is not None or account.regex is not None):
             raise ValueError("account: the journal keeps account numbers masked, so a wait matches them by exact "
                              "(the full number) or last4, not by prefix or regex")
+        for name, condition in (self.headers or {}).items():
+            _kept_header(name, condition)
+        for path, wanted in (self.body or {}).items():
+            _kept_value(path, wanted)
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, document: Any) -> Any:
+        return refuse_nulls(document)  # a participant_id of null would otherwise wait on every participant
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return schema_without_nulls(handler.resolve_ref_schema(handler(core_schema)))
 
     def keys(self) -> list[str]:
         return list(self.model_dump(exclude_none=True))
@@ -74,6 +90,30 @@ class RequestMatch(Match):
 def scopes(entry: Entry) -> tuple[Scope, ...]:
     """The scopes a journal entry is offered under: its participant's, its endpoint's, its path's."""
     return (("participant", entry.participant_id), ("endpoint", entry.endpoint), ("path", entry.path))
+
+
+def _kept_header(name: str, condition: TextMatch) -> None:
+    """A ValueError when the journal never keeps what a header condition asks for: a wait on it could only time
+    out."""
+    lowered = name.lower()
+    if lowered not in UNKEPT_HEADERS:
+        return
+    if lowered not in CREDENTIAL_HEADERS:
+        raise ValueError(f"headers.{name}: the journal never keeps this header's value (it shows {REDACTED}), so no "
+                         "request can match")
+    for kind, value in (("exact", condition.exact), ("last4", condition.last4)):
+        if value is not None and REDACTED not in value:
+            raise ValueError(f"headers.{name}: the journal keeps this header with its credential redacted, so "
+                             f"{kind} never matches; match its scheme, username or algorithm with prefix or regex")
+
+
+def _kept_value(path: str, wanted: Any) -> None:
+    """A ValueError when a body value could never be seen as given: the journal keeps bodies masked."""
+    leaf = path.rsplit(".", 1)[-1]
+    kept = mask({leaf: wanted})[leaf]
+    if kept != wanted:
+        raise ValueError(f"body.{path}: the journal keeps this value masked (as {kept!r}), so the value given "
+                         "never matches; expect the masked form")
 
 
 def entry_facts(facts: Facts) -> dict[str, Any]:

@@ -77,16 +77,3 @@ def _envelope(request: web.Request, status: int, message: str, data: Any, *, sec
     outcome.response_body = document
     return json_response(document, status=http_status)
 
-
-def integer_params(request: web.Request, *names: str) -> dict[str, int | None]:
-    """Integer query parameters (None when absent); a JSON 400 naming them when one is not an integer."""
-    found: dict[str, int | None] = {}
-    for name in names:
-        raw = request.query.get(name)
-        try:
-            found[name] = int(raw) if raw is not None else None
-        except ValueError:
-            listed = ", ".join(names)
-            raise web.HTTPBadRequest(text=dumps({"message": f"{listed} must be integers; {name} is {raw!r}"}),
-                                     content_type=JSON_CONTENT_TYPE) from None
-    return found

@@ -1,6 +1,6 @@
 """Cross-cutting concerns, outermost first: observe (journal, log, errors as JSON), the admin guard (own names and
-origin only, the admin token when one is set), and the signed API's pipeline (authenticate, rate limit, Ingo
-errors)."""
+origin only, the admin token when one is set, query and body as the route declares them), and the signed API's
+pipeline (authenticate, rate limit, Ingo errors)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from emulator.core.logs import HEALTH_PATH, access_line
 from emulator.core.masking import mask, mask_text, masked_target, redacted_headers
 from emulator.store import StoreUnavailable
 from emulator.waits.requests import entry_facts
+from emulator.web import declared
 from emulator.web.answers import json_response, reply_error, route_spec
 from emulator.web.body import parse_json, read_body
 from emulator.web.faults import Faulted
@@ -291,8 +292,18 @@ def admin_refusal(request: web.Request) -> web.Response | None:
     return None
 
 
+def _open(path: str) -> bool:
+    """Whether a path is one anyone may reach (health, the inspector's files): it takes no admin input."""
+    return path in OPEN_ADMIN_PATHS or path.startswith(OPEN_ADMIN_PREFIXES)
+
+
 async def _admin_call(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """An admin call let through; one that may have changed state (not a GET) tells the live watchers."""
+    """An admin call let through once its query and body are what its route declares (a 400 naming what is not,
+    before anything changes); one that may have changed state (not a GET) tells the live watchers."""
+    if not _open(request.path):
+        refused = await declared.refusal(request)
+        if refused is not None:
+            return refused
     try:
         return await handler(request)
     finally:
@@ -311,7 +322,7 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
     if refusal is not None:
         return refusal
     token = request.app[RUNTIME].settings.admin_token
-    if token is None or path in OPEN_ADMIN_PATHS or path.startswith(OPEN_ADMIN_PREFIXES):
+    if token is None or _open(path):
         return await _admin_call(request, handler)
     given = request.headers.get("X-Emulator-Admin-Token")
     authorization = request.headers.get("Authorization", "")

@@ -32,8 +32,11 @@ class Doc:
     """What a route takes and answers, for the OpenAPI document (the summary defaults to the handler's docstring).
 
     ``body`` and ``answer`` are types (pydantic models, TypedDicts, ``str``); ``body`` may also name a schema the
-    document composes itself (the verify request, one branch per account type). The answer comes with ``status``,
-    or with each status of ``responses`` (status: description); ``errors`` are statuses answered with a message.
+    document composes itself (the verify request, one branch per account type). An admin route's JSON ``body``
+    model and ``query`` are also what the admin guard checks each call against (``emulator.web.declared``), unless
+    ``own_reader``: the handler reads and checks the body itself (a snapshot may exceed --max-body-size). The
+    answer comes with ``status``, or with each status of ``responses`` (status: description); ``errors`` are
+    statuses answered with a message.
     For signed routes, ``answered_by`` lists the Ingo statuses whose answers carry ``answer``.
     """
 
@@ -41,6 +44,7 @@ class Doc:
     body: Any = None
     body_required: bool = False
     body_media_type: str = "application/json"
+    own_reader: bool = False
     answer: Any = None
     media_type: str = "application/json"
     status: int = 200
@@ -64,3 +68,5 @@ class Route:
 
 #: The route declarations the app was built from, for the OpenAPI document.
 ROUTE_TABLE = web.AppKey("route_table", tuple[Route, ...])
+#: Each route's declaration, by the route the router matched (its method and path).
+DECLARED = web.AppKey("declared_routes", dict[web.AbstractRoute, Route])

@@ -16,6 +16,7 @@ import aiohttp
 
 from emulator import __version__
 from emulator.core.clock import Clock
+from emulator.core.masking import mask_urls, masked_url
 from emulator.core.outcomes import delivery_family
 from emulator.core.scheduler import Scheduler
 from emulator.store import Record, Store
@@ -128,7 +129,7 @@ class Deliveries:
         # Sortable by creation (a store sequence: the clock may be frozen or set back), unique across restarts.
         delivery_id = f"whd_{self.store.next_id(KIND):012d}_{uuid.uuid4().hex[:8]}"
         record = {"id": delivery_id, "event_id": event.id, "topic": event.topic, "participant_id": event.participant_id,
-                  "endpoint_id": endpoint.id, "url": endpoint.url, "body": body, "status": "pending",
+                  "endpoint_id": endpoint.id, "url": masked_url(endpoint.url), "body": body, "status": "pending",
                   "attempts": [], "created": self.clock.now(), "next_attempt_at": self.clock.now()}
         self.store.put(KIND, event.participant_id, delivery_id, record)
         self._changed(record)
@@ -215,9 +216,9 @@ class Deliveries:
         except aiohttp.ServerDisconnectedError:
             attempt["error"] = "the receiver closed the connection without a response"
         except aiohttp.ClientError as exc:
-            attempt["error"] = f"{type(exc).__name__}: {exc}"
+            attempt["error"] = mask_urls(f"{type(exc).__name__}: {exc}")
         except OSError as exc:
-            attempt["error"] = f"{type(exc).__name__}: {exc}"
+            attempt["error"] = mask_urls(f"{type(exc).__name__}: {exc}")
         attempt["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return attempt
 
@@ -255,8 +256,10 @@ def _reason(error: OSError | None) -> str | None:
 
 
 def public(record: Record) -> dict[str, Any]:
-    """A delivery as the admin API shows it (the payload parsed back into JSON)."""
+    """A delivery as the admin API shows it (the payload parsed back into JSON; the URL masked, as it is kept)."""
     shown = {k: v for k, v in record.items() if k != "body"}
+    if isinstance(shown.get("url"), str):
+        shown["url"] = masked_url(shown["url"])  # a record an older version kept
     shown["outcome"] = delivery_family(str(record.get("status")))
     try:
         shown["payload"] = json.loads(record["body"])

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
-from emulator.core.validation import FILES, describe, pydantic_sentence
+from emulator.core.masking import masked_url
+from emulator.core.validation import FILES, Body, describe, pydantic_sentence
 from emulator.core.yamlpos import YamlProblem, read_yaml_file
 from emulator.webhooks.events import Event
 
@@ -39,19 +40,20 @@ class Endpoint:
         return not self.topics or any(fnmatch.fnmatchcase(event.topic, pattern) for pattern in self.topics)
 
     def as_json(self) -> dict[str, Any]:
-        """The endpoint as shown by the admin API: never the secret itself."""
-        return {"id": self.id, "url": self.url, "topics": list(self.topics), "participant_id": self.participant_id,
-                "source": self.source, "secret": "default" if self.secret == DEFAULT_WEBHOOK_SECRET else "configured"}
+        """The endpoint as shown by the admin API and snapshots: never the secret itself, and the URL with any
+        credential it carries masked."""
+        return {"id": self.id, "url": masked_url(self.url), "topics": list(self.topics),
+                "participant_id": self.participant_id, "source": self.source,
+                "secret": "default" if self.secret == DEFAULT_WEBHOOK_SECRET else "configured"}
 
 
 #: A receiver's URL, as a config file, the admin API or a tenant gives it.
 WebhookUrl = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
 
 
-class EndpointSpec(BaseModel):
-    """An endpoint as a config file or the admin API gives it."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
+class EndpointSpec(Body):
+    """An endpoint as a config file or the admin API gives it (a key left out: the default; null is refused, so
+    that a participant_id written without a value never sends every participant's events)."""
 
     url: WebhookUrl
     secret: Annotated[str, Field(min_length=1, max_length=500)] | None = None
@@ -72,6 +74,8 @@ def parse_spec(document: Any, where: str) -> EndpointSpec:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field_name = ".".join(str(p) for p in first["loc"]) or "entry"
+        if first["type"] == "value_error" and not first["loc"]:
+            raise EndpointError(f"{where}: {first['ctx']['error']}") from None
         raise EndpointError(f"{where}: {field_name}: {describe(first, FILES) or pydantic_sentence(first)}") from None
 
 
@@ -89,7 +93,8 @@ def load_config(path: Path, default_secret: str) -> list[Endpoint]:
 
 
 def from_settings(urls: Iterable[str], config: Path | None, default_secret: str) -> list[Endpoint]:
-    endpoints = [parse_spec({"url": url}, f"webhook-url {url!r}").build(default_secret, "cli") for url in urls]
+    endpoints = [parse_spec({"url": url}, f"webhook-url {masked_url(url)!r}").build(default_secret, "cli")
+                 for url in urls]
     if config is not None:
         endpoints.extend(load_config(config, default_secret))
     return endpoints

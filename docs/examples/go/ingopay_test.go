@@ -112,7 +112,7 @@ scenarios:
 		Count    int              `json:"count"`
 		Findings []map[string]any `json:"findings"`
 	}
-	admin(t, base, "GET", fmt.Sprintf("/_emulator/findings?participant=%d", who.ParticipantID), 200, &findings, nil)
+	admin(t, base, "GET", fmt.Sprintf("/_emulator/findings?participant_id=%d", who.ParticipantID), 200, &findings, nil)
 	if findings.Count != 0 {
 		t.Fatalf("findings: %+v", findings.Findings)
 	}

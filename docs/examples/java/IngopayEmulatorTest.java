@@ -110,7 +110,7 @@ class IngopayEmulatorTest {
                     + ", \"event_status\": 1106, \"status\": \"delivered\"}, \"timeout\": 10}", 200);
 
             // 4. Findings: nothing this tenant did would lose money against Ingo.
-            String findings = admin("GET", "/_emulator/findings?participant=" + tenant.participantId(), null, 200);
+            String findings = admin("GET", "/_emulator/findings?participant_id=" + tenant.participantId(), null, 200);
             assertEquals("0", field(findings, "count"), findings);
         } finally {
             admin("DELETE", "/_emulator/credentials/" + tenant.username(), null, 200);

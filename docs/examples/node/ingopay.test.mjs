@@ -103,6 +103,6 @@ scenarios:
 
   // 4. Findings: nothing this tenant did would lose money against Ingo (paying this token again while the OFAC
   //    review is open would be push_to_ofac_suspended).
-  const findings = await admin("GET", `/_emulator/findings?participant=${tenant.participant_id}`);
+  const findings = await admin("GET", `/_emulator/findings?participant_id=${tenant.participant_id}`);
   assert.equal(findings.body.count, 0, JSON.stringify(findings.body.findings));
 });

@@ -9,8 +9,9 @@
   const POLL_MS = 3000; // only while the live stream is down
   const MAX_REQUESTS = 500;
   const MAX_DELIVERIES = 50; // the newest shown; GET /_emulator/webhooks has them all
-  const FILTERS = ["endpoint", "outcome", "participant", "puid1", "rule", "since", "q"];
-  const FILTER_INPUTS = { endpoint: "f-endpoint", outcome: "f-outcome", participant: "f-participant",
+  // the page's own address keeps the filters; the participant is participant_id, as in every admin call
+  const FILTERS = ["endpoint", "outcome", "participant_id", "puid1", "rule", "since", "q"];
+  const FILTER_INPUTS = { endpoint: "f-endpoint", outcome: "f-outcome", participant_id: "f-participant",
     puid1: "f-puid1", rule: "f-rule", since: "f-since", q: "requests-filter" };
   const $ = (id) => document.getElementById(id);
 
@@ -230,7 +231,7 @@
   function keep(entry, f, now) {
     if (f.endpoint && endpointOf(entry) !== f.endpoint) return false;
     if (f.outcome && entry.outcome !== f.outcome) return false;
-    if (f.participant && String(entry.participant_id) !== f.participant) return false;
+    if (f.participant_id && String(entry.participant_id) !== f.participant_id) return false;
     if (f.puid1 && String(puid1Of(entry) || "") !== f.puid1) return false;
     if (f.rule && !String(entry.matched_rule || "").toLowerCase().includes(f.rule.toLowerCase())) return false;
     if (f.since && typeof now === "number" && entry.time < now - Number(f.since)) return false;
