@@ -100,7 +100,7 @@ def upload(url: str, document: str) -> tuple[int, Any]:
 
 
 def open_waits(url: str, participant_id: int) -> int:
-    status, answer = admin(url, "GET", f"/_emulator/waits?participant={participant_id}", timeout=CALL_TIMEOUT)
+    status, answer = admin(url, "GET", f"/_emulator/waits?participant_id={participant_id}", timeout=CALL_TIMEOUT)
     assert status == 200, answer
     return int(answer["count"])
 
