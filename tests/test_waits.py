@@ -292,3 +292,23 @@ def test_the_open_waits_listing_shows_what_each_waits_for_with_account_numbers_m
     client.token()
     assert later.result()[0] == 200
     assert open_waits(server.url, client.participant_id)["count"] == 0
+
+
+async def test_a_wait_beyond_the_most_open_is_a_503_saying_so(emulator: Signed,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open waits are bounded: past the limit a wait is refused at once (503, Retry-After), the open ones go on."""
+    monkeypatch.setattr("emulator.waits.waiting.MOST_OPEN", 2)
+    waits = emulator.runtime.services.request_waits
+    asking = [asyncio.ensure_future(emulator.client.post(
+        "/_emulator/requests/wait", json={"match": {"endpoint": "process"}, "timeout": 300})) for _ in range(2)]
+    await eventually(lambda: len(waits) == 2, "two waits open")
+    refused = await emulator.client.post("/_emulator/requests/wait",
+                                         json={"match": {"endpoint": "process"}, "timeout": 300})
+    assert refused.status == 503
+    assert refused.headers["Retry-After"] == "1"
+    assert (await refused.json())["message"].startswith("2 waits on requests are open, the most the emulator keeps")
+    assert len(waits) == 2
+    for ask in asking:
+        ask.cancel()
+    await asyncio.gather(*asking, return_exceptions=True)
+    await eventually(lambda: len(waits) == 0, "the waits let go")

@@ -58,7 +58,8 @@ ROUTES = (
     Route("POST", "/_emulator/requests/wait", waits.wait_for_requests,
           doc=Doc("Wait until the journal holds the requests a test expects (200), or say how those seen differ "
                   "(409)", body=answers.RequestWait, answer=answers.RequestsSeen, errors=(400,),
-                  responses={409: "Not met in time, or more matched than at_most: near misses"})),
+                  responses={409: "Not met in time, or more matched than at_most: near misses",
+                             503: "Too many waits open (10,000 of a kind): try again once some have ended"})),
     Route("GET", "/_emulator/waits", waits.open_waits,
           doc=Doc("The waits still waiting (request and webhook waits), longest-waiting first: what each matches, "
                   "for how long; a wait ends when its client goes away", answer=answers.WaitList, errors=(400,),
@@ -134,7 +135,8 @@ ROUTES = (
     Route("POST", "/_emulator/webhooks/wait", waits.wait_for_deliveries,
           doc=Doc("Wait until the webhook deliveries a test expects exist (200), or say how those seen differ (409)",
                   body=answers.DeliveryWait, answer=answers.DeliveriesSeen, errors=(400,),
-                  responses={409: "Not met in time, or more matched than at_most: near misses"})),
+                  responses={409: "Not met in time, or more matched than at_most: near misses",
+                             503: "Too many waits open (10,000 of a kind): try again once some have ended"})),
     Route("GET", "/_emulator/webhooks/endpoints", webhooks.endpoints,
           doc=Doc("Webhook endpoints", answer=answers.EndpointList)),
     Route("POST", "/_emulator/webhooks/endpoints", webhooks.add_endpoint,

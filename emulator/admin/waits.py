@@ -10,7 +10,7 @@ from aiohttp import web
 from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait, WaitList
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
-from emulator.waits.waiting import Count, Verdict, near_misses
+from emulator.waits.waiting import Count, TooManyWaits, Verdict, near_misses
 from emulator.web.answers import json_response
 from emulator.web.declared import body, query
 from emulator.web.serving import while_connected
@@ -43,6 +43,11 @@ def _gone() -> web.Response:
     return json_response({"message": CLIENT_LEFT}, status=CLIENT_CLOSED_REQUEST)
 
 
+def _full(refusal: TooManyWaits) -> web.Response:
+    """The answer to a wait refused because too many are open: 503, to try again once some have ended."""
+    return json_response({"message": str(refusal)}, status=503, headers={"Retry-After": "1"})
+
+
 async def open_waits(request: web.Request) -> web.Response:
     """The waits still waiting (requests and webhooks), oldest first; filters: participant_id, limit."""
     services = request.app[RUNTIME].services
@@ -67,8 +72,11 @@ async def wait_for_requests(request: web.Request) -> web.Response:
 
     existing = reversed(journal.entries(since=ask.since, participant_id=match.participant_id))  # oldest first
     keys = match.shown()
-    verdict = await while_connected(request, request.app[RUNTIME].services.request_waits.wait(
-        existing, accepts, ask.count, ask.timeout, scope=match.scope(), shown=keys))
+    try:
+        verdict = await while_connected(request, request.app[RUNTIME].services.request_waits.wait(
+            existing, accepts, ask.count, ask.timeout, scope=match.scope(), shown=keys))
+    except TooManyWaits as full:
+        return _full(full)
     if verdict is None:
         return _gone()
     answer: RequestsSeen = {"matched": len(verdict.matched), "requests": [e.as_json() for e in verdict.matched],
@@ -97,8 +105,11 @@ async def wait_for_deliveries(request: web.Request) -> web.Response:
 
     existing = list(reversed(services.deliveries.listing(participant_id=match.participant_id)))  # oldest first
     keys = match.model_dump(exclude_none=True)
-    verdict = await while_connected(request, services.delivery_waits.wait(
-        existing, accepts, ask.count, ask.timeout, scope=match.scope(), shown=keys))
+    try:
+        verdict = await while_connected(request, services.delivery_waits.wait(
+            existing, accepts, ask.count, ask.timeout, scope=match.scope(), shown=keys))
+    except TooManyWaits as full:
+        return _full(full)
     if verdict is None:
         return _gone()
     answer: DeliveriesSeen = {"matched": len(verdict.matched), "deliveries": [public(r) for r in verdict.matched]}

@@ -18,6 +18,13 @@ LONGEST_WAIT = 300.0
 DEFAULT_TIMEOUT = 10.0
 #: How many near misses a wait that timed out reports.
 NEAR_MISSES = 5
+#: The most waits of one kind (request or webhook) open at once: each holds a connection, and a client that opens
+#: more is told to let some end first.
+MOST_OPEN = 10_000
+
+
+class TooManyWaits(Exception):
+    """A wait refused because :data:`MOST_OPEN` waits of its kind are open; the message says so and what to do."""
 
 
 def listed(value: Any) -> Any:
@@ -168,6 +175,10 @@ class Waits(Generic[T]):
         it has an ``at_most``) or ``timeout`` seconds pass. Items are offered to the wait only when ``scope`` is
         one of theirs (EVERYTHING: every item); ``shown`` is what a listing of open waits shows of it.
         Cancelled (its client went away), the wait is let go at once."""
+        if self._count >= MOST_OPEN:
+            raise TooManyWaits(f"{MOST_OPEN:,} waits on {self.kind} are open, the most the emulator keeps at once; "
+                               "let some end (a wait ends at its timeout or when its client disconnects) and wait "
+                               "again")
         loop = asyncio.get_running_loop()
         waiter = _Waiter(accepts, count, self._key, loop.create_future(), scope, shown or {}, timeout, loop.time())
         for item in existing:
