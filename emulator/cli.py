@@ -20,6 +20,7 @@ from emulator import __version__
 from emulator.auth.signing import HASHES
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.proxy.exchange import UPSTREAM_MAX_BYTES
 from emulator.settings import OPTIONS, Settings, add_arguments, from_sources, unknown_variables
 
 if TYPE_CHECKING:
@@ -172,6 +173,8 @@ def add_conformance_commands(commands: argparse._SubParsersAction[argparse.Argum
                        help="seconds the upstream has to answer (504 after)")
     proxy.add_argument("--upstream-cafile", type=Path, metavar="FILE",
                        help="also trust this CA (PEM) for an https upstream")
+    proxy.add_argument("--upstream-max-bytes", type=int, default=UPSTREAM_MAX_BYTES, metavar="BYTES",
+                       help="largest answer body taken from the upstream (502 above, the rest never read)")
     add_arguments(proxy)
 
     scenarios = commands.add_parser("scenarios", help="make scenario files (from-recording)",
@@ -477,7 +480,7 @@ def proxy_command(args: argparse.Namespace, settings: Settings) -> int:
 
     options = ProxyOptions(upstream=args.upstream, record=args.record, compare=args.compare, report=args.report,
                            webhook_relay=args.webhook_relay, upstream_timeout=args.upstream_timeout,
-                           upstream_cafile=args.upstream_cafile)
+                           upstream_cafile=args.upstream_cafile, upstream_max_bytes=args.upstream_max_bytes)
     logs.configure(settings.log_format, quiet=settings.quiet)
     for warning in unknown_variables():
         LOG.warning(warning)

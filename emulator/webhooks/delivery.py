@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ import aiohttp
 from emulator import __version__
 from emulator.core.clock import Clock
 from emulator.core.outcomes import delivery_family
+from emulator.core.replies import header_limits, read_at_most, unreadable
 from emulator.core.scheduler import Scheduler
 from emulator.store import Record, Store
 from emulator.webhooks.endpoints import Endpoint
@@ -25,7 +27,9 @@ from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
 
 LOG = logging.getLogger("ingopay_emulator.webhooks")
 KIND = "webhook_delivery"
-BODY_PREVIEW = 500
+#: Bytes of a receiver's answer read and kept (as text) with the attempt: reading stops there and the connection is
+#: closed, whatever the receiver goes on sending.
+RESPONSE_KEPT = 1024
 
 
 class Deliveries:
@@ -76,7 +80,7 @@ class Deliveries:
         """The HTTP client, made for the first delivery (an emulator without receivers never needs one)."""
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self.concurrency, ssl=self.ssl_context if self.ssl_context else True)
-            self._session = aiohttp.ClientSession(connector=connector,
+            self._session = aiohttp.ClientSession(connector=connector, **header_limits(),
                                                   headers={"User-Agent": f"ingopay-emulator/{__version__}"})
         return self._session
 
@@ -198,14 +202,18 @@ class Deliveries:
             # a GET without the body, and count the 200 of whatever page it lands on as a delivery.
             async with self._client().post(endpoint.url, data=body, headers=headers, allow_redirects=False,
                                           timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
-                text = await response.text(errors="replace")
                 attempt["http_status"] = response.status
-                attempt["response_body"] = text[:BODY_PREVIEW]
+                kept, complete = await read_at_most(response, RESPONSE_KEPT)
+                if not complete:
+                    response.close()  # the rest is never read: the connection goes, not back to the pool
+                attempt["response_body"] = as_text(kept, response.charset)
                 attempt["ok"] = 200 <= response.status < 300
                 if not attempt["ok"]:
                     attempt["error"] = f"HTTP {response.status}"
         except TimeoutError:
             attempt["error"] = f"no complete response within {self.timeout:g} s"
+        except aiohttp.ClientResponseError as exc:
+            attempt["error"] = f"the receiver's answer cannot be read: {unreadable(exc)}"
         except aiohttp.ClientConnectorCertificateError as exc:
             reason = getattr(exc.certificate_error, "verify_message", None) or exc.certificate_error
             attempt["error"] = (f"the receiver's TLS certificate is not trusted ({reason}); "
@@ -243,6 +251,17 @@ class Deliveries:
                  and (event_id is None or r["event_id"] == event_id)]
         found.sort(key=lambda r: r["id"], reverse=True)
         return found
+
+
+def as_text(kept: bytes, charset: str | None) -> str:
+    """The kept start of an answer as text, in the charset it declares (UTF-8 otherwise); a character cut in two
+    by the limit is left out, undecodable bytes are replaced."""
+    encoding = charset or "utf-8"
+    try:
+        b"".decode(encoding)  # a text encoding Python knows (not base64, not a name made up)
+    except LookupError:
+        encoding = "utf-8"
+    return str(codecs.getincrementaldecoder(encoding)(errors="replace").decode(kept, final=False))
 
 
 def _reason(error: OSError | None) -> str | None:
