@@ -157,7 +157,10 @@ class Scheduler:
             timeout = self.poll_interval if upcoming is None else max(0.0, min(self.poll_interval,
                                                                                upcoming - self.clock.now()))
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that arrives as the wake-up
+            # does, and this loop would then outlive the app that cancelled it.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
