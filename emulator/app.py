@@ -75,6 +75,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
                                                     settings.webhook_secret),
                             timeout=settings.webhook_timeout, schedule=settings.webhook_retry_schedule,
                             concurrency=settings.webhook_concurrency,
+                            endpoint_concurrency=settings.webhook_endpoint_concurrency,
                             ssl_context=client_context(settings.webhook_ca_bundle), signature_now=signature_now)
     outbox.listeners.append(deliveries.on_event)
     gateway = Gateway(store, clock, seed=seed, clock_skew=settings.clock_skew,

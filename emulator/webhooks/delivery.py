@@ -23,6 +23,7 @@ from emulator.core.scheduler import Scheduler
 from emulator.store import Record, Store
 from emulator.webhooks.endpoints import Endpoint
 from emulator.webhooks.events import Event
+from emulator.webhooks.lanes import Lanes
 from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
 
 LOG = logging.getLogger("ingopay_emulator.webhooks")
@@ -36,7 +37,7 @@ class Deliveries:
     """Every delivery of every event to every endpoint, with its attempts; persists through the store."""
 
     def __init__(self, store: Store, clock: Clock, scheduler: Scheduler, endpoints: Iterable[Endpoint], *,
-                 timeout: float, schedule: Iterable[float], concurrency: int,
+                 timeout: float, schedule: Iterable[float], concurrency: int, endpoint_concurrency: int,
                  ssl_context: ssl.SSLContext | None = None, signature_now: Callable[[], float] | None = None) -> None:
         self.store = store
         self.clock = clock
@@ -47,7 +48,8 @@ class Deliveries:
         self.schedule = tuple(schedule)
         self.concurrency = concurrency
         self.ssl_context = ssl_context
-        self._semaphore = asyncio.Semaphore(concurrency)
+        #: Attempts under way: ``concurrency`` at once, at most ``endpoint_concurrency`` of them to one endpoint.
+        self.lanes = Lanes(concurrency, endpoint_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._running = False
         #: Told of each delivery when it is made and after each of its attempts (waits, findings).
@@ -159,7 +161,7 @@ class Deliveries:
         endpoint = self.endpoints.get(record["endpoint_id"])
         record["status"] = "delivering"
         self.store.put(KIND, participant_id, delivery_id, record)
-        async with self._semaphore:
+        async with self.lanes.slot(record["endpoint_id"]):
             attempt = await self._post(record, endpoint)
         record = self.store.get(KIND, participant_id, delivery_id) or record
         record["attempts"].append(attempt)
