@@ -31,6 +31,9 @@ KIND = "webhook_delivery"
 #: Bytes of a receiver's answer read and kept (as text) with the attempt: reading stops there and the connection is
 #: closed, whatever the receiver goes on sending.
 RESPONSE_KEPT = 1024
+#: Seconds attempts under way get to finish when the emulator stops; those cut short stay pending, and the next start
+#: on the same --data-dir sends them again.
+STOP_GRACE = 0.5
 
 
 class Deliveries:
@@ -52,6 +55,7 @@ class Deliveries:
         self.lanes = Lanes(concurrency, endpoint_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._running = False
+        self._stopped = False
         #: Told of each delivery when it is made and after each of its attempts (waits, findings).
         self.listeners: list[Callable[[Record], Any]] = []
 
@@ -87,13 +91,14 @@ class Deliveries:
         return self._session
 
     def resume(self) -> int:
-        """Schedule every delivery a previous run left pending (durable stores keep them)."""
+        """Schedule every delivery a previous run left pending (durable stores keep them); one whose attempt was
+        cut short (still ``delivering``) is due at once, whatever time the previous run's clock had reached."""
         count = 0
         for _, key, record in self.store.records(KIND):
             if record["status"] in ("pending", "delivering"):
+                cut_short = record["status"] == "delivering"
                 record["status"] = "pending"
-                self.store.put(KIND, record["participant_id"], key, record)
-                due = max(self.clock.now(), record.get("next_attempt_at") or 0)
+                due = self.clock.now() if cut_short else max(self.clock.now(), record.get("next_attempt_at") or 0)
                 record["next_attempt_at"] = due
                 self.store.put(KIND, record["participant_id"], key, record)
                 self.scheduler.at(due, self._job(record["participant_id"], key, due), f"webhook {key} (resumed)",
@@ -103,10 +108,16 @@ class Deliveries:
             LOG.info("resuming %d webhook deliveries left pending by the previous run", count)
         return count
 
-    async def stop(self, grace: float = 3.0) -> None:
-        """Let attempts under way finish (up to ``grace`` s), then report what is still pending."""
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Let attempts under way finish (up to ``grace`` s) and cut the rest short, then report what is still
+        pending. An attempt cut short is not counted: its delivery stays ``delivering`` in the store, which the
+        next start (:meth:`resume`) sends again. Stopping twice does nothing more."""
+        if self._stopped:
+            return
+        self._stopped = True
         try:
-            await asyncio.wait_for(self.scheduler.settle(), timeout=grace)
+            async with asyncio.timeout(grace):
+                await self.scheduler.settle()
         except TimeoutError:
             await self.scheduler.shutdown()
         self._running = False
@@ -161,7 +172,7 @@ class Deliveries:
         endpoint = self.endpoints.get(record["endpoint_id"])
         record["status"] = "delivering"
         self.store.put(KIND, participant_id, delivery_id, record)
-        async with self.lanes.slot(record["endpoint_id"]):
+        async with self.lanes.slot(record["endpoint_id"]):  # cut short by stop(): it stays "delivering"
             attempt = await self._post(record, endpoint)
         record = self.store.get(KIND, participant_id, delivery_id) or record
         record["attempts"].append(attempt)
