@@ -77,6 +77,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
                                                     settings.webhook_secret),
                             timeout=settings.webhook_timeout, schedule=settings.webhook_retry_schedule,
                             concurrency=settings.webhook_concurrency,
+                            endpoint_concurrency=settings.webhook_endpoint_concurrency,
                             ssl_context=client_context(settings.webhook_ca_bundle), signature_now=signature_now)
     outbox.listeners.append(deliveries.on_event)
     gateway = Gateway(store, clock, seed=seed, clock_skew=settings.clock_skew,
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.on_startup.append(_mark_ready)
     app.on_cleanup.append(_close_store)
     app.on_shutdown.append(_end_live_streams)
+    app.on_shutdown.append(_stop_scheduled_work)
     return app
 
 
@@ -194,9 +196,18 @@ async def _end_live_streams(app: web.Application) -> None:
     app[RUNTIME].changes.close()
 
 
+async def _stop_scheduled_work(app: web.Application) -> None:
+    """Fire no more scheduled jobs and cut webhook attempts under way short (within a moment), before the requests
+    under way get their own moment: stopping waits on no receiver, and a clock advance under way returns. What is
+    cut short or not yet due stays in the store for the next start on the same --data-dir."""
+    services = app[RUNTIME].services
+    services.scheduler.close()
+    await services.deliveries.stop()
+
+
 async def _run_scheduler(app: web.Application) -> AsyncIterator[None]:
     """Fire scheduled jobs (follow-up events, webhook attempts) as the emulator clock reaches them;
-    on shutdown let attempts under way finish briefly and report what is left."""
+    on shutdown (after :func:`_stop_scheduled_work`) report what is left."""
     services = app[RUNTIME].services
     await services.deliveries.start()
     services.followups.resume()

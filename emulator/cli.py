@@ -20,6 +20,7 @@ from emulator import __version__
 from emulator.auth.signing import HASHES
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.proxy.exchange import UPSTREAM_MAX_BYTES
 from emulator.settings import OPTIONS, Settings, add_arguments, from_sources, unknown_variables
 
 if TYPE_CHECKING:
@@ -172,6 +173,8 @@ def add_conformance_commands(commands: argparse._SubParsersAction[argparse.Argum
                        help="seconds the upstream has to answer (504 after)")
     proxy.add_argument("--upstream-cafile", type=Path, metavar="FILE",
                        help="also trust this CA (PEM) for an https upstream")
+    proxy.add_argument("--upstream-max-bytes", type=int, default=UPSTREAM_MAX_BYTES, metavar="BYTES",
+                       help="largest answer body taken from the upstream (502 above, the rest never read)")
     add_arguments(proxy)
 
     scenarios = commands.add_parser("scenarios", help="make scenario files (from-recording)",
@@ -316,6 +319,12 @@ def release_free_memory() -> None:
         pass
 
 
+#: Seconds the requests under way get to finish once SIGINT or SIGTERM arrives, after webhook attempts under way got
+#: their own half second; aiohttp then cancels what is left and waits as long again. The emulator is gone within
+#: 2 s, well inside the 10 s docker stop allows.
+REQUESTS_GRACE = 0.5
+
+
 async def serve_until_stopped(app: web.Application, settings: Settings) -> int:
     """Serve on the configured address until SIGINT or SIGTERM (1 when the address cannot be had)."""
     from emulator.core import tls
@@ -330,7 +339,8 @@ async def serve_until_stopped(app: web.Application, settings: Settings) -> int:
         context, ca_file = tls.server_context(made.cert, made.key), made.ca
     try:
         runner = await serve(app, host=settings.host, port=settings.port, header_timeout=settings.header_timeout,
-                             max_body_size=settings.max_body_size, ssl_context=context)
+                             max_body_size=settings.max_body_size, ssl_context=context,
+                             shutdown_timeout=REQUESTS_GRACE)
     except OSError as exc:
         LOG.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror)
         return 1
@@ -477,7 +487,7 @@ def proxy_command(args: argparse.Namespace, settings: Settings) -> int:
 
     options = ProxyOptions(upstream=args.upstream, record=args.record, compare=args.compare, report=args.report,
                            webhook_relay=args.webhook_relay, upstream_timeout=args.upstream_timeout,
-                           upstream_cafile=args.upstream_cafile)
+                           upstream_cafile=args.upstream_cafile, upstream_max_bytes=args.upstream_max_bytes)
     logs.configure(settings.log_format, quiet=settings.quiet)
     for warning in unknown_variables():
         LOG.warning(warning)

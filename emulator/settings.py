@@ -139,7 +139,8 @@ class Settings:
     webhooks_config: Path | None = None
     webhook_timeout: float = 10.0
     webhook_retry_schedule: tuple[float, ...] = (30, 60, 120, 240, 480, 960, 1920, 3600, 7200, 14400, 28800, 57600)
-    webhook_concurrency: int = 8
+    webhook_concurrency: int = 32
+    webhook_endpoint_concurrency: int = 4
     admin_token: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     tls: bool = False
@@ -237,6 +238,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("webhook_retry_schedule", "waits between delivery attempts, e.g. 30s,1m,2m (the last attempt follows "
            "the last wait)", DURATIONS, metavar="LIST"),
     Option("webhook_concurrency", "deliveries under way at once", WHOLE_NUMBER, metavar="N"),
+    Option("webhook_endpoint_concurrency", "deliveries under way at once to one endpoint (of --webhook-concurrency): "
+           "a receiver that hangs holds no more", WHOLE_NUMBER, metavar="N"),
     Option("tls", "serve HTTPS with a certificate made at start (its CA file is printed)", BOOLEAN, flag="--tls"),
     Option("tls_cert", "serve HTTPS with this certificate (PEM; with --tls-key)", PATH, metavar="FILE"),
     Option("tls_key", "private key of --tls-cert (PEM)", PATH, metavar="FILE"),
@@ -385,6 +388,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"{named('webhook_timeout')} must be greater than 0 seconds")
     if settings.webhook_concurrency < 1:
         raise SettingsError(f"{named('webhook_concurrency')} must be at least 1")
+    if settings.webhook_endpoint_concurrency < 1:
+        raise SettingsError(f"{named('webhook_endpoint_concurrency')} must be at least 1")
     if any(not 0 <= wait <= 366 * 86400 for wait in settings.webhook_retry_schedule):
         raise SettingsError(f"{named('webhook_retry_schedule')}: each wait must be between 0 and 366 days")
     if not 1 <= settings.plugin_max_attempts <= 10:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from emulator.store.sqlite import SqliteStore
 from emulator.webhooks import verify_signature
+from emulator.webhooks.delivery import RESPONSE_KEPT
 from tests.conftest import CARD, NOW, free_port, v11
 from tests.webhook_receiver import (
     DEFAULT_SECRET,
@@ -110,7 +111,7 @@ async def test_receiver_down_then_up(aiohttp_client, aiohttp_server, clock):
 
 
 async def test_500s_then_200_records_every_attempt(aiohttp_client, aiohttp_server, clock):
-    receiver = Receiver(fails_then_ok(2, body="boom: database unavailable" + "x" * 1000))
+    receiver = Receiver(fails_then_ok(2, body="boom: database unavailable" + "x" * 3000))
     emu = await start_emulator(aiohttp_client, clock, (await start_receiver(aiohttp_server, receiver),))
     await emit(emu, CHECK_PAID)
     await advance(emu, 0)
@@ -125,8 +126,8 @@ async def test_500s_then_200_records_every_attempt(aiohttp_client, aiohttp_serve
     attempts = delivery["attempts"]
     assert [(a["attempt"], a["time"], a["http_status"], a["error"], a["ok"]) for a in attempts] == [
         (1, NOW, 500, "HTTP 500", False), (2, NOW + 30, 500, "HTTP 500", False), (3, NOW + 90, 200, None, True)]
-    # The start of the response body is kept (500 characters), not all of it.
-    assert attempts[0]["response_body"] == ("boom: database unavailable" + "x" * 1000)[:500]
+    # The start of the response body is kept (1 KB), not all of it.
+    assert attempts[0]["response_body"] == ("boom: database unavailable" + "x" * 3000)[:RESPONSE_KEPT]
     assert attempts[2]["response_body"] == "thanks"
     assert all(isinstance(a["latency_ms"], float) and a["latency_ms"] >= 0 for a in attempts)
 

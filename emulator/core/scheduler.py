@@ -52,6 +52,7 @@ class Scheduler:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._running: set[asyncio.Future[Any]] = set()
+        self._closed = False
 
     def at(self, due: float, job: Job, label: str = "", *, owner: int | None = None) -> Scheduled:
         item = Scheduled(due, next(self._sequence), label, job, owner=owner)
@@ -79,6 +80,12 @@ class Scheduler:
     def __len__(self) -> int:
         return sum(1 for item in self._queue if not item.cancelled)
 
+    def close(self) -> None:
+        """Fire nothing more (the emulator is stopping): the jobs left stay queued, and what their owners keep in
+        the store is scheduled again at the next start; an advance under way and the background loop return."""
+        self._closed = True
+        self._wake.set()
+
     def next_due(self) -> float | None:
         live = [item.due for item in self._queue if not item.cancelled]
         return min(live) if live else None
@@ -90,7 +97,7 @@ class Scheduler:
         """
         ran = 0
         async with self._lock:
-            while self._queue and self._queue[0].due <= self.clock.now():
+            while not self._closed and self._queue and self._queue[0].due <= self.clock.now():
                 item = heapq.heappop(self._queue)
                 if item.cancelled:
                     continue
@@ -137,27 +144,32 @@ class Scheduler:
         await self.settle()
         target = self.clock.now() + seconds
         ran = 0
-        while True:
+        while not self._closed:
             upcoming = self.next_due()
             if upcoming is None or upcoming > target:
                 break
             if upcoming > self.clock.now():
                 self.clock.set(upcoming)
             ran += await self.run_due()
+        if self._closed:
+            return ran
         if target > self.clock.now():
             self.clock.set(target)
         ran += await self.run_due()
         return ran
 
     async def run_forever(self) -> None:
-        """Fire jobs as the (running) clock reaches them; the app's cleanup context runs this."""
-        while True:
+        """Fire jobs as the (running) clock reaches them, until closed; the app's cleanup context runs this."""
+        while not self._closed:
             await self.run_due(wait=False)
             upcoming = self.next_due()
             timeout = self.poll_interval if upcoming is None else max(0.0, min(self.poll_interval,
                                                                                upcoming - self.clock.now()))
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that arrives as the wake-up
+            # does, and this loop would then outlive the app that cancelled it.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             except TimeoutError:
                 pass

@@ -17,6 +17,7 @@ from emulator.app import auth_policy, build_runtime, create_app
 from emulator.core.configuration import ConfigurationError
 from emulator.core.tls import client_context
 from emulator.proxy.drift import Report
+from emulator.proxy.exchange import UPSTREAM_MAX_BYTES
 from emulator.proxy.recording import Recorder
 from emulator.proxy.server import PROXY, Proxy, create_proxy_app
 from emulator.proxy.twin import Twin
@@ -36,6 +37,7 @@ class ProxyOptions:
     webhook_relay: str | None = None
     upstream_timeout: float = 60.0
     upstream_cafile: Path | None = None
+    upstream_max_bytes: int = UPSTREAM_MAX_BYTES
 
 
 class ProxyError(ConfigurationError, ValueError):
@@ -94,6 +96,8 @@ def build_proxy(settings: Settings, options: ProxyOptions) -> web.Application:
     if not math.isfinite(options.upstream_timeout) or options.upstream_timeout <= 0:
         raise ProxyError(f"--upstream-timeout {options.upstream_timeout:g}: must be a number of seconds greater "
                          "than 0 (and finite)")
+    if options.upstream_max_bytes < 1024:
+        raise ProxyError(f"--upstream-max-bytes {options.upstream_max_bytes}: must be at least 1024 bytes")
     context = None
     if options.upstream_cafile is not None:
         try:
@@ -104,6 +108,6 @@ def build_proxy(settings: Settings, options: ProxyOptions) -> web.Application:
     recorder = Recorder(options.record) if options.record is not None else None
     report = Report(options.report, str(upstream)) if options.compare else None
     proxy = Proxy(upstream=upstream, policy=auth_policy(settings), limiter=RateLimiter(settings.rate_limit),
-                  timeout=options.upstream_timeout, now=time.time,
+                  timeout=options.upstream_timeout, now=time.time, max_bytes=options.upstream_max_bytes,
                   ssl_context=context, recorder=recorder, report=report, relay_url=relay)
     return create_proxy_app(proxy, max_body_size=settings.max_body_size)

@@ -60,6 +60,9 @@ class Answered:
         return parse_json(self.content() or b"")
 
 
+#: The default --upstream-max-bytes: the largest answer body the proxy takes from the upstream (Ingo's answers are a
+#: few KB); a longer one is a 502, and no more of it is read.
+UPSTREAM_MAX_BYTES = 4 * 1024 * 1024
 #: At most this many bytes of a compressed body are decompressed for comparing and recording.
 MAX_DECODED = 64 * 1024 * 1024
 
@@ -111,11 +114,12 @@ def _undo(coding: str, body: bytes) -> bytes | None:
 
 
 #: How an upstream failed, and how Kong answers the client for it (Kong's standard proxy errors, word for word).
-FailureKind = Literal["refused", "timeout", "tls", "invalid"]
+FailureKind = Literal["refused", "timeout", "tls", "invalid", "too_large"]
 KONG_ERRORS: dict[str, tuple[int, str]] = {
     "refused": (502, "An invalid response was received from the upstream server"),
     "tls": (502, "An invalid response was received from the upstream server"),
     "invalid": (502, "An invalid response was received from the upstream server"),
+    "too_large": (502, "An invalid response was received from the upstream server"),
     "timeout": (504, "The upstream server is timing out"),
 }
 

@@ -21,9 +21,10 @@ from yarl import URL
 from emulator.auth.verify import AuthPolicy
 from emulator.core.logs import ACCESS
 from emulator.core.masking import scrub_card_numbers
+from emulator.core.replies import header_limits, read_at_most, unreadable
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
-from emulator.proxy.exchange import Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable
+from emulator.proxy.exchange import UPSTREAM_MAX_BYTES, Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable
 from emulator.proxy.recording import Recorder, exchange_document, masked_document, webhook_document
 from emulator.proxy.twin import Twin
 from emulator.web.answers import json_response
@@ -45,6 +46,7 @@ class Proxy:
     limiter: RateLimiter
     timeout: float
     now: Callable[[], float]
+    max_bytes: int = UPSTREAM_MAX_BYTES  # the longest answer body taken from the upstream (--upstream-max-bytes)
     ssl_context: ssl.SSLContext | None = None
     recorder: Recorder | None = None
     report: Report | None = None
@@ -78,7 +80,8 @@ def relay_target(relay_url: URL, query: str) -> URL:
 
 async def send(proxy: Proxy, url: URL, sent: Sent) -> Answered | UpstreamFailure:
     """Send ``sent`` to ``url`` (headers but the hop-by-hop ones, raw body); the answer as it came, or what kept it
-    from coming."""
+    from coming. No more than ``proxy.max_bytes`` of a body is read: a longer answer is a failure, its connection
+    closed."""
     assert proxy.session is not None
     base = url
     try:
@@ -86,7 +89,11 @@ async def send(proxy: Proxy, url: URL, sent: Sent) -> Answered | UpstreamFailure
                 sent.method, url, data=sent.body or None, headers=list(forwardable(sent.headers)),
                 skip_auto_headers=NO_AUTO_HEADERS, allow_redirects=False, ssl=proxy.ssl_context or True,
                 timeout=aiohttp.ClientTimeout(total=proxy.timeout)) as answer:
-            body = await answer.read()
+            body, complete = await read_at_most(answer, proxy.max_bytes)
+            if not complete:
+                answer.close()  # the rest is never read: the connection goes, not back to the pool
+                return UpstreamFailure("too_large", f"{base.host}:{base.port} answered with a body longer than "
+                                                    f"{proxy.max_bytes} bytes (--upstream-max-bytes); not read further")
             headers: Headers = tuple(answer.headers.items())
             return Answered(answer.status, headers, body)
     except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
@@ -95,6 +102,9 @@ async def send(proxy: Proxy, url: URL, sent: Sent) -> Answered | UpstreamFailure
         return UpstreamFailure("timeout", f"{base.host}:{base.port} gave no answer within {proxy.timeout:g} s")
     except aiohttp.ClientConnectorError as exc:
         return UpstreamFailure("refused", f"cannot connect to {base.host}:{base.port}: {exc.strerror or exc}")
+    except aiohttp.ClientResponseError as exc:
+        return UpstreamFailure("invalid", f"{base.host}:{base.port} gave an answer the proxy cannot read: "
+                                          f"{unreadable(exc)}")
     except aiohttp.ClientError as exc:
         return UpstreamFailure("invalid", f"{base.host}:{base.port} gave no valid HTTP answer: "
                                           f"{type(exc).__name__}")
@@ -284,6 +294,7 @@ async def _report_writer(app: web.Application) -> AsyncIterator[None]:
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
     proxy = app[PROXY]
-    proxy.session = aiohttp.ClientSession(auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar())
+    proxy.session = aiohttp.ClientSession(auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+                                          **header_limits())
     yield
     await proxy.session.close()

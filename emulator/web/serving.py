@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
+from emulator.core.replies import in_own_words
 from emulator.web import looperrors
 
 LOG = logging.getLogger("ingopay_emulator")
@@ -172,9 +172,7 @@ class GuardedRequestHandler(RequestHandler):
 def protocol_reason(exc: HttpProcessingError) -> str:
     """What aiohttp found wrong, in its own words, without the bytes it quotes (they are the client's, and could be
     anything: a secret, a card number, control characters)."""
-    first_line = (exc.message or "").strip().splitlines()[0] if (exc.message or "").strip() else ""
-    words = re.split(r"""['"]|\bb'|\bb\"|[:(]""", first_line, maxsplit=1)[0].strip()
-    return words or type(exc).__name__
+    return in_own_words(exc.message or "") or type(exc).__name__
 
 
 class EmulatorRunner(web.AppRunner):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import logging
 import os
@@ -18,22 +19,29 @@ from emulator import __version__
 from emulator.core.clock import Clock
 from emulator.core.masking import mask_urls, masked_url
 from emulator.core.outcomes import delivery_family
+from emulator.core.replies import header_limits, read_at_most, unreadable
 from emulator.core.scheduler import Scheduler
 from emulator.store import Record, Store
 from emulator.webhooks.endpoints import Endpoint
 from emulator.webhooks.events import Event
+from emulator.webhooks.lanes import Lanes
 from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
 
 LOG = logging.getLogger("ingopay_emulator.webhooks")
 KIND = "webhook_delivery"
-BODY_PREVIEW = 500
+#: Bytes of a receiver's answer read and kept (as text) with the attempt: reading stops there and the connection is
+#: closed, whatever the receiver goes on sending.
+RESPONSE_KEPT = 1024
+#: Seconds attempts under way get to finish when the emulator stops; those cut short stay pending, and the next start
+#: on the same --data-dir sends them again.
+STOP_GRACE = 0.5
 
 
 class Deliveries:
     """Every delivery of every event to every endpoint, with its attempts; persists through the store."""
 
     def __init__(self, store: Store, clock: Clock, scheduler: Scheduler, endpoints: Iterable[Endpoint], *,
-                 timeout: float, schedule: Iterable[float], concurrency: int,
+                 timeout: float, schedule: Iterable[float], concurrency: int, endpoint_concurrency: int,
                  ssl_context: ssl.SSLContext | None = None, signature_now: Callable[[], float] | None = None) -> None:
         self.store = store
         self.clock = clock
@@ -44,9 +52,11 @@ class Deliveries:
         self.schedule = tuple(schedule)
         self.concurrency = concurrency
         self.ssl_context = ssl_context
-        self._semaphore = asyncio.Semaphore(concurrency)
+        #: Attempts under way: ``concurrency`` at once, at most ``endpoint_concurrency`` of them to one endpoint.
+        self.lanes = Lanes(concurrency, endpoint_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._running = False
+        self._stopped = False
         #: Told of each delivery when it is made and after each of its attempts (waits, findings).
         self.listeners: list[Callable[[Record], Any]] = []
 
@@ -77,18 +87,19 @@ class Deliveries:
         """The HTTP client, made for the first delivery (an emulator without receivers never needs one)."""
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self.concurrency, ssl=self.ssl_context if self.ssl_context else True)
-            self._session = aiohttp.ClientSession(connector=connector,
+            self._session = aiohttp.ClientSession(connector=connector, **header_limits(),
                                                   headers={"User-Agent": f"ingopay-emulator/{__version__}"})
         return self._session
 
     def resume(self) -> int:
-        """Schedule every delivery a previous run left pending (durable stores keep them)."""
+        """Schedule every delivery a previous run left pending (durable stores keep them); one whose attempt was
+        cut short (still ``delivering``) is due at once, whatever time the previous run's clock had reached."""
         count = 0
         for _, key, record in self.store.records(KIND):
             if record["status"] in ("pending", "delivering"):
+                cut_short = record["status"] == "delivering"
                 record["status"] = "pending"
-                self.store.put(KIND, record["participant_id"], key, record)
-                due = max(self.clock.now(), record.get("next_attempt_at") or 0)
+                due = self.clock.now() if cut_short else max(self.clock.now(), record.get("next_attempt_at") or 0)
                 record["next_attempt_at"] = due
                 self.store.put(KIND, record["participant_id"], key, record)
                 self.scheduler.at(due, self._job(record["participant_id"], key, due), f"webhook {key} (resumed)",
@@ -98,10 +109,16 @@ class Deliveries:
             LOG.info("resuming %d webhook deliveries left pending by the previous run", count)
         return count
 
-    async def stop(self, grace: float = 3.0) -> None:
-        """Let attempts under way finish (up to ``grace`` s), then report what is still pending."""
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Let attempts under way finish (up to ``grace`` s) and cut the rest short, then report what is still
+        pending. An attempt cut short is not counted: its delivery stays ``delivering`` in the store, which the
+        next start (:meth:`resume`) sends again. Stopping twice does nothing more."""
+        if self._stopped:
+            return
+        self._stopped = True
         try:
-            await asyncio.wait_for(self.scheduler.settle(), timeout=grace)
+            async with asyncio.timeout(grace):
+                await self.scheduler.settle()
         except TimeoutError:
             await self.scheduler.shutdown()
         self._running = False
@@ -156,7 +173,7 @@ class Deliveries:
         endpoint = self.endpoints.get(record["endpoint_id"])
         record["status"] = "delivering"
         self.store.put(KIND, participant_id, delivery_id, record)
-        async with self._semaphore:
+        async with self.lanes.slot(record["endpoint_id"]):  # cut short by stop(): it stays "delivering"
             attempt = await self._post(record, endpoint)
         record = self.store.get(KIND, participant_id, delivery_id) or record
         record["attempts"].append(attempt)
@@ -199,14 +216,18 @@ class Deliveries:
             # a GET without the body, and count the 200 of whatever page it lands on as a delivery.
             async with self._client().post(endpoint.url, data=body, headers=headers, allow_redirects=False,
                                           timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
-                text = await response.text(errors="replace")
                 attempt["http_status"] = response.status
-                attempt["response_body"] = text[:BODY_PREVIEW]
+                kept, complete = await read_at_most(response, RESPONSE_KEPT)
+                if not complete:
+                    response.close()  # the rest is never read: the connection goes, not back to the pool
+                attempt["response_body"] = as_text(kept, response.charset)
                 attempt["ok"] = 200 <= response.status < 300
                 if not attempt["ok"]:
                     attempt["error"] = f"HTTP {response.status}"
         except TimeoutError:
             attempt["error"] = f"no complete response within {self.timeout:g} s"
+        except aiohttp.ClientResponseError as exc:
+            attempt["error"] = f"the receiver's answer cannot be read: {unreadable(exc)}"
         except aiohttp.ClientConnectorCertificateError as exc:
             reason = getattr(exc.certificate_error, "verify_message", None) or exc.certificate_error
             attempt["error"] = (f"the receiver's TLS certificate is not trusted ({reason}); "
@@ -244,6 +265,17 @@ class Deliveries:
                  and (event_id is None or r["event_id"] == event_id)]
         found.sort(key=lambda r: r["id"], reverse=True)
         return found
+
+
+def as_text(kept: bytes, charset: str | None) -> str:
+    """The kept start of an answer as text, in the charset it declares (UTF-8 otherwise); a character cut in two
+    by the limit is left out, undecodable bytes are replaced."""
+    encoding = charset or "utf-8"
+    try:
+        b"".decode(encoding)  # a text encoding Python knows (not base64, not a name made up)
+    except LookupError:
+        encoding = "utf-8"
+    return str(codecs.getincrementaldecoder(encoding)(errors="replace").decode(kept, final=False))
 
 
 def _reason(error: OSError | None) -> str | None:
