@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -70,7 +71,9 @@ async def wait_for_requests(request: web.Request) -> web.Response:
     def accepts(entry: Any) -> bool:
         return entry.id > ask.since and not request_matching.differences(match, entry, journal.digest)
 
-    existing = reversed(journal.entries(since=ask.since, participant_id=match.participant_id))  # oldest first
+    def existing() -> Iterable[Any]:  # oldest first
+        return reversed(journal.entries(since=ask.since, participant_id=match.participant_id))
+
     keys = match.shown()
     try:
         verdict = await while_connected(request, request.app[RUNTIME].services.request_waits.wait(
@@ -103,7 +106,9 @@ async def wait_for_deliveries(request: web.Request) -> web.Response:
     def accepts(record: Any) -> bool:
         return not delivery_matching.differences(match, record)
 
-    existing = list(reversed(services.deliveries.listing(participant_id=match.participant_id)))  # oldest first
+    def existing() -> Iterable[Any]:  # oldest first
+        return reversed(services.deliveries.listing(participant_id=match.participant_id))
+
     keys = match.model_dump(exclude_none=True)
     try:
         verdict = await while_connected(request, services.delivery_waits.wait(

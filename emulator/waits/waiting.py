@@ -169,9 +169,10 @@ class Waits(Generic[T]):
                 for waiter in list(waiters):
                     waiter.offer(item)
 
-    async def wait(self, existing: Iterable[T], accepts: Callable[[T], bool], count: Count, timeout: float, *,
-                   scope: Scope = EVERYTHING, shown: dict[str, Any] | None = None) -> Verdict[T]:
-        """Count the matching ``existing`` items, then those notified, until ``count`` is met (or exceeded, when
+    async def wait(self, existing: Callable[[], Iterable[T]], accepts: Callable[[T], bool], count: Count,
+                   timeout: float, *, scope: Scope = EVERYTHING, shown: dict[str, Any] | None = None) -> Verdict[T]:
+        """Count the matching ``existing()`` items (read as the wait is filed, with no pause in between, so that no
+        change falls between the two), then those notified, until ``count`` is met (or exceeded, when
         it has an ``at_most``) or ``timeout`` seconds pass. Items are offered to the wait only when ``scope`` is
         one of theirs (EVERYTHING: every item); ``shown`` is what a listing of open waits shows of it.
         Cancelled (its client went away), the wait is let go at once."""
@@ -181,7 +182,7 @@ class Waits(Generic[T]):
                                "again")
         loop = asyncio.get_running_loop()
         waiter = _Waiter(accepts, count, self._key, loop.create_future(), scope, shown or {}, timeout, loop.time())
-        for item in existing:
+        for item in existing():
             if accepts(item):
                 waiter.matched[self._key(item)] = item
         waiter.judge()
