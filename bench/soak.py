@@ -255,8 +255,8 @@ async def drive(port: int, requests: Iterator[bytes], total: int, concurrency: i
         _, conn = await loop.create_connection(_Conn, HOST, port)
         try:
             while True:
+                most_behind = max(most_behind, done - Receiver.received)
                 if backlog is not None:
-                    most_behind = max(most_behind, done - Receiver.received)
                     while done - Receiver.received > backlog:
                         await asyncio.sleep(0.005)  # the receiver is behind: as a client that waits on its webhooks
                 raw = next(requests, None)  # one iterator shared by every worker: each request is sent once
@@ -323,8 +323,11 @@ async def memory_soak(port: int, receiver_server: asyncio.AbstractServer, pid: i
     print("\nRSS (MB): " + ", ".join(f"{stage} {value:.1f}" for stage, value in rss.items()))
     print(f"webhooks delivered to the receiver: {Receiver.received:,}; at most {behind:,} on their way "
           + (f"(pushes waited beyond {backlog:,})" if backlog is not None else "(pushes never waited)"))
-    print("memory caps and evictions (GET /_emulator/state, memory):")
-    print(json.dumps(memory, indent=2))
+    print(f"what the emulator keeps (GET /_emulator/state, memory; store: {memory.get('store')}):")
+    print(f"{'kind':>18} {'cap':>8} {'kept':>8} {'evicted':>9}")
+    shared = {name: memory[name] for name in ("events", "journal", "findings") if name in memory}
+    for kind, usage in {**memory.get("records", {}), **shared}.items():
+        print(f"{kind:>18} {usage['cap']:>8,} {usage['kept']:>8,} {usage['evicted']:>9,}")
     final = rss["after deliveries"]
     verdict = "met" if final < target else f"MISSED by {final - target:.1f} MB"
     print(f"\nRSS after {verifies:,} unique-card verifies and {pushes:,} pushes with webhooks: {final:.1f} MB "
