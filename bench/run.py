@@ -3,7 +3,8 @@
     python bench/run.py                 # installs what is missing, measures, writes docs/benchmarks.md
 
 Options: --duration S (seconds per throughput run, default 10), --runs N (default 3), --out FILE,
---no-install (fail instead of installing), --no-peers (skip WireMock, Prism, mountebank, pytest-httpserver).
+--no-install (fail instead of installing), --no-peers (skip WireMock, Prism, mountebank, pytest-httpserver),
+--no-soak (skip the memory soak of bench/soak.py --memory, a few minutes).
 
 Everything runs in one go so that ratios come from the same conditions: the throughput targets are measured in
 interleaved rounds (emulator, bare handler, peers, then again), and each ratio is taken within a round.
@@ -514,6 +515,21 @@ class Bench:
         self.results["waits"] = self.waits()
         self.results["roundtrip"] = self.roundtrip()
         self.results["profile"] = self.profile()
+        if not args.no_soak:
+            self.results["soak"] = self.soak()
+
+    def soak(self) -> dict[str, Any] | None:
+        """RSS after the memory soak (bench/soak.py --memory): unique-card verifies, then pushes with webhooks."""
+        from soak import run_memory_soak
+
+        try:
+            found = run_memory_soak()
+        except (RuntimeError, OSError) as failure:
+            self.problems["soak"] = f"the memory soak did not finish: {str(failure)[:300]}"
+            return None
+        log(f"memory soak: {found['rss_mb']['after deliveries']} MB after {found['verifies']:,} verifies and "
+            f"{found['pushes']:,} pushes with webhooks")
+        return found
 
     def roundtrip(self) -> dict[str, Any]:
         """A pytest test's signed verify + process pair through the plugin's client, against the same pair through
@@ -948,6 +964,15 @@ def render(r: dict[str, Any]) -> str:
     add(f"| memory after {s.get('memory_requests', MEMORY_REQUESTS):,} requests < 80 MB | "
         f"{after} MB after {memory.get('requests', 0):,} signed process requests (one run) | "
         f"{verdict(after, 80, False, ' MB', '{:.1f}')} |")
+    soaked = r.get("soak")
+    if soaked:
+        final = soaked["rss_mb"]["after deliveries"]
+        add(f"| memory after the soak ({soaked['verifies']:,} unique-card verifies, {soaked['pushes']:,} pushes with "
+            f"webhooks) < {soaked['target_mb']:g} MB | {final} MB ({soaked['failures']} failures; one run) | "
+            f"{verdict(final, soaked['target_mb'], False, ' MB', '{:.1f}')} |")
+    else:
+        add(f"| memory after the soak < 150 MB | n/a ({r['problems'].get('soak', 'not run: --no-soak')}) | "
+            "not measured |")
     roundtrip = r.get("roundtrip") or {}
     trips = roundtrip.get("runs", [])
     add(f"| a pytest test's verify + process through the plugin's client (reported) | "
@@ -1053,6 +1078,27 @@ def render(r: dict[str, Any]) -> str:
                 f"{sum(x['errors'] for x in runs)} |")
         add("")
 
+    if soaked:
+        rss = soaked["rss_mb"]
+        add(f"The memory soak (`python bench/soak.py --memory`): a fresh emulator with a webhook endpoint on a "
+            f"loopback receiver that answers 200 and a rule that makes each push emit an event; "
+            f"{soaked['verifies']:,} signed verifies of cards never seen before, then {soaked['pushes']:,} signed "
+            f"pushes, each with its own `participant_unique_id1` (waiting while more than {soaked['backlog']:,} "
+            f"webhooks were on their way; at most {soaked['most_behind']:,} were), until every webhook was delivered "
+            f"({soaked['delivered']:,}). VmRSS: "
+            + ", ".join(f"{stage} {value} MB" for stage, value in rss.items())
+            + ". The caps that hold it (docs/contract.md, *What the emulator keeps in memory*), as "
+              "`GET /_emulator/state` reported them at the end:")
+        add("")
+        add("| kind | cap | kept | evicted |")
+        add("|---|---|---|---|")
+        memory_used = soaked.get("memory", {})
+        rows = {**memory_used.get("records", {}),
+                **{name: memory_used[name] for name in ("events", "journal", "findings") if name in memory_used}}
+        for kind, usage in rows.items():
+            add(f"| {kind} | {usage['cap']:,} | {usage['kept']:,} | {usage['evicted']:,} |")
+        add("")
+
     add("## Webhooks")
     add("")
     hooks = r.get("webhooks", {})
@@ -1109,6 +1155,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"requests before the second memory reading (default {MEMORY_REQUESTS:,})")
     parser.add_argument("--no-install", action="store_true", help="do not install missing tools")
     parser.add_argument("--no-peers", action="store_true", help="skip the peer mock servers")
+    parser.add_argument("--no-soak", action="store_true", help="skip the memory soak (bench/soak.py --memory)")
     parser.add_argument("--render-only", action="store_true",
                         help="rewrite the report from bench/out/results.json (after editing bench/analysis.md)")
     args = parser.parse_args(argv)

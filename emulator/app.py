@@ -35,8 +35,9 @@ from emulator.scenarios.catalog import Sources
 from emulator.scenarios.engine import Engine
 from emulator.sessions import urls as session_urls
 from emulator.sessions.models import SessionService
+from emulator.sessions.models import in_progress as session_in_progress
 from emulator.settings import Settings, SettingsError, named
-from emulator.store import MemoryStore, Record, Store
+from emulator.store import Cap, MemoryStore, Record, Store
 from emulator.tenants.models import Tenants
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
@@ -47,7 +48,9 @@ from emulator.web.ratelimit import RateLimiter
 from emulator.web.routes import DECLARED, ROUTE_TABLE, Route
 from emulator.web.snapshot import restore_file
 from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
+from emulator.webhooks.delivery import KIND as DELIVERY
 from emulator.webhooks.delivery import Deliveries
+from emulator.webhooks.delivery import in_progress as delivery_in_progress
 from emulator.webhooks.endpoints import from_settings as endpoints_from_settings
 from emulator.webhooks.events import Outbox
 from emulator.webhooks.followups import FollowUps
@@ -66,12 +69,11 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     policy = auth_policy(settings)
     rvdm_rules = plugin_rules(settings)
     if store is None:
-        store = (durable_store(settings.data_dir) if settings.data_dir is not None
-                 else MemoryStore(limits={"transaction": settings.memory_transactions}))
+        store = durable_store(settings.data_dir) if settings.data_dir is not None else memory_store(settings, clock)
     seed = seed_for_this_run(store, settings.seed)
     signature_now = signature_clock(settings.signature_clock, clock, wall or time.time)
     scheduler = Scheduler(clock)
-    outbox = Outbox(clock, seed=seed)
+    outbox = Outbox(clock, seed=seed, size=settings.events_kept)
     deliveries = Deliveries(store, clock, scheduler,
                             endpoints_from_settings(settings.webhook_url, settings.webhooks_config,
                                                     settings.webhook_secret),
@@ -94,8 +96,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     delivery_waits: Waits[Record] = Waits("webhooks", lambda record: record["id"], delivery_matching.scopes)
     journal.listeners += [watcher.on_entry, request_waits.notify]  # findings first: a wait shows them
     deliveries.listeners += [watcher.on_delivery, delivery_waits.notify]
-    outbox.listeners.append(lambda event: watcher.on_event(event.topic, event.participant_id,
-                                                           event.envelope["data"]["event"], event.id))
+    outbox.listeners.append(watcher.on_emitted)
     services = Services(
         gateway=gateway, sessions=sessions,
         plugin=Plugin(sessions, gateway, store, clock, rules=rvdm_rules, max_attempts=settings.plugin_max_attempts,
@@ -122,6 +123,26 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         # before the app starts: its start-up schedules what the archive left pending
         restore_file(runtime, settings.restore)
     return runtime
+
+
+def memory_store(settings: Settings, clock: Clock) -> MemoryStore:
+    """The store of an emulator without --data-dir, with a cap per participant on each kind of record that grows with
+    traffic; beyond a cap the oldest go first, never one of a flow in progress (docs/contract.md, "What the emulator
+    keeps in memory"). Follow-up events are not capped: each is due later, and leaves when it fires."""
+    def token_kept(participant: int, account: Record) -> bool:
+        """The account a token stands for goes with its token (verifying it again then issues a new one)."""
+        return store.holds("token", participant, str(account.get("token")))
+
+    store = MemoryStore(limits={
+        "token": Cap(settings.memory_tokens, by_use=True),
+        "token_fingerprint": Cap(settings.memory_tokens, keep=token_kept),
+        "risk_session": settings.memory_tokens, "risk_assessment": settings.memory_tokens,
+        "transaction": settings.memory_transactions,
+        "session": Cap(settings.memory_sessions, keep=lambda _, session: session_in_progress(session, clock.now())),
+        "session_key": settings.memory_sessions,
+        DELIVERY: Cap(settings.memory_deliveries, keep=lambda _, delivery: delivery_in_progress(delivery)),
+    })
+    return store
 
 
 def scenario_sources(settings: Settings) -> Sources:

@@ -129,6 +129,10 @@ class Settings:
     body_timeout: float = 30.0
     journal_size: int = 1000
     memory_transactions: int = 10_000
+    memory_tokens: int = 10_000
+    memory_sessions: int = 10_000
+    memory_deliveries: int = 10_000
+    events_kept: int = 10_000
     public_url: str | None = None
     quiet: bool = False
     data_dir: Path | None = None
@@ -220,6 +224,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("journal_size", "requests kept in the journal", WHOLE_NUMBER, metavar="N"),
     Option("memory_transactions", "payments (with their idempotency records) kept per participant when state is "
            "in memory; the oldest are forgotten beyond it (--data-dir keeps all)", WHOLE_NUMBER, metavar="N"),
+    Option("memory_tokens", "tokens (with the accounts they stand for, risk sessions and risk assessments) kept per "
+           "participant when state is in memory; the least recently used are forgotten beyond it, and a forgotten "
+           "token is answered as one never issued (--data-dir keeps all)", WHOLE_NUMBER, metavar="N"),
+    Option("memory_sessions", "iFrame sessions (with their Idempotency-Keys) kept per participant when state is in "
+           "memory; the oldest finished or abandoned are forgotten beyond it, never one in progress (--data-dir keeps "
+           "all)", WHOLE_NUMBER, metavar="N"),
+    Option("memory_deliveries", "webhook deliveries (with their attempts) kept per participant when state is in "
+           "memory; the oldest finished are forgotten beyond it, never a pending one (--data-dir keeps all)",
+           WHOLE_NUMBER, metavar="N"),
+    Option("events_kept", "webhook events GET /_emulator/events lists (all participants); the oldest leave the list "
+           "beyond it, their deliveries stay", WHOLE_NUMBER, metavar="N"),
     Option("public_url", "base URL for links the emulator hands out (default: the request's own origin)",
            metavar="URL"),
     Option("quiet", "do not log one line per request", BOOLEAN, flag="--quiet"),
@@ -374,8 +389,9 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"{named('algorithms')} must name at least one HMAC algorithm")
     if not 1 <= settings.port <= 65535 and settings.port != 0:
         raise SettingsError(f"{named('port')} must be between 1 and 65535 (or 0 for any free port)")
-    if settings.memory_transactions < 1:
-        raise SettingsError(f"{named('memory_transactions')} must be at least 1")
+    for name in ("memory_transactions", "memory_tokens", "memory_sessions", "memory_deliveries", "events_kept"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{named(name)} must be at least 1")
     if settings.journal_size < 1:
         raise SettingsError(f"{named('journal_size')} must be at least 1")
     if (settings.tls_cert is None) != (settings.tls_key is None):

@@ -15,6 +15,7 @@ from emulator.core.scheduler import Due
 from emulator.core.validation import Body
 from emulator.findings.models import FindingJson
 from emulator.gateway.schemas import ParticipantId
+from emulator.store import Usage
 from emulator.stories.replay import SAME
 from emulator.stories.signing import Comparison, SigningStory
 from emulator.stories.timeline import Links, Moment
@@ -242,12 +243,26 @@ class Removed(TypedDict):
     removed: str
 
 
+class Memory(TypedDict):
+    """What the emulator keeps, within which caps, and how much it has let go to stay within them (since it started
+    or the last reset): ``records`` per kind of stored record, each cap per participant (with ``--data-dir`` there
+    are none: the disk keeps every record); ``events``, ``journal`` and ``findings`` are shared by all participants.
+    docs/contract.md, "What the emulator keeps in memory", has the rules."""
+
+    store: Literal["memory", "sqlite"]
+    records: dict[str, Usage]
+    events: Usage
+    journal: Usage
+    findings: Usage
+
+
 class State(TypedDict):
-    """Tokens (last four only), sessions and transactions, newest first."""
+    """Tokens (last four only), sessions and transactions, newest first; and what memory keeps and let go."""
 
     tokens: list[dict[str, Any]]
     sessions: list[dict[str, Any]]
     transactions: list[dict[str, Any]]
+    memory: Memory
 
 
 class RequestWait(Body):

@@ -1,4 +1,5 @@
-"""Admin API: what the emulator holds, read only (tokens, sessions, recent transactions), for the inspector.
+"""Admin API: what the emulator holds, read only (tokens, sessions, recent transactions, and what memory keeps and has
+let go), for the inspector.
 
 Each field shown is picked from the stored record by name (an allow-list), so a field the store adds later is
 never shown by accident: a token shows its last four digits only, never the account number, routing number,
@@ -11,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.admin.answers import State
+from emulator.admin.answers import Memory, State
+from emulator.store import MemoryStore
 from emulator.web.answers import json_response
 from emulator.web.declared import query
 from emulator.web.state import RUNTIME, Runtime
@@ -46,6 +48,18 @@ def transactions(runtime: Runtime, participant: int | None, limit: int) -> list[
                     for owner, key, r in runtime.store.records("transaction", participant)], limit)
 
 
+def memory(runtime: Runtime, participant: int | None) -> Memory:
+    """The caps, what is kept and what was let go: the store's records (of one participant when asked), and the
+    events, journal and findings every participant shares."""
+    services, store = runtime.services, runtime.store
+    outbox, journal, findings = services.outbox, runtime.journal, services.findings
+    return Memory(store="memory" if isinstance(store, MemoryStore) else "sqlite",
+                  records=store.usage(participant) if isinstance(store, MemoryStore) else {},
+                  events={"cap": outbox.events.maxlen or 0, "kept": len(outbox.events), "evicted": outbox.evicted},
+                  journal={"cap": journal.size, "kept": len(journal), "evicted": journal.evicted},
+                  findings={"cap": findings.size, "kept": len(findings), "evicted": findings.evicted})
+
+
 async def show(request: web.Request) -> web.Response:
     """Tokens, sessions and transactions, newest first; filters: participant_id, limit (per kind)."""
     runtime = request.app[RUNTIME]
@@ -56,4 +70,5 @@ async def show(request: web.Request) -> web.Response:
         return json_response({"message": "limit must be >= 0"}, status=400)
     return json_response(State(tokens=tokens(runtime, participant, limit),
                                sessions=sessions(runtime, participant, limit),
-                               transactions=transactions(runtime, participant, limit)))
+                               transactions=transactions(runtime, participant, limit),
+                               memory=memory(runtime, participant)))

@@ -90,10 +90,13 @@ def _masked(entry: Entry) -> Entry:
 
 
 class Journal:
-    """The last ``size`` requests, newest last; ``listeners`` are told of each entry as it is added."""
+    """The last ``size`` requests, newest last; ``listeners`` are told of each entry as it is added; ``evicted``
+    counts the entries that left to make room."""
 
     def __init__(self, size: int) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
+        self.size = size
+        self.evicted = 0
         self._ids = itertools.count(1)
         self._digest_key = os.urandom(32)  # per run: digests cannot be compared across runs or snapshots
         self.listeners: list[Callable[[Entry], Any]] = []
@@ -108,6 +111,8 @@ class Journal:
 
     def add(self, entry: Entry) -> None:
         """Keep ``entry`` and tell the listeners; a listener that fails is logged, never the request's failure."""
+        if len(self._entries) == self.size:
+            self.evicted += 1
         self._entries.append(entry)
         for listener in self.listeners:
             try:
@@ -144,6 +149,7 @@ class Journal:
     def clear(self, participant_id: int | None = None) -> None:
         if participant_id is None:
             self._entries.clear()
+            self.evicted = 0
             return
         kept = [e for e in self._entries if e.participant_id != participant_id]
         self._entries.clear()

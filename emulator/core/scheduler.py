@@ -64,12 +64,16 @@ class Scheduler:
         return self.at(self.clock.now() + seconds, job, label, owner=owner)
 
     def cancel(self, owner: int | None = None) -> int:
-        """Drop pending jobs: every one, or those of one participant. Returns how many."""
+        """Drop pending jobs: every one, or those of one participant (let go at once, not kept until due). Returns
+        how many."""
         dropped = 0
         for item in self._queue:
             if not item.cancelled and (owner is None or item.owner == owner):
                 item.cancelled = True
                 dropped += 1
+        if dropped:
+            self._queue = [item for item in self._queue if not item.cancelled]
+            heapq.heapify(self._queue)
         return dropped
 
     def pending(self) -> list[Due]:

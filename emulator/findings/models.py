@@ -109,10 +109,13 @@ class Finding:
 
 
 class Findings:
-    """The findings so far, oldest first; each new one is logged as a warning."""
+    """The last ``size`` findings, oldest first; each new one is logged as a warning; ``evicted`` counts those that
+    left to make room."""
 
     def __init__(self, size: int = KEPT) -> None:
         self._found: deque[Finding] = deque(maxlen=size)
+        self.size = size
+        self.evicted = 0
         self._numbers = itertools.count(1)
 
     def __len__(self) -> int:
@@ -123,6 +126,8 @@ class Findings:
         assert code in KINDS, code
         finding = Finding(f"fnd_{next(self._numbers):06d}", code, participant_id, username, message, time,
                           list(requests)[:NAMED], list(deliveries)[:NAMED], wall_time=wall_clock())
+        if len(self._found) == self.size:
+            self.evicted += 1
         self._found.append(finding)
         LOG.warning("finding %s (participant %s): %s", code, participant_id, message)
         return finding
@@ -134,6 +139,8 @@ class Findings:
                 and (code is None or f.code == code)]
 
     def clear(self, participant_id: int | None = None) -> None:
+        if participant_id is None:
+            self.evicted = 0
         kept = [] if participant_id is None else [f for f in self._found if f.participant_id != participant_id]
         self._found.clear()
         self._found.extend(kept)

@@ -15,6 +15,7 @@ from emulator.core.journal import Entry
 from emulator.findings.models import Finding, Findings
 from emulator.gateway.schemas import RAW_FIELDS
 from emulator.store import Record
+from emulator.webhooks.events import Event
 
 #: Answers after which a push's outcome is unknown to the client: a connection closed without an answer (444), a
 #: client that gave up (499), a server error, Ingo's stand-in (102) and "in progress" (104).
@@ -25,9 +26,11 @@ PUSH = "process"
 OFAC_SUSPENDED = "gateway.transaction.recipient.verification.ofac.status.suspended"
 OFAC_CLEARED = "gateway.transaction.recipient.verification.ofac.status.cleared"
 OFAC_FAILED = "gateway.transaction.recipient.verification.ofac.status.failure"
+OFAC_TOPICS = frozenset({OFAC_SUSPENDED, OFAC_CLEARED, OFAC_FAILED})
 #: Amounts beyond this are no payment a client means (and are refused): never compared.
 MOST_AMOUNT = 1e12
-#: Pushes whose outcome is unknown, kept per watcher at most.
+#: Pushes whose outcome is unknown, OFAC reviews under way and receivers found failing, each kept per watcher at most
+#: (the oldest forgotten first).
 REMEMBERED = 10_000
 #: Seconds of calm after which a client that goes over the rate again makes a new finding.
 CALM = 10.0
@@ -88,8 +91,9 @@ class Watcher:
         self._over: dict[str, tuple[float, Finding]] = {}  # username -> (last time over, its finding)
         self._early: dict[str, tuple[float, Finding]] = {}  # username -> (last early retry, its finding)
         self._participant_of: dict[str, int | None] = {}  # username -> its participant, for a reset of one
-        self._ofac: dict[tuple[int, str], tuple[str, str]] = {}  # (participant, token) -> (topic, event id)
-        self._webhooks: dict[tuple[str, int | None, str], Finding] = {}
+        #: (participant, token) -> (topic, event id) of an OFAC review that suspended or failed it
+        self._ofac: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
+        self._webhooks: OrderedDict[tuple[str, int | None, str], Finding] = OrderedDict()
 
     # -- what the emulator tells it ---------------------------------------------------------------------------
 
@@ -122,8 +126,14 @@ class Watcher:
             return
         if topic in (OFAC_SUSPENDED, OFAC_FAILED):
             self._ofac[(participant_id, token)] = (topic, event_id)
+            _bounded(self._ofac)
         elif topic == OFAC_CLEARED:
             self._ofac.pop((participant_id, token), None)
+
+    def on_emitted(self, event: Event) -> None:
+        """The outbox's listener: an event was emitted (only an OFAC review's envelope is read)."""
+        if event.topic in OFAC_TOPICS:
+            self.on_event(event.topic, event.participant_id, event.envelope["data"]["event"], event.id)
 
     def on_delivery(self, record: Record) -> None:
         """A webhook delivery changed: an attempt came back, or the delivery gave up."""
@@ -277,3 +287,10 @@ class Watcher:
             return
         self._webhooks[key] = self.findings.add(code, message, participant_id=participant, username=None,
                                                 time=self.clock.now(), deliveries=[delivery])
+        _bounded(self._webhooks)
+
+
+def _bounded(remembered: OrderedDict[Any, Any]) -> None:
+    """Forget the oldest of ``remembered`` beyond REMEMBERED."""
+    while len(remembered) > REMEMBERED:
+        remembered.popitem(last=False)

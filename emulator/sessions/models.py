@@ -25,6 +25,9 @@ from emulator.webhooks.events import GATEWAY_SESSION_ID
 
 URL_LIFETIME = 30
 IDEMPOTENCY_WINDOW = 2 * 60 * 60
+#: Seconds (emulator clock) a mounted iFrame page counts as open: an unfinished session mounted longer ago may be let go
+#: from a capped memory (see :func:`in_progress`).
+OPEN_PAGE = 60 * 60
 TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks (100 ns since 0001-01-01) at 1970-01-01
 DEFAULT_HOST_URI = "http://localhost"
 #: Session states (reference 2.8). Expired only concerns the URL: re-issuing it makes the session Active again.
@@ -57,6 +60,21 @@ class Issued:
     session: Record
     path: str
     expires_at: float
+
+
+def in_progress(session: Record, now: float) -> bool:
+    """Whether an iFrame session may still be carried on, so is never let go from a capped memory: not in a final
+    state, and its authorized URL still live (issued less than 30 s ago) or its page mounted less than an hour ago."""
+    if session.get("status") in FINAL_STATES:
+        return False
+    if now <= _moment(session.get("url_issued_at")) + URL_LIFETIME:
+        return True
+    return bool(session.get("mounted")) and now <= _moment(session.get("mounted_at")) + OPEN_PAGE
+
+
+def _moment(value: Any) -> float:
+    """A time a record holds, or 0 when it holds none (or not a number)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def dotnet_ticks(timestamp: float) -> int:

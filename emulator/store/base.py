@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -35,6 +35,21 @@ class Contents:
 
     records: list[Stored] = field(default_factory=list)
     sequences: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cap:
+    """How many records of one kind each participant keeps in memory, and which go first beyond that.
+
+    The record written longest ago goes first (or, with ``by_use``, the one least recently read or written). A record
+    for which ``keep(participant, record)`` says True (it belongs to a flow still in progress, or another record still
+    needs it) is never let go: it is passed over, so a participant holds more than ``most`` records of the kind only
+    while that many must be kept.
+    """
+
+    most: int
+    keep: Callable[[int, Record], bool] | None = None
+    by_use: bool = False
 
 
 class Store(Protocol):

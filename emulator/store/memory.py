@@ -3,34 +3,76 @@
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict, defaultdict
-from collections.abc import Collection, Iterator
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Collection, Iterator, Mapping
 
-from emulator.store.base import Contents, Record, Stored
+from typing_extensions import TypedDict
+
+from emulator.store.base import Cap, Contents, Record, Stored
+
+#: Records looked at, at most, to make room for one write (those in progress are passed over): so a write costs the
+#: same however many records are kept, even when most of them must be kept.
+LOOK_AHEAD = 32
+
+
+class Usage(TypedDict):
+    """One capped kind of record: the cap per participant, how many records are kept, how many were let go."""
+
+    cap: int
+    kept: int
+    evicted: int
 
 
 class MemoryStore:
     """Records in nested dicts: kind -> participant -> key -> record.
 
-    ``limits`` caps how many records of a kind one participant keeps (the oldest go first), so a
-    long load test does not grow without bound; a durable store keeps everything.
+    ``limits`` caps how many records of a kind each participant keeps (a number, or a :class:`Cap` that also says
+    which records must be kept and whether reads count as use), so that a long load test does not grow without
+    bound; beyond a cap the oldest records that are not in progress are let go, and counted. A durable store keeps
+    everything.
     """
 
-    def __init__(self, *, first_id: int = 2_000_000, limits: dict[str, int] | None = None) -> None:
-        self._limits = limits or {}
-        self._data: dict[str, dict[int, dict[str, Record]]] = _Partitions(self._limits)
+    def __init__(self, *, first_id: int = 2_000_000, limits: Mapping[str, int | Cap] | None = None) -> None:
+        self._caps = {kind: cap if isinstance(cap, Cap) else Cap(cap) for kind, cap in (limits or {}).items()}
+        self._by_use = frozenset(kind for kind, cap in self._caps.items() if cap.by_use)
+        self._data: dict[str, dict[int, dict[str, Record]]] = _Partitions(self._caps)
         self._sequences: dict[str, int] = {}
         self._first_id = first_id
+        self._evicted: Counter[tuple[str, int]] = Counter()
 
     def get(self, kind: str, participant: int, key: str) -> Record | None:
-        return self._data[kind][participant].get(key)
+        partition = self._data[kind][participant]
+        record = partition.get(key)
+        if record is not None and kind in self._by_use:
+            partition.move_to_end(key)  # type: ignore[attr-defined]  # an OrderedDict: see _Partitions
+        return record
 
     def put(self, kind: str, participant: int, key: str, record: Record) -> None:
         partition = self._data[kind][participant]
         partition[key] = record
-        limit = self._limits.get(kind)
-        if limit is not None and len(partition) > limit:
-            partition.popitem(last=False)  # type: ignore[call-arg]  # an OrderedDict: see _Partitions
+        cap = self._caps.get(kind)
+        if cap is not None:
+            partition.move_to_end(key)  # type: ignore[attr-defined]  # the newest write is the last to go
+            if len(partition) > cap.most:
+                self._make_room(kind, participant, partition, cap)
+
+    def _make_room(self, kind: str, participant: int, partition: dict[str, Record], cap: Cap) -> None:
+        """Let the oldest records go until ``cap`` holds, passing over those in progress (moved behind the rest, to
+        be looked at again later); never the record just written, which is the last."""
+        ordered: OrderedDict[str, Record] = partition  # type: ignore[assignment]
+        for _ in range(min(len(ordered) - 1, LOOK_AHEAD)):
+            if len(ordered) <= cap.most:
+                return
+            oldest = next(iter(ordered))
+            if cap.keep is not None and cap.keep(participant, ordered[oldest]):
+                ordered.move_to_end(oldest)
+                continue
+            del ordered[oldest]
+            self._evicted[(kind, participant)] += 1
+
+    def holds(self, kind: str, participant: int, key: str) -> bool:
+        """Whether a record is kept, without counting as a use of it."""
+        return key in self._data.get(kind, {}).get(participant, ())
 
     def delete(self, kind: str, participant: int, key: str) -> None:
         self._data[kind][participant].pop(key, None)
@@ -56,9 +98,25 @@ class MemoryStore:
     def reset(self, participant: int | None = None) -> None:
         if participant is None:
             self._data.clear()
+            self._evicted.clear()
             return
         for partitions in self._data.values():
             partitions.pop(participant, None)
+        for counted in [counted for counted in self._evicted if counted[1] == participant]:
+            del self._evicted[counted]
+
+    def usage(self, participant: int | None = None) -> dict[str, Usage]:
+        """Each capped kind's cap, records kept and records let go since the start (or the last reset), of every
+        participant or of one."""
+        found: dict[str, Usage] = {}
+        for kind, cap in sorted(self._caps.items()):
+            partitions = self._data.get(kind, {})
+            kept = (sum(len(records) for records in partitions.values()) if participant is None
+                    else len(partitions.get(participant, ())))
+            evicted = sum(count for (counted, owner), count in self._evicted.items()
+                          if counted == kind and (participant is None or owner == participant))
+            found[kind] = {"cap": cap.most, "kept": kept, "evicted": evicted}
+        return found
 
     def dump(self) -> Contents:
         records = [Stored(kind, participant, key, copy.deepcopy(record))
@@ -67,17 +125,18 @@ class MemoryStore:
         return Contents(records, dict(self._sequences))
 
     def load(self, contents: Contents, *, keep: Collection[str] = ()) -> None:
-        data: dict[str, dict[int, dict[str, Record]]] = _Partitions(self._limits)
+        data: dict[str, dict[int, dict[str, Record]]] = _Partitions(self._caps)
         for kind in keep:
             if kind in self._data:
                 data[kind] = self._data[kind]
         previous, self._data = self._data, data
+        evicted = self._evicted.copy()
         try:
             for kind, participant, key, record in contents.records:
                 if kind not in keep:
                     self.put(kind, participant, key, copy.deepcopy(record))
         except BaseException:
-            self._data = previous
+            self._data, self._evicted = previous, evicted
             raise
         self._sequences = dict(contents.sequences)
 
@@ -86,13 +145,14 @@ class MemoryStore:
 
 
 class _Partitions(dict):  # type: ignore[type-arg]
-    """kind -> participant -> records, made on first use. Kinds with a limit get OrderedDicts, which drop
-    their oldest entry in O(1) (a plain dict's first-key lookup slows as entries are deleted from its front)."""
+    """kind -> participant -> records, made on first use. Kinds with a cap get OrderedDicts, which drop
+    their oldest entry and move one to the end in O(1) (a plain dict's first-key lookup slows as entries are deleted
+    from its front)."""
 
-    def __init__(self, limits: dict[str, int]) -> None:
+    def __init__(self, caps: Mapping[str, Cap]) -> None:
         super().__init__()
-        self._limits = limits
+        self._caps = caps
 
     def __missing__(self, kind: str) -> defaultdict:  # type: ignore[type-arg]
-        partitions = self[kind] = defaultdict(OrderedDict if kind in self._limits else dict)
+        partitions = self[kind] = defaultdict(OrderedDict if kind in self._caps else dict)
         return partitions

@@ -134,7 +134,7 @@ class Deliveries:
 
     def on_event(self, event: Event) -> None:
         """The outbox's listener: one delivery per endpoint that wants the event, first attempt now."""
-        body = json.dumps(event.envelope, separators=(",", ":"))
+        body = event.body  # the event's own text: kept once in memory, whatever the endpoints
         for endpoint in list(self.endpoints.values()):
             if endpoint.wants(event):
                 record = self._new(event, endpoint, body)
@@ -276,6 +276,11 @@ def as_text(kept: bytes, charset: str | None) -> str:
     except LookupError:
         encoding = "utf-8"
     return str(codecs.getincrementaldecoder(encoding)(errors="replace").decode(kept, final=False))
+
+
+def in_progress(record: Record) -> bool:
+    """Whether a delivery is still under way (pending or being attempted): never let go from a capped memory."""
+    return record.get("status") in ("pending", "delivering")
 
 
 def _reason(error: OSError | None) -> str | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from typing_extensions import TypedDict
@@ -64,25 +64,31 @@ class KeptEvent(EventRecord):
     number: int
 
 
-@dataclass
 class Event:
-    """One webhook event: its envelope and where it came from."""
+    """One webhook event: its envelope and where it came from.
 
-    envelope: WebhookEnvelope
-    participant_id: int
-    source: str  # what emitted it: "scenario:<scenario>/<rule>", "flow:process", "admin"
-    created: float
-    number: int
-    deliveries: list[Any] = field(default_factory=list)
-    wall_time: float | None = None  # the machine's time when it was emitted (``created`` is the emulator clock's)
+    The envelope is kept as the compact JSON every delivery sends (``body``; in memory a delivery keeps the very same
+    text), and read back into a fresh dict when asked for: one copy per event, whatever the endpoints.
+    """
+
+    __slots__ = ("body", "created", "id", "number", "participant_id", "source", "topic", "wall_time")
+
+    def __init__(self, envelope: WebhookEnvelope, participant_id: int, source: str, created: float, number: int, *,
+                 wall_time: float | None = None) -> None:
+        self.id: str = envelope["metadata"]["id"]
+        self.topic: str = envelope["metadata"]["topic"]
+        self.body = json.dumps(envelope, separators=(",", ":"), default=str)  # a YAML date in a rule's data: text
+        self.participant_id = participant_id
+        self.source = source  # what emitted it: "scenario:<scenario>/<rule>", "flow:process", "admin"
+        self.created = created
+        self.number = number
+        self.wall_time = wall_time  # the machine's time when it was emitted (``created`` is the emulator clock's)
 
     @property
-    def id(self) -> str:
-        return self.envelope["metadata"]["id"]
-
-    @property
-    def topic(self) -> str:
-        return self.envelope["metadata"]["topic"]
+    def envelope(self) -> WebhookEnvelope:
+        """The envelope, read from its JSON (a copy: changing it changes nothing kept)."""
+        envelope: WebhookEnvelope = json.loads(self.body)
+        return envelope
 
     def as_json(self) -> EventRecord:
         return {"id": self.id, "topic": self.topic, "participant_id": self.participant_id, "source": self.source,
@@ -107,12 +113,14 @@ def build_envelope(topic: str, *, event_id: str, timestamp: float, ancillary: di
 
 
 class Outbox:
-    """Every event emitted, newest last, and the listeners (webhook delivery) told about each."""
+    """The last ``size`` events emitted (of every participant), newest last, and the listeners (webhook delivery)
+    told about each; ``evicted`` counts those that left to make room."""
 
     def __init__(self, clock: Clock, *, seed: int | None = None, size: int = 10_000) -> None:
         self.clock = clock
         self.ids = IdFactory(None if seed is None else seed + 2)
         self.events: deque[Event] = deque(maxlen=size)
+        self.evicted = 0
         self._numbers = itertools.count(1)
         self.listeners: list[Callable[[Event], Any]] = []
 
@@ -121,6 +129,8 @@ class Outbox:
         envelope = build_envelope(topic, event_id=ID_PREFIX + self.ids.uuid4(), timestamp=self.clock.now(),
                                   ancillary=ancillary, event=event, status=status, message=message)
         item = Event(envelope, participant_id, source, self.clock.now(), next(self._numbers), wall_time=time.time())
+        if len(self.events) == self.events.maxlen:
+            self.evicted += 1
         self.events.append(item)
         for listener in self.listeners:
             listener(item)
@@ -147,6 +157,7 @@ class Outbox:
     def clear(self, participant_id: int | None = None) -> None:
         if participant_id is None:
             self.events.clear()
+            self.evicted = 0
         else:
             kept = [e for e in self.events if e.participant_id != participant_id]
             self.events.clear()
