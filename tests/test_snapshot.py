@@ -24,9 +24,9 @@ from emulator.app import create_app
 from emulator.client import encode_body, sign
 from emulator.core.clock import Clock
 from emulator.core.credentials import DEFAULT_SECRET
+from emulator.snapshots.format import FORMAT, VERSION
 from emulator.store import Contents, Stored, StoreUnavailable
 from emulator.store.sqlite import SqliteStore
-from emulator.web.snapshot import FORMAT, VERSION
 from tests.conftest import ACH, CARD, NOW, SESSION, runtime_for
 from tests.webhook_receiver import Receiver, start_receiver
 
@@ -404,7 +404,7 @@ def _bad_rule(archive: dict[str, Any]) -> None:
      "snapshot section 'scenarios' is malformed: scenarios.loaded.0.definition.rules.0.respond.latency: "
      "max must not be less than min"),
     (lambda raw: _changed(raw, lambda a: a["scenarios"].update(active=["nowhere"])),
-     "snapshot section 'scenarios' is malformed: scenarios.active names scenario 'nowhere', which the snapshot "
+     "snapshot section 'scenarios' is malformed: scenarios.active.0 names scenario 'nowhere', which the snapshot "
      "does not load"),
     (lambda raw: _changed(raw, lambda a: a["journal"][0].update(time="noon")),
      "snapshot section 'journal' is malformed: journal.0.time"),

@@ -118,6 +118,9 @@ class MemoryStore:
             found[kind] = {"cap": cap.most, "kept": kept, "evicted": evicted}
         return found
 
+    def participants(self) -> set[int]:
+        return {p for partitions in list(self._data.values()) for p, found in list(partitions.items()) if found}
+
     def dump(self) -> Contents:
         records = [Stored(kind, participant, key, copy.deepcopy(record))
                    for kind, partitions in self._data.items() for participant, found in partitions.items()
@@ -125,23 +128,29 @@ class MemoryStore:
         return Contents(records, dict(self._sequences))
 
     def load(self, contents: Contents, *, keep: Collection[str] = ()) -> None:
-        data: dict[str, dict[int, dict[str, Record]]] = _Partitions(self._caps)
+        fresh = MemoryStore(first_id=self._first_id, limits=self._caps)  # filled aside, under the same caps as writes
+        for kind, participant, key, record in contents.records:
+            if kind not in keep:
+                fresh.put(kind, participant, key, record)
         for kind in keep:
             if kind in self._data:
-                data[kind] = self._data[kind]
-        previous, self._data = self._data, data
-        evicted = self._evicted.copy()
-        try:
-            for kind, participant, key, record in contents.records:
-                if kind not in keep:
-                    self.put(kind, participant, key, copy.deepcopy(record))
-        except BaseException:
-            self._data, self._evicted = previous, evicted
-            raise
+                fresh._data[kind] = self._data[kind]
+        previous, self._data = self._data, fresh._data  # readers see the old records or the new, never a mix
+        self._evicted.update(fresh._evicted)
         self._sequences = dict(contents.sequences)
+        _let_go({kind: partitions for kind, partitions in previous.items() if kind not in keep})
 
     def close(self) -> None:
         pass
+
+
+def _let_go(data: dict[str, dict[int, dict[str, Record]]]) -> None:
+    """Free replaced records one at a time: freeing millions at once holds the interpreter (and a restore runs this on
+    a worker thread, beside the event loop) for as long as it takes."""
+    for partitions in data.values():
+        for records in partitions.values():
+            while records:
+                records.popitem()
 
 
 class _Partitions(dict):  # type: ignore[type-arg]
