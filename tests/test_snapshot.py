@@ -1,6 +1,6 @@
 """Repro capsules: GET /_emulator/snapshot after real activity, restored into a fresh emulator by POST and by
 ``--restore FILE`` in a process of its own, and checked by behaviour (replays, follow-ups on the clock, rule counts,
-the journal and findings); refused archives change nothing; no archive holds a secret."""
+the journal and findings); no archive holds a secret. Refused archives: test_snapshot_refusals.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -356,97 +355,3 @@ def test_a_durable_store_loads_in_one_transaction(tmp_path: Path) -> None:
     assert [(s.kind, s.participant, s.key) for s in reopened.dump().records if s.kind != "meta"] == [("token", 2, "b")]
     assert reopened.next_id("transaction") == 8
     reopened.close()
-
-
-# -- refusals --------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def busy(aiohttp_server: Any, session: aiohttp.ClientSession) -> Emulator:
-    """An emulator with a token and a payment, frozen, with small limits."""
-    emu = await start(aiohttp_server, session, frozen_at_now(), snapshot_max_bytes=512 * 1024)
-    card = await emu.call("/gateway/verify", **CARD)
-    assert (await emu.push(10.50, "pay-1", card["data"]["customer_account_token"]))["status"] == 100
-    return emu
-
-
-def _comparable(raw: bytes) -> dict[str, Any]:
-    archive = json.loads(raw)
-    del archive["taken_at"], archive["clock"]["offset"]  # real time moves on
-    return archive
-
-
-def _changed(raw: bytes, change: Any) -> bytes:
-    archive = json.loads(raw)
-    change(archive)
-    return json.dumps(archive).encode()
-
-
-def _bad_rule(archive: dict[str, Any]) -> None:
-    archive["scenarios"]["loaded"][0]["definition"]["rules"][0]["respond"]["latency"] = {"min": 5, "max": 1}
-
-
-@pytest.mark.parametrize("change, message", [
-    (lambda raw: b'{"format": ', "the snapshot is not valid JSON: Expecting value at line 1 column 12"),
-    (lambda raw: b"[]", "a snapshot is a JSON object with format, version and its sections, not an array"),
-    (lambda raw: _changed(raw, lambda a: a.update(format="other")),
-     "this is not an ingopay-emulator snapshot: its format is 'other', expected 'ingopay-emulator-snapshot'"),
-    (lambda raw: _changed(raw, lambda a: a.update(version=2)),
-     "snapshot version 2 is newer than this emulator reads (1): upgrade ingopay-emulator"),
-    (lambda raw: _changed(raw, lambda a: a.update(journal="all of it")),
-     "snapshot section 'journal' is malformed: journal must be a list"),
-    (lambda raw: _changed(raw, lambda a: a.pop("findings")), "the snapshot has no 'findings' section"),
-    (lambda raw: _changed(raw, lambda a: a["store"]["records"]["token"][0]["record"].pop("last_4")),
-     "snapshot section 'store' is malformed: store.records.token.0.record.last_4 is required"),
-    (lambda raw: _changed(raw, lambda a: a["store"]["records"].update(transaction=[{"participant_id": "x"}])),
-     "snapshot section 'store' is malformed: store.records.transaction.0.participant_id must be an integer"),
-    (lambda raw: _changed(raw, _bad_rule),
-     "snapshot section 'scenarios' is malformed: scenarios.loaded.0.definition.rules.0.respond.latency: "
-     "max must not be less than min"),
-    (lambda raw: _changed(raw, lambda a: a["scenarios"].update(active=["nowhere"])),
-     "snapshot section 'scenarios' is malformed: scenarios.active.0 names scenario 'nowhere', which the snapshot "
-     "does not load"),
-    (lambda raw: _changed(raw, lambda a: a["journal"][0].update(time="noon")),
-     "snapshot section 'journal' is malformed: journal.0.time"),
-    (lambda raw: _changed(raw, lambda a: a["clock"].update(now=1e300)), "snapshot section 'clock' is malformed"),
-])
-async def test_a_refused_archive_is_a_400_naming_the_problem_and_changes_nothing(busy: Emulator, change: Any,
-                                                                                 message: str) -> None:
-    before = await busy.snapshot()
-    refusal = await busy.admin("POST", "/_emulator/snapshot", data=change(before), status=400)
-    assert refusal["message"].startswith(message), refusal
-    assert _comparable(await busy.snapshot()) == _comparable(before)
-
-
-async def test_an_archive_over_the_limit_is_a_413_naming_the_setting(busy: Emulator) -> None:
-    before = await busy.snapshot()
-    refusal = await busy.admin("POST", "/_emulator/snapshot", data=b" " * (512 * 1024 + 1), status=413)
-    assert refusal["message"] == ("the snapshot is 524289 bytes; this emulator takes at most 524288 bytes: raise "
-                                  "--snapshot-max-bytes (INGOPAY_EMULATOR_SNAPSHOT_MAX_BYTES)")
-    assert _comparable(await busy.snapshot()) == _comparable(before)
-
-
-@pytest.mark.parametrize("content, problem", [
-    (json.dumps({"format": FORMAT, "version": 2}), "snapshot version 2 is newer than this emulator reads (1): "
-                                                   "upgrade ingopay-emulator"),
-    ("{not json", "the snapshot is not valid JSON: Expecting property name enclosed in double quotes at line 1 "
-                  "column 2"),
-    (json.dumps({"format": FORMAT, "version": 1}), "the snapshot has no 'emulator_version' section"),
-])
-def test_a_bad_file_to_restore_at_start_up_exits_2_in_one_line_naming_it(tmp_path: Path, content: str,
-                                                                          problem: str) -> None:
-    archive = tmp_path / "snapshot.json"
-    archive.write_text(content)
-    result = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", "--restore", str(archive)], cwd=ROOT,
-                            env=CLEAN_ENV, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr == f"ingopay-emulator: --restore (INGOPAY_EMULATOR_RESTORE) {archive}: {problem}\n"
-
-
-def test_a_missing_file_to_restore_is_named(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "emulator", "--restore", str(tmp_path / "nowhere.json")],
-                            cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert result.stderr == (f"ingopay-emulator: --restore (INGOPAY_EMULATOR_RESTORE): no such file: "
-                             f"{tmp_path / 'nowhere.json'}\n")

@@ -37,7 +37,7 @@ async def bring_back(request: web.Request) -> web.Response:
             prepared = await asyncio.to_thread(prepare, raw, runtime.parts)
         except SnapshotRefused as exc:
             return json_response({"message": str(exc)}, status=400)
-        del raw
+        del raw  # the pieces: the plan holds what it needs
         restored = await restore(prepared, runtime.parts, stop=runtime.stop_jobs, resume=runtime.resume_jobs,
                                  endpoints=runtime.services.deliveries.endpoints, seed=runtime.settings.seed)
     return json_response(answer(restored))
@@ -58,9 +58,10 @@ def answer(restored: Restored) -> SnapshotRestored:
 # -- reading a restore's body ------------------------------------------------------------------------------------------
 
 
-async def read_archive(request: web.Request) -> bytes:
-    """A restore's body: up to --snapshot-max-bytes (which may exceed --max-body-size), within --body-timeout;
-    SnapshotTooLarge naming the setting."""
+async def read_archive(request: web.Request) -> list[bytes]:
+    """A restore's body, in the pieces it arrived in (joining 60 MB would hold the event loop): up to
+    --snapshot-max-bytes (which may exceed --max-body-size), within --body-timeout; SnapshotTooLarge naming the
+    setting."""
     settings = request.app[RUNTIME].settings
     limit = settings.snapshot_max_bytes
     length = request.content_length
@@ -85,7 +86,7 @@ async def read_archive(request: web.Request) -> bytes:
     cut = request.content.exception()  # a chunk refused before this handler read: the body ends early
     if isinstance(cut, ChunkTooLarge):
         raise _chunk_refusal(cut, settings.max_body_size)
-    return b"".join(chunks)
+    return chunks
 
 
 def _chunk_refusal(exc: ChunkTooLarge, max_body_size: int) -> Exception:

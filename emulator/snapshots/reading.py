@@ -10,35 +10,35 @@ Problems are reported as ``json`` reports them, with the line and column in the 
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from json.scanner import make_scanner
 from typing import Any, cast
 
 from emulator.core.stateful import MOST_DEPTH
 from emulator.snapshots.format import SnapshotRefused
 
-#: What JSON calls whitespace.
-WHITESPACE = re.compile(r"[ \t\n\r]*")
+#: What JSON calls whitespace, a run of at most a window at a time.
+WHITESPACE = re.compile(r"[ \t\n\r]{0,1048576}")
 #: The first window a value is read in, and the largest, in characters.
 FIRST = 4096
 WINDOW = 1 << 20
 
 
-def parse(raw: bytes) -> Any:
-    """The JSON document of an archive's bytes; SnapshotRefused naming what is wrong and where."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SnapshotRefused(f"the snapshot is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x})") from None
-    if not text.strip():
-        raise SnapshotRefused("the snapshot is empty; send what GET /_emulator/snapshot answered")
+def parse(raw: Iterable[bytes]) -> Any:
+    """The JSON document of an archive's bytes (in pieces, as they arrived); SnapshotRefused naming what is wrong and
+    where."""
+    text = _text(raw)
     reader = _Reader(text)
+    start = reader.skip(0)
+    if start == len(text):
+        raise SnapshotRefused("the snapshot is empty; send what GET /_emulator/snapshot answered")
     try:
-        document, end = reader.value(reader.skip(0), 0)
+        document, end = reader.value(start, 0)
         end = reader.skip(end)
         if end != len(text):
             raise json.JSONDecodeError("Extra data", text, end)
@@ -54,6 +54,28 @@ def parse(raw: bytes) -> Any:
         raise SnapshotRefused(f"the snapshot holds an integer of more than {sys.get_int_max_str_digits()} digits"
                               ) from None
     return document
+
+
+def _text(raw: Iterable[bytes]) -> str:
+    """The bytes as UTF-8 text (a byte order mark skipped), decoded a window at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    parts: list[str] = []
+    offset = 0
+    for piece in raw:
+        for at in range(0, len(piece), WINDOW):
+            chunk = piece[at:at + WINDOW]
+            try:
+                parts.append(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                where = offset + at + exc.start
+                raise SnapshotRefused(f"the snapshot is not UTF-8 text (byte {where} is {chunk[exc.start]:#04x})"
+                                      ) from None
+        offset += len(piece)
+    try:
+        parts.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        raise SnapshotRefused(f"the snapshot is not UTF-8 text: it ends inside a character (byte {offset})") from None
+    return "".join(parts)
 
 
 class _Refusal(ValueError):
@@ -81,9 +103,12 @@ class _Reader:
 
     def skip(self, at: int) -> int:
         """Where the next value starts, after any whitespace."""
-        found = WHITESPACE.match(self.text, at)
-        assert found is not None  # a run of none matches
-        return found.end()
+        while True:
+            found = WHITESPACE.match(self.text, at)
+            assert found is not None  # a run of none matches
+            if found.end() - at < WINDOW:
+                return found.end()
+            at = found.end()
 
     def value(self, at: int, depth: int) -> tuple[Any, int]:
         """The value that starts at ``at``, and where it ends."""
@@ -139,3 +164,23 @@ class _Reader:
 def text_at(text: str, pos: int) -> str:
     """The character at ``pos``, or nothing at the end."""
     return text[pos:pos + 1]
+
+
+def let_go(document: Any) -> None:
+    """Empty a parsed document a little at a time, so that what nothing else holds is freed piece by piece: freeing
+    a large document at once holds the interpreter for as long as that takes. A container something else still holds
+    (a record the store is to take) is only dropped from it, never emptied. (CPython: ``sys.getrefcount`` tells.)"""
+    stack = [document]
+    while stack:
+        item = stack[-1]
+        if isinstance(item, dict) and item:
+            child = item.popitem()[1]
+        elif isinstance(item, list) and item:
+            child = item.pop()
+        else:
+            stack.pop()
+            continue
+        # held by ``child`` and getrefcount's argument only: nothing else holds it, so it may be emptied first
+        if isinstance(child, (dict, list)) and child and sys.getrefcount(child) == 2:
+            stack.append(child)
+        del child

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 from emulator.core.clock import Position
 from emulator.core.stateful import ARCHIVED, Plan, Refused, Registry, validated
 from emulator.snapshots.format import FORMAT, HEADER, VERSION, SnapshotFileError, SnapshotRefused
-from emulator.snapshots.reading import parse
+from emulator.snapshots.reading import let_go, parse
 from emulator.store import StoreUnavailable
 from emulator.store.state import counted
 from emulator.tenants.models import TenantJson
@@ -87,18 +87,21 @@ class Restored:
 # -- checking --------------------------------------------------------------------------------------------------------
 
 
-def prepare(raw: bytes, parts: Registry) -> Prepared:
-    """Read and check a whole archive against this emulator's format and every part's section; SnapshotRefused
-    naming the first problem (the section and the path to it). Changes nothing; may run on a worker thread."""
+def prepare(raw: Iterable[bytes], parts: Registry) -> Prepared:
+    """Read and check a whole archive (its bytes, in pieces) against this emulator's format and every part's
+    section; SnapshotRefused naming the first problem (the section and the path to it). Changes nothing; may run on
+    a worker thread."""
     with _collector_aside():
         document = parse(raw)
-        header = _header(document, parts.sections)
         try:
+            header = _header(document, parts.sections)
             plan = parts.check(document)
         except Refused as exc:
             if exc.problem == "is missing" and len(exc.where) == 1:
                 raise SnapshotRefused(f"the snapshot has no {exc.where[0]!r} section") from None
             raise SnapshotRefused(f"snapshot section {exc.where[0]!r} is malformed: {exc.sentence()}") from None
+        finally:
+            let_go(document)  # what the plan took stays; the rest is freed a piece at a time
     return Prepared(header, plan)
 
 
@@ -188,7 +191,7 @@ def restore_file(path: Path, parts: Registry, *, endpoints: Mapping[str, Any], s
     except OSError as exc:
         raise SnapshotFileError(f"{flag} {path}: cannot read the file: {exc.strerror or exc}") from None
     try:
-        prepared = prepare(raw, parts)
+        prepared = prepare([raw], parts)
         parts.load(prepared.plan)
     except SnapshotRefused as exc:
         raise SnapshotFileError(f"{flag} {path}: {exc}") from None
