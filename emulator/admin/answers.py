@@ -18,6 +18,7 @@ from emulator.gateway.schemas import ParticipantId
 from emulator.store import Usage
 from emulator.stories.replay import SAME
 from emulator.snapshots.restoring import MissingEndpoint, Rescheduled
+from emulator.stories.replay import SAME
 from emulator.stories.signing import Comparison, SigningStory
 from emulator.stories.timeline import Links, Moment
 from emulator.tenants.models import TenantJson
