@@ -49,9 +49,9 @@ from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Waits
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
-from emulator.web.ratelimit import RateLimiter
+from emulator.web.ratelimit import RateLimiter, RateWindows
 from emulator.web.routes import DECLARED, ROUTE_TABLE, Route
-from emulator.web.state import ROUTE_SPECS, RUNTIME, RateWindows, RouteSpec, Runtime, Services
+from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
 from emulator.webhooks.delivery import KIND as DELIVERY
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.delivery import in_progress as delivery_in_progress
@@ -125,7 +125,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     # fail); the findings watch before the events (it forgets, then the outbox tells it of the restored events); the
     # tenants after the store and the journal (they keep minted ids off the participants those hold).
     parts: list[Stateful[Any]] = [StoreState(store, KINDS), clock, services.engine, journal, findings, watcher, outbox,
-                                  scheduler, RateWindows(runtime), services.tenants, deliveries]
+                                  scheduler, RateWindows(lambda: runtime.rate_limiter, credentials), services.tenants,
+                                  deliveries]
     for part in parts:
         runtime.parts.add(part)
     changes = runtime.changes

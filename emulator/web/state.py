@@ -15,7 +15,7 @@ from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
 from emulator.core.journal import Entry, Journal
 from emulator.core.scheduler import Scheduler
-from emulator.core.stateful import Registry, Stateful
+from emulator.core.stateful import Registry
 from emulator.findings.models import Findings
 from emulator.findings.watch import Watcher
 from emulator.gateway.models import Gateway
@@ -96,23 +96,6 @@ class Runtime:
         """Schedule what the store holds pending: follow-up events and webhook deliveries."""
         return {"scheduled_events": self.services.followups.resume(),
                 "webhook_deliveries": self.services.deliveries.resume()}
-
-
-class RateWindows(Stateful[None]):
-    """The rate windows of every credential, as a stateful part (no section): a reset of everyone, and a restore,
-    empties them all; a reset of one participant those of its credentials."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-
-    def reset(self, participant_id: int | None = None) -> None:
-        limiter = self.runtime.rate_limiter
-        if participant_id is None:
-            limiter.reset()
-            return
-        for credential in list(self.runtime.credentials.values()):
-            if credential.participant_id == participant_id:
-                limiter.reset(credential.username)
 
 
 @dataclass(frozen=True)
