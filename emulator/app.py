@@ -102,6 +102,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     deliveries.listeners += [watcher.on_delivery, delivery_waits.notify]
     outbox.listeners.append(watcher.on_emitted)
     outbox.recallers.append(watcher.on_emitted)  # after a restore, the watch follows the restored events (OFAC)
+    stored = StoreState(store, KINDS)
     services = Services(
         gateway=gateway, sessions=sessions,
         plugin=Plugin(sessions, gateway, store, clock, rules=rvdm_rules, max_attempts=settings.plugin_max_attempts,
@@ -111,7 +112,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         followups=FollowUps(store, clock, scheduler, outbox),
         findings=findings, watcher=watcher,
         tenants=Tenants(credentials, deliveries, webhook_secret=settings.webhook_secret,
-                        holders=lambda: {*store.participants(), *journal.participants()}),
+                        holders=lambda: {*stored.restored, *journal.participants()}),
         request_waits=request_waits, delivery_waits=delivery_waits,
     )
     runtime = Runtime(
@@ -124,7 +125,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     # Every part that holds state, once, in the order a restore loads them: the store first (the one load that can
     # fail); the findings watch before the events (it forgets, then the outbox tells it of the restored events); the
     # tenants after the store and the journal (they keep minted ids off the participants those hold).
-    parts: list[Stateful[Any]] = [StoreState(store, KINDS), clock, services.engine, journal, findings, watcher, outbox,
+    parts: list[Stateful[Any]] = [stored, clock, services.engine, journal, findings, watcher, outbox,
                                   scheduler, RateWindows(lambda: runtime.rate_limiter, credentials), services.tenants,
                                   deliveries]
     for part in parts:

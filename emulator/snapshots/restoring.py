@@ -93,15 +93,17 @@ def prepare(raw: Iterable[bytes], parts: Registry) -> Prepared:
     a worker thread."""
     with _collector_aside():
         document = parse(raw)
+        refused = None
         try:
             header = _header(document, parts.sections)
             plan = parts.check(document)
-        except Refused as exc:
-            if exc.problem == "is missing" and len(exc.where) == 1:
-                raise SnapshotRefused(f"the snapshot has no {exc.where[0]!r} section") from None
-            raise SnapshotRefused(f"snapshot section {exc.where[0]!r} is malformed: {exc.sentence()}") from None
+        except Refused as exc:  # its frames are let go here, before the document: their records are only dropped
+            refused = (f"the snapshot has no {exc.where[0]!r} section" if exc.problem == "is missing"
+                       and len(exc.where) == 1 else f"snapshot section {exc.where[0]!r} is malformed: {exc.sentence()}")
         finally:
             let_go(document)  # what the plan took stays; the rest is freed a piece at a time
+        if refused is not None:
+            raise SnapshotRefused(refused)
     return Prepared(header, plan)
 
 
@@ -168,6 +170,7 @@ async def restore(prepared: Prepared, parts: Registry, *, stop: Callable[[], Any
     way too), the store loaded on a worker thread (a refusal of the store, a full disk, leaves everything as it was
     and pending jobs scheduled again), every other part loaded at once, then the jobs the archive left pending
     scheduled (``resume``)."""
+    restored = _restored(prepared, endpoints, seed)  # before the store takes (and lets go of) the records
     await stop()
     try:
         await asyncio.to_thread(parts.load_slow, prepared.plan)
@@ -175,7 +178,6 @@ async def restore(prepared: Prepared, parts: Registry, *, stop: Callable[[], Any
         resume()  # nothing was replaced: what was pending stays pending
         raise
     parts.load(prepared.plan, slow_done=True)
-    restored = _restored(prepared, endpoints, seed)
     rescheduled = resume()
     LOG.info("restored the snapshot taken at %s (%s records, %d requests, %d events)", prepared.header.taken_at,
              sum(restored.records.values()), restored.journal, restored.events)
@@ -192,12 +194,12 @@ def restore_file(path: Path, parts: Registry, *, endpoints: Mapping[str, Any], s
         raise SnapshotFileError(f"{flag} {path}: cannot read the file: {exc.strerror or exc}") from None
     try:
         prepared = prepare([raw], parts)
+        restored = _restored(prepared, endpoints, seed)
         parts.load(prepared.plan)
     except SnapshotRefused as exc:
         raise SnapshotFileError(f"{flag} {path}: {exc}") from None
     except StoreUnavailable as exc:
         raise SnapshotFileError(f"{flag} {path}: the store cannot take it: {exc}") from None
-    restored = _restored(prepared, endpoints, seed)
     LOG.info("restored %s, the snapshot taken at %s (%s records, %d requests, %d events)", path,
              prepared.header.taken_at, sum(restored.records.values()), restored.journal, restored.events)
     for note in restored.notes:

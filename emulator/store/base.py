@@ -82,10 +82,6 @@ class Store(Protocol):
         """Forget everything, or everything of one participant."""
         ...
 
-    def participants(self) -> set[int]:
-        """The participants that hold a record."""
-        ...
-
     def dump(self) -> Contents:
         """Every record and sequence, copied (what a snapshot archives)."""
         ...

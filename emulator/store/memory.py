@@ -118,9 +118,6 @@ class MemoryStore:
             found[kind] = {"cap": cap.most, "kept": kept, "evicted": evicted}
         return found
 
-    def participants(self) -> set[int]:
-        return {p for partitions in list(self._data.values()) for p, found in list(partitions.items()) if found}
-
     def dump(self) -> Contents:
         records = [Stored(kind, participant, key, copy.deepcopy(record))
                    for kind, partitions in self._data.items() for participant, found in partitions.items()
@@ -128,16 +125,23 @@ class MemoryStore:
         return Contents(records, dict(self._sequences))
 
     def load(self, contents: Contents, *, keep: Collection[str] = ()) -> None:
-        fresh = MemoryStore(first_id=self._first_id, limits=self._caps)  # filled aside, under the same caps as writes
+        # Filled aside, then swapped in: readers see the old records or the new, never a mix.
+        data: dict[str, dict[int, dict[str, Record]]] = _Partitions(self._caps)
         for kind, participant, key, record in contents.records:
             if kind not in keep:
-                fresh.put(kind, participant, key, record)
+                data[kind][participant][key] = record
         for kind in keep:
             if kind in self._data:
-                fresh._data[kind] = self._data[kind]
-        previous, self._data = self._data, fresh._data  # readers see the old records or the new, never a mix
-        self._evicted.update(fresh._evicted)
+                data[kind] = self._data[kind]
+        previous, self._data = self._data, data
         self._sequences = dict(contents.sequences)
+        for kind, cap in self._caps.items():  # the caps hold as for writes (the snapshot's emulator may have had more)
+            for participant, partition in list(data.get(kind, {}).items()):
+                while len(partition) > cap.most:
+                    before = len(partition)
+                    self._make_room(kind, participant, partition, cap)
+                    if len(partition) == before:
+                        break  # what is left is in progress
         _let_go({kind: partitions for kind, partitions in previous.items() if kind not in keep})
 
     def close(self) -> None:

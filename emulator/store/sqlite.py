@@ -291,10 +291,6 @@ class SqliteStore:
             else:
                 self._db.execute("DELETE FROM records WHERE participant = ?", (participant,))
 
-    def participants(self) -> set[int]:
-        with self._lock, _unavailable_on_error(self.path):
-            return {int(p) for (p,) in self._db.execute("SELECT DISTINCT participant FROM records")}
-
     def dump(self) -> Contents:
         with self._lock, _unavailable_on_error(self.path):
             rows = self._db.execute(_DUMP).fetchall()

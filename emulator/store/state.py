@@ -71,6 +71,8 @@ class StoreState(Stateful[Contents]):
     def __init__(self, store: Store, kinds: Mapping[str, RecordKind]) -> None:
         self.store = store
         self.kinds = kinds
+        #: The participants whose records the last restore brought (minted tenants keep off them).
+        self.restored: frozenset[int] = frozenset()
         self._adapters = {kind: TypeAdapter(spec.model) for kind, spec in kinds.items()}
 
     def reset(self, participant_id: int | None = None) -> None:
@@ -134,6 +136,9 @@ class StoreState(Stateful[Contents]):
 
     def load(self, checked: Contents) -> None:
         self.store.load(checked, keep=OWN_KINDS)  # the one load that can fail (a full disk): the store is as it was
+        self.restored = frozenset(stored.participant for stored in checked.records)
+        while checked.records:  # let go of them one at a time: a store that copied them (SQLite) frees each here,
+            checked.records.pop()  # on the worker thread, not millions at once wherever the plan is dropped
 
 
 def counted(contents: Contents) -> dict[str, int]:
