@@ -137,7 +137,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     if settings.restore is not None:
         # before the app starts: its start-up schedules what the archive left pending
         restore_file(settings.restore, runtime.parts, endpoints=deliveries.endpoints, seed=settings.seed,
-                     flag=named("restore"))
+                     flag=named("restore"), most=settings.snapshot_max_bytes, most_flag=named("snapshot_max_bytes"))
     return runtime
 
 

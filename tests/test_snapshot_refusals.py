@@ -263,6 +263,18 @@ def test_a_bad_file_to_restore_at_start_up_exits_2_in_one_line_naming_it(tmp_pat
     assert result.stderr == f"ingopay-emulator: --restore (INGOPAY_EMULATOR_RESTORE) {archive}: {problem}\n"
 
 
+def test_a_file_to_restore_over_the_limit_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    archive = tmp_path / "snapshot.json"
+    archive.write_bytes(b" " * 2048)
+    result = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", "--restore", str(archive),
+                             "--snapshot-max-bytes", "1024"], cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (f"ingopay-emulator: --restore (INGOPAY_EMULATOR_RESTORE) {archive}: the file is larger "
+                             "than the 1024 bytes a snapshot may have: raise --snapshot-max-bytes "
+                             "(INGOPAY_EMULATOR_SNAPSHOT_MAX_BYTES)\n")
+
+
 def test_a_missing_file_to_restore_is_named(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "emulator", "--restore", str(tmp_path / "nowhere.json")],
                             cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True, timeout=60)

@@ -184,14 +184,18 @@ async def restore(prepared: Prepared, parts: Registry, *, stop: Callable[[], Any
     return replace(restored, rescheduled=rescheduled)
 
 
-def restore_file(path: Path, parts: Registry, *, endpoints: Mapping[str, Any], seed: int | None,
-                 flag: str) -> Restored:
-    """``--restore FILE`` at start-up, before the app runs (it schedules what is pending when it starts);
-    SnapshotFileError naming ``flag``, the file and the problem."""
+def restore_file(path: Path, parts: Registry, *, endpoints: Mapping[str, Any], seed: int | None, flag: str,
+                 most: int, most_flag: str) -> Restored:
+    """``--restore FILE`` at start-up, before the app runs (it schedules what is pending when it starts): a file of
+    at most ``most`` bytes (the setting ``most_flag``); SnapshotFileError naming ``flag``, the file and the problem."""
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            raw = file.read(most + 1)
     except OSError as exc:
         raise SnapshotFileError(f"{flag} {path}: cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > most:
+        raise SnapshotFileError(f"{flag} {path}: the file is larger than the {most} bytes a snapshot may have: raise "
+                                f"{most_flag}")
     try:
         prepared = prepare([raw], parts)
         restored = _restored(prepared, endpoints, seed)
