@@ -15,9 +15,8 @@ from emulator.core.scheduler import Due
 from emulator.core.validation import Body
 from emulator.findings.models import FindingJson
 from emulator.gateway.schemas import ParticipantId
-from emulator.store import Usage
-from emulator.stories.replay import SAME
 from emulator.snapshots.restoring import MissingEndpoint, Rescheduled
+from emulator.store import Usage
 from emulator.stories.replay import SAME
 from emulator.stories.signing import Comparison, SigningStory
 from emulator.stories.timeline import Links, Moment
