@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ from emulator.core.credentials import Credential, load_credentials
 from emulator.core.journal import Entry, Journal
 from emulator.core.limits import INGO_REQUESTS_PER_SECOND, Limits
 from emulator.core.scheduler import Scheduler
+from emulator.core.stateful import Stateful
 from emulator.core.tls import client_context
 from emulator.findings.models import Findings
 from emulator.findings.watch import Watcher
@@ -37,16 +39,18 @@ from emulator.sessions import urls as session_urls
 from emulator.sessions.models import SessionService
 from emulator.sessions.models import in_progress as session_in_progress
 from emulator.settings import Settings, SettingsError, named
+from emulator.snapshots.records import KINDS
+from emulator.snapshots.restoring import restore_file
 from emulator.store import Cap, MemoryStore, Record, Store
+from emulator.store.state import StoreState
 from emulator.tenants.models import Tenants
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Waits
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
-from emulator.web.ratelimit import RateLimiter
+from emulator.web.ratelimit import RateLimiter, RateWindows
 from emulator.web.routes import DECLARED, ROUTE_TABLE, Route
-from emulator.web.snapshot import restore_file
 from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
 from emulator.webhooks.delivery import KIND as DELIVERY
 from emulator.webhooks.delivery import Deliveries
@@ -97,6 +101,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     journal.listeners += [watcher.on_entry, request_waits.notify]  # findings first: a wait shows them
     deliveries.listeners += [watcher.on_delivery, delivery_waits.notify]
     outbox.listeners.append(watcher.on_emitted)
+    outbox.recallers.append(watcher.on_emitted)  # after a restore, the watch follows the restored events (OFAC)
+    stored = StoreState(store, KINDS)
     services = Services(
         gateway=gateway, sessions=sessions,
         plugin=Plugin(sessions, gateway, store, clock, rules=rvdm_rules, max_attempts=settings.plugin_max_attempts,
@@ -105,7 +111,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         scheduler=scheduler, outbox=outbox, deliveries=deliveries,
         followups=FollowUps(store, clock, scheduler, outbox),
         findings=findings, watcher=watcher,
-        tenants=Tenants(credentials, deliveries, webhook_secret=settings.webhook_secret),
+        tenants=Tenants(credentials, deliveries, webhook_secret=settings.webhook_secret,
+                        holders=lambda: {*stored.restored, *journal.participants()}),
         request_waits=request_waits, delivery_waits=delivery_waits,
     )
     runtime = Runtime(
@@ -115,13 +122,22 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         host_policy=HostPolicy.from_settings(settings.host, settings.public_url, settings.allowed_hosts),
         services=services, signature_now=signature_now,
     )
+    # Every part that holds state, once, in the order a restore loads them: the store first (the one load that can
+    # fail); the findings watch before the events (it forgets, then the outbox tells it of the restored events); the
+    # tenants after the store and the journal (they keep minted ids off the participants those hold).
+    parts: list[Stateful[Any]] = [stored, clock, services.engine, journal, findings, watcher, outbox,
+                                  scheduler, RateWindows(lambda: runtime.rate_limiter, credentials), services.tenants,
+                                  deliveries]
+    for part in parts:
+        runtime.parts.add(part)
     changes = runtime.changes
     journal.listeners.append(lambda entry: changes.notify("requests"))
     outbox.listeners.append(lambda event: changes.notify("events"))
     deliveries.listeners.append(lambda record: changes.notify("webhooks"))
     if settings.restore is not None:
         # before the app starts: its start-up schedules what the archive left pending
-        restore_file(runtime, settings.restore)
+        restore_file(settings.restore, runtime.parts, endpoints=deliveries.endpoints, seed=settings.seed,
+                     flag=named("restore"), most=settings.snapshot_max_bytes, most_flag=named("snapshot_max_bytes"))
     return runtime
 
 

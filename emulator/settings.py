@@ -280,7 +280,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("restore", "start from a snapshot archive (what GET /_emulator/snapshot answered; docs/snapshots.md): "
            "its state, clock, scenarios, journal, events and findings, restored before the emulator reports ready",
            PATH, metavar="FILE"),
-    Option("snapshot_max_bytes", "largest snapshot archive POST /_emulator/snapshot accepts, in bytes (413 above), "
+    Option("snapshot_max_bytes", "largest snapshot archive POST /_emulator/snapshot (413 above) and --restore accept, "
+           "in bytes, "
            "whatever --max-body-size says; send it with a Content-Length, as curl --data-binary @FILE does (a chunked "
            "body may be held to --max-body-size)", WHOLE_NUMBER, metavar="BYTES"),
     Option("biller_limits", "how biller search shows a biller whose min/max leaves out the amount sent: omit (left "

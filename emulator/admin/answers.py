@@ -15,6 +15,7 @@ from emulator.core.scheduler import Due
 from emulator.core.validation import Body
 from emulator.findings.models import FindingJson
 from emulator.gateway.schemas import ParticipantId
+from emulator.snapshots.restoring import MissingEndpoint, Rescheduled
 from emulator.store import Usage
 from emulator.stories.replay import SAME
 from emulator.stories.signing import Comparison, SigningStory
@@ -24,7 +25,6 @@ from emulator.waits.deliveries import DeliveryMatch
 from emulator.waits.requests import RequestMatch
 from emulator.waits.waiting import DEFAULT_TIMEOUT, LONGEST_WAIT, Count, Difference, OpenWait
 from emulator.web.ratelimit import Window
-from emulator.web.snapshot import MissingEndpoint
 from emulator.webhooks.events import EventRecord
 from emulator.webhooks.topics import TOPICS
 
@@ -355,13 +355,6 @@ class RestoredCounts(TypedDict):
     events: int
     findings: int
     scenarios: int
-
-
-class Rescheduled(TypedDict):
-    """What a restore scheduled again on the emulator clock."""
-
-    scheduled_events: int
-    webhook_deliveries: int
 
 
 class SnapshotSeed(TypedDict):

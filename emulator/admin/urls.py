@@ -21,9 +21,9 @@ from emulator.admin import (
     webhooks,
 )
 from emulator.core.logs import HEALTH_PATH
+from emulator.snapshots.format import Archive
 from emulator.tenants.models import TenantJson
 from emulator.web.routes import Doc, Query, Route
-from emulator.web.snapshot import Archive
 from emulator.webhooks.endpoints import EndpointSpec
 from emulator.webhooks.events import EventRecord
 

@@ -7,8 +7,12 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, TypeAdapter
 from typing_extensions import TypedDict
+
+from emulator.core.stateful import ARCHIVED, Stateful, validated
 
 #: The range of the emulator clock: 1970-01-01 to 9998-12-31 (UTC). Every date the emulator derives from it (posting
 #: dates, expiries, retries, follow-ups up to a year later) then stays within the years 1970-9999.
@@ -37,17 +41,35 @@ def _shown(timestamp: float) -> str:
         return f"unix time {timestamp:.6g}"
 
 
+#: A time on the emulator clock, as records and archives keep it: a number of seconds within :data:`RANGE`.
+Moment = Annotated[float, AfterValidator(checked)]
+
+
 class Position(TypedDict):
     """Where the clock stands, as a snapshot keeps it: the time it shows, whether it is frozen, and how far it is
     ahead of real time (negative: behind) at that moment."""
 
-    now: float
+    now: Moment
     frozen: bool
     offset: float
 
 
-class Clock:
-    """Wall time that tests can move: an offset from real time, optionally frozen at one instant."""
+class _KeptPosition(Position):
+    """A position as an archive must hold it."""
+
+    __pydantic_config__ = ARCHIVED  # type: ignore[misc]
+
+
+POSITION = TypeAdapter(_KeptPosition)
+
+
+class Clock(Stateful[Position]):
+    """Wall time that tests can move: an offset from real time, optionally frozen at one instant.
+
+    Its state (stateful part ``clock``): a reset of everyone sets it back to real time, running; a snapshot keeps its
+    position, which a restore stands at."""
+
+    section = "clock"
 
     def __init__(self, *, start: float | None = None, frozen: bool = False) -> None:
         self._offset = 0.0 if start is None else start - time.time()
@@ -110,6 +132,21 @@ class Clock:
         else:
             self._frozen_at = None
             self._offset = at - time.time()
+
+    def reset(self, participant_id: int | None = None) -> None:
+        if participant_id is None:
+            self.unfreeze()
+            self.set(time.time())
+
+    def export(self) -> Position:
+        return self.position()
+
+    def check(self, section: Any) -> Position:
+        kept = validated(POSITION, section)
+        return {"now": kept["now"], "frozen": kept["frozen"], "offset": kept["offset"]}
+
+    def load(self, checked: Position) -> None:
+        self.restore(checked)
 
     def iso(self, at: float | None = None) -> str:
         """The emulator's time (or ``at``) in ISO 8601, UTC, with ``Z``."""

@@ -9,10 +9,14 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter
+
+from emulator.core.clock import Moment
 from emulator.core.masking import UNKEPT_HEADERS, mask, redacted_headers
 from emulator.core.outcomes import request_family
+from emulator.core.stateful import ARCHIVED, Json, Participant, Refused, Stateful, each
 
 LOG = logging.getLogger("ingopay_emulator")
 
@@ -89,9 +93,83 @@ def _masked(entry: Entry) -> Entry:
     return entry
 
 
-class Journal:
+class _Kept(BaseModel):
+    """Part of a journal entry as an archive keeps it: exactly these keys, of these types."""
+
+    model_config = ARCHIVED
+
+
+class KeptFacts(_Kept):
+    """What an entry keeps of the facts rules matched on (``waits.requests.entry_facts``), as waits read them."""
+
+    endpoint: str | None
+    account_type: str | None
+    account: str | None
+    amount: float | None
+    recipient: dict[str, str | None]
+    participant_unique_id1: str | None
+    funding_destination: str | None
+    headers: dict[str, str] | None = None  # archives of older versions: what a restore keeps of them is redacted
+
+
+class KeptExtra(_Kept):
+    """What else an entry keeps (``web.middlewares``), as the findings watch and the inspector read it."""
+
+    retry_after: int | None = None
+    client_gone: bool | None = None
+    fault: str | None = None
+    replay_of: str | None = None
+    findings: list[str] | None = None
+
+
+def _diagnosis(value: Any) -> Any:
+    """Why a request was refused: an object whose ``code`` (an outcome family is read from it) is a text."""
+    if not isinstance(value, dict):
+        raise ValueError("must be an object")
+    if not isinstance(value.get("code", ""), str):
+        raise ValueError("code must be a string")
+    return value
+
+
+class KeptEntry(_Kept):
+    """A journal entry as an archive keeps it (``Entry.as_json``)."""
+
+    id: Annotated[int, Field(ge=1)]
+    request_id: str
+    time: Moment
+    method: str
+    path: str
+    http_status: Annotated[int, Field(ge=0, le=999)]
+    latency_ms: Annotated[float, Field(ge=0)]
+    participant_id: Participant | None
+    username: str | None
+    ingo_status: int | None
+    diagnosis: Annotated[Json, AfterValidator(_diagnosis)] | None
+    matched_rule: str | None
+    endpoint: str | None
+    request_body: Json
+    response_body: Json
+    extra: KeptExtra
+    facts: KeptFacts | None
+    wall_time: Moment | None
+    target: str | None
+    http_version: str | None
+    request_headers: list[Annotated[list[str], Field(min_length=2, max_length=2)]]  # name, value
+    why_matched: dict[str, Json] | None
+    outcome: str
+
+
+KEPT_ENTRY = TypeAdapter(KeptEntry)
+
+
+class Journal(Stateful[list[Entry]]):
     """The last ``size`` requests, newest last; ``listeners`` are told of each entry as it is added; ``evicted``
-    counts the entries that left to make room."""
+    counts the entries that left to make room.
+
+    Its state (stateful part ``journal``): the entries, which a reset clears (of everyone or one participant) and a
+    snapshot keeps (masked; digests stay behind: they are keyed per run)."""
+
+    section = "journal"
 
     def __init__(self, size: int) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
@@ -142,9 +220,31 @@ class Journal:
         """The entry with this id, while the ring still holds it."""
         return next((e for e in reversed(self._entries) if e.id == entry_id), None)
 
+    def participants(self) -> set[int]:
+        """The participants whose requests the journal holds."""
+        return {e.participant_id for e in list(self._entries) if e.participant_id is not None}
+
     def last_id(self) -> int:
         """The id of the newest entry (0 when empty): what a later wait passes as ``since``."""
         return self._entries[-1].id if self._entries else 0
+
+    def reset(self, participant_id: int | None = None) -> None:
+        self.clear(participant_id)
+
+    def check(self, section: Any) -> list[Entry]:
+        kept = each(KEPT_ENTRY, section)
+        seen: set[int] = set()
+        for index, item in enumerate(kept):
+            if item.id in seen:
+                raise Refused((index, "id"), f"{item.id} is the id of an earlier entry too")
+            seen.add(item.id)
+        return [_masked(Entry(**item.model_dump(exclude={"outcome"}, exclude_unset=True))) for item in kept]
+
+    def load(self, checked: list[Entry]) -> None:
+        """Replace the entries with checked ones; new ids continue after the highest restored one."""
+        self._entries.clear()
+        self._entries.extend(checked)
+        self._ids = itertools.count(max((e.id for e in checked), default=0) + 1)
 
     def clear(self, participant_id: int | None = None) -> None:
         if participant_id is None:
@@ -156,15 +256,5 @@ class Journal:
         self._entries.extend(kept)
 
     def export(self) -> list[dict[str, Any]]:
-        """Every entry, oldest first, as JSON (for a snapshot; digests are left out)."""
-        return [e.as_json() for e in self._entries]
-
-    def restore(self, entries: Iterable[dict[str, Any]]) -> None:
-        """Replace the entries with exported ones, masked again whatever the archive held (no digest comes back);
-        new ids continue after the highest restored one."""
-        restored = [_masked(Entry(**{k: v for k, v in item.items()
-                                     if k in Entry.__dataclass_fields__ and k != "account_digest"}))
-                    for item in entries]
-        self._entries.clear()
-        self._entries.extend(restored)
-        self._ids = itertools.count(max((e.id for e in restored), default=0) + 1)
+        """Every entry, oldest first, as JSON, masked (for a snapshot; digests are left out)."""
+        return [mask(e.as_json()) for e in self._entries]

@@ -14,6 +14,7 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from emulator.core.clock import Clock
+from emulator.core.stateful import Stateful
 
 LOG = logging.getLogger("ingopay_emulator")
 Job = Callable[[], Awaitable[Any] | Any]
@@ -37,8 +38,11 @@ class Scheduled:
     owner: int | None = field(default=None, compare=False)  # the participant it belongs to, if any
 
 
-class Scheduler:
+class Scheduler(Stateful[None]):
     """A queue of jobs ordered by due time on the emulator clock.
+
+    Its state (stateful part, no section): the pending jobs, which a reset cancels (of everyone or one participant);
+    what they do is kept in the store, from which the app schedules them again (at start-up, after a restore).
 
     A background task fires jobs as real time reaches them; ``advance`` moves the clock and fires,
     in due order, everything that falls due (including jobs those jobs schedule) before returning.
@@ -75,6 +79,9 @@ class Scheduler:
             self._queue = [item for item in self._queue if not item.cancelled]
             heapq.heapify(self._queue)
         return dropped
+
+    def reset(self, participant_id: int | None = None) -> None:
+        self.cancel(participant_id)
 
     def pending(self) -> list[Due]:
         """The jobs not yet fired, soonest first."""

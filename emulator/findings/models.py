@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from time import time as wall_clock
 from typing import Any
 
+from pydantic import TypeAdapter
 from typing_extensions import TypedDict
+
+from emulator.core.clock import ClockOutOfRange, checked
+from emulator.core.stateful import ARCHIVED, Refused, Stateful, each
 
 LOG = logging.getLogger("ingopay_emulator.findings")
 #: Findings kept (the oldest go first).
@@ -108,9 +112,52 @@ class Finding:
             self.deliveries.append(delivery)
 
 
-class Findings:
+class _KeptFinding(FindingJson):
+    """A finding as an archive must hold it."""
+
+    __pydantic_config__ = ARCHIVED  # type: ignore[misc]
+
+
+KEPT_FINDING = TypeAdapter(_KeptFinding)
+
+
+def checked_findings(section: Any) -> list[Finding]:
+    """The findings of an archive, each as they are kept; Refused naming the first problem."""
+    found = []
+    for index, item in enumerate(each(KEPT_FINDING, section)):
+        if item["code"] not in KINDS:
+            raise Refused((index, "code"), f"{item['code'][:80]!r} is not a kind of finding (known: "
+                                           f"{', '.join(KINDS)})")
+        number = item["id"].removeprefix("fnd_")
+        if not item["id"].startswith("fnd_") or not number.isdigit() or len(number) > 12:
+            raise Refused((index, "id"), "must be fnd_ and a number, as the emulator numbers findings")
+        if item["participant_id"] is not None and not 1 <= item["participant_id"] <= 99_999:
+            raise Refused((index, "participant_id"), "must be a participant id (1 to 99999)")
+        for name, named in (("requests", item["requests"]), ("deliveries", item["deliveries"])):
+            if len(named) > NAMED:
+                raise Refused((index, name), f"names more than {NAMED}, which a finding never does")
+        if item["occurrences"] < 1:
+            raise Refused((index, "occurrences"), "must be at least 1")
+        for name, moment in (("time", item["time"]), ("wall_time", item["wall_time"])):
+            try:
+                if moment is not None:
+                    checked(moment)
+            except ClockOutOfRange as exc:
+                raise Refused((index, name), f": {exc}") from None
+        found.append(Finding(item["id"], item["code"], item["participant_id"], item["username"], item["message"],
+                             item["time"], list(item["requests"]), list(item["deliveries"]), item["occurrences"],
+                             item["wall_time"]))
+    return found
+
+
+class Findings(Stateful[list[Finding]]):
     """The last ``size`` findings, oldest first; each new one is logged as a warning; ``evicted`` counts those that
-    left to make room."""
+    left to make room.
+
+    Their state (stateful part ``findings``): a reset clears them (of everyone or one participant), a snapshot
+    keeps them, and new findings are numbered after the highest restored one."""
+
+    section = "findings"
 
     def __init__(self, size: int = KEPT) -> None:
         self._found: deque[Finding] = deque(maxlen=size)
@@ -145,17 +192,17 @@ class Findings:
         self._found.clear()
         self._found.extend(kept)
 
+    def reset(self, participant_id: int | None = None) -> None:
+        self.clear(participant_id)
+
     def export(self) -> list[dict[str, Any]]:
         """Every finding, oldest first (for a snapshot)."""
         return [dict(f.as_json()) for f in self._found]
 
-    def restore(self, items: Iterable[dict[str, Any]]) -> None:
-        restored = [Finding(item["id"], item["code"], item.get("participant_id"), item.get("username"),
-                            item["message"], item["time"], list(item.get("requests", ())),
-                            list(item.get("deliveries", ())), item.get("occurrences", 1), item.get("wall_time"))
-                    for item in items if item.get("code") in KINDS]
+    def check(self, section: Any) -> list[Finding]:
+        return checked_findings(section)
+
+    def load(self, checked: list[Finding]) -> None:
         self._found.clear()
-        self._found.extend(restored)
-        highest = max((int(f.id.rsplit("_", 1)[1]) for f in restored if f.id.rsplit("_", 1)[-1].isdigit()),
-                      default=0)
-        self._numbers = itertools.count(highest + 1)
+        self._found.extend(checked)
+        self._numbers = itertools.count(max((int(f.id.removeprefix("fnd_")) for f in checked), default=0) + 1)

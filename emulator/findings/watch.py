@@ -12,6 +12,7 @@ from typing import Any
 
 from emulator.core.clock import Clock
 from emulator.core.journal import Entry
+from emulator.core.stateful import Stateful
 from emulator.findings.models import Finding, Findings
 from emulator.gateway.schemas import RAW_FIELDS
 from emulator.store import Record
@@ -75,8 +76,11 @@ def push_of(participant_id: int | None, body: Any, request_id: str) -> Push | No
     return Push(participant_id, token, round(amount * 100), puid1, request_id)
 
 
-class Watcher:
-    """The rules findings come from, over what the emulator sees; the state they need is bounded."""
+class Watcher(Stateful[None]):
+    """The rules findings come from, over what the emulator sees; the state they need is bounded.
+
+    Its state (stateful part, no section): what it remembers of each participant, which a reset forgets and a
+    restore rebuilds from the restored events (the outbox tells it of each)."""
 
     def __init__(self, findings: Findings, clock: Clock, *, requests_per_second: int,
                  now: Callable[[], float] = time.monotonic) -> None:
@@ -153,6 +157,9 @@ class Watcher:
                           f"the webhook receiver at {record.get('url')} never acknowledged {record.get('topic')} in "
                           f"{len(attempts)} attempts (last: {error or 'HTTP ' + str(last.get('http_status'))}); "
                           "Ingo would keep retrying each event and the client would miss what happened")
+
+    def reset(self, participant_id: int | None = None) -> None:
+        self.forget(participant_id)
 
     def forget(self, participant_id: int | None = None) -> None:
         """Drop what is remembered of one participant, or of everyone (a reset)."""

@@ -7,11 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from emulator.core.catalogue import catalogue
 from emulator.core.masking import last_four
 from emulator.core.patterns import compile_pattern
+from emulator.core.stateful import ARCHIVED, Refused, Stateful, refusal, validated
 from emulator.scenarios.catalog import Sources
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.loader import Loaded, ScenarioError
@@ -104,6 +106,23 @@ class EngineState(TypedDict):
     active: list[str]
     active_for: list[Activation]
     counts: list[RuleCount]
+
+
+class _KeptState(EngineState):
+    """An engine's state as an archive must hold it."""
+
+    __pydantic_config__ = ARCHIVED  # type: ignore[misc]
+
+
+KEPT_STATE = TypeAdapter(_KeptState)
+
+
+@dataclass(frozen=True)
+class Restoring:
+    """An archive's scenarios, validated as scenario files are, with the activations and counts that name them."""
+
+    loaded: list[Loaded]
+    state: EngineState
 
 
 class RuleIndex:
@@ -247,8 +266,14 @@ def conditions_hold(match: Match, facts: Facts) -> bool:
     return True
 
 
-class Engine:
-    """Loaded scenarios, which are active (for everyone or per participant), and per-participant rule counts."""
+class Engine(Stateful[Restoring]):
+    """Loaded scenarios, which are active (for everyone or per participant), and per-participant rule counts.
+
+    Its state (stateful part ``scenarios``): a reset reads the files again (or, for one participant, forgets its
+    counts and activations); a snapshot keeps every loaded scenario with its activations and counts, which a restore
+    puts in place of this engine's (its ``sources`` stay its own)."""
+
+    section = "scenarios"
 
     def __init__(self, loaded: Iterable[Loaded] = (), *, seed: int | None = None,
                  sources: Sources = NO_SOURCES) -> None:
@@ -349,16 +374,56 @@ class Engine:
                        for (p, name, rule), count in self._counts.items()],
         }
 
-    def restore(self, loaded: Iterable[Loaded], state: EngineState) -> None:
-        """Take the scenarios (already validated), activations and counts of a snapshot; ``sources`` stay this
-        engine's own, so a later reset reads this emulator's files again."""
-        self.scenarios = {item.scenario.name: item.scenario for item in loaded}
-        self.files = {item.scenario.name: item.source for item in loaded}
-        self.active = [name for name in state["active"] if name in self.scenarios]
-        self.active_for = {a["participant_id"]: [n for n in a["scenarios"] if n in self.scenarios]
-                           for a in state["active_for"]}
-        self._counts = {(c["participant_id"], c["scenario"], c["rule"]): c["count"] for c in state["counts"]
-                        if c["scenario"] in self.scenarios}
+    def check(self, section: Any) -> Restoring:
+        """The archive's scenarios, validated as scenario files are (one this engine holds unchanged is reused), and
+        every name its activations and counts use."""
+        state = EngineState(validated(KEPT_STATE, section))  # type: ignore[misc]
+        current = self.scenarios
+        loaded: list[Loaded] = []
+        rules: dict[str, set[str]] = {}
+        for index, item in enumerate(state["loaded"]):
+            name = item["definition"].get("name")
+            same = current.get(name) if isinstance(name, str) else None
+            if same is not None and same.model_dump(mode="json", by_alias=True) == item["definition"]:
+                scenario = same
+            else:
+                try:
+                    scenario = Scenario.model_validate(item["definition"])
+                except ValidationError as exc:
+                    raise refusal(exc, ("loaded", index, "definition")) from None
+            if scenario.name in rules:
+                raise Refused(("loaded", index), f": scenario {scenario.name!r} is loaded twice")
+            rules[scenario.name] = {rule.name for rule in scenario.rules}
+            loaded.append(Loaded(scenario, item["source"]))
+        named: list[tuple[tuple[str | int, ...], str]] = [(("active", i), n) for i, n in enumerate(state["active"])]
+        named += [(("active_for", i, "scenarios", j), n) for i, a in enumerate(state["active_for"])
+                  for j, n in enumerate(a["scenarios"])]
+        named += [(("counts", i, "scenario"), c["scenario"]) for i, c in enumerate(state["counts"])]
+        for where, name in named:
+            if name not in rules:
+                raise Refused(where, f"names scenario {name[:80]!r}, which the snapshot does not load")
+        for i, activation in enumerate(state["active_for"]):
+            if not 1 <= activation["participant_id"] <= 99_999:
+                raise Refused(("active_for", i, "participant_id"), "must be a participant id (1 to 99999)")
+        for i, count in enumerate(state["counts"]):
+            if count["rule"] not in rules[count["scenario"]]:
+                raise Refused(("counts", i, "rule"), f"names rule {count['rule'][:80]!r}, which scenario "
+                                                     f"{count['scenario']!r} does not have")
+            if not 1 <= count["participant_id"] <= 99_999:
+                raise Refused(("counts", i, "participant_id"), "must be a participant id (1 to 99999)")
+            if count["count"] < 0:
+                raise Refused(("counts", i, "count"), "must be at least 0")
+        return Restoring(loaded, state)
+
+    def load(self, checked: Restoring) -> None:
+        """Take the checked scenarios, activations and counts of a snapshot; ``sources`` stay this engine's own, so
+        a later reset reads this emulator's files again."""
+        state = checked.state
+        self.scenarios = {item.scenario.name: item.scenario for item in checked.loaded}
+        self.files = {item.scenario.name: item.source for item in checked.loaded}
+        self.active = list(state["active"])
+        self.active_for = {a["participant_id"]: list(a["scenarios"]) for a in state["active_for"]}
+        self._counts = {(c["participant_id"], c["scenario"], c["rule"]): c["count"] for c in state["counts"]}
 
     def order_for(self, participant_id: int, requested: str | None = None) -> list[str]:
         """Scenario names in the order they are consulted for this participant."""

@@ -89,7 +89,8 @@ class Store(Protocol):
     def load(self, contents: Contents, *, keep: Collection[str] = ()) -> None:
         """Replace every record and sequence with ``contents`` at once (durably, in one transaction, for stores that
         persist), except the records of the kinds in ``keep``: those stay as they are, and any of those kinds in
-        ``contents`` are ignored."""
+        ``contents`` are ignored. The store takes the records as they are (the caller keeps no reference to them).
+        A restore calls it on a worker thread, while requests are served: readers see the old records or the new."""
         ...
 
     def close(self) -> None: ...

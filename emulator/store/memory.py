@@ -125,23 +125,36 @@ class MemoryStore:
         return Contents(records, dict(self._sequences))
 
     def load(self, contents: Contents, *, keep: Collection[str] = ()) -> None:
+        # Filled aside, then swapped in: readers see the old records or the new, never a mix.
         data: dict[str, dict[int, dict[str, Record]]] = _Partitions(self._caps)
+        for kind, participant, key, record in contents.records:
+            if kind not in keep:
+                data[kind][participant][key] = record
         for kind in keep:
             if kind in self._data:
                 data[kind] = self._data[kind]
         previous, self._data = self._data, data
-        evicted = self._evicted.copy()
-        try:
-            for kind, participant, key, record in contents.records:
-                if kind not in keep:
-                    self.put(kind, participant, key, copy.deepcopy(record))
-        except BaseException:
-            self._data, self._evicted = previous, evicted
-            raise
         self._sequences = dict(contents.sequences)
+        for kind, cap in self._caps.items():  # the caps hold as for writes (the snapshot's emulator may have had more)
+            for participant, partition in list(data.get(kind, {}).items()):
+                while len(partition) > cap.most:
+                    before = len(partition)
+                    self._make_room(kind, participant, partition, cap)
+                    if len(partition) == before:
+                        break  # what is left is in progress
+        _let_go({kind: partitions for kind, partitions in previous.items() if kind not in keep})
 
     def close(self) -> None:
         pass
+
+
+def _let_go(data: dict[str, dict[int, dict[str, Record]]]) -> None:
+    """Free replaced records one at a time: freeing millions at once holds the interpreter (and a restore runs this on
+    a worker thread, beside the event loop) for as long as it takes."""
+    for partitions in data.values():
+        for records in partitions.values():
+            while records:
+                records.popitem()
 
 
 class _Partitions(dict):  # type: ignore[type-arg]

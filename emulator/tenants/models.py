@@ -4,13 +4,16 @@ endpoint that only gets that participant's events. Kept in memory only: a secret
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
-from typing import NotRequired
+from typing import Any, NotRequired
 
+from pydantic import TypeAdapter
 from typing_extensions import TypedDict
 
+from emulator.core.clock import ClockOutOfRange, checked
 from emulator.core.credentials import Credential
+from emulator.core.stateful import ARCHIVED, Refused, Stateful, each
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.endpoints import Endpoint
 
@@ -55,15 +58,51 @@ class Tenant:
         return shown
 
 
-class Tenants:
+class _KeptTenant(TypedDict):
+    """A tenant as an archive must hold it: never a secret."""
+
+    __pydantic_config__ = ARCHIVED  # type: ignore[misc]
+
+    username: str
+    participant_id: int
+    webhook_endpoint: str | None
+    created: float
+
+
+KEPT_TENANT = TypeAdapter(_KeptTenant)
+
+
+def checked_tenants(section: Any) -> list[TenantJson]:
+    """The tenants of an archive (without secrets); Refused naming the first problem."""
+    tenants: list[TenantJson] = []
+    for index, item in enumerate(each(KEPT_TENANT, section)):
+        if not 1 <= item["participant_id"] <= LAST_PARTICIPANT:
+            raise Refused((index, "participant_id"), f"must be a participant id (1 to {LAST_PARTICIPANT})")
+        try:
+            checked(item["created"])
+        except ClockOutOfRange as exc:
+            raise Refused((index, "created"), f": {exc}") from None
+        tenants.append({"username": item["username"], "participant_id": item["participant_id"],
+                        "webhook_endpoint": item["webhook_endpoint"], "created": item["created"]})
+    return tenants
+
+
+class Tenants(Stateful[list[TenantJson]]):
     """The tenants minted so far, entered into the emulator's credentials (which signed requests are checked
-    against) and its webhook endpoints."""
+    against) and its webhook endpoints.
+
+    Their state (stateful part ``tenants``): a reset keeps them (their credentials stay usable); a snapshot keeps
+    them without their secrets; a restore removes every tenant (the snapshot's point knows none of this run's) and
+    keeps minted ids off the participants that hold restored state (``holders``, and the snapshot's tenants)."""
+
+    section = "tenants"
 
     def __init__(self, credentials: MutableMapping[str, Credential], deliveries: Deliveries, *,
-                 webhook_secret: str) -> None:
+                 webhook_secret: str, holders: Callable[[], Iterable[int]] = tuple) -> None:
         self.credentials = credentials
         self.deliveries = deliveries
         self.webhook_secret = webhook_secret
+        self.holders = holders
         self._tenants: dict[str, Tenant] = {}
         #: Participants a minted id never lands on unless asked for: those ever minted (their state is reset, but a
         #: wait or a late delivery may still name them) and those a snapshot brought back with their state.
@@ -123,9 +162,19 @@ class Tenants:
         return tenant
 
     def clear(self) -> list[Tenant]:
-        """Remove every tenant (a restore: the snapshot's point knows none of them); those removed."""
+        """Remove every tenant; those removed."""
         return [t for t in (self.remove(username) for username in list(self._tenants)) if t is not None]
 
     def export(self) -> list[TenantJson]:
         """The tenants without their secrets (for a snapshot: a restored emulator mints new ones)."""
         return [t.as_json() for t in self._tenants.values()]
+
+    def reset(self, participant_id: int | None = None) -> None:
+        """Tenants outlive a reset: their state goes, their credentials stay."""
+
+    def check(self, section: Any) -> list[TenantJson]:
+        return checked_tenants(section)
+
+    def load(self, checked: list[TenantJson]) -> None:
+        self.clear()
+        self.reserve({*self.holders(), *(t["participant_id"] for t in checked)})

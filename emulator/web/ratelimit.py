@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from typing_extensions import TypedDict
+
+from emulator.core.credentials import Credential
+from emulator.core.stateful import Stateful
 
 
 class Window(TypedDict):
@@ -120,3 +123,20 @@ class RateLimiter:
     def idle_window(self) -> Window:
         """The window of a credential that has sent nothing lately."""
         return {"limit": self.limit, "in_window": 0, "remaining": self.limit, "forced_refusals": 0}
+
+
+class RateWindows(Stateful[None]):
+    """Every credential's rate window, as a stateful part (no section): a reset of everyone, and a restore, empties
+    them all; a reset of one participant those of its credentials. ``limiter`` gives the emulator's limiter now."""
+
+    def __init__(self, limiter: Callable[[], RateLimiter], credentials: Mapping[str, Credential]) -> None:
+        self.limiter = limiter
+        self.credentials = credentials
+
+    def reset(self, participant_id: int | None = None) -> None:
+        if participant_id is None:
+            self.limiter().reset()
+            return
+        for credential in list(self.credentials.values()):
+            if credential.participant_id == participant_id:
+                self.limiter().reset(credential.username)

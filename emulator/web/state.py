@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +15,7 @@ from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
 from emulator.core.journal import Entry, Journal
 from emulator.core.scheduler import Scheduler
+from emulator.core.stateful import Registry
 from emulator.findings.models import Findings
 from emulator.findings.watch import Watcher
 from emulator.gateway.models import Gateway
@@ -23,6 +24,7 @@ from emulator.scenarios.engine import Engine
 from emulator.scenarios.facts import Facts
 from emulator.sessions.models import SessionService
 from emulator.settings import Settings
+from emulator.snapshots.restoring import Rescheduled
 from emulator.store import Record, Store
 from emulator.tenants.models import Tenants
 from emulator.waits.waiting import Waits
@@ -69,32 +71,31 @@ class Runtime:
     services: Services
     #: The time X-Date and the body timestamp are checked against and webhook signatures are dated with.
     signature_now: Callable[[], float]
+    #: Every part that holds state, once: what a reset, a snapshot and a restore walk (``emulator.core.stateful``).
+    parts: Registry = field(default_factory=Registry)
     ready: bool = False
     #: Who watches live (the inspector's event stream): told of each request, event, delivery and admin change.
     changes: Changes = field(default_factory=Changes)
+    #: Held by a restore from its first check to its last load: one restore at a time.
+    restoring: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def credential_for(self, participant_id: int) -> Credential | None:
         return next((c for c in self.credentials.values() if c.participant_id == participant_id), None)
 
     def reset(self, participant_id: int | None = None) -> None:
-        """Back to a fresh start: state, journal, events, pending jobs, rate windows, scenario counts and
-        activations, for everyone (and the clock back to real time) or for one participant."""
-        services = self.services
-        services.scheduler.cancel(participant_id)
-        self.store.reset(participant_id)
-        self.journal.clear(participant_id)
-        services.outbox.clear(participant_id)
-        services.engine.reset(participant_id)
-        services.findings.clear(participant_id)
-        services.watcher.forget(participant_id)
-        if participant_id is None:
-            self.rate_limiter.reset()
-            self.clock.unfreeze()
-            self.clock.set(time.time())
-            return
-        for credential in self.credentials.values():
-            if credential.participant_id == participant_id:
-                self.rate_limiter.reset(credential.username)
+        """Back to a fresh start: every stateful part (state, journal, events, pending jobs, rate windows, scenario
+        counts and activations), for everyone (and the clock back to real time) or for one participant."""
+        self.parts.reset(participant_id)
+
+    async def stop_jobs(self) -> None:
+        """Cancel the jobs waiting on the clock and those under way (a restore replaces what they act on)."""
+        self.services.scheduler.cancel()
+        await self.services.scheduler.shutdown()
+
+    def resume_jobs(self) -> Rescheduled:
+        """Schedule what the store holds pending: follow-up events and webhook deliveries."""
+        return {"scheduled_events": self.services.followups.resume(),
+                "webhook_deliveries": self.services.deliveries.resume()}
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from emulator.core.masking import mask_urls, masked_url
 from emulator.core.outcomes import delivery_family
 from emulator.core.replies import header_limits, read_at_most, unreadable
 from emulator.core.scheduler import Scheduler
+from emulator.core.stateful import Stateful
 from emulator.store import Record, Store
-from emulator.webhooks.endpoints import Endpoint
+from emulator.webhooks.endpoints import Endpoint, KeptEndpoint, checked_endpoints
 from emulator.webhooks.events import Event
 from emulator.webhooks.lanes import Lanes
 from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
@@ -37,8 +38,13 @@ RESPONSE_KEPT = 1024
 STOP_GRACE = 0.5
 
 
-class Deliveries:
-    """Every delivery of every event to every endpoint, with its attempts; persists through the store."""
+class Deliveries(Stateful[list[KeptEndpoint]]):
+    """Every delivery of every event to every endpoint, with its attempts; persists through the store.
+
+    Its state (stateful part ``webhook_endpoints``): the deliveries are records of the store; the endpoints are this
+    emulator's own, which a reset keeps and a restore leaves as they are (the snapshot's list says which it lacks)."""
+
+    section = "webhook_endpoints"
 
     def __init__(self, store: Store, clock: Clock, scheduler: Scheduler, endpoints: Iterable[Endpoint], *,
                  timeout: float, schedule: Iterable[float], concurrency: int, endpoint_concurrency: int,
@@ -76,6 +82,18 @@ class Deliveries:
 
     def remove_endpoint(self, endpoint_id: str) -> bool:
         return self.endpoints.pop(endpoint_id, None) is not None
+
+    def reset(self, participant_id: int | None = None) -> None:
+        """Endpoints outlive a reset (the deliveries are the store's)."""
+
+    def export(self) -> list[dict[str, Any]]:
+        return [endpoint.as_json() for endpoint in self.endpoints.values()]
+
+    def check(self, section: Any) -> list[KeptEndpoint]:
+        return checked_endpoints(section)
+
+    def load(self, checked: list[KeptEndpoint]) -> None:
+        """This emulator's endpoints stay: a restore reports those of the snapshot it lacks."""
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 

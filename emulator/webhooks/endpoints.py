@@ -7,13 +7,15 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.masking import masked_url
+from emulator.core.stateful import ARCHIVED, Participant, each
 from emulator.core.validation import FILES, Body, describe, pydantic_sentence
 from emulator.core.yamlpos import YamlProblem, read_yaml_file
 from emulator.webhooks.events import Event
@@ -45,6 +47,27 @@ class Endpoint:
         return {"id": self.id, "url": masked_url(self.url), "topics": list(self.topics),
                 "participant_id": self.participant_id, "source": self.source,
                 "secret": "default" if self.secret == DEFAULT_WEBHOOK_SECRET else "configured"}
+
+
+class KeptEndpoint(TypedDict):
+    """An endpoint as a snapshot keeps it (``Endpoint.as_json``): a restore lists those this emulator lacks."""
+
+    __pydantic_config__ = ARCHIVED  # type: ignore[misc]
+
+    id: str
+    url: str
+    topics: list[str]
+    participant_id: Participant | None
+    source: str
+    secret: Literal["default", "configured"]
+
+
+KEPT_ENDPOINT = TypeAdapter(KeptEndpoint)
+
+
+def checked_endpoints(section: Any) -> list[KeptEndpoint]:
+    """The endpoints of an archive; Refused naming the first problem."""
+    return each(KEPT_ENDPOINT, section)
 
 
 #: A receiver's URL, as a config file, the admin API or a tenant gives it.

@@ -6,14 +6,17 @@ import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
+from pydantic import TypeAdapter
 from typing_extensions import TypedDict
 
 from emulator.core.catalogue import catalogue
-from emulator.core.clock import Clock
+from emulator.core.clock import Clock, ClockOutOfRange, checked
 from emulator.core.ids import IdFactory
+from emulator.core.masking import mask
+from emulator.core.stateful import ARCHIVED, Refused, Stateful, each, shallow
 from emulator.webhooks.topics import TOPICS
 
 #: metadata.id prefix: Ingo's sandbox ids look like "sb01-<uuid>".
@@ -112,9 +115,53 @@ def build_envelope(topic: str, *, event_id: str, timestamp: float, ancillary: di
     }
 
 
-class Outbox:
+class _KeptEvent(KeptEvent):
+    """An event as an archive must hold it."""
+
+    __pydantic_config__ = ARCHIVED  # type: ignore[misc]
+
+
+KEPT_EVENT = TypeAdapter(_KeptEvent)
+
+
+def checked_events(section: Any) -> list[Event]:
+    """The events of an archive, each as the outbox keeps it; Refused naming the first problem."""
+    kept = each(KEPT_EVENT, section)
+    events = []
+    for index, item in enumerate(kept):
+        metadata = item["envelope"]["metadata"]
+        for name, moment in (("created", item["created"]), ("wall_time", item["wall_time"])):
+            try:
+                if moment is not None:
+                    checked(moment)
+            except ClockOutOfRange as exc:
+                raise Refused((index, name), f": {exc}") from None
+        if not 1 <= item["participant_id"] <= 99_999:
+            raise Refused((index, "participant_id"), "must be a participant id (1 to 99999)")
+        if item["topic"] not in TOPICS:
+            raise Refused((index, "topic"), f"names no webhook topic this emulator knows: {item['topic'][:80]!r}")
+        if (metadata["id"], metadata["topic"]) != (item["id"], item["topic"]):
+            raise Refused((index, "envelope", "metadata"), ": its id and topic must be the event's")
+        if item["number"] < 1:
+            raise Refused((index, "number"), "must be at least 1")
+        for name, data in item["envelope"]["data"].items():
+            try:
+                shallow(data)
+            except ValueError as exc:
+                raise Refused((index, "envelope", "data", name), f": {exc}") from None
+        events.append(Event(item["envelope"], item["participant_id"], item["source"], item["created"],
+                            item["number"], wall_time=item["wall_time"]))
+    return events
+
+
+class Outbox(Stateful[list[Event]]):
     """The last ``size`` events emitted (of every participant), newest last, and the listeners (webhook delivery)
-    told about each; ``evicted`` counts those that left to make room."""
+    told about each; ``evicted`` counts those that left to make room.
+
+    Its state (stateful part ``events``): the events, which a reset clears (of everyone or one participant) and a
+    snapshot keeps; a restore tells ``recallers`` (never the listeners: nothing is delivered again) of each."""
+
+    section = "events"
 
     def __init__(self, clock: Clock, *, seed: int | None = None, size: int = 10_000) -> None:
         self.clock = clock
@@ -123,6 +170,8 @@ class Outbox:
         self.evicted = 0
         self._numbers = itertools.count(1)
         self.listeners: list[Callable[[Event], Any]] = []
+        #: Told of each event a restore brings back (what follows events without delivering them: findings).
+        self.recallers: list[Callable[[Event], Any]] = []
 
     def emit(self, topic: str, participant_id: int, *, ancillary: dict[str, Any], event: dict[str, Any],
              status: int | None = None, message: str | None = None, source: str = "flow") -> Event:
@@ -140,19 +189,24 @@ class Outbox:
         return next((e for e in self.events if e.id == event_id), None)
 
     def export(self) -> list[KeptEvent]:
-        """Every event kept, oldest first (for a snapshot)."""
-        return [{**e.as_json(), "number": e.number} for e in self.events]
+        """Every event kept, oldest first, masked (for a snapshot)."""
+        return [mask({**e.as_json(), "number": e.number}) for e in self.events]
 
-    def restore(self, kept: Iterable[KeptEvent]) -> list[Event]:
-        """Replace the events with exported ones, without telling the listeners (nothing is delivered again); new
-        events are numbered after the highest restored one. Returns the restored events, oldest first."""
-        restored = [Event(item["envelope"], item["participant_id"], item["source"], item["created"], item["number"],
-                          wall_time=item.get("wall_time"))
-                    for item in kept]
+    def check(self, section: Any) -> list[Event]:
+        return checked_events(section)
+
+    def load(self, checked: list[Event]) -> None:
+        """Replace the events with checked ones, without telling the listeners; new events are numbered after the
+        highest restored one."""
         self.events.clear()
-        self.events.extend(restored)
-        self._numbers = itertools.count(max((e.number for e in restored), default=0) + 1)
-        return list(self.events)
+        self.events.extend(checked)
+        self._numbers = itertools.count(max((e.number for e in checked), default=0) + 1)
+        for event in self.events:
+            for recaller in self.recallers:
+                recaller(event)
+
+    def reset(self, participant_id: int | None = None) -> None:
+        self.clear(participant_id)
 
     def clear(self, participant_id: int | None = None) -> None:
         if participant_id is None:
