@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from emulator.admin.answers import Replayed, ReplayRequest, RequestStory
+from emulator.admin.provenance import route_index
 from emulator.auth.client import sign
 from emulator.core.credentials import DEFAULT_SECRET
 from emulator.core.journal import Entry
@@ -21,6 +22,7 @@ from emulator.stories.timeline import links_of, timeline
 from emulator.web import declared
 from emulator.web.answers import json_response
 from emulator.web.middlewares import REPLAY_HEADER
+from emulator.web.provenance import relied_on
 from emulator.web.state import RUNTIME, Runtime
 from emulator.webhooks.followups import KIND as SCHEDULED
 
@@ -58,7 +60,8 @@ def _default_secret(runtime: Runtime, username: str | None) -> str | None:
 
 
 async def detail(request: web.Request) -> web.Response:
-    """One request: as journaled, how it was signed, the 401's side-by-side, a curl command and its timeline."""
+    """One request: as journaled, how it was signed, the 401's side-by-side, a curl command, its timeline, and
+    where each part of its answer comes from."""
     runtime = request.app[RUNTIME]
     try:
         entry = _entry(request)
@@ -76,6 +79,7 @@ async def detail(request: web.Request) -> web.Response:
         "curl": curl_command(entry, base_url, default_secret=_default_secret(
             runtime, entry.username or (story["username"] if story else None))),
         "masked": masked_paths(entry.request_body), "links": links_of(entry), "timeline": moments,
+        "provenance": [part.as_json() for part in relied_on(entry, route_index(request.app))],
     }
     return json_response(answer)
 
