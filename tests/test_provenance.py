@@ -224,6 +224,32 @@ async def test_the_story_says_where_each_part_of_an_answer_comes_from(emulator: 
     assert parts["the scenario rule magic-values/card-852"]["ref"] == "choice:magic-values"
 
 
+async def test_your_own_scenario_rule_is_yours_and_its_own_message_is_no_guess_of_the_emulators(emulator: Signed):
+    document = ("scenarios:\n  - name: mine\n    rules:\n"
+                "      - {name: decline, match: {endpoint: process, amount: {exact: 10.5}}, respond: {status: 852}}\n"
+                "      - {name: worded, match: {endpoint: process, amount: {exact: 11.5}},\n"
+                "         respond: {status: 852, message: \"Declined by our bank\"}}\n")
+    response = await emulator.client.post("/_emulator/scenarios", data=document.encode(),
+                                          headers={"Content-Type": "application/yaml"})
+    assert response.status == 201, await response.text()
+    status, verified, _ = await emulator.post("/gateway/verify", v11(**CARD))
+    token = verified["data"]["customer_account_token"]
+    for amount, puid1 in ((10.5, "pay-1"), (11.5, "pay-2")):
+        status, paid, _ = await emulator.post("/gateway/process", v11(
+            account_type="CA", amount=amount, source_of_funds=4, customer_account_token=token,
+            participant_unique_id1=puid1))
+        assert paid["status"] == 852, paid
+    worded, plain, _ = await _journal(emulator)
+    # The code and message are the emulator's; the rule that answered them is yours, not a bundled magic value.
+    assert set(plain["relied_on"]) == {"choice:status-852", "choice:business-error-http-200"}
+    # With your own message, only the HTTP status of the refusal is left to the emulator.
+    assert worded["relied_on"] == ["choice:business-error-http-200"]
+    story = await (await emulator.client.get(f"/_emulator/requests/{worded['id']}")).json()
+    parts = {part["what"]: part["source"] for part in story["provenance"]}
+    assert parts["the scenario rule mine/worded"]["kind"] == "own"
+    assert parts["Ingo status 852 with the scenario's message"]["kind"] == "own"
+
+
 async def test_a_rule_of_the_emulators_own_is_told_from_a_rule_of_ingos_page(emulator: Signed):
     # The biller search pages list no timestamp: checking one sent is the emulator's choice.
     status, body, _ = await emulator.post("/gateway/v1/biller/search",
@@ -333,3 +359,39 @@ def test_the_openapi_document_says_where_each_operation_comes_from():
     assert process["x-source"]["ref"] == "https://developers.ingopayments.com/docs/ingopay/process/card"
     assert process["properties"]["track2"]["x-source"]["ref"] == "choice:track2-pattern"
     assert json.dumps(document)  # still plain JSON
+
+
+async def test_the_inspector_marks_a_guess_and_tells_where_each_part_comes_from(emulator: Signed, chromium):
+    from playwright.async_api import expect
+
+    status, declined = await _declined_push(emulator)
+    assert declined["status"] == 852
+    page = await chromium.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(str(emulator.client.make_url("/_emulator/ui")))
+    await expect(page.locator("body[data-loaded=true]")).to_have_count(1)
+
+    rows = page.locator("tr.request")
+    await expect(rows).to_have_count(2)
+    declined_row = page.locator("tr.request", has=page.locator("td.ingo-status", has_text=re.compile("^852$")))
+    mark = declined_row.locator(".choice-mark")
+    await expect(mark).to_have_text("◇ emulator's choice")
+    await expect(mark).to_have_attribute("title", re.compile("choice:status-852"))
+    verify_row = page.locator("tr.request", has=page.locator("code", has_text="/gateway/verify"))
+    await expect(verify_row.locator(".choice-mark")).to_have_count(0)
+    # The text filter finds every request that rested on one choice.
+    await page.get_by_label("Text").fill("choice:business-error-http-200")
+    await expect(rows).to_have_count(1)
+    await page.get_by_label("Text").fill("")
+
+    await declined_row.locator("a.open-detail").click()
+    await expect(page.locator("#provenance-summary")).to_contain_text("rested on 3 choices of the emulator's")
+    status_part = page.locator(".provenance-part[data-ref='choice:status-852']")
+    await expect(status_part).to_contain_text("Ingo status 852 and its message")
+    await expect(status_part).to_contain_text("851-867 to Card Issuer Declines")
+    await expect(status_part).to_contain_text("docs/contract.md#choice-status-852")
+    shape = page.locator(".provenance-part[data-kind=ingo]", has_text="the answer's shape")
+    await expect(shape.locator("a")).to_have_attribute(
+        "href", "https://developers.ingopayments.com/docs/ingopay/process/card")
+    assert errors == [], errors

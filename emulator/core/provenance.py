@@ -306,7 +306,7 @@ def status_choices() -> dict[str, Choice]:
         found[STATUS_PREFIX + str(status.code)] = Choice(
             STATUS_PREFIX + str(status.code), f"Status {status.code} \"{status.message}\".",
             f"{where}: the code and its message are the emulator's.",
-            "a scenario rule answers any code with its own message")
+            "a scenario rule with a status and message of your own")
     return found
 
 

@@ -21,7 +21,7 @@ from emulator.auth.diagnosis import SOURCES as AUTH_SOURCES
 from emulator.core.catalogue import catalogue
 from emulator.core.errors import MAPPED_HTTP_STATUS, REFUSALS
 from emulator.core.journal import Entry
-from emulator.core.outcomes import CLOSED_WITHOUT_RESPONSE
+from emulator.core.outcomes import CLOSED_WITHOUT_RESPONSE, FAULT_DIAGNOSES
 from emulator.core.provenance import HMAC_AUTH, OWN, ROUTER, SCENARIO, Source, SourceJson, choice, status_source
 from emulator.core.validation import models_in
 from emulator.gateway.schemas import VERIFY_REQUEST, VERIFY_SCHEMAS, Strict
@@ -37,6 +37,8 @@ REFUSAL_MODULES = (emulator.gateway.exceptions, emulator.sessions.models, emulat
 EXAMPLES = 5
 #: HTTP statuses the edge answers itself for a request's size or pace.
 REQUEST_LIMITS = frozenset({408, 413})
+#: Diagnosis codes of a scenario rule's refusal or fault: the rule that matched says where it comes from.
+SCRIPTED = frozenset({emulator.web.scripted.ScriptedRefusal.diagnosis_code, *FAULT_DIAGNOSES})
 #: The webhook deliveries read for one answer of GET /_emulator/provenance (a --data-dir keeps every one).
 DELIVERIES_READ = 10_000
 
@@ -163,7 +165,7 @@ def relied_on(entry: Entry, routes: RouteIndex) -> list[Reliance]:
         found.append(Reliance("the answer's shape", route.source))
     if ingo_status is not None:
         found.extend(_ingo_status(entry, ingo_status, code))
-    if code is not None and not (status == 401 and ingo_status is None):
+    if code is not None and code not in SCRIPTED and not (status == 401 and ingo_status is None):
         field = diagnosis.get("field")
         rule = field_source(_request_model(route, entry.request_body), field) \
             if isinstance(field, str) and code in ("missing_parameter", "invalid_parameter") else None
@@ -198,11 +200,11 @@ def _ingo_status(entry: Entry, ingo_status: int, code: str | None) -> list[Relia
 
 
 def _unique(found: list[Reliance]) -> list[Reliance]:
-    """Each part once; the emulator's own (a scenario rule, its own failure) once whatever the part."""
+    """Each part once."""
     seen: set[tuple[str, str]] = set()
     kept = []
     for item in found:
-        key = ("", item.source.ref) if item.source.kind == "own" else (item.what, item.source.ref)
+        key = (item.what, item.source.ref)
         if key not in seen:
             seen.add(key)
             kept.append(item)
