@@ -22,7 +22,8 @@ from emulator.core.catalogue import catalogue
 from emulator.core.errors import REFUSALS, IngoError
 from emulator.core.provenance import CHOICES, INGO_SITES, Source, choice, every_choice, status_source
 from emulator.gateway.schemas import VERIFY_SCHEMAS, Strict
-from emulator.settings import OPTIONS
+from emulator.settings import OPTIONS, Settings
+from emulator.testing import EmulatorServer
 from emulator.web.middlewares import DIAGNOSIS_SOURCES
 from emulator.web.provenance import REFUSAL_MODULES
 from emulator.webhooks.topics import TOPICS
@@ -334,6 +335,27 @@ async def test_the_provenance_call_takes_participant_id_only(emulator: Signed):
     assert response.status == 400 and "did you mean participant_id" in document["message"], document
     response = await emulator.client.get("/_emulator/provenance", params={"participant_id": "twelve"})
     assert response.status == 400
+
+
+def test_a_tenants_tests_list_the_guesses_they_rest_on():
+    """As a team's suite would: a tenant of a running emulator pays, then asks which of the emulator's choices its
+    traffic rested on."""
+    server = EmulatorServer(settings=Settings(rate_limit=0)).start()
+    try:
+        tenant = server.tenant()
+        client = tenant.client()
+        verified = client.post("/gateway/verify", client.base(**{**CARD, "account": DECLINED_852}))
+        assert verified.status == 200 and verified["status"] == 100, verified.body
+        paid = client.post("/gateway/process", client.base(
+            account_type="CA", amount=10.5, source_of_funds=4, participant_unique_id1="pay-1",
+            customer_account_token=verified["data"]["customer_account_token"]))
+        assert paid["status"] == 852, paid.body
+        relied = {item["source"]["ref"]: item for item in tenant.provenance()}
+        assert set(relied) == {"choice:status-852", "choice:business-error-http-200", "choice:magic-values"}
+        assert all(item["count"] == 1 and len(item["request_ids"]) == 1 for item in relied.values())
+        assert server.provenance(participant_id=12345) == []  # the built-in credential sent nothing
+    finally:
+        server.stop()
 
 
 def test_nothing_on_the_request_path_derives_provenance():
