@@ -166,7 +166,7 @@ CHOICES: dict[str, Choice] = {c.id: c for c in (
            "--error-http-status"),
     Choice("throttle-body",
            "A throttled request gets HTTP 429 {\"message\": \"API rate limit exceeded\"} with Retry-After and the "
-           "RateLimit-* and X-RateLimit-*-Second headers, beyond 5 requests a second per credential.",
+           "RateLimit-* and X-RateLimit-*-Second headers, beyond --rate-limit requests a second per credential.",
            "Ingo asks for at most five requests a second and says it rate limits beyond "
            "(https://developer-payments.ingomoney.com/en/ingopay-api/overview), not what a throttled request gets "
            "back: this is the answer of Kong's rate-limiting plugin (kong/plugins/rate-limiting/handler.lua), on the "
@@ -249,6 +249,12 @@ CHOICES: dict[str, Choice] = {c.id: c for c in (
            "7813), at most 255 characters.",
            "The retail card-present process page gives track 1's pattern; what could be read of it gives none for "
            "track 2 (https://developers.ingopayments.com/docs/ingopay/process/retail-card-present).",
+           None),
+    Choice("session-host-uri",
+           "A session's host_uri must be a scheme and a host name only (http or https, no path), at most 200 "
+           "characters.",
+           "Ingo's session page asks for the hosting application's protocol and hostname, 200 characters at most "
+           "(https://developers.ingopayments.com/docs/iframe/session/create), not what else is refused.",
            None),
     Choice("payee-search-answer",
            "POST /gateway/search answers data.payees (each like a verify issuer, with account_type CA or BP) and "

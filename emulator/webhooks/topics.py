@@ -22,6 +22,11 @@ class Topic:
     status: int | None  # the event status it usually carries (None: decided by the flow)
     source: Source | None = None
 
+    def __post_init__(self) -> None:
+        if self.source is not None and not isinstance(self.source, Source):
+            raise TypeError(f"topic {self.name}: source is {self.source!r}; give ingo(\"<the page's URL>\") or "
+                            "choice(\"<id>\") from emulator.core.provenance")
+
     @property
     def page(self) -> str | None:
         """The Ingo page that shows this topic (None: the emulator's name)."""
