@@ -11,6 +11,7 @@ from typing_extensions import TypedDict
 
 from emulator.core.clock import Position
 from emulator.core.outcomes import FamilyJson
+from emulator.core.provenance import RelianceJson, ReliedJson
 from emulator.core.scheduler import Due
 from emulator.core.validation import Body
 from emulator.findings.models import FindingJson
@@ -23,7 +24,6 @@ from emulator.tenants.models import TenantJson
 from emulator.waits.deliveries import DeliveryMatch
 from emulator.waits.requests import RequestMatch
 from emulator.waits.waiting import DEFAULT_TIMEOUT, LONGEST_WAIT, Count, Difference, OpenWait
-from emulator.web.provenance import RelianceJson, ReliedJson
 from emulator.web.ratelimit import Window
 from emulator.web.snapshot import MissingEndpoint
 from emulator.webhooks.events import EventRecord

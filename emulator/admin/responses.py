@@ -10,7 +10,6 @@ from emulator.admin.provenance import route_index
 from emulator.core import outcomes
 from emulator.web.answers import json_response
 from emulator.web.declared import query
-from emulator.web.provenance import choices_of
 from emulator.web.state import RUNTIME
 
 
@@ -29,6 +28,8 @@ async def requests(request: web.Request) -> web.Response:
     wanted = query(request)
     entries = runtime.journal.entries(path=wanted["path"], http_status=wanted["status"],
                                       participant_id=wanted["participant_id"], limit=wanted["limit"])
+    from emulator.web.provenance import choices_of
+
     routes = route_index(request.app)
     answer: RequestList = {"count": len(entries),
                            "requests": [{**e.as_json(), "relied_on": choices_of(e, routes)} for e in entries]}

@@ -22,7 +22,6 @@ from emulator.stories.timeline import links_of, timeline
 from emulator.web import declared
 from emulator.web.answers import json_response
 from emulator.web.middlewares import REPLAY_HEADER
-from emulator.web.provenance import relied_on
 from emulator.web.state import RUNTIME, Runtime
 from emulator.webhooks.followups import KIND as SCHEDULED
 
@@ -67,6 +66,8 @@ async def detail(request: web.Request) -> web.Response:
         entry = _entry(request)
     except NotJournaled as missing:
         return _not_found(missing)
+    from emulator.web.provenance import relied_on
+
     services = runtime.services
     moments = timeline(entry, entries=runtime.journal.entries(), events=services.outbox.events,
                        deliveries=services.deliveries.listing(),

@@ -46,6 +46,23 @@ class SourceJson(TypedDict):
     contract: NotRequired[str]  # a choice: its anchor in docs/contract.md
 
 
+class RelianceJson(TypedDict):
+    """One part of an answer (or of a webhook delivery) and where it comes from."""
+
+    what: str
+    source: SourceJson
+
+
+class ReliedJson(TypedDict):
+    """One choice (or Kong behaviour) a participant's traffic rested on: how often, and examples."""
+
+    source: SourceJson
+    count: int
+    parts: list[str]
+    request_ids: list[str]
+    delivery_ids: list[str]
+
+
 @dataclass(frozen=True)
 class Source:
     """Where one behaviour comes from. Make one with :func:`ingo`, :func:`kong`, :func:`choice` or use :data:`OWN`."""

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from typing_extensions import TypedDict
 
 import emulator.gateway.exceptions
 import emulator.sessions.models
@@ -22,7 +21,17 @@ from emulator.core.catalogue import catalogue
 from emulator.core.errors import MAPPED_HTTP_STATUS, REFUSALS
 from emulator.core.journal import Entry
 from emulator.core.outcomes import CLOSED_WITHOUT_RESPONSE, FAULT_DIAGNOSES
-from emulator.core.provenance import HMAC_AUTH, OWN, ROUTER, SCENARIO, Source, SourceJson, choice, status_source
+from emulator.core.provenance import (
+    HMAC_AUTH,
+    OWN,
+    ROUTER,
+    SCENARIO,
+    RelianceJson,
+    ReliedJson,
+    Source,
+    choice,
+    status_source,
+)
 from emulator.core.validation import models_in
 from emulator.gateway.schemas import VERIFY_REQUEST, VERIFY_SCHEMAS, Strict
 from emulator.scenarios.magic import SCENARIO_NAME as MAGIC_VALUES
@@ -41,13 +50,6 @@ REQUEST_LIMITS = frozenset({408, 413})
 SCRIPTED = frozenset({emulator.web.scripted.ScriptedRefusal.diagnosis_code, *FAULT_DIAGNOSES})
 #: The webhook deliveries read for one answer of GET /_emulator/provenance (a --data-dir keeps every one).
 DELIVERIES_READ = 10_000
-
-
-class RelianceJson(TypedDict):
-    """One part of an answer and where it comes from."""
-
-    what: str
-    source: SourceJson
 
 
 @dataclass(frozen=True)
@@ -233,16 +235,6 @@ def delivery_relied_on(record: Record) -> list[Reliance]:
 
 
 # -- a participant's traffic ---------------------------------------------------------------------------------------
-
-class ReliedJson(TypedDict):
-    """One choice (or Kong behaviour) a participant's traffic rested on: how often, and examples."""
-
-    source: SourceJson
-    count: int
-    parts: list[str]
-    request_ids: list[str]
-    delivery_ids: list[str]
-
 
 @dataclass
 class _Tally:
