@@ -142,8 +142,9 @@
       ? `This answer rested on ${chosen} choice${chosen === 1 ? "" : "s"} of the emulator's: Ingo publishes nothing `
         + "there, so a test that relies on it relies on a guess."
       : "Nothing in this answer rests on a choice of the emulator's.";
-    $("provenance").replaceChildren(...parts.map((p) => el("li", { class: "provenance-part", "data-kind": p.source.kind,
-      "data-ref": p.source.ref }, el("span", { class: "provenance-what", text: p.what }), " — ", sourceView(p.source))));
+    $("provenance").replaceChildren(...parts.map((p) => el("li",
+      { class: "provenance-part", "data-kind": p.source.kind, "data-ref": p.source.ref },
+      el("span", { class: "provenance-what", text: p.what }), " — ", sourceView(p.source))));
   }
 
   function renderLegend() {
