@@ -164,6 +164,12 @@ class AdminClient:
         query = "" if participant_id is None else f"?participant_id={participant_id}"
         return list(self._expect(*self.call("GET", "/_emulator/findings" + query), 200)["findings"])
 
+    def provenance(self, participant_id: int | None = None) -> list[dict[str, Any]]:
+        """The emulator's choices (and Kong's behaviours) the traffic rested on, most relied on first, each with its
+        source (id, reason, setting), count and example request and delivery ids (GET /_emulator/provenance)."""
+        query = "" if participant_id is None else f"?participant_id={participant_id}"
+        return list(self._expect(*self.call("GET", "/_emulator/provenance" + query), 200)["relied_on"])
+
     def mint_tenant(self, **fields: Any) -> dict[str, Any]:
         """A new tenant: username, secret, participant_id (see POST /_emulator/credentials)."""
         return dict(self._expect(*self.call("POST", "/_emulator/credentials", fields), 201))
@@ -227,6 +233,10 @@ class Tenant:
     def findings(self) -> list[dict[str, Any]]:
         return self.admin.findings(self.participant_id)
 
+    def provenance(self) -> list[dict[str, Any]]:
+        """The emulator's choices this tenant's traffic rested on (see :meth:`AdminClient.provenance`)."""
+        return self.admin.provenance(self.participant_id)
+
     @classmethod
     def mint(cls, admin: AdminClient, **fields: Any) -> Tenant:
         minted = admin.mint_tenant(**fields)
@@ -254,6 +264,10 @@ class AdminCalls:
 
     def findings(self, participant_id: int | None = None) -> list[dict[str, Any]]:
         return self.admin.findings(participant_id)
+
+    def provenance(self, participant_id: int | None = None) -> list[dict[str, Any]]:
+        """The emulator's choices the traffic rested on (see :meth:`AdminClient.provenance`)."""
+        return self.admin.provenance(participant_id)
 
     def tenant(self, **fields: Any) -> Tenant:
         """Mint a tenant: a credential with a participant of its own."""

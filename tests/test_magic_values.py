@@ -580,11 +580,12 @@ def test_an_outcome_without_a_trigger_says_why_in_the_readme(code, message):
     assert not [name for name in names if name.endswith(f"-{code}")]
 
 
-#: The README's source column, written out: Ingo's codes link the page that shows them, invented ones say so.
+#: The README's source column, written out: Ingo's codes link the page that shows them, invented ones say so and link
+#: the choice's reason in docs/contract.md.
 SOURCES = {
-    851: "emulator's",
-    500: "emulator's",
-    601: "emulator's",
+    851: "[emulator's](docs/contract.md#choice-status-851)",
+    500: "[emulator's](docs/contract.md#choice-status-500)",
+    601: "[emulator's](docs/contract.md#choice-status-601)",
     111: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-api/codes-messaging/response-codes)",
     400: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-iframe/api-gateway-process/response-codes)",
     1106: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-iframe/webhooks/event-status-codes)",
@@ -603,6 +604,7 @@ def test_the_readme_table_says_who_defines_each_code():
     for code, source in SOURCES.items():
         assert by_code[str(code)][2] == source, code
     ingo = re.compile(r"\[Ingo\]\(https://(developers\.ingopayments\.com|developer-payments\.ingomoney\.com)/\S+\)")
-    assert [row[0] for row in rows[2:] if row[2] != "emulator's" and not ingo.fullmatch(row[2])] == []
+    emulator = re.compile(r"\[emulator's\]\(docs/contract\.md#choice-status-[0-9]+\)")
+    assert [row[0] for row in rows[2:] if not emulator.fullmatch(row[2]) and not ingo.fullmatch(row[2])] == []
     before = readme.split("<!-- magic-values:start -->", 1)[0].rsplit("## Magic values", 1)[1]
     assert "**emulator's** marks a code the emulator invented" in before

@@ -11,6 +11,7 @@ from typing_extensions import TypedDict
 
 from emulator.core.clock import Position
 from emulator.core.outcomes import FamilyJson
+from emulator.core.provenance import RelianceJson, ReliedJson
 from emulator.core.scheduler import Due
 from emulator.core.validation import Body
 from emulator.findings.models import FindingJson
@@ -45,6 +46,25 @@ class OutcomeList(TypedDict):
     families: list[FamilyJson]
 
 
+class JournalRead(TypedDict):
+    """How much of a participant's traffic the journal still held when it was read."""
+
+    entries: int
+    size: Annotated[int, Field(description="the most the journal keeps (--journal-size), all participants")]
+    evicted: Annotated[int, Field(description="entries that left the journal to make room since the start or the "
+                                              "last reset")]
+
+
+class Provenance(TypedDict):
+    """The emulator's choices (and Kong's behaviours) a participant's traffic rested on, most relied on first."""
+
+    participant_id: int | None
+    journal: JournalRead
+    deliveries_read: int
+    count: int
+    relied_on: list[ReliedJson]
+
+
 class RequestStory(TypedDict):
     """One journaled request's whole story: the entry, its signing, the 401's side-by-side, a curl command that
     signs afresh, what ties it to other records, and its timeline."""
@@ -57,6 +77,9 @@ class RequestStory(TypedDict):
                                                    "them in")]
     links: Links
     timeline: list[Moment]
+    provenance: Annotated[list[RelianceJson], Field(description="each part of the answer and where it comes from: "
+                                                                "an Ingo page, Kong's plugin, the emulator's choice "
+                                                                "(with its reason) or the emulator's own")]
 
 
 class ReplayRequest(Body):

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from emulator import __version__
 from emulator.admin.answers import Health, OutcomeList, RequestList
+from emulator.admin.provenance import route_index
 from emulator.core import outcomes
 from emulator.web.answers import json_response
 from emulator.web.declared import query
@@ -21,12 +22,17 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def requests(request: web.Request) -> web.Response:
-    """The journal, newest first; filters: path (prefix), status, participant_id, limit."""
+    """The journal, newest first; filters: path (prefix), status, participant_id, limit. Each entry says which of
+    the emulator's choices its answer rested on (``relied_on``)."""
     runtime = request.app[RUNTIME]
     wanted = query(request)
     entries = runtime.journal.entries(path=wanted["path"], http_status=wanted["status"],
                                       participant_id=wanted["participant_id"], limit=wanted["limit"])
-    answer: RequestList = {"count": len(entries), "requests": [e.as_json() for e in entries]}
+    from emulator.web.provenance import choices_of
+
+    routes = route_index(request.app)
+    answer: RequestList = {"count": len(entries),
+                           "requests": [{**e.as_json(), "relied_on": choices_of(e, routes)} for e in entries]}
     return json_response(answer)
 
 

@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from emulator.admin.answers import Replayed, ReplayRequest, RequestStory
+from emulator.admin.provenance import route_index
 from emulator.auth.client import sign
 from emulator.core.credentials import DEFAULT_SECRET
 from emulator.core.journal import Entry
@@ -58,12 +59,15 @@ def _default_secret(runtime: Runtime, username: str | None) -> str | None:
 
 
 async def detail(request: web.Request) -> web.Response:
-    """One request: as journaled, how it was signed, the 401's side-by-side, a curl command and its timeline."""
+    """One request: as journaled, how it was signed, the 401's side-by-side, a curl command, its timeline, and
+    where each part of its answer comes from."""
     runtime = request.app[RUNTIME]
     try:
         entry = _entry(request)
     except NotJournaled as missing:
         return _not_found(missing)
+    from emulator.web.provenance import relied_on
+
     services = runtime.services
     moments = timeline(entry, entries=runtime.journal.entries(), events=services.outbox.events,
                        deliveries=services.deliveries.listing(),
@@ -76,6 +80,7 @@ async def detail(request: web.Request) -> web.Response:
         "curl": curl_command(entry, base_url, default_secret=_default_secret(
             runtime, entry.username or (story["username"] if story else None))),
         "masked": masked_paths(entry.request_body), "links": links_of(entry), "timeline": moments,
+        "provenance": [part.as_json() for part in relied_on(entry, route_index(request.app))],
     }
     return json_response(answer)
 

@@ -10,6 +10,7 @@ from emulator.admin import (
     events,
     findings,
     live,
+    provenance,
     responses,
     scenarios,
     snapshot,
@@ -48,6 +49,12 @@ ROUTES = (
           doc=Doc("Send a journaled request again, signed afresh, with the same or a new participant_unique_id1 "
                   "(masked values filled in by the caller)", body=answers.ReplayRequest, answer=answers.Replayed,
                   errors=(400, 404), responses={502: "The emulator could not reach itself"})),
+    Route("GET", "/_emulator/provenance", provenance.listing,
+          doc=Doc("Where a participant's traffic comes from: the emulator's choices (and Kong's behaviours) its "
+                  "answers and webhook deliveries rested on, most relied on first, each with its reason, its anchor "
+                  "in docs/contract.md, how many answers and deliveries rested on it, and a few of their request and "
+                  "delivery ids; read from the journal (the newest --journal-size requests) and the deliveries "
+                  "kept", answer=answers.Provenance, errors=(400,), query=(PARTICIPANT,))),
     Route("GET", "/_emulator/outcomes", responses.outcome_families,
           doc=Doc("The outcome families (approved, declined, auth refused, …) requests, webhook deliveries and "
                   "findings are shown in", answer=answers.OutcomeList)),

@@ -8,6 +8,8 @@ from typing import Annotated, Any, NotRequired
 from pydantic import Field
 from typing_extensions import TypedDict
 
+from emulator.core.provenance import AUTHENTICATION, HMAC_AUTH, Source, choice, kong
+
 #: Kong hmac-auth's messages, word for word.
 UNAUTHORIZED = "Unauthorized"
 DATE_REQUIRED = ("HMAC signature cannot be verified, a valid date or x-date header is required for "
@@ -33,6 +35,27 @@ CODES: dict[str, str] = {
     "body_digest_missing": DOES_NOT_MATCH,
     "body_digest_mismatch": DOES_NOT_MATCH,
     "content_length_mismatch": DOES_NOT_MATCH,
+}
+
+#: Where each refusal comes from: Kong's hmac-auth plugin (its order, rule and message), Ingo's authentication page
+#: where it says so itself, or the emulator's choice. A new code in CODES needs its source here.
+SOURCES: dict[str, Source] = {
+    "missing_authorization": HMAC_AUTH,
+    "date_missing": HMAC_AUTH,
+    "date_unparseable": choice("x-date-format"),
+    "date_out_of_window": kong(HMAC_AUTH.ref, "the 300 s window is on Ingo's authentication page too"),
+    "malformed_authorization": HMAC_AUTH,
+    "duplicate_header": choice("duplicate-header"),
+    "required_header_not_signed": choice("signed-headers"),
+    "algorithm_not_allowed": choice("legacy-algorithm"),
+    "unknown_username": HMAC_AUTH,
+    "signature_not_base64": HMAC_AUTH,
+    "signature_base64_of_hex": AUTHENTICATION,
+    "signature_hex": AUTHENTICATION,
+    "signature_mismatch": HMAC_AUTH,
+    "body_digest_missing": choice("body-digest"),
+    "body_digest_mismatch": choice("body-digest"),
+    "content_length_mismatch": choice("body-digest"),
 }
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, NotRequired
+from typing import Any, ClassVar, NotRequired
 
 from typing_extensions import TypedDict
 
 from emulator.core.catalogue import status
+from emulator.core.provenance import GATEWAY_CODES, Source, choice
 
 #: HTTP status per family when business errors are "mapped" (--error-http-status mapped).
 MAPPED_HTTP_STATUS = {
@@ -23,15 +24,27 @@ class Diagnosis(TypedDict):
     field: NotRequired[str]
 
 
+#: Each refusal class by its diagnosis code (filled as the classes are defined): what the journal's diagnosis code
+#: says of the rule that refused, and where that rule comes from.
+REFUSALS: dict[str, type[IngoError]] = {}
+
+
 class IngoError(Exception):
     """A refusal that Ingo reports with a status code in the response body.
 
     ``detail`` is the emulator's explanation (shown unless --no-diagnosis); ``field`` names the
-    request field at fault, when there is one.
+    request field at fault, when there is one. A subclass with its own ``diagnosis_code`` says where its rule comes
+    from in ``source`` (``ingo(page)`` or ``choice(id)``, ``emulator.core.provenance``).
     """
 
     code: int = 900
     diagnosis_code: str = "business_error"
+    source: ClassVar[Source | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "diagnosis_code" in cls.__dict__:
+            REFUSALS[cls.diagnosis_code] = cls
 
     def __init__(self, detail: str | None = None, *, code: int | None = None, message: str | None = None,
                  field: str | None = None, data: dict[str, Any] | None = None) -> None:
@@ -66,6 +79,7 @@ class MissingParameter(IngoError):
 
     code = 400
     diagnosis_code = "missing_parameter"
+    source = GATEWAY_CODES
 
 
 class InvalidParameter(IngoError):
@@ -73,6 +87,7 @@ class InvalidParameter(IngoError):
 
     code = 401
     diagnosis_code = "invalid_parameter"
+    source = GATEWAY_CODES
 
 
 class TimestampTooDistant(IngoError):
@@ -80,6 +95,7 @@ class TimestampTooDistant(IngoError):
 
     code = 402
     diagnosis_code = "timestamp_too_distant"
+    source = choice("body-timestamp-skew")
 
 
 class MalformedBody(IngoError):
@@ -87,6 +103,7 @@ class MalformedBody(IngoError):
 
     code = 401
     diagnosis_code = "malformed_body"
+    source = choice("malformed-body")
 
     def http_status(self, mode: str) -> int:
         return 400

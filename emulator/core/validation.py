@@ -167,7 +167,7 @@ def unknown_name(name: str, known: Sequence[str], what: str) -> str:
     return f"{name} is not {what}{hint}{listed}"
 
 
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+def models_in(annotation: Any) -> Iterator[type[BaseModel]]:
     """The pydantic models an annotation holds: itself, or inside Annotated, a union, a list or a dict's values."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield annotation
@@ -175,12 +175,12 @@ def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
     origin = get_origin(annotation)
     arguments = get_args(annotation)
     if origin is Annotated:
-        yield from _models_in(arguments[0])
+        yield from models_in(arguments[0])
     elif origin in (Union, types.UnionType, list, tuple, set, frozenset):
         for argument in arguments:
-            yield from _models_in(argument)
+            yield from models_in(argument)
     elif origin is dict and len(arguments) == 2:
-        yield from _models_in(arguments[1])
+        yield from models_in(arguments[1])
 
 
 def keys_at(model: type[BaseModel], location: Sequence[Any]) -> list[str]:
@@ -189,7 +189,7 @@ def keys_at(model: type[BaseModel], location: Sequence[Any]) -> list[str]:
     models = [model]
     for part in location:
         following = [inner for found in models for name, info in found.model_fields.items()
-                     if part in (name, info.alias) for inner in _models_in(info.annotation)]
+                     if part in (name, info.alias) for inner in models_in(info.annotation)]
         if following:
             models = following
     return sorted({info.alias or name for found in models for name, info in found.model_fields.items()})

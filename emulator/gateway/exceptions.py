@@ -1,6 +1,7 @@
 """The gateway's business errors, each carrying its Ingo status code."""
 
 from emulator.core.errors import IngoError, InvalidParameter, MissingParameter, TimestampTooDistant
+from emulator.core.provenance import RESPONSE_CODES, choice
 
 
 class AccountNotAvailable(IngoError):
@@ -8,6 +9,7 @@ class AccountNotAvailable(IngoError):
 
     code = 700
     diagnosis_code = "account_not_available"
+    source = choice("account-not-available")
 
 
 class AmountBelowMinimum(IngoError):
@@ -15,6 +17,7 @@ class AmountBelowMinimum(IngoError):
 
     code = 602
     diagnosis_code = "amount_below_minimum"
+    source = choice("destination-limits")
 
 
 class CheckDigitFailure(IngoError):
@@ -22,6 +25,7 @@ class CheckDigitFailure(IngoError):
 
     code = 1042
     diagnosis_code = "check_digit_failure"
+    source = RESPONSE_CODES
 
 
 class CardExpired(IngoError):
@@ -29,6 +33,7 @@ class CardExpired(IngoError):
 
     code = 751
     diagnosis_code = "card_expired"
+    source = choice("status-751")
 
 
 class InvalidToken(IngoError):
@@ -36,6 +41,7 @@ class InvalidToken(IngoError):
 
     code = 760
     diagnosis_code = "invalid_token"
+    source = choice("status-760")
 
 
 class TokenAccountTypeMismatch(IngoError):
@@ -43,6 +49,7 @@ class TokenAccountTypeMismatch(IngoError):
 
     code = 761
     diagnosis_code = "token_account_type_mismatch"
+    source = choice("status-761")
 
 
 __all__ = [

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from emulator.core.provenance import Source, choice, ingo
 
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
@@ -45,9 +48,21 @@ PROCESS_ACCOUNT_TYPES = ("CA", "AC", "SD", "RT", "BP", "PD", "PU", "VE", "CK")
 
 
 class Strict(BaseModel):
-    """JSON types as Ingo documents them: no strings for numbers, no numbers for strings."""
+    """JSON types as Ingo documents them: no strings for numbers, no numbers for strings.
+
+    A request model names where its field rules come from: ``source``, the Ingo page that lists them, and
+    ``field_sources``, the fields whose rule is the emulator's choice instead (a nested model without a source of
+    its own follows the model that holds it).
+    """
 
     model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)  # built on first use: less idle memory
+    source: ClassVar[Source | None] = None
+    field_sources: ClassVar[Mapping[str, Source]] = {}
+
+
+_VERIFY = "https://developers.ingopayments.com/docs/ingopay/verify/"
+#: The biller searches list neither timestamp nor version: checking them when sent is the emulator's choice.
+_SEARCH_FIELDS = {"timestamp": choice("search-timestamp-version"), "version": choice("search-timestamp-version")}
 
 
 #: Ingo's participant ids.
@@ -88,6 +103,7 @@ class RecipientFields(Strict):
 
 
 class VerifyCard(VerifyCommon, RecipientFields):
+    source = ingo(_VERIFY + "card", "and the retail card-present verify page")
     # digits, or a masked number (digits and X, as Ingo's retail card-present example sends) from a retail client
     account: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}[0-9X]{6,13}$")] | None = None
     expiration_date: YYMM | None = None
@@ -96,6 +112,7 @@ class VerifyCard(VerifyCommon, RecipientFields):
 
 
 class VerifyBank(VerifyCommon, RecipientFields):
+    source = ingo(_VERIFY + "ach", "and the wire verify page")
     account: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,17}$")] | None = None
     routing_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")] | None = None
     fi_account_type: Annotated[str, StringConstraints(max_length=2)] | None = None
@@ -103,6 +120,7 @@ class VerifyBank(VerifyCommon, RecipientFields):
 
 
 class VerifyBillPay(VerifyCommon, RecipientFields):
+    source = ingo(_VERIFY + "billpay")
     account: Str255 | None = None
     payee_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
 
@@ -115,6 +133,7 @@ RECEIVER_TYPES_FOR = {"PU": (1, 2, 3), "PD": (1, 2, 3), "VE": (1, 2, 4)}
 
 
 class VerifyWallet(VerifyCommon, RecipientFields):
+    source = ingo(_VERIFY + "paypal-venmo")
     participant_unique_id1: Str254
     participant_unique_id2: Optional254 = None
     customer_account_token: Str254 | None = None
@@ -150,6 +169,7 @@ class CheckRecipient(Strict):
 
 
 class VerifyCheck(VerifyCommon):
+    source = ingo(_VERIFY + "check")
     recipient_is_beneficiary: Literal[0, 1] = 1
     beneficiary: Beneficiary | None = None
     recipient: CheckRecipient | None = None
@@ -205,6 +225,9 @@ Track2 = Annotated[str, StringConstraints(max_length=255, pattern=TRACK2_PATTERN
 
 
 class Process(V11, Retail):
+    source = ingo("https://developers.ingopayments.com/docs/ingopay/process/card", "and each account type's process "
+                  "page")
+    field_sources = {"track2": choice("track2-pattern")}
     account_type: str
     amount: Amount
     customer_account_token: Str255
@@ -250,6 +273,7 @@ class DebitTransaction(Strict):
 
 
 class Debit(Strict):
+    source = ingo("https://developers.ingopayments.com/docs/ingopay/debit/process-ach", "and the debit card page")
     request: V12Request
     transaction: DebitTransaction
     ledger: dict[str, Any] | None = None
@@ -257,6 +281,7 @@ class Debit(Strict):
 
 
 class RiskSession(Strict):
+    source = ingo("https://developers.ingopayments.com/docs/ingopay/risk/risk-session")
     request: V12Request
 
 
@@ -283,6 +308,7 @@ class OpenBanking(Strict):
 
 
 class RiskScore(Strict):
+    source = ingo("https://developers.ingopayments.com/docs/ingopay/risk/risk-score")
     request: V12Request
     transaction: RiskTransaction
     transaction_ifa: dict[str, Any] | None = None
@@ -292,6 +318,8 @@ class RiskScore(Strict):
 class BillerSearch(Retail):
     # Reference 2.5 documents only participant_id, account, amount and rail_type; timestamp and version
     # (reference 2.0) are checked when sent.
+    source = ingo("https://developers.ingopayments.com/docs/ingopay/ancillary/biller-search")
+    field_sources = _SEARCH_FIELDS
     participant_id: ParticipantId
     timestamp: int | None = None
     version: Literal[11] | None = None
@@ -308,6 +336,8 @@ class PayeeSearch(Retail):
     clerk_id for retail clients. timestamp and version, which the readable part of the page does not list, are
     checked when sent (as on the newer search)."""
 
+    source = ingo("https://developer-payments.ingomoney.com/en/ingopay-api/gateway/search")
+    field_sources = _SEARCH_FIELDS
     participant_id: ParticipantId
     timestamp: int | None = None
     version: Literal[11] | None = None

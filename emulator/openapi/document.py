@@ -21,6 +21,7 @@ from emulator import __version__
 from emulator.auth.diagnosis import Unauthorized
 from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.core.provenance import HMAC_AUTH, Source, choice
 from emulator.gateway import schemas as gw
 from emulator.settings import Settings
 from emulator.web import envelopes
@@ -209,7 +210,21 @@ def _schemas(routes: Iterable[Route]) -> dict[str, Any]:
     for schema in found.values():
         _drop_titles(schema)
     _describe_requests(found)
+    _sources(found, requests.values())
     return dict(sorted(found.items()))
+
+
+def _sources(found: dict[str, Any], models: Iterable[Any]) -> None:
+    """``x-source`` on each request model (the page of its field rules) and on each field whose rule is the
+    emulator's choice instead (``emulator.core.provenance``)."""
+    for model in models:
+        schema = found.get(name_of(model))
+        source: Source | None = getattr(model, "source", None)
+        if schema is None or source is None:
+            continue
+        schema["x-source"] = source.as_json()
+        for field, chosen in getattr(model, "field_sources", {}).items():
+            schema["properties"][field]["x-source"] = chosen.as_json()
 
 
 def _is_model(kind: Any) -> bool:
@@ -281,10 +296,12 @@ def _signed_operation(route: Route) -> dict[str, Any]:
     def envelope_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
         return {"description": description, "content": {JSON: {"schema": schema}}}
 
+    mapped_source = {"x-source": choice("business-error-http-mapped").as_json()}
     return {
         "operationId": endpoint,
         "summary": _summary(route),
         "tags": [doc.tag],
+        **_source_of(route),
         "security": [{"hmac": []}],
         "parameters": _signed_parameters(endpoint),
         "requestBody": {"required": True, "content": {JSON: {
@@ -297,25 +314,36 @@ def _signed_operation(route: Route) -> dict[str, Any]:
                                        "schema": {"type": "string", "pattern": "^[0-9]+$"}}
                                 for name, _, text in RATE_HEADERS},
                     "content": {JSON: {"schema": success}}},
-            "400": envelope_response("The body is not a JSON object (Ingo status 401, diagnosis malformed_body); "
-                                     "with --error-http-status mapped also request errors", ref(envelope)),
+            "400": {**envelope_response("The body is not a JSON object (Ingo status 401, diagnosis malformed_body); "
+                                        "with --error-http-status mapped also request errors", ref(envelope)),
+                    "x-source": choice("malformed-body").as_json()},
             "401": {"description": "The HMAC signature was refused (Kong's message)",
+                    "x-source": HMAC_AUTH.as_json(),
                     "headers": {"WWW-Authenticate": {"required": True, "schema": {"const": "hmac"}}},
                     "content": {JSON: {"schema": ref(name_of(Unauthorized))}}},
-            **({"409": envelope_response(mapped + " (session)", ref(envelope))} if endpoint == "session" else {}),
+            **({"409": {**envelope_response(mapped + " (session)", ref(envelope)), **mapped_source}}
+               if endpoint == "session" else {}),
             "413": {"description": "The body is larger than --max-body-size",
                     "content": {JSON: {"schema": ref(name_of(Message))}}},
-            "422": envelope_response(mapped + " (velocity, routing, token, issuer)", ref(envelope)),
+            "422": {**envelope_response(mapped + " (velocity, routing, token, issuer)", ref(envelope)),
+                    **mapped_source},
             "429": {"description": "More than --rate-limit requests in one second for this credential",
+                    "x-source": choice("throttle-body").as_json(),
                     "headers": {**{name: {"required": True, "description": text,
                                           "schema": {"type": "string", "pattern": "^[0-9]+$"}}
                                    for name, _, text in RATE_HEADERS},
                                 "Retry-After": {"required": True, "description": "seconds to wait",
                                                 "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
                     "content": {JSON: {"schema": ref(name_of(RateLimited))}}},
-            "503": envelope_response(mapped + " (system)", ref(envelope)),
+            "503": {**envelope_response(mapped + " (system)", ref(envelope)), **mapped_source},
         },
     }
+
+
+def _source_of(route: Route) -> dict[str, Any]:
+    """The operation's ``x-source``: where the route's answer comes from (``emulator.core.provenance``)."""
+    source = route.source
+    return {"x-source": source.as_json()} if source is not None else {}
 
 
 #: What an answer with each HTTP status means, unless the route says otherwise.
@@ -326,7 +354,7 @@ STATUS_MEANINGS = {200: "OK", 201: "Created", 400: "The request is not valid",
 def _operation(route: Route) -> dict[str, Any]:
     """An unsigned route: the admin API, the iFrame plugin's routes, this document."""
     doc = route.doc
-    operation: dict[str, Any] = {"summary": _summary(route), "tags": [doc.tag]}
+    operation: dict[str, Any] = {"summary": _summary(route), "tags": [doc.tag], **_source_of(route)}
     if doc.query:
         operation["parameters"] = [{"name": q.name, "in": "query", "required": q.required,
                                     "description": q.description, "schema": _query_schema(q.type)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from emulator.core.provenance import OWN
 from emulator.web.routes import ROUTE_TABLE, Doc, Route
 
 OPENAPI_PATH = "/openapi.json"
@@ -21,4 +22,4 @@ async def openapi_document(request: web.Request) -> web.Response:
     return web.Response(body=_RENDERED["body"], content_type="application/json", charset="utf-8")
 
 
-ROUTES = (Route("GET", OPENAPI_PATH, openapi_document, doc=Doc(tag="Emulator", answer=dict)),)
+ROUTES = (Route("GET", OPENAPI_PATH, openapi_document, doc=Doc(tag="Emulator", answer=dict, source=OWN)),)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from emulator.core.catalogue import Status, catalogue
+from emulator.core.provenance import STATUS_PREFIX, choice
 
 #: Amount cents that script the most common outcomes on process and debit (Braintree-style).
 CENTS = {2: 102, 3: 103, 6: 1107, 8: 1108, 13: 1113, 14: 1114, 42: 1042, 51: 851, 52: 852, 53: 853, 54: 854,
@@ -170,9 +171,13 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
+#: The bundled scenario's name: a rule of it answered with the emulator's magic values (choice:magic-values).
+SCENARIO_NAME = "magic-values"
+
+
 def generate() -> str:
     document = {"version": 1, "scenarios": [{
-        "name": "magic-values",
+        "name": SCENARIO_NAME,
         "description": "Bundled triggers for every catalogued Ingo outcome (turn off with --no-default-scenarios).",
         "active": True,
         "rules": rules(),
@@ -190,8 +195,11 @@ def _code(text: str) -> str:
 
 
 def source_cell(status: Status) -> str:
-    """Who defines the code: ``[Ingo](page)``, linked to the page that documents it, or ``emulator's``."""
-    return f"[Ingo]({status.page})" if status.is_ingo else "emulator's"
+    """Who defines the code: ``[Ingo](page)``, linked to the page that documents it, or ``emulator's``, linked to
+    the choice's reason in docs/contract.md."""
+    if status.is_ingo:
+        return f"[Ingo]({status.page})"
+    return f"[emulator's]({choice(STATUS_PREFIX + str(status.code)).contract})"
 
 
 def _table_row(status: Status, cents_for: dict[int, int]) -> list[str]:

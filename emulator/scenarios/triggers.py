@@ -82,8 +82,8 @@ def event_row(event: Event) -> dict[str, Any]:
                              event.message)
     topic = TOPICS[event.topic]
     return {"after_seconds": event.after, "after": format_duration(event.after), "topic": event.topic,
-            "status": event.status, "source": source, "page": page, "topic_source": topic.source,
-            "topic_page": topic.page}
+            "status": event.status, "source": source, "page": page,
+            "topic_source": topic.source.owner if topic.source else None, "topic_page": topic.page}
 
 
 def row(scenario: str, rule: Rule) -> dict[str, Any]:

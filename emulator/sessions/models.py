@@ -16,6 +16,7 @@ from emulator.core.answers import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import IngoError, InvalidParameter
 from emulator.core.ids import IdFactory
+from emulator.core.provenance import ingo
 from emulator.core.validation import validate
 from emulator.scenarios.facts import Facts, Pending
 from emulator.sessions import schemas
@@ -42,6 +43,7 @@ class IdempotencyKeyMismatch(IngoError):
 
     code = 13723
     diagnosis_code = "idempotency_key_mismatch"
+    source = ingo("https://developers.ingopayments.com/docs/iframe/session/session-management")
 
 
 class SessionNotFound(Exception):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from emulator.core.provenance import choice, ingo
 from emulator.gateway.schemas import Strict
 
 LOCALES = ("ar-SA", "cs-CZ", "da-DK", "de-DE", "en-GB", "en-US", "es-ES", "es-US", "fa-IR", "fi-FI", "fr-FR",
@@ -34,6 +35,8 @@ class RecipientInformation(Strict):
 
 
 class CreateSession(Strict):
+    source = ingo("https://developers.ingopayments.com/docs/iframe/session/create")
+    field_sources = {"host_uri": choice("session-host-uri")}
     participant_unique_id1: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     participant_unique_id2: Annotated[str, StringConstraints(max_length=100)] | None = None
     recipient_information: RecipientInformation

@@ -9,5 +9,6 @@ ROUTES = (
     Route("POST", "/api/v1/sessions/point-in-time/plugin", responses.create,
           RouteSpec(signed=True, dialect=Dialect.SESSION, endpoint="session"),
           Doc(body=schemas.CreateSession, answer=answers.SessionData, answered_by=(100, 101),
-              tag="Session Management")),
+              tag="Session Management",
+              source=schemas.CreateSession.source)),
 )

@@ -22,6 +22,7 @@ from emulator.core.errors import IngoError, MalformedBody
 from emulator.core.journal import Entry
 from emulator.core.logs import HEALTH_PATH, access_line
 from emulator.core.masking import mask, mask_text, masked_target, redacted_headers
+from emulator.core.provenance import OWN, SCENARIO, Source, ingo
 from emulator.store import StoreUnavailable
 from emulator.waits.requests import entry_facts
 from emulator.web import declared
@@ -39,6 +40,12 @@ LOG = logging.getLogger("ingopay_emulator")
 DOCS_SUFFIX = re.compile(r"(/gateway/(?:verify|process|v12/debit/process))--[a-z-]+")
 #: Kong's answer for a path no route serves.
 NO_ROUTE = "no Route matched with those values"
+#: Where the answers these middlewares make themselves come from, by their diagnosis code.
+DIAGNOSIS_SOURCES: dict[str, Source] = {
+    "store_unavailable": OWN, "client_closed_request": OWN, "scenario_fault": SCENARIO,
+    "documentation_path": ingo("https://developers.ingopayments.com/docs/hub/api-specs",
+                               "the --card suffixes are a documentation device; the 404 is Kong's router's"),
+}
 
 
 @web.middleware

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator.core.provenance import OWN, Source
 from emulator.web.state import RouteSpec
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,6 +39,8 @@ class Doc:
     answer comes with ``status``, or with each status of ``responses`` (status: description); ``errors`` are
     statuses answered with a message.
     For signed routes, ``answered_by`` lists the Ingo statuses whose answers carry ``answer``.
+    ``source`` says where the answer's shape comes from: ``ingo(<the page>)`` or ``choice(<id>)``
+    (``emulator.core.provenance``); a route under /_emulator is the emulator's own and needs none.
     """
 
     summary: str | None = None
@@ -53,6 +56,7 @@ class Doc:
     query: tuple[Query, ...] = ()
     answered_by: tuple[int, ...] = (100,)
     tag: str = "Admin"
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,17 @@ class Route:
     handler: Handler
     spec: RouteSpec = ADMIN
     doc: Doc = field(default_factory=Doc)
+
+    @property
+    def source(self) -> Source | None:
+        """Where the route's answer comes from: its declared source, or the emulator's own under /_emulator."""
+        if self.doc.source is not None:
+            return self.doc.source
+        return OWN if self.path.startswith(OWN_PREFIX) else None
+
+
+#: Routes under this prefix are the emulator's own (the admin API, the inspector).
+OWN_PREFIX = "/_emulator/"
 
 
 #: The route declarations the app was built from, for the OpenAPI document.

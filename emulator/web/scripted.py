@@ -14,6 +14,7 @@ from aiohttp import web
 
 from emulator.core.answers import Answer
 from emulator.core.errors import IngoError
+from emulator.core.provenance import SCENARIO
 from emulator.findings.watch import PUSH
 from emulator.scenarios.engine import SCENARIO_HEADER, Decision
 from emulator.scenarios.facts import Pending
@@ -26,6 +27,7 @@ class ScriptedRefusal(IngoError):
     """A rule answered with a refusal status (a decline, a system error, ...)."""
 
     diagnosis_code = "scenario"
+    source = SCENARIO
 
     def __init__(self, decision: Decision, data: dict[str, Any] | None) -> None:
         super().__init__(f"scripted by scenario rule {decision.label}", code=decision.status,

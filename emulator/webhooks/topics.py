@@ -1,46 +1,59 @@
-"""Every webhook topic the emulator can send: its description, version and usual status, and the Ingo page that
-shows it (topics without a page are the emulator's own names)."""
+"""Every webhook topic the emulator can send: its description, version and usual status, and where it comes from
+(the Ingo page that shows it, or the emulator's choice of name)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emulator.core.provenance import Source, choice, ingo
+
 
 @dataclass(frozen=True)
 class Topic:
-    """One webhook topic: the name in ``metadata.topic``, what it means, and who names it."""
+    """One webhook topic: the name in ``metadata.topic``, what it means, and where it comes from.
+
+    ``source`` is ``ingo(<the page that shows this topic>)`` or ``choice(<id>)`` for a name the emulator chose (the
+    id registered in ``emulator/core/provenance.py``); tests/test_provenance.py fails for a topic without one.
+    """
 
     name: str
     description: str
     version: str
     status: int | None  # the event status it usually carries (None: decided by the flow)
-    page: str | None = None  # the Ingo page that shows this topic and description; None: the emulator's own
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        if self.source is not None and not isinstance(self.source, Source):
+            raise TypeError(f"topic {self.name}: source is {self.source!r}; give ingo(\"<the page's URL>\") or "
+                            "choice(\"<id>\") from emulator.core.provenance")
 
     @property
-    def source(self) -> str:
-        return "ingo" if self.page else "emulator"
+    def page(self) -> str | None:
+        """The Ingo page that shows this topic (None: the emulator's name)."""
+        return self.source.ref if self.source is not None and self.source.kind == "ingo" else None
 
 
-_SUMMARIES = "https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/summaries"
+_SUMMARIES = ingo("https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/summaries")
 _IFRAME_HOOKS = "https://developers.ingopayments.com/iframe-webhooks/websockets/"
 
 TOPICS: dict[str, Topic] = {t.name: t for t in (
     Topic("plugin.transaction.account.tokenization.success",
           "This event reports successful tokenization of a recipient disbursement account. Includes the token "
           "and other account information.", "3", 100,
-          "https://developers.ingopayments.com/ingopay-webhooks/websockets/account-tokenization-success"),
+          ingo("https://developers.ingopayments.com/ingopay-webhooks/websockets/account-tokenization-success")),
     # Ingo's RVDM pages print the event but cut the topic off: the name and text are the emulator's, by analogy.
     # A soft failure (1104) comes on the success topic, as Ingo's iFrame testing page says.
     Topic("plugin.transaction.recipient.verification.rvdm.success",
-          "This event reports that recipient verification data matching passed.", "3", 1103),
+          "This event reports that recipient verification data matching passed.", "3", 1103, choice("topic-rvdm")),
     Topic("plugin.transaction.recipient.verification.rvdm.failure",
-          "This event reports that recipient verification data matching failed.", "3", 1105),
+          "This event reports that recipient verification data matching failed.", "3", 1105, choice("topic-rvdm")),
     Topic("plugin.transaction.account.verification.ach.nav.failure",
           "This event reports Name on Account Validation (NAV) validation failure on an ACH payment request.", "1",
-          777, "https://developers.ingopayments.com/ingopay-webhooks/websockets/ach-nameaddress-verification-failure"),
+          777, ingo("https://developers.ingopayments.com/ingopay-webhooks/websockets/ach-nameaddress-verification-"
+                    "failure")),
     Topic("plugin.transaction.session.request.terminated",
           "Overall max account verification attempts limit exceeded", "1", 1127,
-          "https://developers.ingopayments.com/api-reference/websockets/session-terminated"),
+          ingo("https://developers.ingopayments.com/api-reference/websockets/session-terminated")),
     Topic("gateway.transaction.recipient.verification.ofac.status.suspended",
           "This event reports an initial hit in OFAC screening resulting in a suspension of payment processing "
           "while the OFAC hit is verified.", "1", 1106, _SUMMARIES),
@@ -54,23 +67,25 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
     # the emulator's.
     Topic("gateway.transaction.recipient.payment.status.returned",
           "This event reports that a previously completed payment was returned by the issuer.", "1", 1114,
-          "https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/request-examples"),
+          ingo("https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/request-examples",
+               "the description after \"that a previously completed\" is the emulator's")),
     Topic("gateway.transaction.recipient.payment.status.check.issued",
           "This event indicates that the Ingo supported check transaction status has been updated to check_issued.",
           "1", 100, _SUMMARIES),
     Topic("gateway.transaction.recipient.payment.status.check.paid",
           "This event indicates that the check transaction status has been updated to check paid", "1", 100,
-          "https://developers.ingopayments.com/ingopay-webhooks/websockets/check-paid"),
+          ingo("https://developers.ingopayments.com/ingopay-webhooks/websockets/check-paid")),
     Topic("gateway.transaction.recipient.payment.status.check.stopped",
           "This event indicates that the check stop has been confirmed (by status report file)", "1", 100,
-          _IFRAME_HOOKS + "check-stopped"),
+          ingo(_IFRAME_HOOKS + "check-stopped")),
     Topic("gateway.transaction.recipient.status.payment.check.returned",
           "This event indicates that a check transaction has been returned due to positive pay exception", "1", 1114,
-          _IFRAME_HOOKS + "check-returned"),
+          ingo(_IFRAME_HOOKS + "check-returned")),
     # Ingo documents 1113 and 1125 on Notify's transaction.recipient.payment.status.* topics: these gateway.* names
     # and texts are the emulator's.
     Topic("gateway.transaction.recipient.payment.status.terminated",
-          "This event reports that a disbursement was terminated.", "1", 1113),
+          "This event reports that a disbursement was terminated.", "1", 1113, choice("topic-payment-status")),
     Topic("gateway.transaction.recipient.payment.status.success",
-          "This event reports the final status of a payment that was pending (102) or queued (103).", "1", 1125),
+          "This event reports the final status of a payment that was pending (102) or queued (103).", "1", 1125,
+          choice("topic-payment-status")),
 )}

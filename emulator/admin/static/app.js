@@ -109,6 +109,44 @@
       el("span", { class: "icon", "aria-hidden": "true", text: family.icon }), " ", family.label);
   }
 
+  // --- where an answer comes from: an Ingo page, Kong's plugin, the emulator's choice, or the emulator's own --------
+  // A request whose answer rested on a choice of the emulator's (Ingo publishes nothing there) says so in the list.
+  function choiceMark(refs) {
+    if (!refs || refs.length === 0) return "";
+    return el("span", { class: "choice-mark", "data-choices": refs.join(" "),
+      title: "This answer rested on the emulator's choice (Ingo does not publish it): " + refs.join(", ") },
+    el("span", { "aria-hidden": "true", text: "◇" }), " emulator's choice");
+  }
+
+  const SOURCE_KINDS = { ingo: "Ingo's page", kong: "Kong's plugin", choice: "The emulator's choice",
+    own: "The emulator's own" };
+
+  function sourceView(source) {
+    const head = el("span", { class: "source-kind", text: SOURCE_KINDS[source.kind] || source.kind });
+    if (source.kind === "ingo" || source.kind === "kong") {
+      return [head, ": ", el("a", { href: source.url, target: "_blank", rel: "noopener noreferrer", text: source.ref }),
+        source.note ? el("span", { class: "muted", text: " (" + source.note + ")" }) : ""];
+    }
+    if (source.kind === "choice") {
+      return [head, " ", el("code", { text: source.ref }), source.title ? ": " + source.title : "",
+        el("div", { class: "choice-reason" }, el("strong", { text: "Why: " }), source.reason || dash),
+        el("div", { class: "muted" }, source.setting ? "Another answer: " + source.setting + " · " : "",
+          "see ", el("code", { text: source.contract || "docs/contract.md" }))];
+    }
+    return [head, ": ", source.ref];
+  }
+
+  function renderProvenance(parts) {
+    const chosen = parts.filter((p) => p.source.kind === "choice").length;
+    $("provenance-summary").textContent = chosen
+      ? `This answer rested on ${chosen} choice${chosen === 1 ? "" : "s"} of the emulator's: Ingo publishes nothing `
+        + "there, so a test that relies on it relies on a guess."
+      : "Nothing in this answer rests on a choice of the emulator's.";
+    $("provenance").replaceChildren(...parts.map((p) => el("li",
+      { class: "provenance-part", "data-kind": p.source.kind, "data-ref": p.source.ref },
+      el("span", { class: "provenance-what", text: p.what }), " — ", sourceView(p.source))));
+  }
+
   function renderLegend() {
     const select = $("f-outcome");
     const chosen = select.value;
@@ -220,7 +258,7 @@
   function requestText(entry) {
     const d = entry.diagnosis || {};
     return [entry.method, entry.path, entry.http_status, entry.ingo_status, d.code, d.detail, entry.matched_rule,
-      entry.participant_id, entry.username, entry.outcome].join(" ").toLowerCase();
+      entry.participant_id, entry.username, entry.outcome, ...(entry.relied_on || [])].join(" ").toLowerCase();
   }
 
   function puid1Of(entry) {
@@ -266,7 +304,7 @@
       const d = entry.diagnosis;
       return el("tr", { class: "request", "data-id": entry.id, "data-http-status": entry.http_status,
         "data-outcome": entry.outcome },
-        el("td", { class: "outcome-cell" }, badge(entry.outcome)),
+        el("td", { class: "outcome-cell" }, badge(entry.outcome), choiceMark(entry.relied_on)),
         el("td", { class: "nowrap times", "data-label": "Time" }, el("span", { title: "emulator clock" }, when(entry.time)),
           el("br"), el("span", { class: "muted", title: "wall clock" }, "wall " + clockTime(entry.wall_time))),
         el("td", {}, detailLink(entry, el("code", { text: entry.method + " " + (entry.target || entry.path) }))),
@@ -405,6 +443,7 @@
       " · participant " + show(entry.participant_id),
       " · credential " + (entry.username || (detail.signing ? detail.signing.username + " (as signed, not verified)" : dash)),
       " · request id ", el("code", { text: entry.request_id }));
+    renderProvenance(detail.provenance || []);
     // timeline
     $("timeline").replaceChildren(...detail.timeline.map((m) => {
       const related = m.kind === "related_request" ? byRequestId.get(m.ref) : null;

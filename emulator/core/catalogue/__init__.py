@@ -9,6 +9,13 @@ from typing import Any
 
 FAMILIES = ("success", "soft_verification", "request", "system", "velocity", "routing", "card_token",
             "issuer_decline", "general", "webhook", "session")
+#: The code range Ingo gives each family it names without listing its codes (https://developers.ingopayments.com/docs/
+#: hub/errors): what an emulator code in the family stands on.
+FAMILY_RANGES = {
+    "system": "5xx to System & Communication Failures", "velocity": "600-616 to Validation & Velocity Errors",
+    "routing": "700-742 to Transaction & Routing", "card_token": "750-815 to Card Data & Token Errors",
+    "issuer_decline": "851-867 to Card Issuer Declines", "general": "9xx to General System Errors",
+}
 #: Who defines a code: Ingo (published, with a page) or the emulator (invented within a family Ingo publishes).
 SOURCES = ("ingo", "emulator")
 
