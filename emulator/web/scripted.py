@@ -22,6 +22,7 @@ from emulator.web.faults import perform
 from emulator.web.headers import HeaderView
 from emulator.web.state import OUTCOME, RUNTIME, Runtime
 from emulator.webhooks.outcomes import PAYMENT_ENDPOINTS, final_outcome
+from emulator.webhooks.topics import TOPICS
 
 
 class ScriptedRefusal(IngoError):
@@ -108,7 +109,8 @@ def schedule_events(runtime: Runtime, decision: Decision, step: Pending[Any], da
     context = {"request": facts.request, "response": data, "token": {"last_4": (facts.token or {}).get("last_4")}}
     services = runtime.services
     for index, event in enumerate(respond.events):
-        body = dict(base_event)
+        status = event.status if event.status is not None else TOPICS[event.topic].status
+        body = {**step.event_members(event.topic, status), **base_event} if step.event_members else dict(base_event)
         if event.data:
             body.update(services.engine.templates.render(event.data, context))
         services.followups.schedule(event.after, event.topic, facts.participant_id, ancillary=dict(step.ancillary),
