@@ -12,9 +12,9 @@ A failure is a transport error, an HTTP status other than 200, or an Ingo status
 Exit status 1 if anything failed.
 
 ``--memory`` (a few minutes): the emulator is started with a webhook endpoint on a loopback receiver that answers 200
-and a scenario file that makes each push emit a webhook event (a follow-up due at once); it is sent ``--verifies``
+(each push paid emits its final-outcome webhook, ``--payment-webhooks on`` by default); it is sent ``--verifies``
 signed verifies, each of a card number never seen before (each makes a token), then ``--pushes`` signed pushes, each
-with its own ``participant_unique_id1`` (each stores a payment, a follow-up event, an event and a delivery), as fast
+with its own ``participant_unique_id1`` (each stores a payment, an event and a delivery), as fast
 as ``--concurrency`` keep-alive connections carry them, waiting only while more than ``--backlog`` webhooks are on
 their way (a delivery not made yet is never let go, so a receiver that falls behind costs memory for as long as it is
 behind; ``--backlog -1`` never waits). It waits until every webhook was delivered, then prints the server's RSS
@@ -174,20 +174,8 @@ VERIFIES, PUSHES, TARGET_MB = 300_000, 100_000, 150.0
 #: Webhooks on their way beyond which the soak's pushes wait for the receiver, as a client that waits on its webhooks
 #: does: pending deliveries are never let go, so a backlog costs memory for as long as it lasts (see --backlog).
 BACKLOG = 1_000
-#: Pushes whose participant_unique_id1 starts so emit a webhook event, by the soak's scenario file.
+#: The soak's pushes' participant_unique_id1 prefix (each push emits its final-outcome webhook: the emulator's default).
 HOOK_PREFIX = "soak-hook-"
-HOOK_TOPIC = "gateway.transaction.recipient.payment.status.success"
-SCENARIO = f"""version: 1
-scenarios:
-  - name: soak-webhooks
-    description: every soak push emits a webhook event at once (a follow-up due now)
-    rules:
-      - name: push-emits-an-event
-        match: {{endpoint: process, participant_unique_id1: {{prefix: "{HOOK_PREFIX}"}}}}
-        respond:
-          events:
-            - {{after: 0, topic: {HOOK_TOPIC}}}
-"""
 
 
 def card_number(n: int) -> str:
@@ -350,11 +338,8 @@ def run_memory_soak(verifies: int = VERIFIES, pushes: int = PUSHES, concurrency:
         receiver = await loop.create_server(Receiver, HOST, 0)
         hook_port = receiver.sockets[0].getsockname()[1]
         workdir = Path(tempfile.mkdtemp(prefix="ingopay-soak-"))
-        scenario = workdir / "soak-webhooks.yaml"
-        scenario.write_text(SCENARIO)
         port = free_port()
-        command = emulator_command(port, "--webhook-url", f"http://{HOST}:{hook_port}/hook",
-                                   "--scenarios", str(scenario))
+        command = emulator_command(port, "--webhook-url", f"http://{HOST}:{hook_port}/hook")
         server = Server("emulator", command, port, log=workdir / "emulator.log").start()
         try:
             await loop.run_in_executor(None, server.wait_ready)

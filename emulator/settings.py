@@ -161,6 +161,7 @@ class Settings:
     snapshot_max_bytes: int = 64 * 1024 * 1024
     biller_limits: str = "omit"
     x_date_format: str = "rfc1123"
+    payment_webhooks: str = "on"
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (handy in tests)."""
@@ -290,6 +291,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("x_date_format", "dates X-Date and Date may carry: rfc1123 (only Ingo's documented form, RFC 1123 in GMT "
            "with the date's weekday) or kong (what Kong's hmac-auth reads: RFC 1123, RFC 850 or asctime, always GMT, "
            "a zone after the seconds unread, so a date without a zone passes)", choices=("rfc1123", "kong")),
+    Option("payment_webhooks", "the final-outcome webhook of every push and pull, as Ingo's quick-start describes: "
+           "on (payment.status.success when paid, .terminated when declined) or off (only OFAC, returns, checks and "
+           "scenario events)", choices=("on", "off")),
 )
 
 

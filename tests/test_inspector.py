@@ -21,6 +21,8 @@ from tests.webhook_receiver import Receiver, start_receiver
 
 DECLINE_CARD = "4000000085100008"  # magic-values.yaml, rule card-851: verify approves, process declines 851
 CHECK_PAID = "gateway.transaction.recipient.payment.status.check.paid"
+PAID = "gateway.transaction.recipient.payment.status.success"
+TERMINATED = "gateway.transaction.recipient.payment.status.terminated"
 SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
 
 
@@ -140,7 +142,8 @@ async def test_inspector_shows_the_decline_the_401_the_webhook_the_clock_and_the
     assert response.status == 201
     response = await emu.client.post("/_emulator/clock", json={"advance": 0})
     assert response.status == 200
-    assert len(receiver.received) == 1
+    # the check event, and the final outcome of each payment (paid, declined)
+    assert sorted(r.json["metadata"]["topic"] for r in receiver.received) == sorted([CHECK_PAID, PAID, TERMINATED])
 
     shots = tmp_path / "screenshots"
     shots.mkdir()
@@ -188,7 +191,8 @@ async def test_inspector_shows_the_decline_the_401_the_webhook_the_clock_and_the
     await page.locator("#state").screenshot(path=str(shots / "03-state.png"))
 
     # The webhook delivery with its failed first attempt; Redeliver sends a new one, which succeeds.
-    delivery = page.locator("article.delivery")
+    await expect(page.locator("article.delivery")).to_have_count(3)
+    delivery = page.locator("article.delivery", has_text=CHECK_PAID)
     await expect(delivery).to_have_count(1)
     await expect(delivery.locator("tr.attempt")).to_have_count(1)
     await expect(delivery.locator("tr.attempt").first).to_contain_text("500")
@@ -199,8 +203,8 @@ async def test_inspector_shows_the_decline_the_401_the_webhook_the_clock_and_the
     await page.keyboard.press("Enter")  # keyboard-usable
     await expect(delivery.locator("tr.attempt")).to_have_count(2)
     await expect(delivery.locator("tr.attempt").nth(1)).to_contain_text("200")
-    await expect(page.locator("article.delivery[data-status=succeeded]")).to_have_count(1)
-    assert len(receiver.received) == 2
+    await expect(page.locator("article.delivery[data-status=succeeded]", has_text=CHECK_PAID)).to_have_count(1)
+    assert [r.json["metadata"]["topic"] for r in receiver.received].count(CHECK_PAID) == 2
     await page.locator("#webhooks").screenshot(path=str(shots / "05-webhook-redelivered.png"))
 
     # The clock: +2 days moves it by 172,800 s.
@@ -264,8 +268,8 @@ async def test_inspector_with_an_admin_token_from_the_url(aiohttp_client, clock,
 
 
 async def _fails_then_ok(number: int, request: web.Request) -> web.StreamResponse:
-    """The test receiver: 500 to the first delivery attempt, 200 afterwards."""
-    if number == 1:
+    """The test receiver: 500 to the first attempt of the check event, 200 to everything else."""
+    if request.headers.get("X-Ingo-Topic") == CHECK_PAID and request.headers.get("X-Ingo-Delivery-Attempt") == "1":
         return web.Response(status=500, text="receiver broke")
     return web.Response(text="thanks")
 

@@ -39,6 +39,7 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("INGOPAY_EM
 SESSIONS = "/api/v1/sessions/point-in-time/plugin"
 SUSPENDED = "gateway.transaction.recipient.verification.ofac.status.suspended"
 FAILURE = "gateway.transaction.recipient.verification.ofac.status.failure"
+PAID = "gateway.transaction.recipient.payment.status.success"
 WEBHOOK_SECRET = "whsec-snapshot-test-5f1c0a"
 ENDPOINT_SECRET = "endpoint-secret-9b27e4"
 ADMIN_TOKEN = "admin-token-snapshot-7d3e"
@@ -255,9 +256,10 @@ async def test_a_restore_by_post_carries_on_where_the_snapshot_stopped(
     failing["on"] = False
     answer = await fresh.admin("POST", "/_emulator/snapshot", data=original.archive)
     records = answer["restored"]["records"]
+    # deliveries: the suspension and the final outcomes of three pushes, all waiting for their retry
     assert (records["token"], records["transaction"], records["scheduled_event"], records["webhook_delivery"]) == \
-        (2, 4, 1, 1)
-    assert answer["rescheduled"] == {"scheduled_events": 1, "webhook_deliveries": 1}
+        (2, 4, 1, 4)
+    assert answer["rescheduled"] == {"scheduled_events": 1, "webhook_deliveries": 4}
     assert [t["participant_id"] for t in answer["tenants_without_secrets"]] == [original.tenant["participant_id"]]
     assert [e["url"] for e in answer["webhook_endpoints_missing"]] == [hook.replace("/hook", "/quiet")]
     await carries_on(fresh, original)
@@ -275,9 +277,12 @@ async def carries_on(emulator: Emulator, original: Original) -> None:
     """What a restored emulator must show: the clock, the journal, findings, replays, rule counts, follow-ups."""
     clock = await emulator.admin("GET", "/_emulator/clock")
     assert (clock["now"], clock["frozen"]) == (NOW + 10, True)
-    [retried] = original.seen["/_emulator/webhooks"]["deliveries"]
-    assert [(job["due"], job["label"]) for job in clock["pending"]] == [
-        (NOW + 30, f"webhook {retried['id']} (resumed)"), (NOW + 3600, f"magic-values/cents-08 event 2: {FAILURE}")]
+    # the suspension and the final outcomes of the three pushes paid at once, each retried after the receiver's 500
+    retried = original.seen["/_emulator/webhooks"]["deliveries"]
+    assert sorted(d["topic"] for d in retried) == sorted([SUSPENDED] + [PAID] * 3)
+    assert sorted((job["due"], job["label"]) for job in clock["pending"]) == sorted(
+        [(NOW + 30, f"webhook {d['id']} (resumed)") for d in retried]
+        + [(NOW + 3600, f"magic-values/cents-08 event 2: {FAILURE}")])
     for path in SHOWN:
         assert await emulator.admin("GET", path) == original.seen[path], path
     journal = original.seen["/_emulator/requests"]["requests"]

@@ -297,9 +297,10 @@ CHOICES: dict[str, Choice] = {c.id: c for c in (
            None),
     Choice("topic-payment-status",
            "The names and descriptions of gateway.transaction.recipient.payment.status.terminated and .success.",
-           "Ingo documents 1113 and 1125 on Notify's transaction.recipient.payment.status.* topics "
-           "(https://developers.ingopayments.com/api-reference/websockets/payment-terminated); the gateway.* names "
-           "are the emulator's.",
+           "Ingo documents 1113 and 1125, their client messages and descriptions on Notify's "
+           "transaction.recipient.payment.status.* topics "
+           "(https://developers.ingopayments.com/api-reference/websockets/payment-terminated, .../payment-successful), "
+           "copied as they are; the gateway.* names, the version and the event's extra fields are the emulator's.",
            None),
     Choice("method-not-allowed",
            "A known path asked with another method answers 405 naming the method, with Allow.",

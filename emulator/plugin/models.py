@@ -56,6 +56,8 @@ SESSION_EXPIRED = "session_expired"
 #: The webhook Ingo sends when a session is terminated for too many failed verifications, and its status.
 SESSION_TERMINATED = "plugin.transaction.session.request.terminated"
 MAX_ATTEMPTS_EXCEEDED = 1127
+#: The iFrame's ACH name and address verification failure (a scenario rule sends it: the magic value 99007770).
+NAV_FAILURE = "plugin.transaction.account.verification.ach.nav.failure"
 #: Ingo status codes a submission answers inline (the recipient corrects a field) rather than as a failure.
 INLINE_CODES = frozenset({400, 401, 402, 751, 1042})
 FI_ACCOUNT_TYPES = {"checking": "1", "savings": "2"}
@@ -136,6 +138,12 @@ def ancillary(session: Record) -> dict[str, Any]:
     return {"participant_unique_id1": session["participant_unique_id1"],
             "participant_unique_id2": session.get("participant_unique_id2", ""),
             "session_id": session["id"], "tracer_token": session["tracer_token"]}
+
+
+def webhook_issuers(issuers: list[Any]) -> list[dict[str, Any]]:
+    """The verify answer's issuers as the tokenization webhook prints them: Ingo's webhook pages show an issuer's
+    address fields as strings, "" where there is none (the PayPal example), where its ACH verify answer has null."""
+    return [{name: "" if value is None else value for name, value in issuer.items()} for issuer in issuers]
 
 
 @dataclass
@@ -301,9 +309,21 @@ class Plugin:
         pending.facts.fallback = "verify"
         pending.facts.funding_destination = destination
         pending.ancillary = ancillary(session)
+        pending.event_members = lambda topic, status: self._members(topic, status, matched, attempts)
         submission = Submission(session, ticks, destination, body["account_type"], matched, attempts, pending)
         pending.settle = lambda answer: Answer(answer.status, self.conclude(submission, answer))
         return submission
+
+    def _members(self, topic: str, status: int | None, matched: rvdm.Matching, attempts: int) -> dict[str, Any]:
+        """Ingo's ``data.event`` members of a plugin.* event a scenario rule sends about this submission (the magic
+        values' RVDM and NAV outcomes): what the page shows of the attempt. Ingo's pages: rvdm-verification-success
+        and ach-nameaddress-verification-failure (tests/data/iframe-webhooks.json)."""
+        if topic in rvdm.TOPICS.values():  # this attempt's matching, passed or not as the rule's status says
+            failed = status == rvdm.FAILURE
+            return {**matched.event(attempts + 1 if failed else attempts, self.max_attempts), "has_passed": not failed}
+        if topic == NAV_FAILURE:  # a failed account verification: this attempt counts
+            return {"max_attempts": self.max_attempts, "attempt_count": attempts + 1}
+        return {}
 
     def refused(self, submission: Submission, error: IngoError) -> Submitted:
         """What the page shows when the tokenization is refused (a scenario rule's status)."""
@@ -336,7 +356,7 @@ class Plugin:
         self._emit(session, matched.topic, matched.event(attempts, self.max_attempts), matched.status)
         account_id = str(self.store.next_id("plugin_account_id"))
         self._emit(session, "plugin.transaction.account.tokenization.success", {
-            "last_4": data.get("last_4", ""), "issuers": data.get("issuers", []), "status": "100",
+            "last_4": data.get("last_4", ""), "issuers": webhook_issuers(data.get("issuers", [])), "status": "100",
             "customer_account_token": token, "account_type": account_type, "attempt_count": attempts,
             "max_attempts": self.max_attempts, "client_message": "Success", "account_id": account_id}, 100)
         payload = event(session, "TOKEN_SUCCESS", customer_account_token=token, funding_destination=destination)

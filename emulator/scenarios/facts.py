@@ -39,10 +39,12 @@ class Pending(Generic[Result]):
     calls ``carry_out`` unless the rule refuses the request or faults it first, applies the rule's status and data
     to the result, then calls ``settle`` when there is one (what follows once the result is final: the iFrame
     completes its session with the token). ``ancillary`` is the ``data.ancillary`` of the follow-up webhook events
-    a rule schedules for the request.
+    a rule schedules for the request; ``event_members``, when the domain has them, gives the members Ingo's page
+    shows in ``data.event`` of a topic (and status) that only the domain knows (the iFrame's attempt counts).
     """
 
     facts: Facts
     carry_out: Callable[[], Awaitable[Result]]
     ancillary: dict[str, Any]
     settle: Callable[[Result], Any] | None = None
+    event_members: Callable[[str, int | None], dict[str, Any]] | None = None

@@ -25,8 +25,10 @@ FOLLOW_UPS: dict[int, tuple[int, list[tuple[str, str, int]]]] = {
     1125: (102, [("5m", "gateway.transaction.recipient.payment.status.success", 1125)]),
     130: (100, [("0s", "gateway.transaction.recipient.verification.ofac.status.suspended", 130)]),
     1106: (100, [("0s", "gateway.transaction.recipient.verification.ofac.status.suspended", 1106)]),
+    # cleared, the held payment resumes and completes: its final-outcome webhook follows the clearance
     1107: (100, [("0s", "gateway.transaction.recipient.verification.ofac.status.suspended", 1106),
-                 ("1h", "gateway.transaction.recipient.verification.ofac.status.cleared", 1107)]),
+                 ("1h", "gateway.transaction.recipient.verification.ofac.status.cleared", 1107),
+                 ("1h", "gateway.transaction.recipient.payment.status.success", 1125)]),
     1108: (100, [("0s", "gateway.transaction.recipient.verification.ofac.status.suspended", 1106),
                  ("1h", "gateway.transaction.recipient.verification.ofac.status.failure", 1108)]),
     1113: (100, [("1h", "gateway.transaction.recipient.payment.status.terminated", 1113)]),

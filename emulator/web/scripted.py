@@ -3,6 +3,7 @@ processing, and follow-up events. Used alike by the gateway, Session Management 
 
 The domain hands over a :class:`~emulator.scenarios.facts.Pending` step (or an answer already made, such as a
 replay); :func:`carry_out` asks the engine which rule answers, applies it around the step and returns the answer.
+A payment's final-outcome webhook (``webhooks.outcomes``) is sent here too, once the answer is known.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from emulator.scenarios.facts import Pending
 from emulator.web.faults import perform
 from emulator.web.headers import HeaderView
 from emulator.web.state import OUTCOME, RUNTIME, Runtime
+from emulator.webhooks.outcomes import PAYMENT_ENDPOINTS, final_outcome
+from emulator.webhooks.topics import TOPICS
 
 
 class ScriptedRefusal(IngoError):
@@ -61,7 +64,9 @@ async def carry_out(request: web.Request, step: Answer[Any] | Pending[Answer[Any
         outcome.why_matched = engine.why(decision, facts.participant_id, requested)
     respond = decision.respond
     if respond is None:
-        return _settled(step, await step.carry_out())
+        answer = _settled(step, await step.carry_out())
+        announce(runtime, step, answer.status, answer.data, refused=False, scheduled=())
+        return answer
     if respond.fault is not None and not respond.fault.after_processing:
         await _pause(engine.latency(decision))
         await perform(request, respond.fault)
@@ -69,6 +74,9 @@ async def carry_out(request: web.Request, step: Answer[Any] | Pending[Answer[Any
         data = engine.overrides(decision, facts, {}) if respond.data else None
         await _pause(engine.latency(decision))
         schedule_events(runtime, decision, step, data or {})
+        assert decision.status is not None, "a rule that fails names its status"
+        announce(runtime, step, decision.status, data or {}, refused=True,
+                 scheduled=[event.topic for event in respond.events])
         raise ScriptedRefusal(decision, data)
     answer = await step.carry_out()
     if decision.status is not None:
@@ -77,6 +85,7 @@ async def carry_out(request: web.Request, step: Answer[Any] | Pending[Answer[Any
     answer = _settled(step, answer)
     await _pause(engine.latency(decision))
     schedule_events(runtime, decision, step, data)
+    announce(runtime, step, answer.status, data, refused=False, scheduled=[event.topic for event in respond.events])
     if respond.fault is not None:
         await perform(request, respond.fault)
     answer.http_status = respond.http_status
@@ -98,19 +107,45 @@ def schedule_events(runtime: Runtime, decision: Decision, step: Pending[Any], da
     if respond is None or not respond.events:
         return
     facts = step.facts
-    base_event: dict[str, Any] = {}
-    for key in ("transaction_id", "customer_account_token", "check_number"):
-        if data.get(key) is not None:
-            base_event[key] = str(data[key])
-    if facts.amount is not None:
-        base_event["amount"] = f"{facts.amount:.2f}"
+    base_event = _about(step, data)
     context = {"request": facts.request, "response": data, "token": {"last_4": (facts.token or {}).get("last_4")}}
     services = runtime.services
     for index, event in enumerate(respond.events):
-        body = dict(base_event)
+        status = event.status if event.status is not None else TOPICS[event.topic].status
+        body = {**step.event_members(event.topic, status), **base_event} if step.event_members else dict(base_event)
         if event.data:
             body.update(services.engine.templates.render(event.data, context))
         services.followups.schedule(event.after, event.topic, facts.participant_id, ancillary=dict(step.ancillary),
                                     event=body, status=event.status, message=event.message,
                                     source=f"scenario:{decision.label}",
                                     label=f"{decision.label} event {index + 1}: {event.topic}")
+
+
+def _about(step: Pending[Any], data: dict[str, Any]) -> dict[str, Any]:
+    """What the events about a request's answer carry besides Ingo's members (the emulator's additions, so that a test
+    can wait for the event of its payment): the answer's transaction id, token and check number, and the amount."""
+    about: dict[str, Any] = {}
+    for key in ("transaction_id", "customer_account_token", "check_number"):
+        if data.get(key) is not None:
+            about[key] = str(data[key])
+    if step.facts.amount is not None:
+        about["amount"] = f"{step.facts.amount:.2f}"
+    return about
+
+
+def announce(runtime: Runtime, step: Pending[Any], status: int, data: dict[str, Any], *, refused: bool,
+             scheduled: list[str] | tuple[str, ...]) -> None:
+    """Send a payment's final-outcome webhook now, when its answer is final and no rule's event reports it
+    (``webhooks.outcomes``; off with ``--payment-webhooks off``)."""
+    facts = step.facts
+    if facts.endpoint not in PAYMENT_ENDPOINTS or runtime.settings.payment_webhooks != "on":
+        return
+    outcome = final_outcome(status, refused=refused, scheduled=scheduled,
+                            check=facts.endpoint == "process" and facts.account_type == "CK")
+    if outcome is None:
+        return
+    event = _about(step, data)
+    if outcome.reason_code is not None:
+        event["reason_code"] = str(outcome.reason_code)
+    runtime.services.outbox.emit(outcome.topic, facts.participant_id, ancillary=dict(step.ancillary), event=event,
+                                 status=outcome.status, source=f"flow:{facts.endpoint}")

@@ -81,11 +81,16 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
     Topic("gateway.transaction.recipient.status.payment.check.returned",
           "This event indicates that a check transaction has been returned due to positive pay exception", "1", 1114,
           ingo(_IFRAME_HOOKS + "check-returned")),
-    # Ingo documents 1113 and 1125 on Notify's transaction.recipient.payment.status.* topics: these gateway.* names
-    # and texts are the emulator's.
+    # A payment's final outcome (webhooks/outcomes.py). Ingo documents these on Notify's
+    # transaction.recipient.payment.status.{terminated,success} topics: the status, client_message and description
+    # are Ingo's, copied from those pages (api-reference/websockets/payment-terminated and .../payment-successful);
+    # the gateway.* names are the emulator's choice (IngoPay's own events are gateway.*): the source is the choice
+    # topic-payment-status. Version 1: Ingo's success page documents version 3, which adds account_id; "earlier
+    # versions may omit account_id", and the emulator sends none.
     Topic("gateway.transaction.recipient.payment.status.terminated",
-          "This event reports that a disbursement was terminated.", "1", 1113, choice("topic-payment-status")),
+          "This event reports that the payment to the customer was not able to be completed and is being terminated "
+          "by Ingo.(Terminal)", "1", 1113, choice("topic-payment-status")),
     Topic("gateway.transaction.recipient.payment.status.success",
-          "This event reports the final status of a payment that was pending (102) or queued (103).", "1", 1125,
+          "This event reports that the payment to the customer was completed. (Terminal)", "1", 1125,
           choice("topic-payment-status")),
 )}
