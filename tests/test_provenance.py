@@ -349,8 +349,14 @@ def test_a_tenants_tests_list_the_guesses_they_rest_on():
             customer_account_token=verified["data"]["customer_account_token"]))
         assert paid["status"] == 852, paid.body
         relied = {item["source"]["ref"]: item for item in tenant.provenance()}
-        assert set(relied) == {"choice:status-852", "choice:business-error-http-200", "choice:magic-values"}
-        assert all(item["count"] == 1 and len(item["request_ids"]) == 1 for item in relied.values())
+        # the decline's answer rests on three choices; its final-outcome webhook's topic name on a fourth
+        assert set(relied) == {"choice:status-852", "choice:business-error-http-200", "choice:magic-values",
+                               "choice:topic-payment-status"}
+        assert all(item["count"] == 1 for item in relied.values())
+        assert relied["choice:topic-payment-status"]["parts"] == [
+            "the topic gateway.transaction.recipient.payment.status.terminated"]
+        assert all(len(item["request_ids"]) == 1 for ref, item in relied.items()
+                   if ref != "choice:topic-payment-status")
         assert server.provenance(participant_id=12345) == []  # the built-in credential sent nothing
     finally:
         server.stop()

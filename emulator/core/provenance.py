@@ -296,12 +296,14 @@ CHOICES: dict[str, Choice] = {c.id: c for c in (
            "follow plugin.transaction.account.tokenization.success.",
            None),
     Choice("topic-payment-status",
-           "The names and descriptions of gateway.transaction.recipient.payment.status.terminated and .success.",
-           "Ingo documents 1113 and 1125, their client messages and descriptions on Notify's "
+           "A final-outcome webhook after every push and pull, a decline included, on "
+           "gateway.transaction.recipient.payment.status.terminated (1113) or .success (1125).",
+           "Ingo's quick-start promises a webhook with the final outcome after a process call, while its testing page "
+           "names only OFAC and returns as gateway.* webhooks; Ingo documents 1113 and 1125, their client messages and descriptions on Notify's "
            "transaction.recipient.payment.status.* topics "
            "(https://developers.ingopayments.com/api-reference/websockets/payment-terminated, .../payment-successful), "
            "copied as they are; the gateway.* names, the version and the event's extra fields are the emulator's.",
-           None),
+           "--payment-webhooks"),
     Choice("method-not-allowed",
            "A known path asked with another method answers 405 naming the method, with Allow.",
            "Ingo publishes neither; Kong, which routes by method too, would answer 404 \"no Route matched with "
