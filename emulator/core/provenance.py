@@ -299,8 +299,8 @@ CHOICES: dict[str, Choice] = {c.id: c for c in (
            "A final-outcome webhook after every push and pull, a decline included, on "
            "gateway.transaction.recipient.payment.status.terminated (1113) or .success (1125).",
            "Ingo's quick-start promises a webhook with the final outcome after a process call, while its testing page "
-           "names only OFAC and returns as gateway.* webhooks; Ingo documents 1113 and 1125, their client messages and descriptions on Notify's "
-           "transaction.recipient.payment.status.* topics "
+           "names only OFAC and returns as gateway.* webhooks; Ingo documents 1113 and 1125, their client messages "
+           "and descriptions on Notify's transaction.recipient.payment.status.* topics "
            "(https://developers.ingopayments.com/api-reference/websockets/payment-terminated, .../payment-successful), "
            "copied as they are; the gateway.* names, the version and the event's extra fields are the emulator's.",
            "--payment-webhooks"),
