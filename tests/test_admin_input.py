@@ -283,3 +283,9 @@ def test_a_wait_on_what_the_journal_keeps_still_matches(server: EmulatorServer, 
         status, answer = admin(server.url, "POST", "/_emulator/requests/wait",
                                {"match": {**base, **extra}, "count": {"at_least": 1}, "timeout": 5})
         assert status == 200 and answer["matched"] >= 1, answer
+
+
+@pytest.mark.parametrize("path", ["/_emulator/requests", "/_emulator/state", "/_emulator/waits"])
+def test_a_negative_limit_is_refused_naming_the_parameter(server, path: str) -> None:
+    status, answer = admin(server.url, "GET", f"{path}?limit=-1")
+    assert (status, answer["message"]) == (400, "the query parameter limit must be 0 or more, not '-1'")

@@ -66,8 +66,6 @@ async def show(request: web.Request) -> web.Response:
     numbers = query(request)
     participant = numbers["participant_id"]
     limit = DEFAULT_LIMIT if numbers["limit"] is None else numbers["limit"]
-    if limit < 0:
-        return json_response({"message": "limit must be >= 0"}, status=400)
     return json_response(State(tokens=tokens(runtime, participant, limit),
                                sessions=sessions(runtime, participant, limit),
                                transactions=transactions(runtime, participant, limit),

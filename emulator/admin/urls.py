@@ -30,7 +30,7 @@ from emulator.webhooks.events import EventRecord
 
 #: The participant scope, one name across the admin API (query parameters and bodies alike).
 PARTICIPANT = Query("participant_id", int, "only this participant's")
-LIMIT = Query("limit", int, "at most this many")
+LIMIT = Query("limit", int, "at most this many", minimum=0)
 
 ROUTES = (
     Route("GET", HEALTH_PATH, responses.health,
@@ -157,7 +157,8 @@ ROUTES = (
           doc=Doc("Send a delivery again now", errors=(404,))),
     Route("GET", "/_emulator/state", state.show,
           doc=Doc("What the emulator holds (tokens, sessions, recent transactions), read only", answer=answers.State,
-                  errors=(400,), query=(PARTICIPANT, Query("limit", int, "at most this many of each kind")))),
+                  errors=(400,),
+                  query=(PARTICIPANT, Query("limit", int, "at most this many of each kind", minimum=0)))),
     Route("GET", "/_emulator/ui", ui.index),
     Route("GET", "/_emulator/ui/{name:.*}", ui.asset),
 )

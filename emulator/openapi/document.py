@@ -30,7 +30,7 @@ from emulator.web.envelopes import Dialect
 from emulator.web.middlewares import ADMIN_PREFIX, OPEN_ADMIN_PATHS, OPEN_ADMIN_PREFIXES
 from emulator.web.ratelimit import HEADERS as RATE_HEADERS
 from emulator.web.ratelimit import RateLimited
-from emulator.web.routes import Route
+from emulator.web.routes import Query, Route
 
 REF = "#/components/schemas/{model}"
 #: Where the emulator listens by default (the Settings defaults); the document's only server.
@@ -256,10 +256,12 @@ def _schema_of(kind: Any) -> dict[str, Any]:
     return {"type": "string"} if kind is str else {"type": "object"}
 
 
-def _query_schema(kind: Any) -> dict[str, Any]:
-    if get_origin(kind) is Literal:
-        return {"enum": list(get_args(kind))}
-    return {"type": "integer"} if kind is int else {"type": "string"}
+def _query_schema(query: Query) -> dict[str, Any]:
+    if get_origin(query.type) is Literal:
+        return {"enum": list(get_args(query.type))}
+    if query.type is not int:
+        return {"type": "string"}
+    return {"type": "integer"} if query.minimum is None else {"type": "integer", "minimum": query.minimum}
 
 
 # -- operations --------------------------------------------------------------------------------------------
@@ -357,7 +359,7 @@ def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": _summary(route), "tags": [doc.tag], **_source_of(route)}
     if doc.query:
         operation["parameters"] = [{"name": q.name, "in": "query", "required": q.required,
-                                    "description": q.description, "schema": _query_schema(q.type)}
+                                    "description": q.description, "schema": _query_schema(q)}
                                    for q in doc.query]
     if doc.body is not None:
         operation["requestBody"] = {"required": doc.body_required,

@@ -95,9 +95,12 @@ def _typed(declared: Query, raw: str) -> Any:
     shown = repr(raw[:SHOWN_VALUE])
     if kind is int:
         try:
-            return int(raw)
+            number = int(raw)
         except ValueError:
             raise Refused(f"the query parameter {declared.name} must be an integer, not {shown}") from None
+        if declared.minimum is not None and number < declared.minimum:
+            raise Refused(f"the query parameter {declared.name} must be {declared.minimum} or more, not {shown}")
+        return number
     if get_origin(kind) is Literal:
         choices = get_args(kind)
         if raw not in choices:

@@ -20,12 +20,14 @@ ADMIN = RouteSpec(signed=False, journaled=False)
 
 @dataclass(frozen=True)
 class Query:
-    """A query parameter: its name, type (``int``, ``str`` or a ``Literal``) and meaning."""
+    """A query parameter: its name, type (``int``, ``str`` or a ``Literal``) and meaning; an ``int`` may have a
+    ``minimum``."""
 
     name: str
     type: Any
     description: str
     required: bool = False
+    minimum: int | None = None
 
 
 @dataclass(frozen=True)
