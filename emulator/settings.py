@@ -161,6 +161,7 @@ class Settings:
     snapshot_max_bytes: int = 64 * 1024 * 1024
     biller_limits: str = "omit"
     x_date_format: str = "rfc1123"
+    readiness_plan: Path | None = None
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (handy in tests)."""
@@ -289,6 +290,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("x_date_format", "dates X-Date and Date may carry: rfc1123 (only Ingo's documented form, RFC 1123 in GMT "
            "with the date's weekday) or kong (what Kong's hmac-auth reads: RFC 1123, RFC 850 or asctime, always GMT, "
            "a zone after the seconds unread, so a date without a zone passes)", choices=("rfc1123", "kong")),
+    Option("readiness_plan", "the readiness plan rehearsals judge (YAML, docs/readiness.md; checked like scenario "
+           "files, within their limits) instead of the bundled one", PATH, metavar="FILE"),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from time import time as wall_clock
 from typing import Any
@@ -109,14 +109,15 @@ class Finding:
 
 
 class Findings:
-    """The last ``size`` findings, oldest first; each new one is logged as a warning; ``evicted`` counts those that
-    left to make room."""
+    """The last ``size`` findings, oldest first; each new one is logged as a warning and told to the ``listeners``;
+    ``evicted`` counts those that left to make room."""
 
     def __init__(self, size: int = KEPT) -> None:
         self._found: deque[Finding] = deque(maxlen=size)
         self.size = size
         self.evicted = 0
         self._numbers = itertools.count(1)
+        self.listeners: list[Callable[[Finding], Any]] = []
 
     def __len__(self) -> int:
         return len(self._found)
@@ -130,6 +131,8 @@ class Findings:
             self.evicted += 1
         self._found.append(finding)
         LOG.warning("finding %s (participant %s): %s", code, participant_id, message)
+        for listener in self.listeners:
+            listener(finding)
         return finding
 
     def listing(self, *, participant_id: int | None = None, code: str | None = None) -> list[Finding]:
