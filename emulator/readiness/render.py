@@ -7,6 +7,7 @@ import html
 from datetime import UTC, datetime
 
 from emulator.readiness.evidence import EvidenceJson
+from emulator.readiness.plan import Plan
 from emulator.readiness.report import ReadinessJson, ScenarioJson
 
 #: How each status reads.
@@ -45,6 +46,17 @@ def describe(item: EvidenceJson) -> str:
                  "requests " + ", ".join(item.get("requests", []))]
     parts.append(f"emulator {when(item['time'])}, wall {when(item['wall_time'])}")
     return "; ".join(parts)
+
+
+def plan_table(plan: Plan) -> str:
+    """The plan's scenarios as docs/readiness.md lists them: what passes each, Ingo's page and name, the trigger."""
+    lines = ["| id | category | passes when | Ingo's page (scenario) | how to make it happen here |", "|---|---|---|---|---|"]
+    for scenario in plan.scenarios:
+        ingo = f"[{scenario.source.split('://', 1)[-1]}]({scenario.source})" + (
+            f" ({_cell(scenario.ingo_scenario)})" if scenario.ingo_scenario else "")
+        lines.append(f"| `{scenario.id}` | {scenario.category} | {_cell(scenario.passes_when)} | {ingo} | "
+                     f"{_cell(scenario.trigger)} |")
+    return "\n".join(lines)
 
 
 def _cell(text: object) -> str:
