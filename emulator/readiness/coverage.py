@@ -40,11 +40,11 @@ def decline_family(code: int | None) -> str | None:
 
 
 def magic_trigger(code: int) -> str:
-    """How the bundled magic values produce an Ingo status: a card, a last name, and amount cents where there are."""
+    """How the bundled magic values produce an Ingo status, in words a report can carry (amount cents and last names;
+    the README's magic values table lists the cards too)."""
     cents = next((c for c, status in magic.CENTS.items() if status == code), None)
-    where = " or ".join(filter(None, (f"card {magic.card_number(code)} (verify it, then push to its token)",
-                                      f"recipient last name {magic.last_name(code)}",
-                                      f"amount cents .{cents:02d} on process" if cents is not None else None)))
+    where = " or ".join(filter(None, (f"amount cents .{cents:02d} on process" if cents is not None else None,
+                                      f"a token verified with recipient last name {magic.last_name(code)}")))
     return f"magic value {code}: {where}"
 
 
@@ -68,7 +68,7 @@ def _declined(name: str) -> Callable[[Entry], bool]:
 
 #: Ingo's documented outcome families, in the order a report lists them.
 OUTCOMES: tuple[Family, ...] = (
-    _family("approved", "verify Ingo's example card 4111111111111111, then push to its token"),
+    _family("approved", "verify Ingo's example card (docs/testing-scenarios.md), then push to its token"),
     Family("pending", "Pending (102)", magic_trigger(102), lambda entry: entry.ingo_status == 102),
     Family("queued", "Queued (103)", magic_trigger(103), lambda entry: entry.ingo_status == 103),
     _family("idempotent_replay", "send a push again with the same participant_unique_id1 (101; 104 while the first "

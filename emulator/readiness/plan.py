@@ -16,7 +16,7 @@ from typing_extensions import TypedDict
 
 from emulator.core.configuration import ConfigurationError
 from emulator.core.limits import DEFAULT_LIMITS, Limits
-from emulator.core.validation import FILES, describe, keys_at, pydantic_sentence, unknown_name
+from emulator.core.validation import FILES, closest, describe, keys_at, pydantic_sentence, unknown_name
 from emulator.core.yamlpos import Position, YamlProblem, load_with_positions, position_of
 from emulator.readiness.judges import JUDGES, MANUAL
 
@@ -64,8 +64,10 @@ class PlanScenario(Strict):
     @classmethod
     def _known_judge(cls, judge: str | None) -> str | None:
         if judge is not None and judge != MANUAL and judge not in JUDGES:
-            raise ValueError(f"{judge!r} is no rule the emulator judges with; expected one of: "
-                             f"{', '.join([*JUDGES, MANUAL])}")
+            guess = closest(judge, [*JUDGES, MANUAL])
+            raise ValueError(f"{judge!r} is no rule the emulator judges with" + (f"; did you mean {guess}?" if guess
+                                                                                 else "")
+                             + f" (known: {', '.join([*JUDGES, MANUAL])})")
         return judge
 
     @property
@@ -148,14 +150,20 @@ def load_plan_text(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Pla
     if not isinstance(document, dict):
         raise PlanError(file, [f"{values.get((), Position(file, 1, 1))}: expected a mapping with 'version', 'plan' "
                                "and 'scenarios' at the top of the file"])
+    repeated = _repeated_ids(document, values, file)
     try:
         parsed = PlanFile.model_validate(document)
     except ValidationError as exc:
-        raise PlanError(file, _problems(exc, values, keys, file)) from None
-    repeated = _repeated_ids(document, values, file)
+        raise PlanError(file, sorted(_problems(exc, values, keys, file) + repeated, key=_place)) from None
     if repeated:
         raise PlanError(file, repeated)
     return Plan(parsed.plan, tuple(parsed.scenarios), file)
+
+
+def _place(problem: str) -> tuple[int, int]:
+    """(line, column) of a problem line ``file:line:column: ...``, for sorting."""
+    found = re.search(r":(\d+):(\d+): ", problem)
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
 
 
 def _problems(exc: ValidationError, values: dict[Any, Position], keys: dict[Any, Position], file: str) -> list[str]:
@@ -183,7 +191,8 @@ def _problems(exc: ValidationError, values: dict[Any, Position], keys: dict[Any,
 def _repeated_ids(document: Mapping[str, Any], values: dict[Any, Position], file: str) -> list[str]:
     seen: set[Any] = set()
     problems = []
-    for index, scenario in enumerate(document.get("scenarios") or []):
+    scenarios = document.get("scenarios")
+    for index, scenario in enumerate(scenarios if isinstance(scenarios, list) else []):
         identifier = scenario.get("id") if isinstance(scenario, dict) else None
         if identifier in seen:
             where = values.get(("scenarios", index, "id"), Position(file, 1, 1))

@@ -50,7 +50,8 @@ def describe(item: EvidenceJson) -> str:
 
 def plan_table(plan: Plan) -> str:
     """The plan's scenarios as docs/readiness.md lists them: what passes each, Ingo's page and name, the trigger."""
-    lines = ["| id | category | passes when | Ingo's page (scenario) | how to make it happen here |", "|---|---|---|---|---|"]
+    lines = ["| id | category | passes when | Ingo's page (scenario) | how to make it happen here |",
+             "|---|---|---|---|---|"]
     for scenario in plan.scenarios:
         ingo = f"[{scenario.source.split('://', 1)[-1]}]({scenario.source})" + (
             f" ({_cell(scenario.ingo_scenario)})" if scenario.ingo_scenario else "")

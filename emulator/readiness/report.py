@@ -3,11 +3,12 @@ failure the rule broken and its page), the outcome coverage, the findings and th
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from typing_extensions import TypedDict
 
 from emulator import __version__
+from emulator.core.masking import mask
 from emulator.findings.models import FindingJson
 from emulator.readiness import evidence
 from emulator.readiness.coverage import CoverageJson, coverage
@@ -118,19 +119,22 @@ def summarise(scenarios: list[ScenarioJson]) -> Summary:
 
 
 def report(rehearsal: Rehearsal, plan: Plan, *, now: float, wall_now: float) -> ReadinessJson:
-    """The rehearsal judged against ``plan`` now."""
+    """The rehearsal judged against ``plan`` now, masked as everything the emulator shows (it holds no body; a card
+    number written into a plan's text or a finding would still leave as its last four only)."""
     seen = rehearsal.traffic()
     scenarios = [judge(scenario, seen) for scenario in plan.scenarios]
-    return {"participant_id": rehearsal.participant_id, "emulator_version": __version__, "plan": plan.as_json(),
-            "started": {"time": rehearsal.started, "wall_time": rehearsal.started_wall},
-            "generated": {"time": now, "wall_time": wall_now}, "summary": summarise(scenarios),
-            "scenarios": scenarios, "coverage": coverage(seen.entries, rehearsal.events),
-            "findings": [finding.as_json() for finding in seen.findings],
-            "probes": [evidence.delivery(record, f"probe: {record.get('probe')}")
-                       for record in seen.deliveries if record.get("probe")],
-            "kept": {"requests": len(seen.entries), "deliveries": len(seen.deliveries),
-                     "findings": len(seen.findings), "events": len(rehearsal.events),
-                     "dropped": dict(rehearsal.dropped)}}
+    judged: ReadinessJson = {
+        "participant_id": rehearsal.participant_id, "emulator_version": __version__, "plan": plan.as_json(),
+        "started": {"time": rehearsal.started, "wall_time": rehearsal.started_wall},
+        "generated": {"time": now, "wall_time": wall_now}, "summary": summarise(scenarios),
+        "scenarios": scenarios, "coverage": coverage(seen.entries, rehearsal.events),
+        "findings": [finding.as_json() for finding in seen.findings],
+        "probes": [evidence.delivery(record, f"probe: {record.get('probe')}")
+                   for record in seen.deliveries if record.get("probe")],
+        "kept": {"requests": len(seen.entries), "deliveries": len(seen.deliveries),
+                 "findings": len(seen.findings), "events": len(rehearsal.events),
+                 "dropped": dict(rehearsal.dropped)}}
+    return cast(ReadinessJson, mask(judged))
 
 
 def listed(rehearsal: Rehearsal, plan: Plan) -> RehearsalJson:
@@ -140,6 +144,3 @@ def listed(rehearsal: Rehearsal, plan: Plan) -> RehearsalJson:
             "started": {"time": rehearsal.started, "wall_time": rehearsal.started_wall},
             "summary": summarise([judge(scenario, seen) for scenario in plan.scenarios])}
 
-
-#: The formats of the evidence pack.
-Format = Literal["md", "html", "json"]
