@@ -3,7 +3,7 @@ failure the rule broken and its page), the outcome coverage, the findings and th
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import cast
 
 from typing_extensions import TypedDict
 
