@@ -18,7 +18,7 @@ from aiohttp import web
 from emulator.app import build_runtime
 from emulator.readiness import rehearsal as rehearsal_module
 from emulator.readiness.judges import JUDGES
-from emulator.readiness.plan import PlanError, load_plan
+from emulator.readiness.plan import PlanError, load_plan, load_plan_text
 from emulator.readiness.render import plan_table
 from emulator.settings import Settings
 from emulator.webhooks import verify_signature
@@ -428,3 +428,13 @@ async def test_the_inspector_shows_the_rehearsal_and_each_request_opens_its_stor
     await expect(page.locator("#detail")).to_be_visible()
     await expect(page.locator("#detail-summary")).to_contain_text("Ingo 102")
     assert re.search(r"request=\d+", page.url)
+
+
+def test_the_docs_plan_example_is_a_valid_plan_and_the_readme_links_the_page():
+    page = (ROOT / "docs" / "readiness.md").read_text(encoding="utf-8")
+    example = page.split("## Your integration manager's plan", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    plan = load_plan_text(example, "docs/readiness.md")
+    assert [(s.id, s.rule) for s in plan.scenarios] == [("no-double-payouts", "pending-is-success"),
+                                                        ("walkthrough", "manual")]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "[docs/readiness.md](docs/readiness.md)" in readme.split("## Readiness rehearsal", 1)[1].split("\n## ")[0]
