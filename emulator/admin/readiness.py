@@ -73,9 +73,9 @@ async def show(request: web.Request) -> web.Response:
 
 
 async def listing(request: web.Request) -> web.Response:
-    """Every rehearsal under way, started longest ago first, with its counts."""
+    """Every rehearsal under way, started longest ago first, with how much each has seen (not judged)."""
     rehearsals = request.app[RUNTIME].services.readiness
-    answer: RehearsalList = {"rehearsals": [listed(r, rehearsals.plan) for r in rehearsals.listing()]}
+    answer: RehearsalList = {"rehearsals": [listed(r) for r in rehearsals.listing()]}
     return json_response(answer)
 
 

@@ -347,15 +347,18 @@ def _ofac(seen: Traffic, outcome: str, pushed_code: str) -> Verdict:
             if traffic.given_up(record):
                 failures.append((f"delivery {record.get('id')} of {record.get('topic')} was never acknowledged",
                                  [evidence.delivery(record, "never acknowledged")]))
-        first, second = traffic.acknowledged(held), traffic.acknowledged(ended) if ended else None
-        if first is not None and second is not None and not done:
-            if (first.get("wall_time") or 0) > (second.get("wall_time") or 0):
-                failures.append((f"the OFAC review of token {token} was acknowledged out of order ({outcome} before "
-                                 "suspended)", [evidence.delivery(held, "suspended"),
-                                                evidence.delivery(ended, outcome)]))  # type: ignore[arg-type]
-            else:
-                done = [evidence.delivery(held, "suspended, acknowledged"),
-                        evidence.delivery(ended, f"{outcome}, acknowledged"),]  # type: ignore[arg-type]
+        if ended is None or done:
+            continue
+        first, second = traffic.acknowledged(held), traffic.acknowledged(ended)
+        if first is None or second is None:
+            continue
+        items = [evidence.delivery(held, "suspended, acknowledged"),
+                 evidence.delivery(ended, f"{outcome}, acknowledged")]
+        if (first.get("wall_time") or 0) > (second.get("wall_time") or 0):
+            failures.append((f"the OFAC review of token {token} was acknowledged out of order ({outcome} before "
+                             "suspended)", items))
+        else:
+            done = items
     if failures:
         return _failed(failures)
     if done:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from emulator.core.journal import Entry
@@ -147,18 +148,19 @@ class Traffic:
     def entry(self, request_id: str) -> Entry | None:
         return self._by_request.get(request_id)
 
-    @property
+    @cached_property
     def pushes(self) -> list[Entry]:
         return [entry for entry in self.entries if entry.endpoint == PUSH]
 
-    @property
+    @cached_property
     def verifies(self) -> list[Entry]:
         return [entry for entry in self.entries if entry.endpoint == VERIFY]
 
-    def later(self, entries: Iterable[Entry], than: Entry) -> list[Entry]:
+    def later(self, entries: list[Entry], than: Entry) -> list[Entry]:
+        """Those of ``entries`` (oldest first) journaled after ``than``."""
         return [entry for entry in entries if entry.id > than.id]
 
-    @property
+    @cached_property
     def real(self) -> list[Record]:
         """Deliveries of real events (not probes)."""
         return [record for record in self.deliveries if not record.get("probe")]

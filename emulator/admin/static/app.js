@@ -690,8 +690,7 @@
     $("readiness-count").textContent = `(${rehearsals.length})`;
     const chosen = chosenRehearsal();
     $("readiness-participant").replaceChildren(...rehearsals.map((r) => el("option", { value: r.participant_id },
-      `participant ${r.participant_id}: ${r.summary.passed} passed, ${r.summary.failed} failed, `
-      + `${r.summary.not_run} not run`)));
+      `participant ${r.participant_id} (since ${clockTime(r.started.wall_time)} wall, ${r.requests} requests)`)));
     if (chosen !== null) $("readiness-participant").value = String(chosen);
     $("readiness-empty").hidden = rehearsals.length > 0;
     if (!rehearsals.length) $("readiness-view").hidden = true;
