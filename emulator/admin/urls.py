@@ -156,21 +156,20 @@ ROUTES = (
     Route("POST", "/_emulator/readiness", readiness.start,
           doc=Doc("Start (or start again) a readiness rehearsal for a participant: from now on its traffic and "
                   "webhook acknowledgements are judged against the plan (docs/readiness.md)",
-                  body=readiness.ReadinessStart, body_required=True, answer=ReadinessJson, status=201, errors=(400,),
-                  responses={404: "No credential acts for that participant"})),
+                  body=readiness.ReadinessStart, body_required=True, answer=ReadinessJson, status=201,
+                  errors=(400, 404))),
     Route("GET", "/_emulator/readiness", readiness.show,
           doc=Doc("A participant's rehearsal, judged now: each scenario passed, failed or not run, with its "
-                  "evidence, the outcome coverage, findings and probes", answer=ReadinessJson, errors=(400,),
-                  query=(Query("participant_id", int, "the participant rehearsed", required=True),),
-                  responses={404: "That participant has no rehearsal"})),
+                  "evidence, the outcome coverage, findings and probes", answer=ReadinessJson, errors=(400, 404),
+                  query=(Query("participant_id", int, "the participant rehearsed", required=True),))),
     Route("GET", "/_emulator/readiness/rehearsals", readiness.listing,
           doc=Doc("The rehearsals under way, with their counts", answer=RehearsalList)),
     Route("GET", "/_emulator/readiness/report", readiness.evidence_pack,
           doc=Doc("The evidence pack: the rehearsal's report as one document (Markdown by default, HTML or JSON) to "
-                  "attach to a certification request", answer=str, media_type="text/markdown", errors=(400,),
+                  "attach to a certification request", answer=str, media_type="text/markdown",
+                  alternatives={"text/html": str, "application/json": ReadinessJson}, errors=(400, 404),
                   query=(Query("participant_id", int, "the participant rehearsed", required=True),
-                         Query("format", Literal["md", "html", "json"], "md (the default), html or json")),
-                  responses={404: "That participant has no rehearsal"})),
+                         Query("format", Literal["md", "html", "json"], "md (the default), html or json")))),
     Route("GET", "/_emulator/ui", ui.index),
     Route("GET", "/_emulator/ui/{name:.*}", ui.asset),
 )

@@ -540,7 +540,9 @@
         el("td", {}, a.ok ? "yes" : "no"),
         el("td", {}, a.response_body ? el("code", { class: "clip", text: a.response_body }) : dash)));
       return el("article", { class: "delivery", "data-id": d.id, "data-status": d.status, "aria-labelledby": headingId },
-        el("h3", { id: headingId }, badge(d.outcome), " ", el("code", { text: d.topic })),
+        el("h3", { id: headingId }, badge(d.outcome), " ", el("code", { text: d.topic }),
+          d.probe ? el("span", { class: "tag probe", title: "a readiness rehearsal's test of the receiver, never an event",
+            text: d.probe.replace("_", " ") + " probe" }) : ""),
         el("p", { class: "meta" },
           "Delivery ", el("code", { text: d.id }), " · status " + d.status + " · event ", el("code", { text: show(d.event_id) }),
           " · participant ", show(d.participant_id), " · to ", el("code", { class: "wrap", text: show(d.url) }),
