@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
+from emulator.core.outcomes import CLOSED_WITHOUT_RESPONSE as CLOSED
 from emulator.readiness.evidence import EvidenceJson
 from emulator.readiness.plan import Plan
 from emulator.readiness.report import ReadinessJson, ScenarioJson
@@ -30,8 +31,12 @@ def title(report: ReadinessJson) -> str:
 def describe(item: EvidenceJson) -> str:
     """One evidence item in words (ids, answer, attempts), without its note."""
     if item["kind"] == "request":
+        answer = "no answer (the connection was closed)" if item.get("http_status") == CLOSED \
+            else f"HTTP {item.get('http_status')}"
+        if item.get("ingo_status") is not None:
+            answer += f" status {item.get('ingo_status')}"
         parts = [f"request {item.get('request_id')} (journal {item.get('journal_id')})",
-                 f"{item.get('endpoint') or '-'} HTTP {item.get('http_status')} status {item.get('ingo_status')}"]
+                 f"{item.get('endpoint') or '-'} {answer}"]
         parts += [f"{key} {item[key]}" for key in ("participant_unique_id1", "transaction_id",
                                                   "customer_account_token") if key in item]
     elif item["kind"] == "delivery":
