@@ -20,6 +20,11 @@ PUSH = "process"
 VERIFY = "verify"
 #: Attempts of one delivery shown as evidence, at most.
 ATTEMPTS_SHOWN = 20
+#: Topics of a payment's final status, of a returned payment, and of an iFrame's tokenization.
+PAYMENT_STATUS = "gateway.transaction.recipient.payment.status."
+RETURNED = ("gateway.transaction.recipient.payment.status.returned",
+            "gateway.transaction.recipient.status.payment.check.returned")
+TOKENIZED = "plugin.transaction.account.tokenization.success"
 #: The error a delivery attempt records when the receiver took longer than the delivery timeout.
 TIMED_OUT = "no complete response within"
 
