@@ -33,6 +33,8 @@ from emulator.openapi import urls as openapi_urls
 from emulator.plugin import rvdm
 from emulator.plugin import urls as plugin_urls
 from emulator.plugin.models import Plugin
+from emulator.readiness.plan import load_plan
+from emulator.readiness.rehearsal import Rehearsals
 from emulator.scenarios.catalog import Sources
 from emulator.scenarios.engine import Engine
 from emulator.sessions import urls as session_urls
@@ -103,6 +105,11 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     outbox.listeners.append(watcher.on_emitted)
     outbox.recallers.append(watcher.on_emitted)  # after a restore, the watch follows the restored events (OFAC)
     stored = StoreState(store, KINDS)
+    readiness = Rehearsals(load_plan(settings.readiness_plan, sources.limits), clock, deliveries)
+    journal.listeners.append(readiness.on_entry)
+    deliveries.listeners.append(readiness.on_delivery)
+    outbox.listeners.append(readiness.on_emitted)
+    findings.listeners.append(readiness.on_finding)
     services = Services(
         gateway=gateway, sessions=sessions,
         plugin=Plugin(sessions, gateway, store, clock, rules=rvdm_rules, max_attempts=settings.plugin_max_attempts,
@@ -113,7 +120,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         findings=findings, watcher=watcher,
         tenants=Tenants(credentials, deliveries, webhook_secret=settings.webhook_secret,
                         holders=lambda: {*stored.restored, *journal.participants()}),
-        request_waits=request_waits, delivery_waits=delivery_waits,
+        request_waits=request_waits, delivery_waits=delivery_waits, readiness=readiness,
     )
     runtime = Runtime(
         settings=settings, clock=clock, store=store,

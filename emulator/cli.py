@@ -1,4 +1,5 @@
-"""The command line: serve (the default), healthcheck, sign, check, schema, triggers, proxy, scenarios, drift.
+"""The command line: serve (the default), healthcheck, sign, check, schema, triggers, proxy, scenarios, drift,
+readiness.
 
 Heavy modules (aiohttp, pydantic, the app) are imported by the commands that need them, so that
 ``healthcheck`` (run every few seconds by Docker) and ``sign`` start fast.
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 #: Messages of the running server go through the log, so --log-format json keeps stderr all JSON.
 LOG = logging.getLogger("ingopay_emulator")
 
-COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers", "proxy", "scenarios", "drift")
+COMMANDS = ("serve", "healthcheck", "sign", "check", "schema", "triggers", "proxy", "scenarios", "drift", "readiness")
 
 
 class _HelpWithServe(argparse.Action):
@@ -129,8 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--curl", action="store_true", help="print a ready curl command instead of headers")
     sign.add_argument("--json", action="store_true", help="print the headers as a JSON object")
 
-    check = commands.add_parser("check", help="validate scenario files; print file:line:column for each problem")
-    check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scenario files or folders")
+    check = commands.add_parser("check", help="validate scenario files and readiness plans; print file:line:column "
+                                              "for each problem")
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                       help="scenario files, readiness plans (a file with a top-level plan key) or folders")
 
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
 
@@ -145,7 +148,30 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.add_argument("--markdown", action="store_true", help="print the README's magic-values table")
     add_conformance_commands(commands)
+    add_readiness_command(commands)
     return parser
+
+
+def add_readiness_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """readiness: a running emulator's evidence pack for one participant."""
+    readiness = commands.add_parser(
+        "readiness", help="write a participant's readiness report (the evidence pack) from a running emulator",
+        formatter_class=_DefaultsFormatter,
+        usage="ingopay-emulator readiness --url URL --participant-id N [--format md|html|json] [--output FILE]",
+        description="Fetch the report of the participant's readiness rehearsal (started with POST "
+                    "/_emulator/readiness, the pytest plugin's --ingopay-readiness, or the inspector) from a running "
+                    "emulator and write it: each scenario of the plan with its evidence, the outcome coverage and "
+                    "the findings, card numbers masked (docs/readiness.md). Exit 0 when written, 1 when the emulator "
+                    "refused (no rehearsal for that participant), 2 when it cannot be reached or the file written.")
+    readiness.add_argument("--url", required=True, metavar="URL", help="the emulator, e.g. http://127.0.0.1:8080")
+    readiness.add_argument("--participant-id", required=True, type=int, metavar="N", help="the participant rehearsed")
+    readiness.add_argument("--format", default="md", choices=("md", "html", "json"),
+                           help="Markdown, a self-contained HTML page, or JSON")
+    readiness.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default stdout)")
+    readiness.add_argument("--admin-token", default=None, metavar="TOKEN",
+                           help="the emulator's admin token, if it has one (default: $INGOPAY_EMULATOR_ADMIN_TOKEN)")
+    readiness.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                           help="seconds to wait for the report")
 
 
 def add_conformance_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -241,11 +267,13 @@ def _run(argv: Sequence[str] | None) -> int:
             return from_recording_command(args)
         if args.command == "drift":
             return drift_command(args)
+        if args.command == "readiness":
+            return readiness_command(args)
         if args.command == "proxy":
             return proxy_command(args, from_sources(args))
         return serve_command(from_sources(args))
     except ConfigurationError as exc:
-        return refuse_to_start(str(exc), _requested_log_format(args))
+        return refuse_to_start(str(exc), _requested_log_format(args), getattr(exc, "problems", None))
     except ScenarioError as exc:
         return refuse_to_start("invalid scenario files, not starting:", _requested_log_format(args),
                                [str(problem) for problem in exc.problems])
@@ -443,20 +471,101 @@ def sign_command(args: argparse.Namespace) -> int:
 
 
 def check_command(args: argparse.Namespace) -> int:
-    """Validate scenario files: exit 0 and say so, or print every problem and exit 1."""
-    from emulator.scenarios.loader import ScenarioError, load_paths
+    """Validate scenario files and readiness plans: exit 0 and say so, or print every problem and exit 1."""
+    from emulator.readiness.plan import PlanError, load_plan
+    from emulator.scenarios.loader import ScenarioError, load_paths, scenario_files
+
+    files = scenario_files(args.paths)
+    plans = [path for path in files if _is_plan_file(path)]
+    problems: list[str] = []
+    checked: list[str] = []
+    for path in plans:
+        try:
+            plan = load_plan(path)
+        except PlanError as exc:
+            problems += exc.problems
+            continue
+        count = len(plan.scenarios)
+        checked.append(f"plan {plan.info.name!r} version {plan.info.version}, "
+                       f"{count} scenario{'s' if count != 1 else ''}")
+    scenario_paths = [path for path in files if path not in plans]
+    if scenario_paths or not plans:
+        try:
+            loaded = load_paths(scenario_paths)
+        except ScenarioError as exc:
+            problems += [str(problem) for problem in exc.problems]
+        else:
+            rules = sum(len(item.scenario.rules) for item in loaded)
+            checked.insert(0, f"{len(loaded)} scenario{'s' if len(loaded) != 1 else ''}, "
+                              f"{rules} rule{'s' if rules != 1 else ''}")
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", file=sys.stderr)
+        return 1
+    print(f"ok: {'; '.join(checked)}")
+    return 0
+
+
+def _is_plan_file(path: Path) -> bool:
+    """Whether a file to check is a readiness plan (unreadable or too large: left to the scenario loader to say)."""
+    from emulator.core.limits import DEFAULT_LIMITS
+    from emulator.readiness.plan import is_plan
 
     try:
-        loaded = load_paths(args.paths)
-    except ScenarioError as exc:
-        for problem in exc.problems:
-            print(problem)
-        count = len(exc.problems)
-        print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        if path.stat().st_size > DEFAULT_LIMITS.max_bytes:
+            return False
+        return is_plan(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def readiness_command(args: argparse.Namespace) -> int:
+    """Write a participant's evidence pack from a running emulator: 0 written, 1 refused, 2 unreachable."""
+    import os
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    base = args.url.rstrip("/")
+    if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
+        print(f"ingopay-emulator readiness: --url must be an http:// or https:// URL, not {args.url!r}",
+              file=sys.stderr)
+        return 2
+    query = urllib.parse.urlencode({"participant_id": args.participant_id, "format": args.format})
+    token = args.admin_token or os.environ.get("INGOPAY_EMULATOR_ADMIN_TOKEN")
+    request = urllib.request.Request(f"{base}/_emulator/readiness/report?{query}",
+                                     headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=args.timeout) as answer:
+            document = answer.read()
+    except urllib.error.HTTPError as refused:
+        print(f"ingopay-emulator readiness: the emulator answered {refused.code}: {_message_of(refused.read())}",
+              file=sys.stderr)
         return 1
-    rules = sum(len(item.scenario.rules) for item in loaded)
-    print(f"ok: {len(loaded)} scenario{'s' if len(loaded) != 1 else ''}, {rules} rule{'s' if rules != 1 else ''}")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"ingopay-emulator readiness: cannot reach {base}: {reason}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.write(document.decode("utf-8"))
+        return 0
+    try:
+        args.output.write_bytes(document)
+    except OSError as exc:
+        print(f"ingopay-emulator readiness: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _message_of(raw: bytes) -> str:
+    """The ``message`` of an admin API refusal, else its first characters."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return raw[:200].decode("utf-8", "replace")
+    return str(document.get("message")) if isinstance(document, dict) else str(document)[:200]
 
 
 def schema_command() -> int:
@@ -619,12 +728,12 @@ def drift_command(args: argparse.Namespace) -> int:
 
 
 #: The commands whose flags the README's configuration section lists (serve's come from the settings table).
-DOCUMENTED_COMMANDS = ("sign", "healthcheck", "triggers", "proxy")
+DOCUMENTED_COMMANDS = ("sign", "healthcheck", "triggers", "proxy", "readiness")
 
 
 def commands_markdown() -> str:
-    """The README's tables of the flags of sign, healthcheck, triggers and proxy (its own flags; the settings it
-    shares with serve are in the configuration table), from their parsers."""
+    """The README's tables of the flags of sign, healthcheck, triggers, proxy and readiness (its own flags; the
+    settings it shares with serve are in the configuration table), from their parsers."""
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     sections = []

@@ -162,6 +162,7 @@ class Settings:
     biller_limits: str = "omit"
     x_date_format: str = "rfc1123"
     payment_webhooks: str = "on"
+    readiness_plan: Path | None = None
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (handy in tests)."""
@@ -294,6 +295,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("payment_webhooks", "the final-outcome webhook of every push and pull, as Ingo's quick-start describes: "
            "on (payment.status.success when paid, .terminated when declined) or off (only OFAC, returns, checks and "
            "scenario events)", choices=("on", "off")),
+    Option("readiness_plan", "the readiness plan rehearsals judge (YAML, docs/readiness.md; checked like scenario "
+           "files, within their limits) instead of the bundled one", PATH, metavar="FILE"),
 )
 
 

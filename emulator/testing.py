@@ -204,6 +204,21 @@ class AdminClient:
         body = {} if participant_id is None else {"participant_id": participant_id}
         self._expect(*self.call("POST", "/_emulator/reset", body), 200)
 
+    def start_readiness(self, participant_id: int) -> dict[str, Any]:
+        """Start (again) the readiness rehearsal of a participant (docs/readiness.md); its first report."""
+        return dict(self._expect(*self.call("POST", "/_emulator/readiness", {"participant_id": participant_id}), 201))
+
+    def readiness(self, participant_id: int) -> dict[str, Any]:
+        """The participant's readiness report (JSON), judged now."""
+        return dict(self._expect(*self.call("GET", f"/_emulator/readiness?participant_id={participant_id}"), 200))
+
+    def readiness_report(self, participant_id: int, format: str = "md") -> str:  # noqa: A002 (the API's name)
+        """The evidence pack as text: md, html or json."""
+        status, answer = self.call("GET", f"/_emulator/readiness/report?participant_id={participant_id}"
+                                          f"&format={urllib.parse.quote(format)}")
+        self._expect(status, answer, 200)
+        return answer if isinstance(answer, str) else json.dumps(answer, indent=2)
+
 
 @dataclass
 class Tenant:

@@ -11,6 +11,7 @@ from emulator.admin import (
     findings,
     live,
     provenance,
+    readiness,
     responses,
     scenarios,
     snapshot,
@@ -22,6 +23,7 @@ from emulator.admin import (
     webhooks,
 )
 from emulator.core.logs import HEALTH_PATH
+from emulator.readiness.report import ReadinessJson, RehearsalList
 from emulator.snapshots.format import Archive
 from emulator.tenants.models import TenantJson
 from emulator.web.routes import Doc, Query, Route
@@ -159,6 +161,23 @@ ROUTES = (
           doc=Doc("What the emulator holds (tokens, sessions, recent transactions), read only", answer=answers.State,
                   errors=(400,),
                   query=(PARTICIPANT, Query("limit", int, "at most this many of each kind", minimum=0)))),
+    Route("POST", "/_emulator/readiness", readiness.start,
+          doc=Doc("Start (or start again) a readiness rehearsal for a participant: from now on its traffic and "
+                  "webhook acknowledgements are judged against the plan (docs/readiness.md)",
+                  body=readiness.ReadinessStart, body_required=True, answer=ReadinessJson, status=201,
+                  errors=(400, 404))),
+    Route("GET", "/_emulator/readiness", readiness.show,
+          doc=Doc("A participant's rehearsal, judged now: each scenario passed, failed or not run, with its "
+                  "evidence, the outcome coverage, findings and probes", answer=ReadinessJson, errors=(400, 404),
+                  query=(Query("participant_id", int, "the participant rehearsed", required=True),))),
+    Route("GET", "/_emulator/readiness/rehearsals", readiness.listing,
+          doc=Doc("The rehearsals under way, with their counts", answer=RehearsalList)),
+    Route("GET", "/_emulator/readiness/report", readiness.evidence_pack,
+          doc=Doc("The evidence pack: the rehearsal's report as one document (Markdown by default, HTML or JSON) to "
+                  "attach to a certification request", answer=str, media_type="text/markdown",
+                  alternatives={"text/html": str, "application/json": ReadinessJson}, errors=(400, 404),
+                  query=(Query("participant_id", int, "the participant rehearsed", required=True),
+                         Query("format", Literal["md", "html", "json"], "md (the default), html or json")))),
     Route("GET", "/_emulator/ui", ui.index),
     Route("GET", "/_emulator/ui/{name:.*}", ui.asset),
 )

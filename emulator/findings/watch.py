@@ -142,7 +142,7 @@ class Watcher(Stateful[None]):
     def on_delivery(self, record: Record) -> None:
         """A webhook delivery changed: an attempt came back, or the delivery gave up."""
         attempts = record.get("attempts") or []
-        if not attempts:
+        if not attempts or record.get("probe"):  # a readiness probe is refused on purpose, never a finding
             return
         last = attempts[-1]
         participant, endpoint = record.get("participant_id"), str(record.get("endpoint_id"))

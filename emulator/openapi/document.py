@@ -368,8 +368,9 @@ def _operation(route: Route) -> dict[str, Any]:
         responses: dict[str, Any] = {str(doc.status): {"description": STATUS_MEANINGS.get(doc.status, "OK")}}
     else:
         described = doc.responses or {doc.status: STATUS_MEANINGS.get(doc.status, "OK")}
-        responses = {str(status): {"description": text, "content": {doc.media_type: {
-            "schema": _schema_of(doc.answer)}}} for status, text in described.items()}
+        content = {doc.media_type: {"schema": _schema_of(doc.answer)},
+                   **{media: {"schema": _schema_of(kind)} for media, kind in doc.alternatives.items()}}
+        responses = {str(status): {"description": text, "content": content} for status, text in described.items()}
     # the admin guard refuses a query parameter or body key the route does not declare (emulator.web.declared)
     checked = (400,) if _needs_admin_token(route.path) else ()
     for status in sorted({*doc.errors, *checked}):

@@ -108,6 +108,8 @@ def differences(match: DeliveryMatch, record: Record) -> list[Difference]:
     """The keys of ``match`` that the delivery misses (none: it matches)."""
     seen = facts(record)
     missed: list[Difference] = []
+    if record.get("probe"):  # a readiness rehearsal's test of the receiver: never a delivery a test waits for
+        missed.append({"key": "probe", "expected": None, "actual": record["probe"]})
     if match.topic is not None and not any(fnmatch.fnmatchcase(str(seen["topic"]), p) for p in match.topic):
         missed.append({"key": "topic", "expected": one_or_all(match.topic), "actual": seen["topic"]})
     if match.status is not None and seen["status"] not in {ALIASES.get(s, s) for s in match.status}:

@@ -52,6 +52,8 @@ class Doc:
     own_reader: bool = False
     answer: Any = None
     media_type: str = "application/json"
+    #: Other media types the answer may come in (as a query parameter asks), each with its type.
+    alternatives: Mapping[str, Any] = field(default_factory=dict)
     status: int = 200
     responses: Mapping[int, str] = field(default_factory=dict)
     errors: tuple[int, ...] = ()

@@ -20,6 +20,7 @@ from emulator.findings.models import Findings
 from emulator.findings.watch import Watcher
 from emulator.gateway.models import Gateway
 from emulator.plugin.models import Plugin
+from emulator.readiness.rehearsal import Rehearsals
 from emulator.scenarios.engine import Engine
 from emulator.scenarios.facts import Facts
 from emulator.sessions.models import SessionService
@@ -54,6 +55,8 @@ class Services:
     #: Waits on the journal (keyed by entry id) and on webhook deliveries (by delivery id).
     request_waits: Waits[Entry]
     delivery_waits: Waits[Record]
+    #: Readiness rehearsals, one per participant (a reset leaves them running).
+    readiness: Rehearsals
 
 
 @dataclass

@@ -36,6 +36,11 @@ RESPONSE_KEPT = 1024
 #: Seconds attempts under way get to finish when the emulator stops; those cut short stay pending, and the next start
 #: on the same --data-dir sends them again.
 STOP_GRACE = 0.5
+#: Probe deliveries (a readiness rehearsal's tests of a receiver, docs/readiness.md), marked ``probe`` with their kind:
+#: one attempt each, never retried, never counted as an event. A duplicate repeats an acknowledged delivery as it
+#: was; a forged one carries a new metadata.id and an X-Ingo-Signature made with a key that is not the endpoint's.
+DUPLICATE = "duplicate"
+FORGED_SIGNATURE = "forged_signature"
 
 
 class Deliveries(Stateful[list[KeptEndpoint]]):
@@ -170,6 +175,23 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
         self._changed(record)
         return record
 
+    def probe(self, of: Record, kind: str, body: str, event_id: str) -> Record | None:
+        """A probe delivery of ``body`` to the endpoint ``of`` went to, attempted once now (None when that endpoint is
+        gone)."""
+        if self.endpoints.get(of["endpoint_id"]) is None:
+            return None
+        delivery_id = f"whd_{self.store.next_id(KIND):012d}_{uuid.uuid4().hex[:8]}"
+        participant_id = of["participant_id"]
+        record = {"id": delivery_id, "event_id": event_id, "topic": of["topic"], "participant_id": participant_id,
+                  "endpoint_id": of["endpoint_id"], "url": of["url"], "body": body, "status": "pending",
+                  "attempts": [], "created": self.clock.now(), "next_attempt_at": self.clock.now(), "probe": kind,
+                  "probe_of": of["id"]}
+        self.store.put(KIND, participant_id, delivery_id, record)
+        self._changed(record)
+        self.scheduler.at(record["next_attempt_at"], self._job(participant_id, delivery_id, record["next_attempt_at"]),
+                          f"webhook {delivery_id} ({kind} probe)", owner=participant_id)
+        return record
+
     def _job(self, participant_id: int, delivery_id: str, due: float):  # type: ignore[no-untyped-def]
         return lambda: self.attempt(participant_id, delivery_id, scheduled_for=due)
 
@@ -197,6 +219,8 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
         record["attempts"].append(attempt)
         if attempt["ok"]:
             record["status"], record["next_attempt_at"] = "succeeded", None
+        elif record.get("probe"):
+            record["status"], record["next_attempt_at"] = "failed", None  # a probe is never retried
         elif endpoint is None or len(record["attempts"]) >= self.max_attempts:
             record["status"], record["next_attempt_at"] = "failed", None
             LOG.warning("webhook %s to %s failed after %d attempts: %s", delivery_id, record["url"],
@@ -224,8 +248,9 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
             attempt["error"] = "the emulator is not running"
             return attempt
         body = record["body"].encode("utf-8")
+        secret = os.urandom(32).hex() if record.get("probe") == FORGED_SIGNATURE else endpoint.secret
         headers = {"Content-Type": "application/json",
-                   SIGNATURE_HEADER: signature_header(endpoint.secret, int(self.signature_now()), body),
+                   SIGNATURE_HEADER: signature_header(secret, int(self.signature_now()), body),
                    "X-Ingo-Event-Id": record["event_id"], "X-Ingo-Topic": record["topic"],
                    "X-Ingo-Delivery-Attempt": str(number)}
         started = time.perf_counter()

@@ -579,7 +579,9 @@
         el("td", {}, a.ok ? "yes" : "no"),
         el("td", {}, a.response_body ? el("code", { class: "clip", text: a.response_body }) : dash)));
       return el("article", { class: "delivery", "data-id": d.id, "data-status": d.status, "aria-labelledby": headingId },
-        el("h3", { id: headingId }, badge(d.outcome), " ", el("code", { text: d.topic })),
+        el("h3", { id: headingId }, badge(d.outcome), " ", el("code", { text: d.topic }),
+          d.probe ? el("span", { class: "tag probe", title: "a readiness rehearsal's test of the receiver, never an event",
+            text: d.probe.replace("_", " ") + " probe" }) : ""),
         el("p", { class: "meta" },
           "Delivery ", el("code", { text: d.id }), " · status " + d.status + " · event ", el("code", { text: show(d.event_id) }),
           " · participant ", show(d.participant_id), " · to ", el("code", { class: "wrap", text: show(d.url) }),
@@ -713,6 +715,107 @@
       el("span", {}, requestRefs(f.requests || []), (f.deliveries || []).length ? " · " + f.deliveries.join(", ") : "")]));
   }
 
+  // --- readiness: a rehearsal of Ingo's testing plan (GET /_emulator/readiness) -----------------------------------
+  let rehearsals = [];
+  const STATUS_TONE = { passed: "good", failed: "bad", not_run: "wait" };
+  const STATUS_WORDS = { passed: "✓ Passed", failed: "✕ Failed", not_run: "◷ Not run" };
+
+  function chosenRehearsal() {
+    const asked = Number(new URLSearchParams(window.location.search).get("readiness"));
+    if (rehearsals.some((r) => r.participant_id === asked)) return asked;
+    return rehearsals.length ? rehearsals[rehearsals.length - 1].participant_id : null;
+  }
+
+  function renderRehearsals(document_) {
+    rehearsals = document_.rehearsals || [];
+    $("readiness-count").textContent = `(${rehearsals.length})`;
+    const chosen = chosenRehearsal();
+    $("readiness-participant").replaceChildren(...rehearsals.map((r) => el("option", { value: r.participant_id },
+      `participant ${r.participant_id} (since ${clockTime(r.started.wall_time)} wall, ${r.requests} requests)`)));
+    if (chosen !== null) $("readiness-participant").value = String(chosen);
+    $("readiness-empty").hidden = rehearsals.length > 0;
+    if (!rehearsals.length) $("readiness-view").hidden = true;
+  }
+
+  async function loadReadiness() {
+    const chosen = chosenRehearsal();
+    if (chosen === null) return;
+    try {
+      const report = await api("/_emulator/readiness?participant_id=" + chosen);
+      if (changed("readiness", report)) renderReadiness(report);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+    }
+  }
+
+  function evidenceItem(item) {
+    const times = ` (emulator ${when(item.time)}, wall ${clockTime(item.wall_time)})`;
+    if (item.kind === "request") {
+      const entry = { id: item.journal_id };
+      const words = [item.endpoint, "HTTP " + httpShown(item.http_status), "Ingo " + show(item.ingo_status),
+        item.participant_unique_id1 ? "puid1 " + item.participant_unique_id1 : "",
+        item.transaction_id ? "transaction " + item.transaction_id : ""].filter(Boolean).join(" · ");
+      return el("li", { class: "evidence", "data-kind": "request" }, item.note + ": ",
+        detailLink(entry, "request " + item.journal_id), " ", el("span", { class: "muted", text: words + times }));
+    }
+    if (item.kind === "delivery") {
+      const attempts = (item.attempts || []).map((a) => `#${a.attempt} ${a.http_status === null ? a.error : "HTTP "
+        + a.http_status}`).join(", ");
+      return el("li", { class: "evidence", "data-kind": "delivery" }, item.note + ": ",
+        el("code", { text: item.delivery_id }), item.probe ? el("span", { class: "tag", text: item.probe + " probe" }) : "",
+        " ", el("span", { class: "muted", text: `${item.topic} · event ${item.event_id} · ${attempts || "not attempted"}`
+          + times }));
+    }
+    return el("li", { class: "evidence", "data-kind": "finding" }, el("code", { text: item.code }), " " + item.note,
+      " ", requestRefs(item.requests || []));
+  }
+
+  function renderReadiness(report) {
+    $("readiness-view").hidden = false;
+    const s = report.summary;
+    $("readiness-summary").replaceChildren(el("strong", { text: `Participant ${report.participant_id}` }),
+      ` · ${report.plan.name}, version ${report.plan.version} · started ${when(report.started.wall_time)} · `,
+      el("span", { class: "outcome tone-good", text: `${s.passed} passed` }), " ",
+      el("span", { class: "outcome tone-bad", text: `${s.failed} failed` }), " ",
+      el("span", { class: "outcome tone-wait", text: `${s.not_run} not run` }));
+    $("readiness-body").replaceChildren(...report.scenarios.map((sc) => el("tr", { class: "scenario",
+      "data-scenario": sc.id, "data-status": sc.status },
+      el("td", {}, el("span", { class: "outcome tone-" + STATUS_TONE[sc.status], text: STATUS_WORDS[sc.status] })),
+      el("td", {}, el("code", { text: sc.id }), el("br"), sc.title, el("br"),
+        el("a", { href: sc.source, rel: "noreferrer", class: "muted", text: sc.ingo_scenario || "Ingo's page" })),
+      el("td", { text: sc.category }),
+      el("td", { class: sc.status === "failed" ? "why" : "next", text: sc.why || sc.next || "" }),
+      el("td", {}, sc.evidence.length ? el("ul", { class: "evidence-list" }, sc.evidence.map(evidenceItem),
+        sc.evidence_omitted ? el("li", { class: "muted", text: `and ${sc.evidence_omitted} more` }) : "") : dash))));
+    $("readiness-coverage").textContent = report.coverage.summary;
+    $("readiness-never").replaceChildren(...report.coverage.items.filter((i) => !i.met).map((i) => el("li",
+      { "data-code": i.code }, el("strong", { text: i.label }), ": " + i.how)));
+    $("readiness-probes").replaceChildren(...(report.probes.length ? report.probes.map(evidenceItem)
+      : [el("li", { class: "muted", text: "None yet: the first delivery a receiver acknowledges brings them." })]));
+  }
+
+  async function downloadPack(button) {
+    const chosen = chosenRehearsal();
+    if (chosen === null) return;
+    const format = button.dataset.format;
+    button.disabled = true;
+    try {
+      const response = await fetch(`/_emulator/readiness/report?participant_id=${chosen}&format=${format}`,
+        { headers: authHeaders(), cache: "no-store" });
+      if (!response.ok) throw new Error("the evidence pack: HTTP " + response.status);
+      const link = el("a", { href: URL.createObjectURL(await response.blob()),
+        download: `readiness-participant-${chosen}.${format}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      $("readiness-status").textContent = `Downloaded readiness-participant-${chosen}.${format}`;
+    } catch (error) {
+      fail(error);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // --- rate windows -----------------------------------------------------------------------------------------------
   function renderRateLimit(r) {
     $("ratelimit-summary").textContent = r.enabled
@@ -740,6 +843,7 @@
     ["scenarios", "/_emulator/scenarios", renderScenarios],
     ["state", "/_emulator/state", renderState],
     ["ratelimit", "/_emulator/ratelimit", renderRateLimit],
+    ["rehearsals", "/_emulator/readiness/rehearsals", renderRehearsals],
   ];
 
   let busy = null;
@@ -765,6 +869,7 @@
           }
         });
         if (detailId !== null) await loadDetail();
+        try { await loadReadiness(); } catch (error) { failure = failure || error; }
         labelCells();
         if (failure) fail(failure); else { clearError(); $("token-form").hidden = true; }
         offline(failure instanceof TypeError);  // fetch itself failed: nothing answers at this address
@@ -873,6 +978,23 @@
       act(event.currentTarget, async () => { closeDetail(); await api("/_emulator/reset", { method: "POST" }); }, "Emulator reset");
     });
     $("detail-close").addEventListener("click", closeDetail);
+    $("readiness-participant").addEventListener("change", (event) => {
+      writeUrl({ readiness: event.currentTarget.value });
+      last.readiness = undefined;
+      refresh();
+    });
+    $("readiness-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const participant = Number($("readiness-start-id").value.trim() || $("readiness-participant").value);
+      act($("readiness-start"), async () => {
+        await api("/_emulator/readiness", { method: "POST", body: { participant_id: participant } });
+        writeUrl({ readiness: String(participant) });
+        last.readiness = undefined;
+      }, "Rehearsal started for participant " + participant);
+    });
+    for (const button of document.querySelectorAll("button.readiness-pack")) {
+      button.addEventListener("click", () => downloadPack(button));
+    }
     $("copy-curl").addEventListener("click", copyCurl);
     $("replay-same").addEventListener("click", () => replay("same"));
     $("replay-new").addEventListener("click", () => replay("new"));
