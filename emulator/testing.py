@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import secrets
 import threading
 import time
 import urllib.error
@@ -291,18 +292,28 @@ class AdminCalls:
 
 class WebhookReceiver:
     """A receiver on 127.0.0.1 and a free port that acknowledges every webhook at once (200) and keeps the bodies:
-    what a tenant of a shared emulator gets its events at."""
+    what a tenant of a shared emulator gets its events at. Once it knows ``secrets`` (the webhook secrets of the
+    tenants it serves), it verifies X-Ingo-Signature as Ingo asks and refuses (401) a delivery none of them signed."""
 
     def __init__(self, host: str = "127.0.0.1", *, name: str | None = None) -> None:
         """Listen on ``host`` (all addresses with 0.0.0.0); ``name`` is how the emulator reaches it (a container
         reaches the machine it runs on as host.docker.internal, say), ``host`` by default."""
         self.received: list[bytes] = []
-        received = self.received
+        self.secrets: set[str] = set()
+        received, secrets = self.received, self.secrets
 
         class Acknowledge(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
                 length = int(self.headers.get("Content-Length") or 0)
-                received.append(self.rfile.read(length))
+                body = self.rfile.read(length)
+                signature = self.headers.get(SIGNATURE_HEADER, "")
+                if secrets and not any(verify_signature(body, signature, secret, tolerance=0)
+                                       for secret in list(secrets)):
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                received.append(body)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -343,6 +354,9 @@ class RemoteEmulator(AdminCalls):
                 self.receiver = (WebhookReceiver() if self.receiver_host is None
                                  else WebhookReceiver("0.0.0.0", name=self.receiver_host))
             fields["webhook_url"] = self.receiver.url
+            # a secret of this process's choosing, so that the receiver can verify what the tenant is sent
+            fields.setdefault("webhook_secret", secrets.token_urlsafe(24))
+            self.receiver.secrets.add(fields["webhook_secret"])
         return Tenant.mint(self.admin, **fields)
 
     def stop(self) -> None:
@@ -428,7 +442,8 @@ class EmulatorServer(AdminCalls):
             envelope = {}
         with self._lock:
             self.received.append(ReceivedWebhook(envelope, body, dict(request.headers), valid))
-        return web.Response(status=self.receiver_status, text="ok")
+        # a receiver that verifies X-Ingo-Signature, as Ingo asks: a forged delivery (a readiness probe) is refused
+        return web.Response(status=self.receiver_status if valid else 401, text="ok" if valid else "bad signature")
 
     def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the server's loop and wait for its result."""
