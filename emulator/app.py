@@ -45,7 +45,7 @@ from emulator.snapshots.records import KINDS
 from emulator.snapshots.restoring import restore_file
 from emulator.store import Cap, MemoryStore, Record, Store
 from emulator.store.state import StoreState
-from emulator.tenants.models import Tenants
+from emulator.tenants.models import MOST_TENANTS, Tenants
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Waits
@@ -95,6 +95,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     sessions = SessionService(store, clock, seed=seed)
     sources = scenario_sources(settings)
     credentials = credentials if credentials is not None else load_credentials(settings.credentials)
+    clock.most_own = MOST_TENANTS + len(credentials)  # a clock of its own for every participant that can sign
     journal = Journal(settings.journal_size)
     findings = Findings()
     watcher = Watcher(findings, clock, requests_per_second=settings.rate_limit or INGO_REQUESTS_PER_SECOND)
@@ -161,7 +162,8 @@ def memory_store(settings: Settings, clock: Clock) -> MemoryStore:
         "token_fingerprint": Cap(settings.memory_tokens, keep=token_kept),
         "risk_session": settings.memory_tokens, "risk_assessment": settings.memory_tokens,
         "transaction": settings.memory_transactions,
-        "session": Cap(settings.memory_sessions, keep=lambda _, session: session_in_progress(session, clock.now())),
+        "session": Cap(settings.memory_sessions,
+                       keep=lambda participant, session: session_in_progress(session, clock.now(participant))),
         "session_key": settings.memory_sessions,
         DELIVERY: Cap(settings.memory_deliveries, keep=lambda _, delivery: delivery_in_progress(delivery)),
     })

@@ -7,11 +7,13 @@ with no configuration:
 ``ingopay_emulator``
     The emulator, freshly reset for each test (:class:`emulator.testing.EmulatorServer`; with ``--ingopay-url`` a
     :class:`emulator.testing.RemoteEmulator`, never reset: use tenants): ``.url``, ``.wait_for_request(match)``,
-    ``.wait_for_webhook(match)``, ``.findings()``, ``.tenant()``, ``.advance(seconds)``; locally also
-    ``.credential``, ``.client()``, ``.webhooks(topic)`` and ``.runtime``.
+    ``.wait_for_webhook(match)``, ``.findings()``, ``.tenant()``, ``.advance(seconds)`` (the emulator clock, or in
+    a test that uses ``ingopay_tenant`` that tenant's own clock); locally also ``.credential``, ``.client()``,
+    ``.webhooks(topic)`` and ``.runtime``.
 ``ingopay_tenant``
     A tenant of its own for one test (removed after it): ``.username``, ``.secret``, ``.participant_id``,
-    ``.client()``, and waits and findings that see only its participant. Safe under pytest-xdist.
+    ``.client()``, waits and findings that see only its participant, and ``.advance(seconds)`` that moves its own
+    clock (other tenants' follow-ups and retries stay where they are). Safe under pytest-xdist.
 ``ingopay_client``
     A signed client: the default credential's, or with ``--ingopay-url`` a fresh tenant's.
 ``ingopay_emulator_options``
@@ -211,11 +213,16 @@ def ingopay_emulator(request: pytest.FixtureRequest,
 @pytest.fixture
 def ingopay_tenant(request: pytest.FixtureRequest,
                    ingopay_emulator: Emulator) -> Iterator[Tenant]:
-    """A fresh tenant for this test: its own credential and participant, removed (with its state) afterwards."""
+    """A fresh tenant for this test: its own credential and participant, removed (with its state and its clock)
+    afterwards. While the test runs, ``ingopay_emulator.advance`` moves this tenant's clock only."""
     tenant = ingopay_emulator.tenant()
     request.node.stash.setdefault(PARTICIPANTS, set()).add(tenant.participant_id)
-    yield tenant
-    tenant.remove()
+    ingopay_emulator.tenant_in_use = tenant
+    try:
+        yield tenant
+    finally:
+        ingopay_emulator.tenant_in_use = None
+        tenant.remove()
 
 
 @pytest.fixture

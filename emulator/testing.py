@@ -197,9 +197,17 @@ class AdminClient:
         self._expect(*self.call("POST", f"/_emulator/scenarios/{urllib.parse.quote(scenario)}/deactivate", body),
                      200, 404)
 
-    def advance(self, seconds: float) -> int:
-        """Move the emulator clock forward, firing what falls due; how many jobs fired."""
-        return int(self._expect(*self.call("POST", "/_emulator/clock", {"advance": seconds}), 200)["fired"])
+    def advance(self, seconds: float, participant_id: int | None = None) -> int:
+        """Move the emulator clock (or ``participant_id``'s own clock) forward, firing what falls due on it; how many
+        jobs fired."""
+        body: dict[str, Any] = {"advance": seconds, **({} if participant_id is None else
+                                                      {"participant_id": participant_id})}
+        return int(self._expect(*self.call("POST", "/_emulator/clock", body), 200)["fired"])
+
+    def clock(self, participant_id: int | None = None) -> dict[str, Any]:
+        """The emulator clock (or the clock ``participant_id``'s business time is read from) and its pending jobs."""
+        query = "" if participant_id is None else f"?participant_id={participant_id}"
+        return dict(self._expect(*self.call("GET", "/_emulator/clock" + query), 200))
 
     def reset(self, participant_id: int | None = None) -> None:
         body = {} if participant_id is None else {"participant_id": participant_id}
@@ -224,7 +232,7 @@ class AdminClient:
 @dataclass
 class Tenant:
     """A credential with a participant of its own on a (perhaps shared) emulator: its client signs with the real
-    clock, its waits and findings see only its participant."""
+    clock, its waits and findings see only its participant, and ``advance`` moves its own business clock."""
 
     url: str
     username: str
@@ -253,6 +261,15 @@ class Tenant:
         """The emulator's choices this tenant's traffic rested on (see :meth:`AdminClient.provenance`)."""
         return self.admin.provenance(self.participant_id)
 
+    def advance(self, seconds: float) -> int:
+        """Move this tenant's own clock forward (made from the emulator clock the first time), firing its jobs that
+        fall due; other tenants' time does not move. How many jobs fired."""
+        return self.admin.advance(seconds, self.participant_id)
+
+    def clock(self) -> dict[str, Any]:
+        """This tenant's clock and its pending jobs (``GET /_emulator/clock?participant_id=N``)."""
+        return self.admin.clock(self.participant_id)
+
     @classmethod
     def mint(cls, admin: AdminClient, **fields: Any) -> Tenant:
         minted = admin.mint_tenant(**fields)
@@ -264,7 +281,11 @@ class Tenant:
 
 
 class AdminCalls:
-    """What a test asks of any emulator, through its admin API: waits, findings, tenants."""
+    """What a test asks of any emulator, through its admin API: waits, findings, tenants, the clock."""
+
+    #: The tenant the running test uses (the pytest plugin's ``ingopay_tenant`` sets it): ``advance`` moves its
+    #: clock, not everyone's.
+    tenant_in_use: Tenant | None = None
 
     @property
     def admin(self) -> AdminClient:
@@ -288,6 +309,12 @@ class AdminCalls:
     def tenant(self, **fields: Any) -> Tenant:
         """Mint a tenant: a credential with a participant of its own."""
         return Tenant.mint(self.admin, **fields)
+
+    def _clock_owner(self, participant_id: int | None) -> int | None:
+        """Whose clock an advance moves: the participant given, else the tenant in use, else (None) everyone's."""
+        if participant_id is None and self.tenant_in_use is not None:
+            return self.tenant_in_use.participant_id
+        return participant_id
 
 
 class WebhookReceiver:
@@ -365,8 +392,10 @@ class RemoteEmulator(AdminCalls):
             self.receiver.stop()
             self.receiver = None
 
-    def advance(self, seconds: float) -> int:
-        return self.admin.advance(seconds)
+    def advance(self, seconds: float, participant_id: int | None = None) -> int:
+        """Move a clock forward, firing what falls due on it: ``participant_id``'s own, else that of the tenant the
+        test uses (:attr:`tenant_in_use`), else the emulator clock. How many jobs fired."""
+        return self.admin.advance(seconds, self._clock_owner(participant_id))
 
     def wait_until_ready(self, timeout: float = 30.0) -> RemoteEmulator:
         """Return once /_emulator/health answers 200; an AssertionError naming the URL if it does not in time."""
@@ -461,19 +490,21 @@ class EmulatorServer(AdminCalls):
         credential = self.runtime.credentials[username] if username else self.credential
         return SignedClient(self.url, credential, self.runtime.signature_now)
 
-    def now(self) -> float:
+    def now(self, participant_id: int | None = None) -> float:
+        """The emulator clock's time (or ``participant_id``'s business time)."""
         assert self.runtime is not None
-        return self.runtime.clock.now()
+        return self.runtime.clock.now(participant_id)
 
     @property
     def admin(self) -> AdminClient:
         """The admin API of this emulator, over HTTP."""
         return AdminClient(self.url, self.settings.admin_token)
 
-    def advance(self, seconds: float) -> int:
-        """Move the emulator clock forward, firing (and delivering) everything that falls due."""
+    def advance(self, seconds: float, participant_id: int | None = None) -> int:
+        """Move a clock forward, firing (and delivering) everything that falls due on it: ``participant_id``'s own,
+        else that of the tenant the test uses (:attr:`tenant_in_use`), else the emulator clock."""
         assert self.runtime is not None
-        return self.call(self.runtime.services.scheduler.advance(seconds))
+        return self.call(self.runtime.services.scheduler.advance(seconds, self._clock_owner(participant_id)))
 
     def freeze(self) -> None:
         assert self.runtime is not None

@@ -126,7 +126,8 @@ def test_every_listing_scoped_by_participant_names_it_participant_id() -> None:
     assert {r.path for r in PARTICIPANT_FILTERS} == {"/_emulator/requests", "/_emulator/findings",
                                                     "/_emulator/events", "/_emulator/webhooks", "/_emulator/state",
                                                         "/_emulator/waits", "/_emulator/provenance",
-                                                        "/_emulator/readiness", "/_emulator/readiness/report"}
+                                                        "/_emulator/readiness", "/_emulator/readiness/report",
+                                                        "/_emulator/clock"}
     assert not [r for r in ROUTES for q in r.doc.query if q.name == "participant"]
 
 

@@ -34,7 +34,8 @@ async def mint(request: web.Request) -> web.Response:
     if spec.webhook_url is None and (spec.webhook_secret is not None or spec.topics):
         return json_response({"message": "webhook_secret and topics need a webhook_url"}, status=400)
     try:
-        tenant = runtime.services.tenants.mint(now=runtime.clock.now(), participant_id=spec.participant_id,
+        tenant = runtime.services.tenants.mint(now=runtime.clock.now(spec.participant_id),
+                                               participant_id=spec.participant_id,
                                                webhook_url=spec.webhook_url, webhook_secret=spec.webhook_secret,
                                                topics=tuple(spec.topics))
     except TenantError as exc:

@@ -189,7 +189,7 @@ class Watcher(Stateful[None]):
 
     def _add(self, code: str, message: str, entry: Entry, requests: list[str]) -> Finding:
         finding = self.findings.add(code, message, participant_id=entry.participant_id, username=entry.username,
-                                    time=self.clock.now(), requests=requests)
+                                    time=self.clock.now(entry.participant_id), requests=requests)
         entry.extra.setdefault("findings", []).append(finding.id)
         return finding
 
@@ -293,7 +293,7 @@ class Watcher(Stateful[None]):
                 known.again(delivery=delivery)
             return
         self._webhooks[key] = self.findings.add(code, message, participant_id=participant, username=None,
-                                                time=self.clock.now(), deliveries=[delivery])
+                                                time=self.clock.now(participant), deliveries=[delivery])
         _bounded(self._webhooks)
 
 

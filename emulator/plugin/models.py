@@ -249,7 +249,7 @@ class Plugin:
             raise Refused(PageState("bad_destination", 400, "Unknown funding destination",
                                     f"funding destination {funding_destination!r} is not one of "
                                     f"{', '.join(DESTINATIONS)}"))
-        session = self.sessions.transition(session, ACTIVE, mounted=True, mounted_at=self.clock.now(),
+        session = self.sessions.transition(session, ACTIVE, mounted=True, mounted_at=self._now(session),
                                            funding_destination=funding_destination)
         _, page, heading = DESTINATIONS[funding_destination]
         return {**state.as_json(), "title": heading,
@@ -258,12 +258,16 @@ class Plugin:
                 "funding_destination": funding_destination, "recipient": session["recipient_information"],
                 "fields": list(FORM_FIELDS[funding_destination]),
                 "attempts": session.get("attempts", 0), "max_attempts": self.max_attempts,
-                "now": self.clock.now(), "states": sorted(US_STATES),
+                "now": self._now(session), "states": sorted(US_STATES),
                 "billers": [_biller(b) for b in directory.BILLERS] if funding_destination == "billpay" else []}
+
+    def _now(self, session: Record) -> float:
+        """The business time of the session's participant."""
+        return self.clock.now(session["participant_id"])
 
     def cancel(self, session_id: str, ticks: str, mac: str) -> dict[str, Any]:
         session = self._active(session_id, ticks, mac)
-        session = self.sessions.transition(session, CANCELED, ended_at=self.clock.now())
+        session = self.sessions.transition(session, CANCELED, ended_at=self._now(session))
         return self.state(session, ticks).as_json()
 
     def acknowledge(self, session_id: str, ticks: str, mac: str) -> dict[str, Any]:
@@ -291,7 +295,7 @@ class Plugin:
         submission ready to tokenize through the gateway's verify."""
         session = self._active(session_id, ticks, mac)
         destination = session["funding_destination"]
-        errors = check_form(destination, form, self.clock.now())
+        errors = check_form(destination, form, self._now(session))
         if errors:
             return Submitted("invalid", 422, message="Check the highlighted fields.", errors=errors)
         submitted = recipient_fields(destination, form)
@@ -352,7 +356,7 @@ class Plugin:
         token = data["customer_account_token"]
         session = self.sessions.transition(session, COMPLETED, customer_account_token=token,
                                            last_4=data.get("last_4", ""), account_type=account_type,
-                                           ended_at=self.clock.now())
+                                           ended_at=self._now(session))
         self._emit(session, matched.topic, matched.event(attempts, self.max_attempts), matched.status)
         account_id = str(self.store.next_id("plugin_account_id"))
         self._emit(session, "plugin.transaction.account.tokenization.success", {
@@ -368,7 +372,7 @@ class Plugin:
         self._emit(session, matched.topic, matched.event(attempts, self.max_attempts), matched.status)
         labels = [LABELS[rvdm.FIELDS[name]] for name in matched.hard_mismatches]
         if attempts >= self.max_attempts:
-            session = self.sessions.transition(session, TERMINATED, attempts=attempts, ended_at=self.clock.now())
+            session = self.sessions.transition(session, TERMINATED, attempts=attempts, ended_at=self._now(session))
             self._emit(session, SESSION_TERMINATED, {}, MAX_ATTEMPTS_EXCEEDED)
             payload = event(session, "MAX_VERIFICATION_ATTEMPTS_EXCEEDED", funding_destination=destination,
                             error=str(rvdm.FAILURE))

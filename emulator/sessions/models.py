@@ -133,7 +133,7 @@ class SessionService:
 
     def _start(self, participant_id: int, request: schemas.CreateSession, idempotency_key: str | None) -> Issued:
         """A new session, or the one the Idempotency-Key names re-issued (101); IdempotencyKeyMismatch otherwise."""
-        now = self.clock.now()
+        now = self.clock.now(participant_id)
         fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
         if idempotency_key is not None:
             previous = self.store.get("session_key", participant_id, idempotency_key)
@@ -161,7 +161,7 @@ class SessionService:
         return self._issue(100, participant_id, session)
 
     def _issue(self, status: int, participant_id: int, session: Record) -> Issued:
-        now = self.clock.now()
+        now = self.clock.now(participant_id)
         ticks = dotnet_ticks(now)
         previous = session.get("url_ticks")
         if isinstance(previous, int) and ticks <= previous:
@@ -188,7 +188,8 @@ class SessionService:
         """A URL lives 30 s from issue unless its session was mounted; only the newest URL counts."""
         if str(session.get("url_ticks")) != ticks:
             return True
-        return not session.get("mounted") and self.clock.now() > session["url_issued_at"] + URL_LIFETIME
+        return not session.get("mounted") and \
+            self.clock.now(session.get("participant_id")) > session["url_issued_at"] + URL_LIFETIME
 
     def transition(self, session: Record, state: str, **changes: Any) -> Record:
         """Move ``session`` to ``state`` (and record ``changes``), stored; raises InvalidTransition."""

@@ -163,7 +163,7 @@ def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
     facts = outcome.facts
     version = request.version
     journal.add(Entry(
-        id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(), wall_time=time.time(),
+        id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(participant), wall_time=time.time(),
         method=request.method, target=masked_target(request.raw_path), http_version=f"{version.major}.{version.minor}",
         request_headers=redacted_headers(request.headers.items()), why_matched=outcome.why_matched,
         path=request.path, http_status=http_status, latency_ms=round(latency_ms, 3), participant_id=participant,

@@ -87,7 +87,8 @@ class Runtime:
 
     def reset(self, participant_id: int | None = None) -> None:
         """Back to a fresh start: every stateful part (state, journal, events, pending jobs, rate windows, scenario
-        counts and activations), for everyone (and the clock back to real time) or for one participant."""
+        counts and activations, participants' own clocks), for everyone (and the emulator clock back to real time) or
+        for one participant."""
         self.parts.reset(participant_id)
 
     async def stop_jobs(self) -> None:

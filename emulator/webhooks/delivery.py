@@ -1,4 +1,4 @@
-"""Delivering events to endpoints: signed, retried on a schedule of the emulator clock, every attempt kept."""
+"""Delivering events to endpoints: signed, retried on a schedule of the participant's clock, every attempt kept."""
 
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
             if record["status"] in ("pending", "delivering"):
                 cut_short = record["status"] == "delivering"
                 record["status"] = "pending"
-                due = self.clock.now() if cut_short else max(self.clock.now(), record.get("next_attempt_at") or 0)
+                now = self.clock.now(record["participant_id"])
+                due = now if cut_short else max(now, record.get("next_attempt_at") or 0)
                 record["next_attempt_at"] = due
                 self.store.put(KIND, record["participant_id"], key, record)
                 self.scheduler.at(due, self._job(record["participant_id"], key, due), f"webhook {key} (resumed)",
@@ -168,9 +169,10 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
     def _new(self, event: Event, endpoint: Endpoint, body: str) -> Record:
         # Sortable by creation (a store sequence: the clock may be frozen or set back), unique across restarts.
         delivery_id = f"whd_{self.store.next_id(KIND):012d}_{uuid.uuid4().hex[:8]}"
+        now = self.clock.now(event.participant_id)
         record = {"id": delivery_id, "event_id": event.id, "topic": event.topic, "participant_id": event.participant_id,
                   "endpoint_id": endpoint.id, "url": masked_url(endpoint.url), "body": body, "status": "pending",
-                  "attempts": [], "created": self.clock.now(), "next_attempt_at": self.clock.now()}
+                  "attempts": [], "created": now, "next_attempt_at": now}
         self.store.put(KIND, event.participant_id, delivery_id, record)
         self._changed(record)
         return record
@@ -227,7 +229,7 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
                         len(record["attempts"]), attempt["error"] or attempt["http_status"])
         else:
             wait = self.schedule[len(record["attempts"]) - 1]
-            record["status"], record["next_attempt_at"] = "pending", self.clock.now() + wait
+            record["status"], record["next_attempt_at"] = "pending", self.clock.now(participant_id) + wait
             self.scheduler.at(record["next_attempt_at"],
                               self._job(participant_id, delivery_id, record["next_attempt_at"]),
                               f"webhook {delivery_id} attempt {len(record['attempts']) + 1}", owner=participant_id)
@@ -237,7 +239,7 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
 
     async def _post(self, record: Record, endpoint: Endpoint | None) -> dict[str, Any]:
         number = len(record["attempts"]) + 1
-        sent_at = self.clock.now()
+        sent_at = self.clock.now(record.get("participant_id"))
         attempt: dict[str, Any] = {"attempt": number, "time": sent_at, "wall_time": time.time(),
                                    "http_status": None, "latency_ms": None,
                                    "error": None, "response_body": None, "ok": False}

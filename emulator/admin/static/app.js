@@ -236,9 +236,11 @@
 
   function filtersFromInputs() {
     const changes = {};
+    const before = currentFilters().participant_id;
     for (const name of FILTERS) changes[name] = $(FILTER_INPUTS[name]).value.trim();
     writeUrl(changes);
     renderRequests();
+    if (changes.participant_id !== before) refresh(true);  // the clock panel follows the participant
   }
 
   function inputsFromUrl() {
@@ -299,7 +301,8 @@
 
   function renderRequests() {
     const f = currentFilters();
-    const shown = requests.filter((e) => keep(e, f, clock && clock.now));
+    const now = participantClock || clock;  // a participant's entries are on its clock
+    const shown = requests.filter((e) => keep(e, f, now && now.now));
     const rows = shown.map((entry) => {
       const d = entry.diagnosis;
       return el("tr", { class: "request", "data-id": entry.id, "data-http-status": entry.http_status,
@@ -639,6 +642,8 @@
   // --- clock ------------------------------------------------------------------------------------------------------
   let clock = null;
   let clockFetchedAt = 0;
+  let participantClock = null;  // the clock of the participant the view is filtered to (null: not filtered)
+  let participantFetchedAt = 0;
 
   function emulatorNow() {
     if (!clock) return null;
@@ -651,37 +656,76 @@
     $("bar-clock-now").textContent = when(now);
     $("bar-clock-wall").textContent = clockTime(Date.now() / 1000);
     $("clock-wall").textContent = when(Date.now() / 1000);
+    if (participantClock) {
+      const p = participantClock;
+      $("bar-participant-now").textContent = when(p.frozen ? p.now : p.now + (Date.now() - participantFetchedAt) / 1000);
+    }
+  }
+
+  // The participant the view is filtered to ("" for none): the clock panel then shows and moves its clock.
+  function filteredParticipant() {
+    const p = currentFilters().participant_id;
+    return /^[1-9][0-9]{0,4}$/.test(p) ? p : "";
+  }
+
+  function renderParticipantClock(c) {
+    participantClock = c && c.participant_id !== null ? c : null;
+    participantFetchedAt = Date.now();
+    $("status-participant-clock").hidden = !participantClock;
+    if (participantClock) {
+      const own = Boolean(c.own_clock);
+      $("bar-participant-label").textContent = "Participant " + c.participant_id + "'s clock";
+      $("bar-participant-kind").textContent = own ? (c.frozen ? "its own, frozen" : "its own") : "the emulator clock";
+      $("bar-participant-kind").className = "tag " + (own ? "tag-own" : "");
+      $("clock-whose").textContent = own
+        ? `Participant ${c.participant_id}'s own clock: the buttons move it and fire its jobs only.`
+        : `Participant ${c.participant_id} follows the emulator clock; the buttons give it a clock of its own `
+          + "(from the emulator clock as it stands) and move that only.";
+    } else {
+      $("clock-whose").textContent = "The emulator clock: every participant without a clock of its own follows it. "
+        + "Filter the view to one participant to see and move its own clock.";
+    }
+    if (clock) renderClockPanel();
+    tick();
   }
 
   function renderClock(c) {
     clock = c;
     clockFetchedAt = Date.now();
     const frozen = Boolean(c.frozen);
+    $("bar-clock-frozen").textContent = frozen ? "frozen" : "running";
+    $("bar-clock-frozen").className = "tag " + (frozen ? "tag-frozen" : "");
+    renderClockPanel();
+    tick();
+  }
+
+  function renderClockPanel() {  // the clock the view is filtered to, or the emulator clock
+    const c = participantClock || clock;
+    const frozen = Boolean(c.frozen);
     $("clock-now").textContent = c.iso || when(c.now);
     $("clock-now").dataset.now = String(c.now);
     $("clock-frozen").textContent = frozen ? "yes" : "no";
-    $("bar-clock-frozen").textContent = frozen ? "frozen" : "running";
-    $("bar-clock-frozen").className = "tag " + (frozen ? "tag-frozen" : "");
     const offset = Number(c.offset_seconds || 0);
     $("clock-offset").textContent = (offset >= 0 ? "+" : "") + offset.toFixed(0) + " s";
     $("clock-pending").textContent = show(c.pending_count);
     const next = typeof c.next_due === "number" ? when(c.next_due) + ` (in ${Math.max(0, Math.round(c.next_due - c.now))} s)` : "nothing scheduled";
     $("clock-next").textContent = next;
-    $("bar-next-due").textContent = next;
+    if (c === clock) $("bar-next-due").textContent = next;
     $("next-due").disabled = typeof c.next_due !== "number";
     $("freeze").textContent = frozen ? "Unfreeze" : "Freeze";
     $("freeze").setAttribute("aria-pressed", String(frozen));
     $("clock-jobs").replaceChildren(...((c.pending || []).length ? c.pending.map((job) => el("li", {},
       el("time", { text: when(job.due) }), " · participant " + show(job.participant_id) + " · " + job.label))
       : [el("li", { class: "muted", text: "None." })]));
-    tick();
   }
 
   async function changeClock(body, button) {
     button.disabled = true;
+    const participant = filteredParticipant();
     try {
-      const c = await api("/_emulator/clock", { method: "POST", body });
-      renderClock(c);
+      const c = await api("/_emulator/clock", { method: "POST",
+        body: participant ? { ...body, participant_id: Number(participant) } : body });
+      if (participant) renderParticipantClock(c); else renderClock(c);
       say(body.advance !== undefined ? `Clock advanced (${button.textContent}); ${c.fired || 0} job(s) fired`
         : c.frozen ? "Clock frozen" : "Clock running");
       await refresh(true);
@@ -689,7 +733,8 @@
       fail(error);
     } finally {
       button.disabled = false;
-      if (clock) $("next-due").disabled = typeof clock.next_due !== "number";
+      const shown = participantClock || clock;
+      if (shown) $("next-due").disabled = typeof shown.next_due !== "number";
     }
   }
 
@@ -831,6 +876,8 @@
   // --- reading everything -----------------------------------------------------------------------------------------
   const SOURCES = [  // the clock first: the time filter of the requests reads it
     ["clock", "/_emulator/clock", renderClock],
+    ["participant-clock", () => filteredParticipant() && "/_emulator/clock?participant_id=" + filteredParticipant(),
+      renderParticipantClock],
     ["requests", "/_emulator/requests?limit=" + MAX_REQUESTS, (d) => {
       requests = d.requests || [];
       byRequestId.clear();
@@ -858,7 +905,10 @@
           try { families = Object.fromEntries((await api("/_emulator/outcomes")).families.map((f) => [f.code, f])); renderLegend(); }
           catch (error) { /* shown below with the other failures */ }
         }
-        const results = await Promise.allSettled(SOURCES.map(([, path]) => api(path)));
+        const results = await Promise.allSettled(SOURCES.map(([, source]) => {
+          const path = typeof source === "function" ? source() : source;  // a source may not apply to this view
+          return path ? api(path) : Promise.resolve(null);
+        }));
         let failure = null;
         results.forEach((result, i) => {
           const [name, , render] = SOURCES[i];
@@ -972,7 +1022,10 @@
       const value = button.dataset.advance;
       button.addEventListener("click", () => changeClock({ advance: value === "next_due" ? value : Number(value) }, button));
     }
-    $("freeze").addEventListener("click", (event) => changeClock({ freeze: !(clock && clock.frozen) }, event.currentTarget));
+    $("freeze").addEventListener("click", (event) => {
+      const shown = participantClock || clock;
+      changeClock({ freeze: !(shown && shown.frozen) }, event.currentTarget);
+    });
     $("reset").addEventListener("click", (event) => {
       if (!window.confirm("Reset the emulator? State, the journal, events, findings and pending jobs are cleared.")) return;
       act(event.currentTarget, async () => { closeDetail(); await api("/_emulator/reset", { method: "POST" }); }, "Emulator reset");
