@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 #: Ingo's documentation examples, answered with the issuer its examples show.
@@ -102,6 +103,12 @@ def luhn_ok(number: str) -> bool:
                 digit -= 9
         total += digit
     return total % 10 == 0
+
+
+def card_expired(year: int, month: int, now: float) -> bool:
+    """Whether a card good through the end of ``month`` of 20``year`` (MM/YY or YYMM) has expired at ``now``."""
+    today = datetime.fromtimestamp(now, tz=UTC)
+    return (2000 + year, month) < (today.year, today.month)
 
 
 def routing_ok(routing: str) -> bool:

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar, cast
 
 from emulator.core.answers import Answer
@@ -281,7 +280,8 @@ class Gateway:
                                            field="account")
             elif not directory.luhn_ok(request.account):
                 raise CheckDigitFailure("the card number fails the Luhn check", field="account")
-            if request.expiration_date and self._expired(request.expiration_date):
+            expiry = request.expiration_date
+            if expiry and directory.card_expired(int(expiry[:2]), int(expiry[2:]), self.clock.now()):
                 raise CardExpired(f"the card expired at the end of {request.expiration_date} (YYMM)",
                                   field="expiration_date")
             if request.payee_id is not None:
@@ -312,11 +312,6 @@ class Gateway:
                     f"for account_type {account_type}; use one of {names}", field="receiver_type")
             return directory.wallet_issuer(account_type)
         return None  # check by mail has no issuer
-
-    def _expired(self, yymm: str) -> bool:
-        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-        year, month = 2000 + int(yymm[:2]), int(yymm[2:])
-        return (year, month) < (now.year, now.month)
 
     def _token_record(self, token: str, account_type: str, request: Any, issuer: dict[str, Any] | None) -> Record:
         account = request_account(request)

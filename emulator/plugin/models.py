@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -454,10 +453,8 @@ def check_form(destination: str, form: Mapping[str, Any], now: float) -> dict[st
         found = _EXPIRY.match(_text(form, "expiration"))
         if found is None:
             errors["expiration"] = "Enter the expiration as MM/YY"
-        else:
-            today = datetime.fromtimestamp(now, tz=UTC)
-            if (2000 + int(found.group(2)), int(found.group(1))) < (today.year, today.month):
-                errors["expiration"] = "This card has expired"
+        elif directory.card_expired(int(found.group(2)), int(found.group(1)), now):
+            errors["expiration"] = "This card has expired"
     if "cvv" in FORM_FIELDS[destination] and "cvv" not in errors and not re.fullmatch(r"[0-9]{3,4}",
                                                                                       _text(form, "cvv")):
         errors["cvv"] = "Enter the 3 or 4 digit security code"
