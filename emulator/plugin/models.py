@@ -518,6 +518,6 @@ def verify_body(session: Record, destination: str, form: Mapping[str, Any], now:
     return body
 
 
-def _biller(biller: directory.Biller) -> dict[str, Any]:
+def _biller(biller: directory.BillerEntry) -> dict[str, Any]:
     return {"id": biller.id, "name": biller.name, "city": biller.city, "state": biller.state,
             "min": biller.min, "max": biller.max}
