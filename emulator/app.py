@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.admin import urls as admin_urls
-from emulator.auth.signing import HASHES
+from emulator.auth.kong_signing import HASHES
 from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock, signature_clock
 from emulator.core.credentials import Credential, load_credentials

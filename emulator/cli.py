@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator import __version__
-from emulator.auth.signing import HASHES
+from emulator.auth.kong_signing import HASHES
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
 from emulator.proxy.exchange import UPSTREAM_MAX_BYTES

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, body_digest, http_date, sign_request
+from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS, body_digest, http_date, sign_request
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
 
 

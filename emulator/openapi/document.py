@@ -19,7 +19,7 @@ from pydantic.json_schema import JsonSchemaMode
 
 from emulator import __version__
 from emulator.auth.diagnosis import Unauthorized
-from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
+from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
 from emulator.core.provenance import HMAC_AUTH, Source, choice
 from emulator.gateway import schemas as gw

@@ -9,7 +9,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from emulator.auth.header import MalformedAuthorization, parse_authorization
-from emulator.auth.signing import HASHES, body_digest, sign_request
+from emulator.auth.kong_signing import HASHES, body_digest, sign_request
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, Credential
 from emulator.proxy.exchange import Sent, parse_json
 

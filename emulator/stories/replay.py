@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.auth.signing import HASHES
+from emulator.auth.kong_signing import HASHES
 from emulator.core.journal import Entry
 from emulator.core.masking import ACCOUNT_KEYS, REMOVED, SECRET_KEYS
 from emulator.stories.signing import signing_of
