@@ -25,7 +25,7 @@ from emulator.core.credentials import Credential
 from emulator.settings import Settings
 from emulator.web.serving import bound_port, serve
 from emulator.web.state import Runtime
-from emulator.webhooks.signing import SIGNATURE_HEADER, verify_signature
+from emulator.webhooks.signature import SIGNATURE_HEADER, verify_signature
 
 T = TypeVar("T")
 

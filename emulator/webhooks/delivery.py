@@ -26,7 +26,7 @@ from emulator.store import Record, Store
 from emulator.webhooks.endpoints import Endpoint, KeptEndpoint, checked_endpoints
 from emulator.webhooks.events import Event
 from emulator.webhooks.lanes import Lanes
-from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
+from emulator.webhooks.signature import SIGNATURE_HEADER, signature_header
 
 LOG = logging.getLogger("ingopay_emulator.webhooks")
 KIND = "webhook_delivery"
