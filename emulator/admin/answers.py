@@ -19,7 +19,7 @@ from emulator.gateway.schemas import ParticipantId
 from emulator.snapshots.restoring import MissingEndpoint, Rescheduled
 from emulator.store import Usage
 from emulator.stories.replay import SAME
-from emulator.stories.signing import Comparison, SigningStory
+from emulator.stories.signing_story import Comparison, SigningStory
 from emulator.stories.timeline import Links, Moment
 from emulator.tenants.models import TenantJson
 from emulator.waits.deliveries import DeliveryMatch

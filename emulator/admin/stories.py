@@ -17,7 +17,7 @@ from emulator.core.credentials import DEFAULT_SECRET
 from emulator.core.journal import Entry
 from emulator.core.masking import mask
 from emulator.stories.replay import ReplayRefused, carried_headers, curl_command, masked_paths, replay_body
-from emulator.stories.signing import comparisons, signing_of
+from emulator.stories.signing_story import comparisons, signing_of
 from emulator.stories.timeline import links_of, timeline
 from emulator.web import declared
 from emulator.web.answers import json_response
