@@ -574,8 +574,8 @@ async def _stop_proxy(app: web.Application, runners: list[web.AppRunner], option
 def from_recording_command(args: argparse.Namespace) -> int:
     """Write the scenario file that replays a recording; a one-line error for a damaged recording."""
     from emulator.app import ROUTES
+    from emulator.proxy.recorded_scenarios import from_recording
     from emulator.proxy.recording import RecordingError, read_recording
-    from emulator.proxy.replay import from_recording
     from emulator.scenarios.loader import ScenarioError, load_text
 
     try:
