@@ -19,9 +19,9 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from emulator.auth.verify import AuthPolicy
+from emulator.core.bounded_reads import header_limits, read_at_most, unreadable
 from emulator.core.logs import ACCESS
 from emulator.core.masking import scrub_card_numbers
-from emulator.core.replies import header_limits, read_at_most, unreadable
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
 from emulator.proxy.exchange import UPSTREAM_MAX_BYTES, Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable

@@ -23,7 +23,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
-from emulator.core.replies import in_own_words
+from emulator.core.bounded_reads import in_own_words
 from emulator.web import looperrors
 
 LOG = logging.getLogger("ingopay_emulator")
