@@ -365,7 +365,7 @@ def test_a_tenants_tests_list_the_guesses_they_rest_on():
 def test_nothing_on_the_request_path_derives_provenance():
     """Provenance is read from what the journal keeps when someone asks: the modules that answer requests never
     import the derivation."""
-    for module in ("web/middlewares.py", "web/answers.py", "web/scripted.py", "core/journal.py", "app.py"):
+    for module in ("web/middlewares.py", "web/replies.py", "web/scripted.py", "core/journal.py", "app.py"):
         text = (PACKAGE / module).read_text(encoding="utf-8")
         assert "web.provenance" not in text and "admin.provenance" not in text, module
 

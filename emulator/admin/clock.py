@@ -10,8 +10,8 @@ from aiohttp import web
 
 from emulator.admin.answers import ClockChange, ClockChanged, ClockState
 from emulator.core.clock import RANGE, checked
-from emulator.web.answers import json_response
 from emulator.web.declared import body
+from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME
 
 #: The advance that moves the clock to the soonest pending job.

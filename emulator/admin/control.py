@@ -12,9 +12,9 @@ from emulator.admin.answers import ParticipantBody, RateLimitChange, RateLimits,
 from emulator.auth.client import request_target
 from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS, HASHES, body_digest, sign_request
-from emulator.web.answers import json_response
 from emulator.web.declared import body
 from emulator.web.hosts import is_loopback
+from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.admin.answers import EventList
-from emulator.web.answers import json_response
 from emulator.web.declared import query
+from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME
 
 

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from emulator.admin.answers import FindingList
 from emulator.findings.models import KINDS
-from emulator.web.answers import json_response
 from emulator.web.declared import query
+from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME
 
 

@@ -6,8 +6,8 @@ import json
 
 from aiohttp import web
 
-from emulator.web.answers import json_response
 from emulator.web.middlewares import client_gone
+from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME
 
 #: Seconds between keep-alive comments on a quiet stream (proxies close idle connections).

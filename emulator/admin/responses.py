@@ -8,8 +8,8 @@ from emulator import __version__
 from emulator.admin.answers import Health, OutcomeList, RequestList
 from emulator.admin.provenance import route_index
 from emulator.core import outcomes
-from emulator.web.answers import json_response
 from emulator.web.declared import query
+from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME
 
 

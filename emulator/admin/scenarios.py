@@ -19,9 +19,9 @@ from emulator.admin.answers import (
 from emulator.scenarios import triggers
 from emulator.scenarios.engine import Engine, FromFiles
 from emulator.scenarios.loader import ScenarioError
-from emulator.web.answers import json_response
 from emulator.web.body import read_body
 from emulator.web.declared import body, query
+from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME
 
 

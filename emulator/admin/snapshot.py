@@ -11,7 +11,7 @@ from emulator.settings import named
 from emulator.snapshots.capture import capture
 from emulator.snapshots.format import SnapshotRefused, SnapshotTooLarge
 from emulator.snapshots.restoring import Restored, prepare, restore
-from emulator.web.answers import JSON_CONTENT_TYPE, dumps, json_response
+from emulator.web.replies import JSON_CONTENT_TYPE, dumps, json_response
 from emulator.web.serving import ChunkTooLarge
 from emulator.web.state import RUNTIME
 

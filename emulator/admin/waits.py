@@ -12,8 +12,8 @@ from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, R
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Count, TooManyWaits, Verdict, near_misses
-from emulator.web.answers import json_response
 from emulator.web.declared import body, query
+from emulator.web.replies import json_response
 from emulator.web.serving import while_connected
 from emulator.web.state import RUNTIME
 from emulator.webhooks.delivery import public

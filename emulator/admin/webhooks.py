@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.admin import answers
-from emulator.web.answers import json_response
 from emulator.web.declared import body, query
+from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME
 from emulator.webhooks.delivery import Deliveries, public
 from emulator.webhooks.endpoints import EndpointSpec

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.gateway.models import WALLET_TYPES, Gateway
-from emulator.web.answers import reply
 from emulator.web.body import json_object
+from emulator.web.replies import reply
 from emulator.web.scripted import carry_out
 from emulator.web.state import CREDENTIAL, RUNTIME
 

@@ -25,11 +25,11 @@ from emulator.core.provenance import HMAC_AUTH, Source, choice
 from emulator.gateway import schemas as gw
 from emulator.settings import Settings
 from emulator.web import envelopes
-from emulator.web.answers import Message
 from emulator.web.envelopes import Dialect
 from emulator.web.middlewares import ADMIN_PREFIX, OPEN_ADMIN_PATHS, OPEN_ADMIN_PREFIXES
 from emulator.web.ratelimit import HEADERS as RATE_HEADERS
 from emulator.web.ratelimit import RateLimited
+from emulator.web.replies import Message
 from emulator.web.routes import Route
 
 REF = "#/components/schemas/{model}"

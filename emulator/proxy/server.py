@@ -27,8 +27,8 @@ from emulator.proxy.drift import Difference, Entry, Report, compare
 from emulator.proxy.exchange import UPSTREAM_MAX_BYTES, Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable
 from emulator.proxy.recording import Recorder, exchange_document, masked_document, webhook_document
 from emulator.proxy.twin import Twin
-from emulator.web.answers import json_response
 from emulator.web.ratelimit import REFUSAL, RateLimiter
+from emulator.web.replies import json_response
 
 LOG = logging.getLogger("ingopay_emulator")
 #: Where the relay receives the upstream's webhooks (register this proxy's public URL plus this path with Ingo).

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.core.errors import MalformedBody
-from emulator.web.answers import JSON_CONTENT_TYPE, dumps
+from emulator.web.replies import JSON_CONTENT_TYPE, dumps
 from emulator.web.serving import ChunkTooLarge
 from emulator.web.state import OUTCOME, RUNTIME
 
