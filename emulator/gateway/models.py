@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Literal, Protocol, TypeVar, cast
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import InvalidParameter, MissingParameter, TimestampTooDistant
 from emulator.core.ids import IdFactory

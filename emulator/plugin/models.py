@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import IngoError
 from emulator.gateway import directory

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import IngoError, InvalidParameter
 from emulator.core.ids import IdFactory

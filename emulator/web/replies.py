@@ -9,7 +9,7 @@ from typing import Any, NotRequired
 from aiohttp import web
 from typing_extensions import TypedDict
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.errors import IngoError
 from emulator.web import envelopes
 from emulator.web.envelopes import Dialect

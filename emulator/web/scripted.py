@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.errors import IngoError
 from emulator.core.provenance import SCENARIO
 from emulator.findings.watch import PUSH
