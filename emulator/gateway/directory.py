@@ -21,7 +21,7 @@ _CARD_BANKS = ("Example Card Services", "Sample Debit Bank", "Demo Prepaid Card 
 @dataclass(frozen=True)
 class BillerEntry:
     """A bill-pay destination in the directory, that biller search finds and bill-pay verify accepts (answered as
-    ``answers.Biller``)."""
+    ``answer_shapes.Biller``)."""
 
     id: str
     name: str

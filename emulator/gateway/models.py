@@ -19,7 +19,7 @@ from emulator.core.errors import InvalidParameter, MissingParameter, TimestampTo
 from emulator.core.ids import IdFactory
 from emulator.core.validation import validate
 from emulator.gateway import directory, examples, schemas
-from emulator.gateway.answers import (
+from emulator.gateway.answer_shapes import (
     Biller,
     BillerSearchData,
     DebitData,

@@ -21,7 +21,7 @@ from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import IngoError
 from emulator.gateway import directory
-from emulator.gateway.answers import VerifyData
+from emulator.gateway.answer_shapes import VerifyData
 from emulator.gateway.models import Emit, Gateway
 from emulator.gateway.schemas import US_STATES
 from emulator.plugin import rvdm
