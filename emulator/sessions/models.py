@@ -20,7 +20,7 @@ from emulator.core.provenance import ingo
 from emulator.core.validation import validate
 from emulator.scenarios.facts import Facts, Pending
 from emulator.sessions import schemas
-from emulator.sessions.answers import SessionData
+from emulator.sessions.answer_shapes import SessionData
 from emulator.store import Record, Store
 from emulator.webhooks.events import GATEWAY_SESSION_ID
 
