@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from emulator.admin.answers import ClockChange, ClockChanged, ClockState
+from emulator.admin.schemas import ClockChange, ClockChanged, ClockState
 from emulator.core.clock import RANGE, checked
 from emulator.web.declared import body
 from emulator.web.replies import json_response

@@ -8,7 +8,7 @@ import re
 
 from aiohttp import web
 
-from emulator.admin.answers import ParticipantBody, RateLimitChange, RateLimits, Reset, Signature, SignRequest
+from emulator.admin.schemas import ParticipantBody, RateLimitChange, RateLimits, Reset, Signature, SignRequest
 from emulator.auth.client import request_target
 from emulator.auth.header import MalformedAuthorization, parse_authorization
 from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS, HASHES, body_digest, sign_request

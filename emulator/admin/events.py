@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.admin.answers import EventList
+from emulator.admin.schemas import EventList
 from emulator.web.declared import query
 from emulator.web.replies import json_response
 from emulator.web.state import RUNTIME

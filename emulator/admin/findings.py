@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.admin.answers import FindingList
+from emulator.admin.schemas import FindingList
 from emulator.findings.models import KINDS
 from emulator.web.declared import query
 from emulator.web.replies import json_response

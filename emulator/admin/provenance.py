@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from emulator.admin.answers import Provenance
+from emulator.admin.schemas import Provenance
 from emulator.web.declared import query
 from emulator.web.replies import json_response
 from emulator.web.routes import ROUTE_TABLE

@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from emulator.admin.answers import (
+from emulator.admin.schemas import (
     Activated,
     Added,
     Deactivated,

@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from emulator.admin.answers import SnapshotRestored
+from emulator.admin.schemas import SnapshotRestored
 from emulator.settings import named
 from emulator.snapshots.capture import capture
 from emulator.snapshots.format import SnapshotRefused, SnapshotTooLarge

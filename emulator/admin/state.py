@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.admin.answers import Memory, State
+from emulator.admin.schemas import Memory, State
 from emulator.store import MemoryStore
 from emulator.web.declared import query
 from emulator.web.replies import json_response

@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from emulator.admin.answers import Replayed, ReplayRequest, RequestStory
 from emulator.admin.provenance import route_index
+from emulator.admin.schemas import Replayed, ReplayRequest, RequestStory
 from emulator.auth.client import sign
 from emulator.core.credentials import DEFAULT_SECRET
 from emulator.core.journal import Entry

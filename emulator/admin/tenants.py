@@ -7,7 +7,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from emulator.admin.answers import CredentialList, TenantRemoved
+from emulator.admin.schemas import CredentialList, TenantRemoved
 from emulator.core.validation import Body
 from emulator.gateway.schemas import ParticipantId
 from emulator.tenants.models import TenantError

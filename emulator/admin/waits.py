@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait, WaitList
+from emulator.admin.schemas import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait, WaitList
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Count, TooManyWaits, Verdict, near_misses

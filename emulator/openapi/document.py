@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the emulated API, built from the route declarations and their models.
 
 Every route comes from the route tables (``*/urls.py``); request bodies, answers and envelopes are the models the
-code uses (``gateway/schemas.py``, ``*/answer_shapes.py``, ``web/envelopes.py``), described by pydantic. Served
+code uses (``*/schemas.py``, ``*/answer_shapes.py``, ``web/envelopes.py``), described by pydantic. Served
 unsigned at ``GET /openapi.json``; a copy is committed at ``docs/openapi.json`` (``scripts/regenerate`` rewrites it;
 ``tests/test_openapi.py`` fails while the two differ).
 """
