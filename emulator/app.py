@@ -51,7 +51,7 @@ from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
 from emulator.web.ratelimit import RateLimiter, RateWindows
 from emulator.web.routes import DECLARED, ROUTE_TABLE, Route
-from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
+from emulator.web.runtime import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
 from emulator.webhooks.delivery import KIND as DELIVERY
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.delivery import in_progress as delivery_in_progress

@@ -12,7 +12,7 @@ from emulator.admin.schemas import ClockChange, ClockChanged, ClockState
 from emulator.core.clock import RANGE, checked
 from emulator.web.declared import body
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 
 #: The advance that moves the clock to the soonest pending job.
 NEXT_DUE = "next_due"

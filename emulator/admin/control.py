@@ -15,7 +15,7 @@ from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS, HASHES, body_dige
 from emulator.web.declared import body
 from emulator.web.hosts import is_loopback
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 
 
 def _bad(message: str) -> web.Response:

@@ -7,7 +7,7 @@ from aiohttp import web
 from emulator.admin.schemas import EventList
 from emulator.web.declared import query
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 
 
 async def listing(request: web.Request) -> web.Response:

@@ -8,7 +8,7 @@ from emulator.admin.schemas import FindingList
 from emulator.findings.models import KINDS
 from emulator.web.declared import query
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 
 
 async def listing(request: web.Request) -> web.Response:

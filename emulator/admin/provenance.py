@@ -14,7 +14,7 @@ from emulator.admin.schemas import Provenance
 from emulator.web.declared import query
 from emulator.web.replies import json_response
 from emulator.web.routes import ROUTE_TABLE
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 from emulator.webhooks.delivery import KIND as DELIVERY
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from emulator.admin.schemas import Health, OutcomeList, RequestList
 from emulator.core import outcomes
 from emulator.web.declared import query
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 
 
 async def health(request: web.Request) -> web.Response:

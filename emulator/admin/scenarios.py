@@ -22,7 +22,7 @@ from emulator.scenarios.loader import ScenarioError
 from emulator.web.body import read_body
 from emulator.web.declared import body, query
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 
 
 def engine(request: web.Request) -> Engine:

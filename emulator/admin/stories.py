@@ -22,7 +22,7 @@ from emulator.stories.timeline import links_of, timeline
 from emulator.web import declared
 from emulator.web.middlewares import REPLAY_HEADER
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME, Runtime
+from emulator.web.runtime import RUNTIME, Runtime
 from emulator.webhooks.followups import KIND as SCHEDULED
 
 #: How long a replay waits for the emulator's own answer (a scenario may delay it).

@@ -13,7 +13,7 @@ from emulator.gateway.schemas import ParticipantId
 from emulator.tenants.models import TenantError
 from emulator.web.declared import body
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 from emulator.webhooks.endpoints import WebhookUrl
 
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from emulator.admin import schemas
 from emulator.web.declared import body, query
 from emulator.web.replies import json_response
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 from emulator.webhooks.delivery import Deliveries, public
 from emulator.webhooks.endpoints import EndpointSpec
 

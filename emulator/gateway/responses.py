@@ -7,8 +7,8 @@ from aiohttp import web
 from emulator.gateway.models import WALLET_TYPES, Gateway
 from emulator.web.body import json_object
 from emulator.web.replies import reply
+from emulator.web.runtime import CREDENTIAL, RUNTIME
 from emulator.web.scripted import carry_out
-from emulator.web.state import CREDENTIAL, RUNTIME
 
 
 def _gateway(request: web.Request) -> Gateway:

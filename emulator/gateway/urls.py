@@ -5,7 +5,7 @@ from emulator.core.provenance import choice
 from emulator.gateway import answer_shapes, responses, schemas
 from emulator.web.envelopes import Dialect
 from emulator.web.routes import Doc, Route
-from emulator.web.state import RouteSpec
+from emulator.web.runtime import RouteSpec
 
 ROUTES = (
     Route("POST", "/gateway/verify", responses.verify,

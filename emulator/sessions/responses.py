@@ -6,8 +6,8 @@ from aiohttp import web
 
 from emulator.web.body import json_object
 from emulator.web.replies import reply
+from emulator.web.runtime import CREDENTIAL, RUNTIME
 from emulator.web.scripted import carry_out
-from emulator.web.state import CREDENTIAL, RUNTIME
 
 
 def base_url(request: web.Request) -> str:

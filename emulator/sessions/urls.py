@@ -3,7 +3,7 @@
 from emulator.sessions import answer_shapes, responses, schemas
 from emulator.web.envelopes import Dialect
 from emulator.web.routes import Doc, Route
-from emulator.web.state import RouteSpec
+from emulator.web.runtime import RouteSpec
 
 ROUTES = (
     Route("POST", "/api/v1/sessions/point-in-time/plugin", responses.create,

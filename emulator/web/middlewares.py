@@ -31,7 +31,7 @@ from emulator.web.faults import Faulted
 from emulator.web.headers import HeaderView
 from emulator.web.ratelimit import REFUSAL
 from emulator.web.replies import json_response, reply_error, route_spec
-from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Outcome
+from emulator.web.runtime import CREDENTIAL, OUTCOME, RUNTIME, Outcome
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")

@@ -13,7 +13,7 @@ from emulator.core.answer import Answer
 from emulator.core.errors import IngoError
 from emulator.web import envelopes
 from emulator.web.envelopes import Dialect
-from emulator.web.state import OUTCOME, ROUTE_SPECS, RUNTIME, RouteSpec
+from emulator.web.runtime import OUTCOME, ROUTE_SPECS, RUNTIME, RouteSpec
 
 JSON_CONTENT_TYPE = "application/json"
 

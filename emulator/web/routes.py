@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.core.provenance import OWN, Source
-from emulator.web.state import RouteSpec
+from emulator.web.runtime import RouteSpec
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
