@@ -4,8 +4,7 @@
 from emulator.core.provenance import choice
 from emulator.gateway import answer_shapes, responses, schemas
 from emulator.web.envelopes import Dialect
-from emulator.web.routes import Doc, Route
-from emulator.web.runtime import RouteSpec
+from emulator.web.routes import Doc, Route, RouteSpec
 
 ROUTES = (
     Route("POST", "/gateway/verify", responses.verify,

@@ -2,8 +2,7 @@
 
 from emulator.sessions import answer_shapes, responses, schemas
 from emulator.web.envelopes import Dialect
-from emulator.web.routes import Doc, Route
-from emulator.web.runtime import RouteSpec
+from emulator.web.routes import Doc, Route, RouteSpec
 
 ROUTES = (
     Route("POST", "/api/v1/sessions/point-in-time/plugin", responses.create,

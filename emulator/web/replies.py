@@ -13,7 +13,8 @@ from emulator.core.answer import Answer
 from emulator.core.errors import IngoError
 from emulator.web import envelopes
 from emulator.web.envelopes import Dialect
-from emulator.web.runtime import OUTCOME, ROUTE_SPECS, RUNTIME, RouteSpec
+from emulator.web.routes import ROUTE_SPECS, RouteSpec
+from emulator.web.runtime import OUTCOME, RUNTIME
 
 JSON_CONTENT_TYPE = "application/json"
 

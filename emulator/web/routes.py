@@ -10,9 +10,21 @@ from typing import Any
 from aiohttp import web
 
 from emulator.core.provenance import OWN, Source
-from emulator.web.runtime import RouteSpec
+from emulator.web.envelopes import Dialect
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """How the middlewares treat a route: signed or open, and the envelope its answers and errors use."""
+
+    signed: bool
+    dialect: Dialect | None = None
+    journaled: bool = True
+    endpoint: str | None = None  # the name scenarios and the catalogue use: verify, process, debit, ...
+    section: str = "data"  # v12 only: the section that carries the answer ("transaction", "session")
+
 
 #: The admin API and the document: unsigned, and kept out of the journal (it records the API under test).
 ADMIN = RouteSpec(signed=False, journaled=False)
@@ -81,6 +93,8 @@ class Route:
 OWN_PREFIX = "/_emulator/"
 
 
+#: Each route's spec, by the resource the router matched.
+ROUTE_SPECS = web.AppKey("route_specs", dict[web.AbstractResource, RouteSpec])
 #: The route declarations the app was built from, for the OpenAPI document.
 ROUTE_TABLE = web.AppKey("route_table", tuple[Route, ...])
 #: Each route's declaration, by the route the router matched (its method and path).

@@ -28,9 +28,9 @@ from emulator.snapshots.restoring import Rescheduled
 from emulator.store import Record, Store
 from emulator.tenants.models import Tenants
 from emulator.waits.waiting import Waits
-from emulator.web.envelopes import Dialect
 from emulator.web.hosts import HostPolicy
 from emulator.web.ratelimit import RateLimiter
+from emulator.web.routes import RouteSpec
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.events import Outbox
 from emulator.webhooks.followups import FollowUps
@@ -98,17 +98,6 @@ class Runtime:
                 "webhook_deliveries": self.services.deliveries.resume()}
 
 
-@dataclass(frozen=True)
-class RouteSpec:
-    """How the middlewares treat a route: signed or open, and the envelope its answers and errors use."""
-
-    signed: bool
-    dialect: Dialect | None = None
-    journaled: bool = True
-    endpoint: str | None = None  # the name scenarios and the catalogue use: verify, process, debit, ...
-    section: str = "data"  # v12 only: the section that carries the answer ("transaction", "session")
-
-
 @dataclass(slots=True)
 class Outcome:
     """What the layers of one request learned about it, for the log line and the journal."""
@@ -130,7 +119,5 @@ class Outcome:
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
-#: Each route's spec, by the resource the router matched.
-ROUTE_SPECS = web.AppKey("route_specs", dict[web.AbstractResource, RouteSpec])
 CREDENTIAL = web.RequestKey("credential", Credential)
 OUTCOME = web.RequestKey("outcome", Outcome)
