@@ -20,8 +20,9 @@ from emulator.plugin.models import DESTINATIONS, EVENTS, PageState, Plugin, Refu
 from emulator.sessions.responses import base_url
 from emulator.web.body import json_object
 from emulator.web.declared import body as declared_body
+from emulator.web.outcome import OUTCOME
 from emulator.web.replies import json_response
-from emulator.web.runtime import OUTCOME, RUNTIME
+from emulator.web.runtime import RUNTIME
 from emulator.web.scripted import carry_out
 
 STATIC = resources.files("emulator.plugin").joinpath("static")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.web.body import json_object
+from emulator.web.outcome import CREDENTIAL
 from emulator.web.replies import reply
-from emulator.web.runtime import CREDENTIAL, RUNTIME
+from emulator.web.runtime import RUNTIME
 from emulator.web.scripted import carry_out
 
 

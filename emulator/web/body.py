@@ -11,8 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from emulator.core.errors import MalformedBody
+from emulator.web.outcome import OUTCOME
 from emulator.web.replies import JSON_CONTENT_TYPE, dumps
-from emulator.web.runtime import OUTCOME, RUNTIME
+from emulator.web.runtime import RUNTIME
 from emulator.web.serving import ChunkTooLarge
 
 #: Deepest nesting of objects and arrays a JSON body may have (Ingo's deepest request nests 3 levels).

@@ -29,9 +29,10 @@ from emulator.web import declared
 from emulator.web.body import parse_json, read_body
 from emulator.web.faults import Faulted
 from emulator.web.headers import HeaderView
+from emulator.web.outcome import CREDENTIAL, OUTCOME, Outcome
 from emulator.web.ratelimit import REFUSAL
 from emulator.web.replies import json_response, reply_error, route_spec
-from emulator.web.runtime import CREDENTIAL, OUTCOME, RUNTIME, Outcome
+from emulator.web.runtime import RUNTIME
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")

@@ -13,8 +13,9 @@ from emulator.core.answer import Answer
 from emulator.core.errors import IngoError
 from emulator.web import envelopes
 from emulator.web.envelopes import Dialect
+from emulator.web.outcome import OUTCOME
 from emulator.web.routes import ROUTE_SPECS, RouteSpec
-from emulator.web.runtime import OUTCOME, RUNTIME
+from emulator.web.runtime import RUNTIME
 
 JSON_CONTENT_TYPE = "application/json"
 

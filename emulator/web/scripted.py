@@ -21,7 +21,8 @@ from emulator.scenarios.engine import SCENARIO_HEADER, Decision
 from emulator.scenarios.facts import Pending
 from emulator.web.faults import perform
 from emulator.web.headers import HeaderView
-from emulator.web.runtime import OUTCOME, RUNTIME, Runtime
+from emulator.web.outcome import OUTCOME
+from emulator.web.runtime import RUNTIME, Runtime
 from emulator.webhooks.outcomes import PAYMENT_ENDPOINTS, final_outcome
 from emulator.webhooks.topics import TOPICS
 
