@@ -3,7 +3,7 @@ processing, and follow-up events. Used alike by the gateway, Session Management 
 
 The domain hands over a :class:`~emulator.scenarios.facts.Pending` step (or an answer already made, such as a
 replay); :func:`carry_out` asks the engine which rule answers, applies it around the step and returns the answer.
-A payment's final-outcome webhook (``webhooks.outcomes``) is sent here too, once the answer is known.
+A payment's final-outcome webhook (``webhooks.final_outcome``) is sent here too, once the answer is known.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from emulator.web.faults import perform
 from emulator.web.headers import HeaderView
 from emulator.web.outcome import OUTCOME
 from emulator.web.runtime import RUNTIME, Runtime
-from emulator.webhooks.outcomes import PAYMENT_ENDPOINTS, final_outcome
+from emulator.webhooks.final_outcome import PAYMENT_ENDPOINTS, final_outcome
 from emulator.webhooks.topics import TOPICS
 
 
@@ -137,7 +137,7 @@ def _about(step: Pending[Any], data: dict[str, Any]) -> dict[str, Any]:
 def announce(runtime: Runtime, step: Pending[Any], status: int, data: dict[str, Any], *, refused: bool,
              scheduled: list[str] | tuple[str, ...]) -> None:
     """Send a payment's final-outcome webhook now, when its answer is final and no rule's event reports it
-    (``webhooks.outcomes``; off with ``--payment-webhooks off``)."""
+    (``webhooks.final_outcome``; off with ``--payment-webhooks off``)."""
     facts = step.facts
     if facts.endpoint not in PAYMENT_ENDPOINTS or runtime.settings.payment_webhooks != "on":
         return

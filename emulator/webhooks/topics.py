@@ -81,7 +81,7 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
     Topic("gateway.transaction.recipient.status.payment.check.returned",
           "This event indicates that a check transaction has been returned due to positive pay exception", "1", 1114,
           ingo(_IFRAME_HOOKS + "check-returned")),
-    # A payment's final outcome (webhooks/outcomes.py). Ingo documents these on Notify's
+    # A payment's final outcome (webhooks/final_outcome.py). Ingo documents these on Notify's
     # transaction.recipient.payment.status.{terminated,success} topics: the status, client_message and description
     # are Ingo's, copied from those pages (api-reference/websockets/payment-terminated and .../payment-successful);
     # the gateway.* names are the emulator's choice (IngoPay's own events are gateway.*): the source is the choice
