@@ -38,12 +38,9 @@ TRANSITIONS = {ACTIVE: frozenset({EXPIRED, COMPLETED, CANCELED, TERMINATED}), EX
                COMPLETED: frozenset(), CANCELED: frozenset(), TERMINATED: frozenset()}
 
 
-class IdempotencyKeyMismatch(IngoError):
+class IdempotencyKeyMismatch(IngoError, code=13723, diagnosis_code="idempotency_key_mismatch",
+                             source=ingo("https://developers.ingopayments.com/docs/iframe/session/session-management")):
     """The Idempotency-Key was used within 2 hours with other parameters (13723)."""
-
-    code = 13723
-    diagnosis_code = "idempotency_key_mismatch"
-    source = ingo("https://developers.ingopayments.com/docs/iframe/session/session-management")
 
 
 class SessionNotFound(Exception):

@@ -27,11 +27,8 @@ from emulator.webhooks.final_outcome import PAYMENT_ENDPOINTS, final_outcome
 from emulator.webhooks.topics import TOPICS
 
 
-class ScriptedRefusal(IngoError):
+class ScriptedRefusal(IngoError, diagnosis_code="scenario", source=SCENARIO):
     """A rule answered with a refusal status (a decline, a system error, ...)."""
-
-    diagnosis_code = "scenario"
-    source = SCENARIO
 
     def __init__(self, decision: Decision, data: dict[str, Any] | None) -> None:
         super().__init__(f"scripted by scenario rule {decision.label}", code=decision.status,
