@@ -7,8 +7,12 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from typing_extensions import TypedDict
+
+from emulator.core.validation import refuse_nulls, schema_without_nulls
 
 T = TypeVar("T")
 
@@ -39,6 +43,26 @@ Statuses = Annotated[list[int], BeforeValidator(listed, json_schema_input_type=i
 def one_or_all(values: list[Any]) -> Any:
     """What a near miss shows was expected: the one value, or the list when there were several."""
     return values[0] if len(values) == 1 else values
+
+
+class WaitMatch(BaseModel):
+    """What a wait's match is, whatever it matches: unknown keys and nulls refused (a participant_id of null would
+    otherwise wait on every participant), none offered in its JSON Schema."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, document: Any) -> Any:
+        return refuse_nulls(document)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return schema_without_nulls(handler.resolve_ref_schema(handler(core_schema)))
+
+    def keys(self) -> list[str]:
+        """The keys the match was given."""
+        return list(self.model_dump(exclude_none=True))
 
 
 class Count(BaseModel):
