@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from emulator.core.provenance import Source, choice, ingo
 
@@ -94,3 +97,14 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
           "This event reports that the payment to the customer was completed. (Terminal)", "1", 1125,
           choice("topic-payment-status")),
 )}
+
+
+def known_topic(value: str) -> str:
+    """``value`` when the emulator knows the topic; a ValueError naming the topics it knows otherwise."""
+    if value not in TOPICS:
+        raise ValueError(f"unknown webhook topic {value[:80]!r}; expected one of: {', '.join(TOPICS)}")
+    return value
+
+
+#: A topic a scenario rule or an admin call names: one of :data:`TOPICS`.
+KnownTopic = Annotated[str, AfterValidator(known_topic)]
