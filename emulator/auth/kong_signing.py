@@ -90,17 +90,8 @@ class Signed:
     authorization: str
 
 
-def sign_request(
-    secret: str | bytes,
-    *,
-    username: str,
-    algorithm: str,
-    header_names: Iterable[str],
-    method: str,
-    target: str,
-    headers: Mapping[str, str],
-    http_version: str = "1.1",
-) -> Signed:
+def sign_request(secret: str | bytes, *, username: str, algorithm: str, header_names: Iterable[str], method: str,
+                 target: str, headers: Mapping[str, str], http_version: str = "1.1") -> Signed:
     """Sign a request (``headers`` by lowercase name) with ``secret``: the one place the signing rule is applied
     for the signing client, the admin API's signing oracle and the proxy's twin."""
     names = list(header_names)
