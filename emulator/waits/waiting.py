@@ -7,12 +7,10 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, model_validator
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
 
-from emulator.core.validation import refuse_nulls, schema_without_nulls
+from emulator.core.validation import Body
 
 T = TypeVar("T")
 
@@ -45,20 +43,9 @@ def one_or_all(values: list[Any]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-class WaitMatch(BaseModel):
-    """What a wait's match is, whatever it matches: unknown keys and nulls refused (a participant_id of null would
-    otherwise wait on every participant), none offered in its JSON Schema."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, document: Any) -> Any:
-        return refuse_nulls(document)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return schema_without_nulls(handler.resolve_ref_schema(handler(core_schema)))
+class WaitMatch(Body):
+    """What a wait's match is, whatever it matches: a strict body of the admin API (unknown keys and nulls refused:
+    a participant_id of null would otherwise wait on every participant) that knows the keys it was given."""
 
     def keys(self) -> list[str]:
         """The keys the match was given."""

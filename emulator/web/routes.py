@@ -89,6 +89,15 @@ class Route:
         return OWN if self.path.startswith(OWN_PREFIX) else None
 
 
+def signed_route(path: str, handler: Handler, *, endpoint: str, dialect: Dialect, body: Any, answer: Any, tag: str,
+                 section: str = "data", answered_by: tuple[int, ...] = (100,), source: Source | None = None) -> Route:
+    """A signed POST of Ingo's API: the name scenarios know it by, its envelope (and v12 section), what it takes and
+    answers; where the answer comes from is the request model's ``source`` unless given."""
+    return Route("POST", path, handler, RouteSpec(signed=True, dialect=dialect, endpoint=endpoint, section=section),
+                 Doc(body=body, answer=answer, answered_by=answered_by, tag=tag,
+                     source=source if source is not None else body.source))
+
+
 #: Routes under this prefix are the emulator's own (the admin API, the inspector).
 OWN_PREFIX = "/_emulator/"
 
