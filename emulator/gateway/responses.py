@@ -13,6 +13,7 @@ from emulator.scenarios.facts import Pending
 from emulator.web.body import json_object
 from emulator.web.outcome import CREDENTIAL
 from emulator.web.replies import reply
+from emulator.web.routes import Handler
 from emulator.web.runtime import RUNTIME
 from emulator.web.scripted import carry_out
 
@@ -20,11 +21,17 @@ from emulator.web.scripted import carry_out
 Operation = Callable[[Gateway, int, dict[str, Any]], Answer[Any] | Pending[Answer[Any]]]
 
 
-async def _reply(request: web.Request, operation: Operation) -> web.Response:
-    """Read the body, ask the gateway's ``operation``, carry the step out under the scenario rules, answer."""
-    body = await json_object(request)
-    step = operation(request.app[RUNTIME].services.gateway, request[CREDENTIAL].participant_id, body)
-    return reply(request, await carry_out(request, step))
+def _handler(operation: Operation, summary: str) -> Handler:
+    """The handler of a gateway ``operation``: read the body, ask the gateway, carry the step out under the scenario
+    rules, reply. ``summary`` is its docstring (the OpenAPI document's summary)."""
+    async def handle(request: web.Request) -> web.Response:
+        body = await json_object(request)
+        step = operation(request.app[RUNTIME].services.gateway, request[CREDENTIAL].participant_id, body)
+        return reply(request, await carry_out(request, step))
+
+    handle.__name__ = handle.__qualname__ = operation.__name__
+    handle.__doc__ = summary
+    return handle
 
 
 async def verify(request: web.Request) -> web.Response:
@@ -37,31 +44,10 @@ async def verify(request: web.Request) -> web.Response:
     return reply(request, answer, extra=extra)
 
 
-async def process(request: web.Request) -> web.Response:
-    """Push a payment to a tokenized account (idempotent on participant_unique_id1)."""
-    return await _reply(request, Gateway.process)
-
-
-async def debit(request: web.Request) -> web.Response:
-    """Pull money from a tokenized card or bank account (v12)."""
-    return await _reply(request, Gateway.debit)
-
-
-async def biller_search(request: web.Request) -> web.Response:
-    """Find billers that accept an account number."""
-    return await _reply(request, Gateway.biller_search)
-
-
-async def payee_search(request: web.Request) -> web.Response:
-    """Find billers and card issuers that accept an account number (the older search)."""
-    return await _reply(request, Gateway.payee_search)
-
-
-async def risk_session(request: web.Request) -> web.Response:
-    """Create a risk session (v12)."""
-    return await _reply(request, Gateway.risk_session)
-
-
-async def risk_score(request: web.Request) -> web.Response:
-    """Score a transaction for risk (v12)."""
-    return await _reply(request, Gateway.risk_score)
+process = _handler(Gateway.process, "Push a payment to a tokenized account (idempotent on participant_unique_id1).")
+debit = _handler(Gateway.debit, "Pull money from a tokenized card or bank account (v12).")
+biller_search = _handler(Gateway.biller_search, "Find billers that accept an account number.")
+payee_search = _handler(Gateway.payee_search,
+                        "Find billers and card issuers that accept an account number (the older search).")
+risk_session = _handler(Gateway.risk_session, "Create a risk session (v12).")
+risk_score = _handler(Gateway.risk_score, "Score a transaction for risk (v12).")
