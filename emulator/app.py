@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.admin import urls as admin_urls
-from emulator.auth.signing import HASHES
+from emulator.auth.kong_signing import HASHES
 from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock, signature_clock
 from emulator.core.credentials import Credential, load_credentials
@@ -52,8 +52,8 @@ from emulator.waits.waiting import Waits
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
 from emulator.web.ratelimit import RateLimiter, RateWindows
-from emulator.web.routes import DECLARED, ROUTE_TABLE, Route
-from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
+from emulator.web.routes import DECLARED, ROUTE_SPECS, ROUTE_TABLE, Route, RouteSpec
+from emulator.web.runtime import RUNTIME, Runtime, Services
 from emulator.webhooks.delivery import KIND as DELIVERY
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.delivery import in_progress as delivery_in_progress

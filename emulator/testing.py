@@ -24,9 +24,9 @@ from emulator.app import build_runtime, create_app
 from emulator.auth.client import encode_body, sign
 from emulator.core.credentials import Credential
 from emulator.settings import Settings
+from emulator.web.runtime import Runtime
 from emulator.web.serving import bound_port, serve
-from emulator.web.state import Runtime
-from emulator.webhooks.signing import SIGNATURE_HEADER, verify_signature
+from emulator.webhooks.signature import SIGNATURE_HEADER, verify_signature
 
 T = TypeVar("T")
 

@@ -21,7 +21,7 @@ from emulator.proxy.drift import compare, read_report
 from emulator.proxy.recording import read_recording
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer, WebhookReceiver
-from emulator.webhooks.signing import verify_signature
+from emulator.webhooks.signature import verify_signature
 from tests.conftest import free_port
 from tests.outside import CARD_VERIFY, Client, call
 from tests.proxy_support import (

@@ -9,11 +9,11 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from emulator.admin.answers import ClockChange, ClockChanged, ClockState
+from emulator.admin.schemas import ClockChange, ClockChanged, ClockState
 from emulator.core.clock import RANGE, TooManyClocks, checked
-from emulator.web.answers import json_response
 from emulator.web.declared import body, query
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 
 #: The advance that moves the clock to the soonest pending job.
 NEXT_DUE = "next_due"

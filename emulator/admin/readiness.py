@@ -11,9 +11,9 @@ from emulator.core.validation import Body
 from emulator.gateway.schemas import ParticipantId
 from emulator.readiness import render
 from emulator.readiness.report import ReadinessJson, RehearsalList, listed, report
-from emulator.web.answers import json_response
 from emulator.web.declared import body, query
-from emulator.web.state import RUNTIME, Runtime
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME, Runtime
 
 #: Each format of the evidence pack: its content type.
 MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json"}

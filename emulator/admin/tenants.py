@@ -7,13 +7,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from emulator.admin.answers import CredentialList, TenantRemoved
+from emulator.admin.schemas import CredentialList, TenantRemoved
 from emulator.core.validation import Body
 from emulator.gateway.schemas import ParticipantId
 from emulator.tenants.models import TenantError
-from emulator.web.answers import json_response
 from emulator.web.declared import body
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 from emulator.webhooks.endpoints import WebhookUrl
 
 

@@ -25,8 +25,8 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the scenario file that replays a recording; a damaged recording is refused in one line."""
     from emulator.app import ROUTES
+    from emulator.proxy.recorded_scenarios import from_recording
     from emulator.proxy.recording import read_recording
-    from emulator.proxy.replay import from_recording
     from emulator.scenarios.loader import ScenarioError, load_text
 
     recorded = read_recording(args.directory)

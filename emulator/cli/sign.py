@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from emulator.auth.signing import HASHES
+from emulator.auth.kong_signing import HASHES
 from emulator.cli.command import Command
 from emulator.cli.errors import CommandError
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME

@@ -13,13 +13,13 @@ import json
 from collections.abc import Callable
 from typing import Any, Literal, Protocol, TypeVar, cast
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import InvalidParameter, MissingParameter, TimestampTooDistant
 from emulator.core.ids import IdFactory
 from emulator.core.validation import validate
 from emulator.gateway import directory, examples, schemas
-from emulator.gateway.answers import (
+from emulator.gateway.answer_shapes import (
     Biller,
     BillerSearchData,
     DebitData,
@@ -280,7 +280,8 @@ class Gateway:
                                            field="account")
             elif not directory.luhn_ok(request.account):
                 raise CheckDigitFailure("the card number fails the Luhn check", field="account")
-            if request.expiration_date and self._expired(participant_id, request.expiration_date):
+            expiry = request.expiration_date
+            if expiry and directory.card_expired(int(expiry[:2]), int(expiry[2:]), self.clock.now(participant_id)):
                 raise CardExpired(f"the card expired at the end of {request.expiration_date} (YYMM)",
                                   field="expiration_date")
             if request.payee_id is not None:
@@ -311,11 +312,6 @@ class Gateway:
                     f"for account_type {account_type}; use one of {names}", field="receiver_type")
             return directory.wallet_issuer(account_type)
         return None  # check by mail has no issuer
-
-    def _expired(self, participant_id: int, yymm: str) -> bool:
-        now = self.clock.utcnow(participant_id)
-        year, month = 2000 + int(yymm[:2]), int(yymm[2:])
-        return (year, month) < (now.year, now.month)
 
     def _token_record(self, participant_id: int, token: str, account_type: str, request: Any,
                       issuer: dict[str, Any] | None) -> Record:

@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 document of the emulated API, built from the route declarations and their models.
 
 Every route comes from the route tables (``*/urls.py``); request bodies, answers and envelopes are the models the
-code uses (``gateway/schemas.py``, ``*/answers.py``, ``web/envelopes.py``), described by pydantic. Served unsigned at
-``GET /openapi.json``; a copy is committed at ``docs/openapi.json`` (``scripts/regenerate`` rewrites it;
+code uses (``*/schemas.py``, ``*/answer_shapes.py``, ``web/envelopes.py``), described by pydantic. Served
+unsigned at ``GET /openapi.json``; a copy is committed at ``docs/openapi.json`` (``scripts/regenerate`` rewrites it;
 ``tests/test_openapi.py`` fails while the two differ).
 """
 
@@ -19,17 +19,17 @@ from pydantic.json_schema import JsonSchemaMode
 
 from emulator import __version__
 from emulator.auth.diagnosis import Unauthorized
-from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
+from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
 from emulator.core.provenance import HMAC_AUTH, Source, choice
 from emulator.gateway import schemas as gw
 from emulator.settings import Settings
 from emulator.web import envelopes
-from emulator.web.answers import Message
 from emulator.web.envelopes import Dialect
 from emulator.web.middlewares import ADMIN_PREFIX, OPEN_ADMIN_PATHS, OPEN_ADMIN_PREFIXES
 from emulator.web.ratelimit import HEADERS as RATE_HEADERS
 from emulator.web.ratelimit import RateLimited
+from emulator.web.replies import Message
 from emulator.web.routes import Query, Route
 
 REF = "#/components/schemas/{model}"

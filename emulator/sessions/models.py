@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import IngoError, InvalidParameter
 from emulator.core.ids import IdFactory
@@ -20,7 +20,7 @@ from emulator.core.provenance import ingo
 from emulator.core.validation import validate
 from emulator.scenarios.facts import Facts, Pending
 from emulator.sessions import schemas
-from emulator.sessions.answers import SessionData
+from emulator.sessions.answer_shapes import SessionData
 from emulator.store import Record, Store
 from emulator.webhooks.events import GATEWAY_SESSION_ID
 
@@ -38,12 +38,9 @@ TRANSITIONS = {ACTIVE: frozenset({EXPIRED, COMPLETED, CANCELED, TERMINATED}), EX
                COMPLETED: frozenset(), CANCELED: frozenset(), TERMINATED: frozenset()}
 
 
-class IdempotencyKeyMismatch(IngoError):
+class IdempotencyKeyMismatch(IngoError, code=13723, diagnosis_code="idempotency_key_mismatch",
+                             source=ingo("https://developers.ingopayments.com/docs/iframe/session/session-management")):
     """The Idempotency-Key was used within 2 hours with other parameters (13723)."""
-
-    code = 13723
-    diagnosis_code = "idempotency_key_mismatch"
-    source = ingo("https://developers.ingopayments.com/docs/iframe/session/session-management")
 
 
 class SessionNotFound(Exception):

@@ -10,10 +10,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.auth.signing import HASHES
+from emulator.auth.kong_signing import HASHES
 from emulator.core.journal import Entry
 from emulator.core.masking import ACCOUNT_KEYS, REMOVED, SECRET_KEYS
-from emulator.stories.signing import signing_of
+from emulator.stories.signing_story import signing_of
 
 #: What ``participant_unique_id1`` a replay sends: the same one (an idempotent replay) or a new one.
 SAME, NEW = "same", "new"

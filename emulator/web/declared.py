@@ -11,8 +11,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from emulator.core.validation import closest, explain, keys_at, shown_name, unknown_name
-from emulator.web.answers import JSON_CONTENT_TYPE, json_response
 from emulator.web.body import json_object, parse_json, read_body
+from emulator.web.replies import JSON_CONTENT_TYPE, json_response
 from emulator.web.routes import DECLARED, Query, Route
 
 Model = TypeVar("Model", bound=BaseModel)

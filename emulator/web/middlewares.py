@@ -26,12 +26,13 @@ from emulator.core.provenance import OWN, SCENARIO, Source, ingo
 from emulator.store import StoreUnavailable
 from emulator.waits.requests import entry_facts
 from emulator.web import declared
-from emulator.web.answers import json_response, reply_error, route_spec
 from emulator.web.body import parse_json, read_body
 from emulator.web.faults import Faulted
 from emulator.web.headers import HeaderView
+from emulator.web.outcome import CREDENTIAL, OUTCOME, Outcome
 from emulator.web.ratelimit import REFUSAL
-from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Outcome
+from emulator.web.replies import json_response, reply_error, route_spec
+from emulator.web.runtime import RUNTIME
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")

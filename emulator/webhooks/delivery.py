@@ -16,17 +16,17 @@ from typing import Any
 import aiohttp
 
 from emulator import __version__
+from emulator.core.bounded_reads import header_limits, read_at_most, unreadable
 from emulator.core.clock import Clock
 from emulator.core.masking import mask_urls, masked_url
 from emulator.core.outcomes import delivery_family
-from emulator.core.replies import header_limits, read_at_most, unreadable
 from emulator.core.scheduler import Scheduler
 from emulator.core.stateful import Stateful
 from emulator.store import Record, Store
 from emulator.webhooks.endpoints import Endpoint, KeptEndpoint, checked_endpoints
 from emulator.webhooks.events import Event
 from emulator.webhooks.lanes import Lanes
-from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
+from emulator.webhooks.signature import SIGNATURE_HEADER, signature_header
 
 LOG = logging.getLogger("ingopay_emulator.webhooks")
 KIND = "webhook_delivery"

@@ -19,7 +19,7 @@ from emulator.gateway.schemas import ParticipantId
 from emulator.snapshots.restoring import MissingEndpoint, Rescheduled
 from emulator.store import Usage
 from emulator.stories.replay import SAME
-from emulator.stories.signing import Comparison, SigningStory
+from emulator.stories.signing_story import Comparison, SigningStory
 from emulator.stories.timeline import Links, Moment
 from emulator.tenants.models import TenantJson
 from emulator.waits.deliveries import DeliveryMatch
@@ -27,7 +27,7 @@ from emulator.waits.requests import RequestMatch
 from emulator.waits.waiting import DEFAULT_TIMEOUT, LONGEST_WAIT, Count, Difference, OpenWait
 from emulator.web.ratelimit import Window
 from emulator.webhooks.events import EventRecord
-from emulator.webhooks.topics import TOPICS
+from emulator.webhooks.topics import KnownTopic
 
 
 class Health(TypedDict):
@@ -253,19 +253,12 @@ class EventList(TypedDict):
 
 
 class EventToEmit(Body):
-    topic: str
+    topic: KnownTopic
     participant_id: ParticipantId
     event: dict[str, Any] = {}
     ancillary: dict[str, Any] = {}
     status: int | None = None
     message: str | None = None
-
-    @field_validator("topic")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value not in TOPICS:
-            raise ValueError(f"topic must be one of: {', '.join(TOPICS)}")
-        return value
 
 
 class DeliveryList(TypedDict):
