@@ -682,3 +682,20 @@ def test_the_recording_masks_secrets_in_header_names_query_messages_and_signatur
     assert recorded.document["request"]["target"] == "/gateway/verify?cvv=%5Bremoved%5D&account_number=" \
                                                      "%2A%2A%2A%2A%2A%2A%2A%2A9012&x=1"
     assert recorded.document["answer"]["body"]["json"]["client_message"] == "Account ********9012 is closed"
+
+
+def test_the_ready_line_masks_credentials_in_the_relay_url(upstream: EmulatorServer):
+    port = free_port()
+    relay = "http://127.0.0.1:9/hooks?token=relay-secret&tenant=a"
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "proxy", "--upstream", upstream.url,
+                                "--webhook-relay", relay, "--port", str(port), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "proxy ready on" in line, line + process.stderr.read()
+        assert "127.0.0.1:9/hooks?token=" in line and "tenant=a" in line, line
+        for secret in ("relay-secret",):
+            assert secret not in line, line
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
