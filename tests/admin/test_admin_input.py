@@ -17,7 +17,7 @@ from emulator.settings import Settings
 from emulator.testing import EmulatorServer
 from emulator.web.middlewares import OPEN_ADMIN_PATHS, OPEN_ADMIN_PREFIXES
 from emulator.web.routes import Route
-from tests.outside import Client, admin, call
+from tests.support.outside import Client, admin, call
 
 SCENARIO = """
 version: 1

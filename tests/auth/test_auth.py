@@ -2,7 +2,7 @@
 orders, the legacy algorithm, --no-diagnosis, secrecy of the secret, and per-credential rate limiting.
 
 Requests here are signed by ``kong_sign`` below, written from the reference (section 3.2) with the standard
-library only, so that these tests do not lean on the project's own signer (tests/test_signer.py pins that one
+library only, so that these tests do not lean on the project's own signer (tests/auth/test_signer.py pins that one
 to openssl). Expected values are literals taken from the contract, not read back from the code under test.
 """
 
@@ -24,11 +24,12 @@ from emulator.auth.diagnosis import CODES, AuthenticationFailed
 from emulator.auth.httpdate import UnreadableDate, parse_http_time
 from emulator.auth.verify import SignedRequest, check_body
 from emulator.web.ratelimit import RateLimiter
-from tests.conftest import CARD, CREDENTIALS, Signed, v11
+from tests.support.app import CREDENTIALS, Signed
+from tests.support.bodies import CARD, v11
 
-SECRET = "ingopay-emulator-secret"  # the secret of "test" in tests/conftest.py
+SECRET = "ingopay-emulator-secret"  # the secret of "test" in tests/support/app.py
 OTHER_SECRET = "other-secret"
-DATE = "Mon, 16 Nov 2026 15:00:00 GMT"  # NOW, the frozen clock of tests/conftest.py
+DATE = "Mon, 16 Nov 2026 15:00:00 GMT"  # NOW, the frozen clock of tests/support/app.py
 VERIFY = "/gateway/verify"
 
 AUTH_PAGE_ORDER = ("request-line", "x-date", "content-type", "content-sha512", "content-length")

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -34,9 +33,18 @@ from emulator.auth.signing import (
 from emulator.client import request_target, sign
 from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
-from tests.conftest import CARD, runtime_for, serve
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.app import runtime_for, serve
+from tests.support.bodies import CARD
+from tests.support.paths import ROOT
+from tests.support.reference_vector import (
+    REF_BODY,
+    REF_DATE,
+    REF_DIGEST,
+    REF_SECRET,
+    REF_SIGNATURE,
+    REF_SIGNING_STRING,
+    REF_TIMESTAMP,
+)
 
 AUTH_PAGE_ORDER = ("request-line", "x-date", "content-type", "content-sha512", "content-length")
 SESSION_PAGE_ORDER = ("request-line", "x-date", "content-type", "content-length", "content-sha512")
@@ -64,21 +72,7 @@ def openssl_hmac(algorithm: str, secret: str, message: str) -> str:
     return _openssl(f'{option} -hmac "$KAT_KEY"', message.encode("utf-8"), key=secret)
 
 
-# --- the reference vector (contract 3.2), literally ----------------------------------------------------------
-
-REF_SECRET = "example-secret"
-REF_BODY = b'{"participant_id":12345,"account_type":"CA"}'
-REF_DATE = "Fri, 17 Jan 2020 19:59:29 GMT"
-REF_TIMESTAMP = 1579291169  # REF_DATE as seconds since the epoch
-REF_DIGEST = "nK/1bOBHyWdUWINc1IZysPGFT1UjuUBPT1veK4uUfAcKPGXyZYvFV2eoOMmfWZ6n0pFkovu6NeVL7NKAq7DTew=="
-REF_SIGNING_STRING = (
-    "POST /gateway/verify HTTP/1.1\n"
-    "x-date: Fri, 17 Jan 2020 19:59:29 GMT\n"
-    "content-type: application/json\n"
-    "content-sha512: nK/1bOBHyWdUWINc1IZysPGFT1UjuUBPT1veK4uUfAcKPGXyZYvFV2eoOMmfWZ6n0pFkovu6NeVL7NKAq7DTew==\n"
-    "content-length: 44"
-)
-REF_SIGNATURE = "83vG3QgfvjMatKMJPvLGUprKoOKefFYX/qHAUd1TZtJTYyw50vrvpcdTefYFPmdcTD32gBd1c5L8xb7n51mD2Q=="
+# --- the reference vector (contract 3.2), literally: tests/support/reference_vector.py ----------------------
 
 
 def test_reference_vector_is_what_openssl_computes():

@@ -16,7 +16,7 @@ import pytest
 
 from emulator.cli import build_parser
 from emulator.settings import OPTIONS
-from tests.conftest import free_port
+from tests.support.sockets import free_port
 
 EMULATOR = [sys.executable, "-m", "emulator"]
 #: Variables of this test process must not leak into the emulators it starts.

@@ -16,7 +16,7 @@ import pytest
 
 from emulator.core.logs import access_level
 from emulator.core.tls import make_certificates
-from tests.conftest import free_port
+from tests.support.sockets import free_port
 
 PREFIX = "INGOPAY_EMULATOR_"
 

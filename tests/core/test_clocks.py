@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CARD, free_port
+from tests.support.bodies import CARD
+from tests.support.sockets import free_port
 
 SECRET = "ingopay-emulator-secret"
 INGO_EXAMPLE_DATE = "Fri, 17 Jan 2020 19:59:29 GMT"  # the X-Date of Ingo's authentication example

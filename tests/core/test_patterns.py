@@ -14,15 +14,16 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from emulator.core.patterns import MAX_TEXT
-from tests.conftest import eventually, free_port
-from tests.outside import Client, admin, call
-from tests.test_waits import Later
+from tests.support.outside import Client, admin, call
+from tests.support.paths import ROOT
+from tests.support.sockets import free_port
+from tests.support.waiting import eventually
+from tests.support.waits import Later
 
 HOSTILE = "^(a+)+$"
 #: The issue's 27 a's and a '!': about 12 s of backtracking in Python's re on the machine the issue was found on.
@@ -42,7 +43,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen([sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port),
                                     "--rate-limit", "0", "--quiet"], stdout=subprocess.PIPE, stderr=stderr,
                                    text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                                   cwd=Path(__file__).resolve().parent.parent)
+                                   cwd=ROOT)
         try:
             line = process.stdout.readline() if process.stdout else ""
             assert "ready on" in line, f"the emulator did not start: {line!r} {log.read_text()!r}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,10 +26,11 @@ from emulator.testing import EmulatorServer
 from emulator.web.middlewares import DIAGNOSIS_SOURCES
 from emulator.web.provenance import REFUSAL_MODULES
 from emulator.webhooks.topics import TOPICS
-from tests.conftest import CARD, NOW, Signed, v11
-from tests.webhook_receiver import Receiver, admin, advance, emit, start_emulator, start_receiver
+from tests.support.app import NOW, Signed
+from tests.support.bodies import CARD, v11
+from tests.support.paths import ROOT
+from tests.support.webhook_receiver import Receiver, admin, advance, emit, start_emulator, start_receiver
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "emulator"
 #: A card the bundled magic values decline with 852 (4000 00CC CCC0 000X: CCCCC the status, X the Luhn digit).
 DECLINED_852 = "4000000085200006"

@@ -1,7 +1,8 @@
 """--seed makes a run repeatable, and never makes a restarted durable emulator reuse a token id."""
 
 from emulator.core.clock import Clock
-from tests.conftest import CARD, NOW, runtime_for, serve, v11
+from tests.support.app import NOW, runtime_for, serve
+from tests.support.bodies import CARD, v11
 
 OTHER_CARD = dict(CARD, account="5555555555554444", participant_unique_id1="customer-2")
 

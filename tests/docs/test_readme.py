@@ -18,9 +18,9 @@ from emulator.cli import commands_markdown
 from emulator.core.credentials import parse_credentials
 from emulator.scenarios.loader import load_text
 from emulator.settings import markdown_table
-from tests.conftest import free_port
+from tests.support.paths import ROOT
+from tests.support.sockets import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

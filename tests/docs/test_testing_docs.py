@@ -21,10 +21,10 @@ from emulator.admin import urls as admin_urls
 from emulator.findings.models import KINDS
 from emulator.waits.deliveries import DeliveryMatch
 from emulator.waits.requests import RequestMatch
-from tests.browser import in_ci
-from tests.conftest import free_port
+from tests.support.browser import in_ci
+from tests.support.paths import ROOT
+from tests.support.sockets import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 DOC_PATH = ROOT / "docs" / "testing.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")
 EXAMPLES = ROOT / "docs" / "examples"

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
 from emulator.settings import OPTIONS
 from emulator.webhooks.topics import TOPICS
-from tests.conftest import CARD, v11
+from tests.support.bodies import CARD, v11
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "testing-scenarios.md").read_text(encoding="utf-8")
 RULES = yaml.safe_load((ROOT / "scenarios" / "magic-values.yaml").read_text(encoding="utf-8"))["scenarios"][0]["rules"]
 

@@ -9,17 +9,17 @@ import json
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from emulator.webhooks.endpoints import load_config
 from emulator.webhooks.events import Event, build_envelope
 from emulator.webhooks.topics import TOPICS
-from tests.conftest import NOW
-from tests.webhook_receiver import DEFAULT_SECRET, Receiver, advance, emit, start_emulator, start_receiver
+from tests.support.app import NOW
+from tests.support.paths import ROOT
+from tests.support.webhook_receiver import DEFAULT_SECRET, Receiver, advance, emit, start_emulator, start_receiver
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "webhooks.md"
+DOC = ROOT / "docs" / "webhooks.md"
 
 SECRET = "whsec-docs-ß-check"  # a non-ASCII secret: the snippets must key the HMAC with its UTF-8 bytes
 

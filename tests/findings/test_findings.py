@@ -2,8 +2,8 @@
 emulator records a finding (code, participant, the journal's request ids or the deliveries, a message that names the
 mistake) while answering exactly as it would anyway; a careful client doing the same business gets none.
 
-Every test mints a tenant of its own (tests/outside.py: raw urllib, its own signing) on an emulator serving from a
-thread. Nothing sleeps before asserting that nothing happened: a request's findings are recorded before its answer
+Every test mints a tenant of its own (tests/support/outside.py: raw urllib, its own signing) on an emulator serving from
+a thread. Nothing sleeps before asserting that nothing happened: a request's findings are recorded before its answer
 is sent, and webhook findings before a wait on the delivery answers. A client that honours Retry-After or paces
 itself sleeps as part of its own behaviour.
 """
@@ -24,7 +24,7 @@ import pytest
 
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer
-from tests.outside import CARD_VERIFY, Client, admin, call
+from tests.support.outside import CARD_VERIFY, Client, admin, call
 
 OFAC = "gateway.transaction.recipient.verification.ofac.status."
 SUSPENDED, CLEARED, FAILED = OFAC + "suspended", OFAC + "cleared", OFAC + "failure"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import NOW
+from tests.support.app import NOW
 
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"
 

@@ -6,24 +6,11 @@ import uuid
 
 import pytest
 
-from tests.conftest import ACH, NOW, v11
+from tests.support.app import NOW
+from tests.support.bodies import ACH, debit_body, echo, risk_session, score_body, v11
 
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"
 MISSING = "Transaction Failure - Contact Ingo Payments Client Services at 877-739-2926"
-
-
-def echo(timestamp: int = NOW, participant_id: str = "12345") -> dict:
-    return {"participant_id": participant_id, "timestamp": str(timestamp)}
-
-
-def debit_body(token: str, puid1: str = "pull-1", amount: str = "101.96", account_type: str = "AC",
-               timestamp: int = NOW, **transaction) -> dict:
-    return {"request": echo(timestamp),
-            "transaction": {"account_type": account_type,
-                            "transaction_amount": {"currency_code": "USD", "amount": amount},
-                            "participant_unique_ids": {"participant_unique_id1": puid1,
-                                                       "participant_unique_id2": "pull-2"},
-                            "customer_account_token": token, "source_of_funds": 4, **transaction}}
 
 
 @pytest.fixture
@@ -156,22 +143,6 @@ async def test_debit_and_push_keep_separate_idempotency(emulator, ach_token):
 
 
 # -- risk ------------------------------------------------------------------------------------------------------
-
-
-async def risk_session(emulator, timestamp: int = NOW) -> str:
-    body = await post(emulator, "/risk/risksession/v2", {"request": echo(timestamp)})
-    assert body["response"]["status"] == "100", body
-    return body["session"]["risk_session_token"]
-
-
-def score_body(token: str, session: str, timestamp: int = NOW, account_type: str = "AC") -> dict:
-    return {"request": echo(timestamp),
-            "transaction": {"account_type": account_type,
-                            "transaction_amount": {"currency_code": "USD", "amount": "15.00"},
-                            "customer_account_token": token, "customer_id": "customer-2",
-                            "risk_session_token": session, "phone": "5555550100", "phone_verified": "false",
-                            "email": "john@example.com", "email_verified": "true", "dob": "01/02/2000"},
-            "transaction_ifa": {"ssn": "6789", "device_id": "device-1"}}
 
 
 async def test_risk_session_answers_in_the_v12_envelope(emulator):

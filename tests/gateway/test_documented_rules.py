@@ -3,8 +3,8 @@ from: raw account data beside a token, the older biller search, biller limits, r
 object, tokens that keep their meaning, and X-Date as Kong reads it.
 
 Each request is sent as such a client sends it: Ingo's own example bodies (tests/data/ingo_examples.json, only
-their timestamp made current), signed by tests/outside.py (hashlib and hmac, not the project's signer), to a real
-emulator process on 127.0.0.1 and a free port.
+their timestamp made current), signed by tests/support/outside.py (hashlib and hmac, not the project's signer), to a
+real emulator process on 127.0.0.1 and a free port.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
-from tests.outside import Client, admin, call
-from tests.test_ingo_examples import EXAMPLES, now_dated
+from tests.support.ingo_examples import EXAMPLES, now_dated
+from tests.support.outside import Client, admin, call
+from tests.support.sockets import free_port
 
 SECRET = "ingopay-emulator-secret"  # the built-in credential "test" (participant 12345)
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"

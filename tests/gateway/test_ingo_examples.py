@@ -9,30 +9,20 @@ Ingo's pages contradict themselves (each named below, and in docs/contract.md).
 
 from __future__ import annotations
 
-import base64
-import copy
-import hashlib
-import hmac
-import json
 import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from email.utils import formatdate
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
+from tests.support.ingo_examples import EXAMPLES, now_dated, send
+from tests.support.sockets import free_port
 
-DATA = json.loads((Path(__file__).parent / "data" / "ingo_examples.json").read_text(encoding="utf-8"))
-EXAMPLES = {example["name"]: example for example in DATA["examples"]}
-SECRET = "ingopay-emulator-secret"
 #: Values that differ by nature: only their JSON type is compared.
 VARYING = {"customer_account_token", "request_timestamp", "time", "duration", "transaction_id", "check_number",
            "estimated_posting_date", "session_identifier", "authorized_url", "authorized_url_expiration_utc",
@@ -51,44 +41,6 @@ CONTRADICTED: dict[str, dict[str, str]] = {
 #: The emulator always reports how long it took; three of Ingo's examples print no "time".
 ALWAYS_ADDED = {"time"}
 DATE = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
-
-
-def now_dated(example: dict[str, Any]) -> dict[str, Any]:
-    """The example's request with its timestamp made current, and nothing else changed."""
-    body = copy.deepcopy(example["request"])
-    if isinstance(body.get("request"), dict):  # v12
-        body["request"]["timestamp"] = str(int(time.time()))
-    elif "timestamp" in body:
-        body["timestamp"] = int(time.time())
-    return body
-
-
-def signed_request(base: str, path: str, body: bytes) -> urllib.request.Request:
-    """Signed as Ingo's authentication page says: X-Date, Content-sha512 (Base64 of the raw digest),
-    Content-Length, and hmac-sha512 over the request line and those headers."""
-    x_date = formatdate(time.time(), usegmt=True)
-    digest = base64.b64encode(hashlib.sha512(body).digest()).decode()
-    lines = [f"POST {path} HTTP/1.1", f"x-date: {x_date}", "content-type: application/json",
-             f"content-sha512: {digest}", f"content-length: {len(body)}"]
-    signature = base64.b64encode(hmac.new(SECRET.encode(), "\n".join(lines).encode(), hashlib.sha512).digest())
-    return urllib.request.Request(base + path, data=body, method="POST", headers={
-        "X-Date": x_date, "Content-Type": "application/json", "Content-sha512": digest,
-        "Content-Length": str(len(body)),
-        "Authorization": 'hmac username="test", algorithm="hmac-sha512", headers="request-line x-date '
-                         f'content-type content-sha512 content-length", signature="{signature.decode()}"'})
-
-
-def send(base: str, path: str, document: dict[str, Any]) -> tuple[int, Any]:
-    """POST as a careful client does: on a 429, wait as long as Retry-After says, then send again."""
-    body = json.dumps(document).encode()
-    while True:
-        try:
-            with urllib.request.urlopen(signed_request(base, path, body), timeout=15) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as refused:
-            if refused.code != 429:
-                return refused.code, json.load(refused)
-            time.sleep(float(refused.headers.get("Retry-After", "1")))
 
 
 def compare(documented: Any, answered: Any, where: str, contradicted: dict[str, str]) -> list[str]:

@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from emulator.settings import Settings
-from tests.conftest import ACH, BENEFICIARY, CARD, NOW, RECIPIENT, settings_for, v11
+from tests.support.app import NOW, settings_for
+from tests.support.bodies import ACH, BENEFICIARY, CARD, RECIPIENT, v11
 
 MISSING = "Transaction Failure - Contact Ingo Payments Client Services at 877-739-2926"
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"

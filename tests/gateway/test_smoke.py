@@ -1,6 +1,6 @@
 """The documented happy path: tokenize a card, push money with the token, replay it idempotently."""
 
-from tests.conftest import CARD, v11
+from tests.support.bodies import CARD, v11
 
 
 async def test_verify_then_process_then_idempotent_replay(emulator, card_token):

@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import ACH, BENEFICIARY, CARD, NOW, RECIPIENT, v11
+from tests.support.app import NOW
+from tests.support.bodies import ACH, BENEFICIARY, CARD, RECIPIENT, v11
 
 MISSING = "Transaction Failure - Contact Ingo Payments Client Services at 877-739-2926"
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"

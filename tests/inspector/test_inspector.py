@@ -3,8 +3,8 @@
 The browser test drives Debian's Chromium (/usr/bin/chromium) through Playwright for Python, against a real
 emulator on 127.0.0.1: a declined payment from the magic-values table, a request with a bad signature, a webhook
 delivery that fails then succeeds, and the page showing all of it. Screenshots land in the test's tmp_path.
-tests/test_inspector_story.py drives the rest of the page (a request's story, acting on it, filters, live updates)
-from a client of its own.
+tests/inspector/test_inspector_story.py drives the rest of the page (a request's story, acting on it, filters, live
+updates) from a client of its own.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 from aiohttp import web
 
 from emulator.client import encode_body, sign
-from tests.conftest import CARD, CREDENTIALS, NOW, SESSION, Signed, runtime_for, serve, v11
-from tests.webhook_receiver import Receiver, start_receiver
+from tests.support.app import CREDENTIALS, NOW, Signed, runtime_for, serve
+from tests.support.bodies import CARD, SESSION, v11
+from tests.support.webhook_receiver import Receiver, start_receiver
 
 DECLINE_CARD = "4000000085100008"  # magic-values.yaml, rule card-851: verify approves, process declines 851
 CHECK_PAID = "gateway.transaction.recipient.payment.status.check.paid"

@@ -1,6 +1,6 @@
 """The inspector as a person debugging a payments integration uses it, in Debian's Chromium, against an emulator on
-127.0.0.1 that a client of the test's own (tests/outside.py: urllib and hand-written hmac-sha512, the real clock)
-drives: outcomes at a glance, one request's whole story, acting on it (curl, replay, redeliver, scenarios, clock,
+127.0.0.1 that a client of the test's own (tests/support/outside.py: urllib and hand-written hmac-sha512, the real
+clock) drives: outcomes at a glance, one request's whole story, acting on it (curl, replay, redeliver, scenarios, clock,
 reset), filters kept in the address bar, live updates, and the page at 1280 and 390 px with and without the admin
 token. Screenshots are written to build/screenshots/inspector (or $INGOPAY_SCREENSHOTS) for a person to look at."""
 
@@ -23,9 +23,9 @@ import pytest
 
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer
-from tests.outside import CARD_VERIFY, Client, admin, call
+from tests.support.outside import CARD_VERIFY, Client, admin, call
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("INGOPAY_SCREENSHOTS", ROOT / "build" / "screenshots")) / "inspector"
 DECLINE_CARD = "4000000085100008"  # magic values: verify approves, process declines 851
 SECRET = "ingopay-emulator-secret"  # the documented default credential: test / ingopay-emulator-secret

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,11 @@ from emulator.core.validation import validate
 from emulator.gateway import schemas as gw
 from emulator.openapi import document as openapi
 from emulator.settings import Settings
-from tests.conftest import CARD, NOW, Signed, settings_for, v11
+from tests.support.app import NOW, Signed, settings_for
+from tests.support.bodies import CARD, v11
+from tests.support.paths import ROOT
 
-DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+DOCUMENT = ROOT / "docs" / "openapi.json"
 REGENERATE = "regenerate it: scripts/regenerate"
 METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 

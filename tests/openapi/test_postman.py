@@ -21,10 +21,10 @@ from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, authorization_header
 from emulator.client import sign
 from emulator.openapi import document as openapi
 from emulator.openapi import postman
-from tests.conftest import free_port
-from tests.test_signer import REF_BODY, REF_DATE, REF_DIGEST, REF_SECRET, REF_SIGNATURE, REF_TIMESTAMP
+from tests.support.paths import ROOT
+from tests.support.reference_vector import REF_BODY, REF_DATE, REF_DIGEST, REF_SECRET, REF_SIGNATURE, REF_TIMESTAMP
+from tests.support.sockets import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 COLLECTION = ROOT / "docs" / "ingopay-emulator.postman_collection.json"
 REGENERATE = "regenerate it: scripts/regenerate"
 NEWMAN = ROOT / "tests" / "js" / "node_modules" / ".bin" / "newman"

@@ -1,6 +1,6 @@
 """Schemathesis against a live emulator: every request signed exactly, no server error, every answer as documented.
 
-The schema is docs/openapi.json (tests/test_openapi.py checks that the server serves exactly that file). The
+The schema is docs/openapi.json (tests/openapi/test_openapi.py checks that the server serves exactly that file). The
 server runs as a user would start it (``python -m emulator``) on 127.0.0.1 and a free port, without rate limiting
 and without the bundled scenarios, whose magic values would script answers beyond the documented defaults.
 """
@@ -14,7 +14,6 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +31,9 @@ from schemathesis.specs.openapi.checks import (
 
 from emulator.client import encode_body, sign
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
-from tests.conftest import free_port
+from tests.support.paths import ROOT
+from tests.support.sockets import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"
 PARTICIPANT_ID = 12345
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -46,7 +45,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 SAFE_ADMIN = {"/_emulator/sign"}
 
 #: Cases per operation and the coverage phase are bounded for CI (about 20 s on two cores); a deeper local run:
-#: INGOPAY_SCHEMATHESIS_EXAMPLES=300 INGOPAY_SCHEMATHESIS_COVERAGE=1 python -m pytest tests/test_schemathesis.py
+#: INGOPAY_SCHEMATHESIS_EXAMPLES=300 INGOPAY_SCHEMATHESIS_COVERAGE=1 python -m pytest tests/openapi/test_schemathesis.py
 EXAMPLES = int(os.environ.get("INGOPAY_SCHEMATHESIS_EXAMPLES", "50"))
 CONFIG = schemathesis.Config.from_dict({
     "generation": {"mode": "all", "max-examples": EXAMPLES},

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
 from emulator.webhooks.topics import TOPICS
-from tests.conftest import Signed
-from tests.test_plugin import ADDRESS, GOOD_CARD, create
+from tests.support.app import Signed
+from tests.support.iframe import ADDRESS, GOOD_CARD, create
+from tests.support.paths import DATA
 
-DESCRIPTION = json.loads((Path(__file__).parent / "data" / "iframe-webhooks.json").read_text(encoding="utf-8"))
+DESCRIPTION = json.loads((DATA / "iframe-webhooks.json").read_text(encoding="utf-8"))
 DESCRIBED = DESCRIPTION["topics"]
 
 

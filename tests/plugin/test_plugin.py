@@ -6,7 +6,6 @@ import json
 import re
 import time
 import uuid
-from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -18,54 +17,12 @@ from emulator.scenarios.engine import Engine
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.loader import load_text
 from emulator.settings import SettingsError, from_sources
-from tests.conftest import CARD, runtime_for, serve, v11
+from tests.support.app import runtime_for, serve
+from tests.support.bodies import CARD, v11
+from tests.support.iframe import ADDRESS, GOOD_CARD, HOST, RECIPIENT, SESSION_PATH, create
 
-SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
-HOST = "http://127.0.0.1:9999"
-RECIPIENT = {"first_name": "Jane", "last_name": "Doe", "address_line1": "1 Main St", "city": "Atlanta",
-             "state": "GA", "zip_code": "30301", "email_address": "jane.doe@example.com"}
-ADDRESS = {"first_name": "Jane", "last_name": "Doe", "address_line1": "1 Main St", "city": "Atlanta",
-           "state": "GA", "zip_code": "30301"}
-GOOD_CARD = {"card_number": "4111 1111 1111 1111", "expiration": "12/29", "cvv": "123", **ADDRESS}
 #: The bundled magic value for 750 "Invalid card number" (a verify-level refusal).
 DECLINED_CARD = "4000000075000002"
-
-
-class Url:
-    """One authorized_url, and the page's calls on it."""
-
-    def __init__(self, emulator, url: str) -> None:
-        self.emulator = emulator
-        parts = urlsplit(url)
-        self.path, self.query = parts.path, parts.query
-        self.session_id = parts.path.rsplit("/", 1)[1]
-
-    async def get(self):
-        response = await self.emulator.client.get(f"{self.path}?{self.query}")
-        return response.status, await response.text(), response.headers
-
-    async def call(self, action: str, body=None):
-        response = await self.emulator.client.post(f"{self.path}/{action}?{self.query}", json=body or {})
-        return response.status, await response.json()
-
-    async def mount(self, destination: str = "debit", origin: str = HOST):
-        return await self.call("mount", {"origin": origin, "funding_destination": destination})
-
-    async def submit(self, form):
-        return await self.call("submit", form)
-
-    def session(self):
-        return self.emulator.runtime.store.find("session", self.session_id)[1]
-
-
-async def create(emulator, *, key: str | None = None, host_uri: str | None = HOST, **recipient) -> Url:
-    body = {"participant_unique_id1": "plugin-1", "recipient_information": {**RECIPIENT, **recipient}}
-    if host_uri is not None:
-        body["host_uri"] = host_uri
-    headers = {"Idempotency-Key": key} if key else None
-    status, document, _ = await emulator.post(SESSION_PATH, body, extra_headers=headers)
-    assert status == 200 and document["status"] in (100, 101), document
-    return Url(emulator, document["data"]["authorized_url"])
 
 
 def topics(emulator) -> list[str]:

@@ -4,7 +4,7 @@ Three servers on 127.0.0.1, each on its own port (so each is its own origin): th
 page that loads the SDK and mounts the authorized_url, and a webhook receiver. Every step leaves a screenshot in
 the test's tmp_path. Waits are on events (never sleeps).
 
-The browser comes from ``tests/browser.py`` (Debian's Chromium, never downloaded).
+The browser comes from ``tests/support/browser.py`` (Debian's Chromium, never downloaded).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestServer
 from emulator.app import create_app
 from emulator.client import encode_body, sign
 from emulator.web.state import Runtime
-from tests.conftest import CREDENTIALS, runtime_for
+from tests.support.app import CREDENTIALS, runtime_for
 
 SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"
 TIMEOUT_MS = 15_000

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "emulator"
+from tests.support.paths import ROOT
+
+PACKAGE = ROOT / "emulator"
 
 #: The floors, top first: a module may import its own floor and those below, never one above. The first prefix
 #: that names a module decides its floor.

@@ -22,9 +22,8 @@ from emulator.proxy.recording import read_recording
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer, WebhookReceiver
 from emulator.webhooks.signing import verify_signature
-from tests.conftest import free_port
-from tests.outside import CARD_VERIFY, Client, call
-from tests.proxy_support import (
+from tests.support.outside import CARD_VERIFY, Client, call
+from tests.support.proxy import (
     UPSTREAM,
     CannedUpstream,
     ProxyServer,
@@ -33,6 +32,7 @@ from tests.proxy_support import (
     planted_upstream,
     raw_request,
 )
+from tests.support.sockets import free_port
 
 CARD = CARD_VERIFY["account"]
 CVV = "987"

@@ -1,8 +1,8 @@
 """The pytest plugin, as a user meets it: the documented example runs in a fresh pytest process."""
 
-from pathlib import Path
+from tests.support.paths import ROOT
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "test_payout.py"
+EXAMPLE = ROOT / "examples" / "test_payout.py"
 
 
 def test_the_documented_example_passes_with_the_installed_plugin(pytester):

@@ -18,7 +18,7 @@ import pytest
 
 from emulator.core import yamlpos
 from emulator.scenarios.loader import ScenarioError, load_paths
-from tests.conftest import runtime_for, serve
+from tests.support.app import runtime_for, serve
 
 #: Each about 12 KB, nested thousands of levels deep, with where the 65th level opens (the default limit is 64).
 HOSTILE = {

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ACH, CARD, RECIPIENT, v11
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.bodies import ACH, CARD, RECIPIENT, v11
+from tests.support.paths import ROOT
 
 PROCESS = "/gateway/process"
 DEBIT = "/gateway/v12/debit/process"

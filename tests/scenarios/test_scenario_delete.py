@@ -10,7 +10,7 @@ import pytest
 
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer
-from tests.outside import Client, admin, call
+from tests.support.outside import Client, admin, call
 
 BROKE = """
 version: 1

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from emulator.scenarios.loader import ScenarioError, load_paths
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
 
 TOPICS = ("plugin.transaction.account.tokenization.success, plugin.transaction.recipient.verification.rvdm.success, "
           "plugin.transaction.recipient.verification.rvdm.failure, "

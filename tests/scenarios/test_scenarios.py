@@ -6,13 +6,13 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ACH, CARD, NOW, Signed, runtime_for, serve, v11
+from tests.support.app import NOW, Signed, runtime_for, serve
+from tests.support.bodies import ACH, CARD, v11
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PROCESS = "/gateway/process"
 DEBIT = "/gateway/v12/debit/process"
 VERIFY = "/gateway/verify"

@@ -22,8 +22,7 @@ from emulator.core.replies import MAX_HEADER_LINE
 from emulator.proxy.app import ProxyOptions
 from emulator.proxy.recording import read_recording
 from emulator.webhooks.delivery import RESPONSE_KEPT
-from tests.conftest import free_port
-from tests.hostile_peers import (
+from tests.support.hostile_peers import (
     FIFTY_MB,
     PIECE,
     EmulatorProcess,
@@ -32,8 +31,9 @@ from tests.hostile_peers import (
     fifty_mb_body,
     megabyte_header,
 )
-from tests.proxy_support import CannedUpstream, ProxyServer, raw_request
-from tests.webhook_receiver import Receiver, advance, emit, only_delivery, start_emulator, start_receiver
+from tests.support.proxy import CannedUpstream, ProxyServer, raw_request
+from tests.support.sockets import free_port
+from tests.support.webhook_receiver import Receiver, advance, emit, only_delivery, start_emulator, start_receiver
 
 #: Growth of resident memory allowed across the hostile answers: room for allocator noise and the HTTP client made
 #: for the first exchange, far below what holding the answers would cost (3 x 50 MB, or gigabytes for an endless

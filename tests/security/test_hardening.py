@@ -4,7 +4,7 @@ requests, lying Content-Lengths, chunked and non-UTF-8 bodies, bodies over the l
 refused cleanly; after each, the health endpoint answers and what was accepted before is still there.
 
 One server per module (served from a thread) answers every Hypothesis example; requests are signed by the
-byte-level signer in tests/hardening_support.py, not by the project's own signer.
+byte-level signer in tests/support/hardening.py, not by the project's own signer.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.auth.diagnosis import CODES
-from tests.conftest import ACH, CARD, NOW, v11
-from tests.hardening_support import (
+from tests.support.app import NOW
+from tests.support.bodies import ACH, CARD, v11
+from tests.support.hardening import (
     DEFAULT_ORDER,
     IO_TIMEOUT,
     SIGNED_PATHS,

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import CARD, Signed, free_port, runtime_for, serve, v11
-from tests.hardening_support import ThreadedEmulator, exchange, health, read_response, request_bytes
+from tests.support.app import Signed, runtime_for, serve
+from tests.support.bodies import CARD, v11
+from tests.support.hardening import ThreadedEmulator, exchange, health, read_response, request_bytes
+from tests.support.sockets import free_port
 
 JSON = {"Content-Type": "application/json"}
 REBIND = "rebind.attacker.example"

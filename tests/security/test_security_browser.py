@@ -12,8 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from emulator.app import create_app
-from tests.browser import ATTACKER_DOMAIN
-from tests.conftest import CARD, Signed, runtime_for, v11
+from tests.support.app import Signed, runtime_for
+from tests.support.bodies import CARD, v11
+from tests.support.browser import ATTACKER_DOMAIN
 
 #: The attacker's page: fetches the browser sends without a preflight, a text/plain form, a JSON fetch that needs
 #: a preflight, then a title that says it is done.

@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
-from tests.conftest import NOW, SESSION
+from tests.support.app import NOW
+from tests.support.bodies import SESSION
 
 PATH = "/api/v1/sessions/point-in-time/plugin"
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"

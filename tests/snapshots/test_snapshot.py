@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +18,19 @@ import pytest
 from aiohttp import web
 
 from emulator.app import create_app
-from emulator.client import encode_body, sign
 from emulator.core.clock import Clock
 from emulator.core.credentials import DEFAULT_SECRET
 from emulator.snapshots.format import FORMAT, VERSION
 from emulator.snapshots.records import KINDS
 from emulator.store import Contents, Stored, StoreUnavailable
 from emulator.store.sqlite import SqliteStore
-from tests.conftest import ACH, CARD, NOW, SESSION, runtime_for, v11
-from tests.test_debit_risk import debit_body, risk_session, score_body
-from tests.test_plugin import GOOD_CARD, create
-from tests.webhook_receiver import Receiver, start_receiver
+from tests.support.app import NOW, frozen_at_now, runtime_for
+from tests.support.bodies import ACH, CARD, debit_body, risk_session, score_body, v11
+from tests.support.iframe import GOOD_CARD, SESSION_PATH, create
+from tests.support.paths import ROOT
+from tests.support.snapshots import CLEAN_ENV, FAST, Emulator, start
+from tests.support.webhook_receiver import Receiver, start_receiver
 
-ROOT = Path(__file__).resolve().parent.parent
-#: Variables of this test process must not leak into the emulators it starts.
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("INGOPAY_EMULATOR_")}
-
-SESSIONS = "/api/v1/sessions/point-in-time/plugin"
 SUSPENDED = "gateway.transaction.recipient.verification.ofac.status.suspended"
 FAILURE = "gateway.transaction.recipient.verification.ofac.status.failure"
 PAID = "gateway.transaction.recipient.payment.status.success"
@@ -44,8 +38,6 @@ WEBHOOK_SECRET = "whsec-snapshot-test-5f1c0a"
 ENDPOINT_SECRET = "endpoint-secret-9b27e4"
 ADMIN_TOKEN = "admin-token-snapshot-7d3e"
 CVV = "9876"
-#: A rate no test reaches: the findings watch flags a client over it, which a quick test could otherwise be.
-FAST = 1000
 #: A rule that answers only the second push of .77 a participant sends: its count must survive a restore.
 SCENARIO = """\
 scenarios:
@@ -56,69 +48,6 @@ scenarios:
     match: {endpoint: process, amount: {cents: 77}, nth: 2}
     respond: {status: 1042}
 """
-
-
-@dataclass(frozen=True)
-class Emulator:
-    """An emulator reached over HTTP as a user's client reaches it: signed API calls, admin calls."""
-
-    session: aiohttp.ClientSession
-    url: str
-    username: str = "test"
-    secret: str = DEFAULT_SECRET
-    participant_id: int = 12345
-    admin_token: str | None = None
-
-    def acting_as(self, tenant: dict[str, Any]) -> Emulator:
-        return replace(self, username=tenant["username"], secret=tenant["secret"],
-                       participant_id=tenant["participant_id"])
-
-    async def call(self, path: str, **fields: Any) -> dict[str, Any]:
-        """A signed v11 request, dated and signed with real time as a client's own clock is."""
-        body = {"participant_id": self.participant_id, "timestamp": int(time.time()), "version": 11, **fields}
-        return await self.signed(path, body)
-
-    async def signed(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
-        raw = encode_body(body)
-        signed = {**sign("POST", path, raw, username=self.username, secret=self.secret), **(headers or {})}
-        async with self.session.post(self.url + path, data=raw, headers=signed) as response:
-            document = await response.json()
-            assert response.status == 200, document
-            return document
-
-    async def session_for(self, key: str) -> dict[str, Any]:
-        """An iFrame session (re-issued, with a new URL, when the Idempotency-Key was used before)."""
-        return await self.signed(SESSIONS, SESSION, {"Idempotency-Key": key})
-
-    async def page(self, authorized_url: str) -> int:
-        async with self.session.get(authorized_url) as response:
-            return response.status
-
-    async def admin(self, method: str, path: str, body: Any = None, *, status: int = 200, data: bytes | None = None,
-                    content_type: str = "application/json") -> Any:
-        raw = data if data is not None else json.dumps(body).encode() if body is not None else b""
-        headers = {"Content-Type": content_type}
-        if self.admin_token:
-            headers["Authorization"] = f"Bearer {self.admin_token}"
-        async with self.session.request(method, self.url + path, data=raw, headers=headers) as response:
-            document = await response.json()
-            assert response.status == status, document
-            return document
-
-    async def snapshot(self) -> bytes:
-        headers = {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
-        async with self.session.get(self.url + "/_emulator/snapshot", headers=headers) as response:
-            assert response.status == 200 and response.content_type == "application/json"
-            return await response.read()
-
-    async def push(self, amount: float, puid1: str, token: str) -> dict[str, Any]:
-        return await self.call("/gateway/process", account_type="CA", amount=amount, customer_account_token=token,
-                               source_of_funds=4, participant_unique_id1=puid1)
-
-    async def wait_for_delivery(self, topic: str) -> None:
-        """The wait endpoint answers 200 once one delivery of ``topic`` arrived, 409 after the timeout."""
-        await self.admin("POST", "/_emulator/webhooks/wait",
-                         {"match": {"topic": topic, "status": "delivered"}, "count": 1, "timeout": 15})
 
 
 @dataclass
@@ -161,19 +90,6 @@ async def hook(aiohttp_server: Any, failing: dict[str, bool]) -> str:
 
     receiver.respond = answer
     return await start_receiver(aiohttp_server, receiver)
-
-
-async def start(aiohttp_server: Any, session: aiohttp.ClientSession, clock: Clock, **settings: Any) -> Emulator:
-    """The real app on 127.0.0.1 and a free port; clients sign with real time, whatever its clock shows."""
-    runtime = runtime_for(clock, real_time=True, **{"rate_limit": FAST, **settings})
-    server = await aiohttp_server(create_app(runtime=runtime), host="127.0.0.1")
-    return Emulator(session, str(server.make_url("")).rstrip("/"), admin_token=settings.get("admin_token"))
-
-
-def frozen_at_now() -> Clock:
-    clock = Clock(start=NOW, frozen=True)
-    clock.set(NOW)
-    return clock
 
 
 @pytest.fixture
@@ -286,7 +202,7 @@ async def carries_on(emulator: Emulator, original: Original) -> None:
     for path in SHOWN:
         assert await emulator.admin("GET", path) == original.seen[path], path
     journal = original.seen["/_emulator/requests"]["requests"]
-    assert [e["path"] for e in reversed(journal)] == ["/gateway/verify"] * 2 + ["/gateway/process"] * 4 + [SESSIONS]
+    assert [e["path"] for e in reversed(journal)] == ["/gateway/verify"] * 2 + ["/gateway/process"] * 4 + [SESSION_PATH]
 
     # The URL the session had was signed with the snapshot's key, which stays behind; the Idempotency-Key re-issues
     # the same session with a URL of this emulator's.

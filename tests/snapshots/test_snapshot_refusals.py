@@ -21,8 +21,10 @@ import pytest
 from emulator.app import build_runtime
 from emulator.core.logs import HEALTH_PATH
 from emulator.snapshots.format import FORMAT, HEADER, Archive
-from tests.conftest import CARD, settings_for
-from tests.test_snapshot import CLEAN_ENV, ROOT, Emulator, frozen_at_now, start
+from tests.support.app import frozen_at_now, settings_for
+from tests.support.bodies import CARD
+from tests.support.paths import ROOT
+from tests.support.snapshots import CLEAN_ENV, Emulator, start
 
 FAILURE = "gateway.transaction.recipient.verification.ofac.status.failure"
 Change = Callable[[dict[str, Any]], Any]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.outside import call
-from tests.process_support import Emulator, start_on
+from tests.support.outside import call
+from tests.support.processes import Emulator, start_on
 
 
 @pytest.fixture

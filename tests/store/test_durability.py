@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from emulator.client import encode_body, sign
-from tests.conftest import free_port
+from tests.support.sockets import free_port
 
 BURST = 400
 CONCURRENCY = 32

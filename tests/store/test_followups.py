@@ -1,7 +1,8 @@
 """Follow-up events a rule schedules survive a restart when state is on disk."""
 
 from emulator.core.clock import Clock
-from tests.conftest import CARD, NOW, runtime_for, serve, v11
+from tests.support.app import NOW, runtime_for, serve
+from tests.support.bodies import CARD, v11
 
 RETURNED = "gateway.transaction.recipient.payment.status.returned"
 

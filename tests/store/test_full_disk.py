@@ -3,7 +3,7 @@ words, and go through once space is freed, without a restart; starting on a full
 free space, never to move a healthy store aside; everything acknowledged is still there afterwards.
 
 The disk is a small tmpfs mounted for the test (that needs root: without it the tests say so and are skipped;
-tests/test_store.py checks the same messages everywhere with SQLite's page limit standing in for the disk)."""
+tests/store/test_store.py checks the same messages everywhere with SQLite's page limit standing in for the disk)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.process_support import Emulator, start_on
+from tests.support.processes import Emulator, start_on
 
 DISK_BYTES = 4 * 1024 * 1024
 
@@ -26,8 +26,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     disk = tmp_path / "disk"
     disk.mkdir()
     if os.geteuid() != 0:
-        pytest.skip("a small disk of its own needs a tmpfs mount, which needs root (tests/test_store.py covers the "
-                    "messages without one)")
+        pytest.skip("a small disk of its own needs a tmpfs mount, which needs root (test_store.py covers the messages "
+                    "without one)")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(disk)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:

@@ -12,9 +12,10 @@ from typing import Any
 from aiohttp import web
 
 from emulator.gateway.directory import luhn_ok
-from tests.conftest import CARD, Signed, v11
-from tests.test_plugin import GOOD_CARD, Url, create
-from tests.webhook_receiver import Receiver, admin, advance, deliveries, emit, start_emulator, start_receiver
+from tests.support.app import Signed
+from tests.support.bodies import CARD, v11
+from tests.support.iframe import GOOD_CARD, Url, create
+from tests.support.webhook_receiver import Receiver, admin, advance, deliveries, emit, start_emulator, start_receiver
 
 RETURNED = "gateway.transaction.recipient.payment.status.returned"
 #: The bundled magic amount whose push is returned two days later (a follow-up event on the emulator clock).

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.paths import ROOT
+
 CHROMIUM = Path("/usr/bin/chromium")
 #: Headless, and quiet on a closed network (no background connections, no component updates).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,7 +49,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-_HERE = str(Path(__file__).relative_to(Path(__file__).parents[1]))
+_HERE = str(Path(__file__).resolve().relative_to(ROOT))
 
 
 #: Host names that Chromium resolves to 127.0.0.1 in ``rebinding_chromium``, as a DNS-rebinding attacker's would.

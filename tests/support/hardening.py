@@ -15,7 +15,7 @@ from emulator.app import build_runtime
 from emulator.auth.diagnosis import CODES
 from emulator.core.clock import Clock
 from emulator.testing import EmulatorServer
-from tests.conftest import CREDENTIALS, NOW, settings_for
+from tests.support.app import CREDENTIALS, NOW, settings_for
 
 SECRET = b"ingopay-emulator-secret"
 DEFAULT_ORDER = ("request-line", "x-date", "content-type", "content-sha512", "content-length")

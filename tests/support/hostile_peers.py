@@ -14,7 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 #: How long a peer goes on writing an endless answer at most: a bound on the test, far beyond what it needs.
 WRITE_FOR = 30.0
 PIECE = b"x" * 65536

@@ -1,6 +1,6 @@
-"""A client the project does not ship: raw HTTP (urllib), Kong hmac-sha512 signing with hashlib and hmac, and the
-admin API as plain JSON calls. Tests of the test-control features drive the emulator through this, as a user's
-suite in any language would."""
+"""A client the project does not ship: raw HTTP (urllib), Kong hmac-sha512 signing with hashlib and hmac, the
+admin API as plain JSON calls, and a webhook receiver's signature check. Tests of the test-control features drive
+the emulator through this, as a user's suite in any language would."""
 
 from __future__ import annotations
 
@@ -93,3 +93,14 @@ class Client:
         status, answer = admin(self.url, "GET", f"/_emulator/findings?participant_id={self.participant_id}")
         assert status == 200, answer
         return list(answer["findings"])
+
+
+def independent_signature_check(raw: bytes, header: str, secret: str, now: float, tolerance: int = 300) -> bool:
+    """The documented rule, computed here with the standard library only (not the emulator's code):
+    X-Ingo-Signature: t=<unix seconds>,v1=Base64(HMAC-SHA512(secret, "<t>." + raw body))."""
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    timestamp = int(fields["t"])
+    if abs(now - timestamp) > tolerance:
+        return False
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha512).digest()
+    return hmac.compare_digest(base64.b64encode(mac).decode(), fields["v1"])

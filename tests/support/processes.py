@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
-from tests.conftest import free_port
-from tests.outside import Client
+from tests.support.outside import Client
+from tests.support.sockets import free_port
 
 
 class Emulator:

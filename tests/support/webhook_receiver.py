@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.core.clock import Clock
-from tests.conftest import Signed, runtime_for, serve
+from tests.support.app import Signed, runtime_for, serve
 
 #: The secret that signs deliveries when neither the endpoint nor --webhook-secret names another.
 DEFAULT_SECRET = "ingopay-emulator-webhook-secret"

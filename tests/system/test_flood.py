@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import select
 import subprocess
 import sys
@@ -27,7 +26,9 @@ import pytest
 from emulator.client import encode_body, sign
 from emulator.core.journal import Entry, Journal
 from emulator.web.ratelimit import RateLimiter
-from tests.conftest import free_port, runtime_for
+from tests.support.app import runtime_for
+from tests.support.paths import ROOT
+from tests.support.sockets import free_port, raise_fd_limit
 
 CONNECTIONS = 500
 FLOOD_SECONDS = 6.0
@@ -42,7 +43,6 @@ IO_TIMEOUT = 30.0
 #: heaps that 500 connections' buffers grow once and reuse. 15 MB is several times that and far below a leak:
 #: every one of the ~20,000+ refused requests per flood keeping even 1 kB would add 20 MB per flood.
 MEMORY_GROWTH_LIMIT = 15 * 1024 * 1024
-ROOT = Path(__file__).resolve().parent.parent
 
 VERIFY = "/gateway/verify"
 BODY = encode_body({"participant_id": 12345, "timestamp": 0, "version": 11, "account_type": "CA",
@@ -50,18 +50,6 @@ BODY = encode_body({"participant_id": 12345, "timestamp": 0, "version": 11, "acc
                     "recipient_first_name": "Jane", "recipient_last_name": "Doe",
                     "recipient_address1": "1 Main St", "recipient_city": "Atlanta", "recipient_state": "GA",
                     "recipient_zip": "30301"})
-
-
-
-
-def raise_fd_limit(needed: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        pytest.skip(f"needs {needed} file descriptors, the hard limit allows {soft}")
 
 
 @dataclass
@@ -256,7 +244,7 @@ def test_the_limiter_keeps_at_most_n_timestamps_for_each_credential():
 async def test_unknown_usernames_create_no_limiter_entries(aiohttp_client):
     """A flood of usernames fails authentication before the limiter: its structures stay one per credential."""
     from emulator.app import create_app
-    from tests.conftest import CREDENTIALS
+    from tests.support.app import CREDENTIALS
 
     runtime = runtime_for(rate_limit=5, journal_size=100)
     client = await aiohttp_client(create_app(runtime=runtime))

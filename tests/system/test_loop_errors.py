@@ -18,8 +18,8 @@ import time
 from typing import Any
 
 from emulator.web.looperrors import REPEAT_SECONDS, LoopErrors
-from tests.conftest import free_port
-from tests.outside import call
+from tests.support.outside import call
+from tests.support.sockets import free_port
 
 #: Descriptors the emulator may open: enough to start and serve, far fewer than the connections below.
 LIMIT = 64

@@ -19,8 +19,8 @@ import aiohttp
 import pytest
 
 from emulator.client import encode_body, sign
-from tests.conftest import free_port
-from tests.hostile_peers import EmulatorProcess, RawPeer, hang, ok
+from tests.support.hostile_peers import EmulatorProcess, RawPeer, hang, ok
+from tests.support.sockets import free_port
 
 #: Seconds the emulator may take to exit after SIGTERM: the issue's 2 s with room for a loaded machine, and far
 #: below both the hung receiver's timeout (10 s) and docker stop's grace (10 s). A bound on behaviour.

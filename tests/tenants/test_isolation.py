@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import ACH, CARD, NOW, v11
+from tests.support.app import NOW
+from tests.support.bodies import ACH, CARD, v11
 
 SESSION = {"participant_unique_id1": "session-1", "recipient_information": {"first_name": "Jane"}}
 

@@ -11,7 +11,7 @@ import pytest
 
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer
-from tests.outside import Client, admin, call
+from tests.support.outside import Client, admin, call
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,9 +14,11 @@ from yarl import URL
 
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer
-from tests.conftest import Signed, eventually
-from tests.outside import Client, admin
-from tests.test_flood import raise_fd_limit
+from tests.support.app import Signed
+from tests.support.outside import Client, admin
+from tests.support.sockets import raise_fd_limit
+from tests.support.waiting import eventually
+from tests.support.waits import Later, wait
 
 
 @pytest.fixture(scope="module")
@@ -31,29 +32,6 @@ def server() -> Iterator[EmulatorServer]:
 def client(server: EmulatorServer) -> Client:
     """A tenant of its own for each test: what one test sends, another never counts."""
     return Client.minted(server.url)
-
-
-def wait(url: str, body: dict[str, Any], kind: str = "requests") -> tuple[int, Any]:
-    return admin(url, "POST", f"/_emulator/{kind}/wait", body)
-
-
-class Later(threading.Thread):
-    """A wait started before the request it waits for is sent."""
-
-    def __init__(self, url: str, body: dict[str, Any], kind: str = "requests") -> None:
-        super().__init__(daemon=True)
-        self.url, self.body, self.kind = url, body, kind
-        self.answer: tuple[int, Any] | None = None
-        self.started = threading.Event()
-
-    def run(self) -> None:
-        self.started.set()
-        self.answer = wait(self.url, self.body, self.kind)
-
-    def result(self) -> tuple[int, Any]:
-        self.join(timeout=60)
-        assert self.answer is not None, "the wait never answered"
-        return self.answer
 
 
 def registered(check: Any) -> None:
@@ -166,7 +144,7 @@ def test_a_wait_that_cannot_be_met_as_asked_is_a_400_naming_the_key(server: Emul
 
 
 def test_a_body_that_is_not_json_is_a_400(server: EmulatorServer) -> None:
-    from tests.outside import call
+    from tests.support.outside import call
 
     status, _, answer = call(server.url, "POST", "/_emulator/requests/wait", b"{not json")
     assert status == 400 and "JSON" in answer["message"]

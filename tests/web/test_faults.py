@@ -11,7 +11,9 @@ import pytest
 
 from emulator.app import create_app
 from emulator.client import encode_body, sign
-from tests.conftest import CARD, CREDENTIALS, eventually, runtime_for, v11
+from tests.support.app import CREDENTIALS, runtime_for
+from tests.support.bodies import CARD, v11
+from tests.support.waiting import eventually
 
 FAULTS = """\
     scenarios:

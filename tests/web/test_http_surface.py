@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from emulator.settings import Settings
-from tests.conftest import ACH, CARD, NOW, settings_for, v11
+from tests.support.app import NOW, settings_for
+from tests.support.bodies import ACH, CARD, v11
 
 
 async def test_unknown_paths_are_404_json(emulator):

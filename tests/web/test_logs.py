@@ -13,7 +13,8 @@ import time
 import urllib.request
 
 from emulator.client import encode_body, sign
-from tests.conftest import CARD, free_port
+from tests.support.bodies import CARD
+from tests.support.sockets import free_port
 
 SECRET = "ingopay-emulator-secret"
 
@@ -50,7 +51,7 @@ def test_json_log_has_one_object_per_request_with_the_documented_fields():
             for r in requests] == [
         ("POST", "/gateway/verify", 200, 100, None, 12345),
         ("POST", "/gateway/verify", 401, None, "signature_mismatch", None),
-    ]  # the health probe after them is logged at DEBUG only (tests/test_healthcheck.py)
+    ]  # the health probe after them is logged at DEBUG only (tests/cli/test_healthcheck.py)
     assert all(isinstance(r["latency_ms"], (int, float)) and r["latency_ms"] >= 0 for r in requests)
 
 

@@ -16,7 +16,9 @@ from aiohttp import web
 from emulator.app import create_app
 from emulator.client import encode_body, sign
 from emulator.core.tls import make_certificates, server_context
-from tests.conftest import CARD, free_port, runtime_for
+from tests.support.app import runtime_for
+from tests.support.bodies import CARD
+from tests.support.sockets import free_port
 
 
 def start(*args: str) -> tuple[subprocess.Popen, str, str]:

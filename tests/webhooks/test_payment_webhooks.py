@@ -1,6 +1,6 @@
 """A webhook after every payment (issue 23 item 6): Ingo's quick-start says a real-time webhook with the final
 outcome follows a process call. Ingo's own example bodies, signed by the independent signer of
-tests/test_ingo_examples.py, against a real emulator process on default settings and a receiver of its own; the
+tests/support/outside.py, against a real emulator process on default settings and a receiver of its own; the
 choices around it (declines, pending pushes, checks, the setting) in process.
 """
 
@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 
 from emulator.settings import SettingsError, from_sources
-from tests.conftest import CARD, Signed, free_port, v11
-from tests.test_ingo_examples import EXAMPLES, now_dated, send
-from tests.test_webhooks import independent_signature_check
+from tests.support.app import Signed
+from tests.support.bodies import CARD, v11
+from tests.support.ingo_examples import EXAMPLES, now_dated, send
+from tests.support.outside import independent_signature_check
+from tests.support.sockets import free_port
 
 PAID = "gateway.transaction.recipient.payment.status.success"
 TERMINATED = "gateway.transaction.recipient.payment.status.terminated"

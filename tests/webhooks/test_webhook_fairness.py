@@ -10,8 +10,8 @@ receiver's timeout (10 s).
 
 from __future__ import annotations
 
-from tests.hostile_peers import RawPeer, hang
-from tests.webhook_receiver import Receiver, admin, emit, start_emulator, start_receiver
+from tests.support.hostile_peers import RawPeer, hang
+from tests.support.webhook_receiver import Receiver, admin, emit, start_emulator, start_receiver
 
 RETURNED = "gateway.transaction.recipient.payment.status.returned"
 #: Seconds the other tenant's wait may take: half the hung receiver's timeout. A correctness bound (before, that

@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 
 from emulator.core.masking import masked_url
-from tests.conftest import free_port
-from tests.webhook_receiver import admin, advance, emit, start_emulator
+from tests.support.sockets import free_port
+from tests.support.webhook_receiver import admin, advance, emit, start_emulator
 
 #: What a receiver URL may carry that must never be shown.
 SECRETS = ("hook-user", "hook-pass", "tok-123", "dead-pass", "key-456", "flag-789")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import errno
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -24,8 +22,11 @@ from aiohttp import web
 from emulator.store.sqlite import SqliteStore
 from emulator.webhooks import verify_signature
 from emulator.webhooks.delivery import RESPONSE_KEPT
-from tests.conftest import CARD, NOW, free_port, v11
-from tests.webhook_receiver import (
+from tests.support.app import NOW
+from tests.support.bodies import CARD, v11
+from tests.support.outside import independent_signature_check
+from tests.support.sockets import free_port
+from tests.support.webhook_receiver import (
     DEFAULT_SECRET,
     Receiver,
     admin,
@@ -322,17 +323,6 @@ async def test_retries_carry_the_same_id_and_a_fresh_timestamp(aiohttp_client, a
 
 
 # -- signatures ------------------------------------------------------------------------------------------------
-
-
-def independent_signature_check(raw: bytes, header: str, secret: str, now: float, tolerance: int = 300) -> bool:
-    """The documented rule, computed here with the standard library only (not the emulator's code):
-    X-Ingo-Signature: t=<unix seconds>,v1=Base64(HMAC-SHA512(secret, "<t>." + raw body))."""
-    fields = dict(part.split("=", 1) for part in header.split(","))
-    timestamp = int(fields["t"])
-    if abs(now - timestamp) > tolerance:
-        return False
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha512).digest()
-    return hmac.compare_digest(base64.b64encode(mac).decode(), fields["v1"])
 
 
 async def test_signature_verifies_with_the_helper_and_independently(aiohttp_client, aiohttp_server, clock):

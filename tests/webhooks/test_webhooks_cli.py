@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from emulator.webhooks import verify_signature
-from tests.conftest import free_port
-from tests.webhook_receiver import DEFAULT_SECRET, Receiver, start_receiver
+from tests.support.paths import ROOT
+from tests.support.sockets import free_port
+from tests.support.webhook_receiver import DEFAULT_SECRET, Receiver, start_receiver
 
-ROOT = Path(__file__).resolve().parent.parent
 TOPIC = "gateway.transaction.recipient.payment.status.check.paid"
 STARTUP = 30  # seconds the emulator may take to start on a slow machine
 
