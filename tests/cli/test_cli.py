@@ -18,6 +18,8 @@ from emulator.cli import build_parser
 from emulator.settings import OPTIONS
 from tests.support.sockets import free_port
 
+pytestmark = pytest.mark.slow
+
 EMULATOR = [sys.executable, "-m", "emulator"]
 #: Variables of this test process must not leak into the emulators it starts.
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("INGOPAY_EMULATOR_")}

@@ -18,6 +18,8 @@ from emulator.core.logs import access_level
 from emulator.core.tls import make_certificates
 from tests.support.sockets import free_port
 
+pytestmark = pytest.mark.slow
+
 PREFIX = "INGOPAY_EMULATOR_"
 
 

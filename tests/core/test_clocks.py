@@ -23,6 +23,8 @@ import pytest
 from tests.support.bodies import CARD
 from tests.support.sockets import free_port
 
+pytestmark = pytest.mark.slow
+
 SECRET = "ingopay-emulator-secret"
 INGO_EXAMPLE_DATE = "Fri, 17 Jan 2020 19:59:29 GMT"  # the X-Date of Ingo's authentication example
 INGO_EXAMPLE_TIMESTAMP = 1579291169

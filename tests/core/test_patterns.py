@@ -25,6 +25,8 @@ from tests.support.sockets import free_port
 from tests.support.waiting import eventually
 from tests.support.waits import Later
 
+pytestmark = pytest.mark.slow
+
 HOSTILE = "^(a+)+$"
 #: The issue's 27 a's and a '!': about 12 s of backtracking in Python's re on the machine the issue was found on.
 HOSTILE_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaa!"

@@ -51,6 +51,7 @@ def test_readme_opens_with_exactly_two_set_up_commands_and_ci_runs_the_test_one(
     assert test in ci.splitlines(), ".ci/run must run exactly the README's test command"
 
 
+@pytest.mark.slow
 def test_the_installed_command_starts_with_bundled_defaults_and_prints_one_ready_line():
     port = free_port()
     process, url = start_server("--port", str(port))
@@ -66,6 +67,7 @@ def test_the_installed_command_starts_with_bundled_defaults_and_prints_one_ready
         assert process.wait(timeout=10) == 0
 
 
+@pytest.mark.slow
 def test_quick_start_commands_work_against_a_running_emulator():
     quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     script = blocks(quick, "sh")[0]
@@ -95,12 +97,14 @@ def test_configuration_section_lists_the_flags_of_sign_healthcheck_and_triggers(
         assert f"`ingopay-emulator {command}`" in section
 
 
+@pytest.mark.slow
 def test_every_generated_file_is_up_to_date():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "regenerate"), "--check"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_quick_start_python_snippet_runs_as_written():
     quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     snippet = blocks(quick, "python")[0]
@@ -144,6 +148,7 @@ def test_yaml_examples_are_valid(document):
             assert parse_credentials(parsed, source=document)
 
 
+@pytest.mark.slow
 def test_readme_pytest_example_passes(pytester):
     example = blocks(README.split("## Testing with pytest", 1)[1], "python")[0]
     pytester.makepyfile(test_from_readme=example)

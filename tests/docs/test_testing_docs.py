@@ -141,6 +141,7 @@ def test_the_admin_calls_table_names_real_routes():
 # -- Node.js: run against a live emulator --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("token", [None, "docs-admin-token"], ids=["open", "admin-token"])
 def test_the_node_example_passes_against_a_live_emulator(token, tmp_path):
     node = need("node", "install Node.js 18 or later (./scripts/test does it as root)")
@@ -195,6 +196,7 @@ def need_javac() -> None:
         pytest.skip("javac is not on PATH: the Java example is checked where a JDK is installed")
 
 
+@pytest.mark.slow
 def test_the_java_example_compiles_but_for_its_dependencies(tmp_path):
     need_javac()
     source = tmp_path / "src" / Path(JAVA_EXAMPLE).name
@@ -203,6 +205,7 @@ def test_the_java_example_compiles_but_for_its_dependencies(tmp_path):
     assert javac_problems(source, tmp_path / "out") == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", [
     ("exchange.close();", "exchange.close()"),  # a syntax error
     ('String token = field(verified, "customer_account_token");', "int token = 1; token.length();"),  # a type error
@@ -280,6 +283,7 @@ class DockerContainer:
 '''
 
 
+@pytest.mark.slow
 def test_the_python_testcontainers_example_runs_against_a_live_emulator(tmp_path):
     code = snippet("python-testcontainers")
     local = code.replace('WEBHOOK_HOST = "host.docker.internal"', 'WEBHOOK_HOST = "127.0.0.1"')
@@ -311,6 +315,7 @@ def test_the_plugin_table_names_what_the_plugin_has():
     assert f"`{getattr(pytest_plugin, 'URL_VARIABLE', None)}`" in table, "the table names the plugin's URL variable"
 
 
+@pytest.mark.slow
 def test_the_pytest_plugin_example_passes_once_the_plugin_has_tenants(pytester):
     if not hasattr(pytest_plugin, "ingopay_tenant"):
         pytest.skip("the pytest plugin has no ingopay_tenant fixture yet: docs/testing.md documents the one coming")

@@ -26,6 +26,8 @@ from emulator.settings import Settings
 from emulator.testing import EmulatorServer
 from tests.support.outside import CARD_VERIFY, Client, admin, call
 
+pytestmark = pytest.mark.slow
+
 OFAC = "gateway.transaction.recipient.verification.ofac.status."
 SUSPENDED, CLEARED, FAILED = OFAC + "suspended", OFAC + "cleared", OFAC + "failure"
 PAID = "gateway.transaction.recipient.payment.status.success"

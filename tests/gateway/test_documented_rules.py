@@ -28,6 +28,8 @@ from tests.support.ingo_examples import EXAMPLES, now_dated
 from tests.support.outside import Client, admin, call
 from tests.support.sockets import free_port
 
+pytestmark = pytest.mark.slow
+
 SECRET = "ingopay-emulator-secret"  # the built-in credential "test" (participant 12345)
 INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-739-2926"
 MISSING = "Transaction Failure - Contact Ingo Payments Client Services at 877-739-2926"

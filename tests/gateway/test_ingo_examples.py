@@ -90,6 +90,7 @@ def reset(base: str) -> None:
     urllib.request.urlopen(request, timeout=15).close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXAMPLES))
 def test_ingos_example_answers_as_its_page_shows(emulator, name):
     example = EXAMPLES[name]

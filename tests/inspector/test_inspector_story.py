@@ -321,6 +321,7 @@ async def test_one_payment_from_its_request_to_its_last_webhook_on_one_time_axis
 # -- act on it -----------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_copy_as_curl_signs_afresh_when_it_runs_and_reproduces_the_request(
         server: EmulatorServer, client: Client) -> None:
     token = client.token()
@@ -611,6 +612,7 @@ def test_a_replay_keeps_what_steered_the_first_answer(server: EmulatorServer, cl
     assert "--header 'X-Emulator-Scenario: none'" in story["curl"]
 
 
+@pytest.mark.slow
 def test_a_curl_command_without_the_secret_it_needs_stops_and_says_why(server: EmulatorServer) -> None:
     minted = Client.minted(server.url)
     minted.token()
@@ -636,6 +638,7 @@ def test_odd_ids_are_a_404_that_says_so(server: EmulatorServer) -> None:
         assert status == 404 and "no journaled request has the id" in answer["message"], (raw[:10], answer)
 
 
+@pytest.mark.slow
 async def test_a_closed_live_view_frees_its_slot_at_once(server: EmulatorServer) -> None:
     import aiohttp
 

@@ -134,6 +134,7 @@ def header(execution: dict[str, Any], name: str) -> str | None:
     return next((h["value"] for h in execution["request"]["header"] if h["key"].lower() == name.lower()), None)
 
 
+@pytest.mark.slow
 def test_newman_runs_the_collection_signed_and_every_ingo_request_succeeds(newman: Newman) -> None:
     done, run = newman(COLLECTION)
     items = list(requests(collection()["item"]))
@@ -158,6 +159,7 @@ def test_newman_runs_the_collection_signed_and_every_ingo_request_succeeds(newma
         assert {key: header(execution, key) for key in expected} == expected, f"{name}: sent bytes are not signed"
 
 
+@pytest.mark.slow
 def test_the_pre_request_script_signs_the_reference_vector(newman: Newman) -> None:
     """Under Postman's sandbox, at the reference's X-Date, the script signs exactly as the reference does."""
     authorization = authorization_header("test", "hmac-sha512", DEFAULT_SIGNED_HEADERS, REF_SIGNATURE)
@@ -182,6 +184,7 @@ def test_the_pre_request_script_signs_the_reference_vector(newman: Newman) -> No
         done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_the_pre_request_script_signs_the_query_string_as_postman_sends_it(newman: Newman) -> None:
     with_query = copy.deepcopy(collection())
     verify = next(requests(with_query["item"]))

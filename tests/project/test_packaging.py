@@ -24,6 +24,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     return zipfile.ZipFile(built)
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_types_scenarios_catalogue_and_pages(wheel: zipfile.ZipFile):
     names = set(wheel.namelist())
     for required in ("emulator/py.typed", "emulator/bundled_scenarios/magic-values.yaml",

@@ -117,6 +117,7 @@ def test_the_recording_keeps_no_card_number_cvv_signature_or_secret(run: dict[st
     assert CARD not in report and UPSTREAM.secret not in report
 
 
+@pytest.mark.slow
 def test_the_drift_report_lists_exactly_the_planted_differences(run: dict[str, Any], tmp_path: Path):
     run["proxy"].stop()  # the report is written about once a second, and in full when the proxy stops
     report = read_report(tmp_path / "drift.json")
@@ -143,6 +144,7 @@ def test_the_proxy_logs_what_it_checked_without_the_secret(run: dict[str, Any], 
     assert documents[-1]["checks"][0]["code"] == "body_digest_mismatch"
 
 
+@pytest.mark.slow
 def test_a_recording_replays_offline_with_the_same_answers(run: dict[str, Any], tmp_path: Path):
     scenario = tmp_path / "replay.yaml"
     made = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording",
@@ -241,6 +243,7 @@ scenarios:
         receiver.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("argv", "says"), [
     (["proxy", "--upstream", "ftp://x"], "--upstream 'ftp://x' must be an http:// or https:// URL"),
     (["proxy", "--upstream", "http://127.0.0.1:1", "--record", "/proc/no-such/dir"], "cannot record into"),
@@ -255,6 +258,7 @@ def test_bad_input_is_one_line_naming_the_problem(argv: list[str], says: str):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_damaged_recording_or_report_is_named(tmp_path: Path):
     (tmp_path / "0001-POST-gateway-verify.json").write_text("{not json")
     result = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording", str(tmp_path)],
@@ -266,6 +270,7 @@ def test_a_damaged_recording_or_report_is_named(tmp_path: Path):
     assert result.returncode == 2 and "not a drift report" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_an_untrusted_https_upstream_is_a_502_and_a_trusted_one_answers(tmp_path: Path):
     port = free_port()
     upstream = subprocess.Popen([sys.executable, "-m", "emulator", "--tls", "--port", str(port), "--quiet",
@@ -420,6 +425,7 @@ def risk_conversation(client: Client) -> list[tuple[int, Any]]:
     return answers
 
 
+@pytest.mark.slow
 def test_risk_tokens_are_translated_for_compare_and_left_to_the_emulator_on_replay(upstream: EmulatorServer,
                                                                                    tmp_path: Path):
     options = ProxyOptions(upstream=upstream.url, record=tmp_path / "rec", compare=True, report=tmp_path / "d.json")
@@ -446,6 +452,7 @@ def test_risk_tokens_are_translated_for_compare_and_left_to_the_emulator_on_repl
     assert replayed[-1][1]["response"]["status"] == "100", replayed[-1]
 
 
+@pytest.mark.slow
 def test_a_replayed_rule_leaves_ids_echoes_and_dates_to_the_emulator(run: dict[str, Any], tmp_path: Path):
     scenario = tmp_path / "replay.yaml"
     made = subprocess.run([sys.executable, "-m", "emulator", "scenarios", "from-recording",
@@ -497,6 +504,7 @@ def test_the_report_is_not_rewritten_after_each_exchange_yet_complete_when_the_p
     assert "30 exchanges compared" in (tmp_path / "d.md").read_text()
 
 
+@pytest.mark.slow
 def test_the_report_is_complete_after_sigterm(upstream: EmulatorServer, tmp_path: Path):
     import signal
 
@@ -543,6 +551,7 @@ def test_a_damaged_drift_report_is_one_line_naming_the_problem(tmp_path: Path, c
     assert "not a drift report" in result.stderr and says in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("upstream", ["http://alice:secret@127.0.0.1:1", "ftp://alice:secret@x",
                                       "http://alice:secret@127.0.0.1:1/?q=1"])
 def test_an_upstream_with_a_password_is_refused_without_printing_it(upstream: str):
@@ -559,6 +568,7 @@ def recorded_exchange(sequence: int, body: Any, answer_body: Any, target: str = 
             "answer": {"status": 200, "headers": [], "body": answer_body}}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("request_body", "answer_body", "says"), [
     ("hello", {}, "request.body is not an object"),
     ({}, 5, "answer.body is not an object"),
@@ -573,6 +583,7 @@ def test_a_damaged_recorded_exchange_is_one_line_naming_the_file(tmp_path: Path,
     assert f"0001-POST-gateway-verify.json: {says}" in result.stderr
 
 
+@pytest.mark.slow
 def test_an_answer_too_large_for_a_scenario_file_is_left_out_and_the_rest_converts(tmp_path: Path):
     def answer(**data: Any) -> dict[str, Any]:
         return {"json": {"status": 100, "client_message": "Success", "data": data}}
@@ -588,6 +599,7 @@ def test_an_answer_too_large_for_a_scenario_file_is_left_out_and_the_rest_conver
     assert "card_type: Debit" in result.stdout and "xxxx" not in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("timeout", ["nan", "inf", "-1", "0"])
 def test_an_upstream_timeout_that_is_not_a_finite_positive_number_is_refused(timeout: str):
     result = subprocess.run([sys.executable, "-m", "emulator", "proxy", "--upstream", "http://127.0.0.1:1",
@@ -608,6 +620,7 @@ def test_a_failure_inside_the_loop_is_not_chained_to_the_missing_uvloop():
     assert raised.value.__context__ is None and raised.value.__cause__ is None
 
 
+@pytest.mark.slow
 def test_ctrl_c_says_it_waits_for_requests_in_flight_and_a_second_stops_at_once(tmp_path: Path):
     import queue
     import signal

@@ -1,6 +1,10 @@
 """The pytest plugin, as a user meets it: the documented example runs in a fresh pytest process."""
 
+import pytest
+
 from tests.support.paths import ROOT
+
+pytestmark = pytest.mark.slow
 
 EXAMPLE = ROOT / "examples" / "test_payout.py"
 

@@ -61,6 +61,7 @@ def test_without_libyaml_the_pure_python_parser_refuses_it_as_fast(hostile, monk
     assert problem.startswith(f"{path}:1:") and problem.endswith(TOO_DEEP), problem
 
 
+@pytest.mark.slow
 def test_check_prints_the_file_line_and_column(hostile):
     path, line = hostile
     result = subprocess.run([sys.executable, "-m", "emulator", "check", str(path)], capture_output=True, text=True,
@@ -69,6 +70,7 @@ def test_check_prints_the_file_line_and_column(hostile):
     assert result.stdout == line + "\n" and result.stderr == "1 problem found\n"
 
 
+@pytest.mark.slow
 def test_the_emulator_does_not_start_on_it_and_says_where(hostile):
     path, line = hostile
     result = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", "--scenarios", str(path)],
@@ -93,6 +95,7 @@ async def test_an_upload_is_a_400_that_says_where_and_health_answers_meanwhile(a
     assert "deep.yaml" not in str(listed)  # nothing of it was added
 
 
+@pytest.mark.slow
 def test_the_depth_limit_is_a_setting(tmp_path):
     path = tmp_path / "nested.yaml"  # six levels deep: the file, its list, a scenario, its rules, a rule, its match
     path.write_text("scenarios:\n  - name: s\n    rules:\n      - name: r\n        match: {endpoint: verify}\n"

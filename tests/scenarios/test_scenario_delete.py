@@ -72,6 +72,7 @@ def test_deleting_one_scenario_leaves_the_others(server: EmulatorServer) -> None
     assert kept in names and gone not in names and "magic-values" in names
 
 
+@pytest.mark.slow
 def test_the_pytest_marker_deletes_what_it_added_on_a_local_emulator(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_marker='''
 import json, urllib.request

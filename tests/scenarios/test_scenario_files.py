@@ -254,6 +254,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
                           timeout=60)
 
 
+@pytest.mark.slow
 def test_check_command_prints_every_problem_and_exits_1(tmp_path):
     paths, lines = [], []
     for name, (text, problems) in CASES.items():
@@ -269,6 +270,7 @@ def test_check_command_prints_every_problem_and_exits_1(tmp_path):
     assert result.stderr.strip() == f"{len(lines)} problems found"
 
 
+@pytest.mark.slow
 def test_check_command_accepts_a_good_file_and_a_folder(tmp_path):
     path = write(tmp_path, "good", GOOD)
     result = run("check", str(path))
@@ -286,6 +288,7 @@ def test_the_bundled_scenarios_load_clean():
     assert [item.scenario.name for item in loaded] == ["magic-values"]
 
 
+@pytest.mark.slow
 def test_server_refuses_to_start_on_an_invalid_file(tmp_path):
     text, problems = CASES["wrong-types"]
     path = write(tmp_path, "wrong-types", text)

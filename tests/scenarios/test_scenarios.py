@@ -633,6 +633,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=60)
 
 
+@pytest.mark.slow
 def test_triggers_command_lists_triggers(tmp_path):
     user = tmp_path / "mine.yaml"
     user.write_text(textwrap.dedent(SWITCHABLE), encoding="utf-8")
@@ -667,6 +668,7 @@ def test_triggers_command_lists_triggers(tmp_path):
         ("switchable", "decline", 856, "Declined - Account closed", "emulator", None)]
 
 
+@pytest.mark.slow
 def test_triggers_command_marks_a_rules_own_message_and_lists_its_events(tmp_path):
     user = tmp_path / "mine.yaml"
     user.write_text(textwrap.dedent("""\

@@ -348,6 +348,7 @@ def bodies_for(path: str) -> st.SearchStrategy[bytes]:
 # -- properties ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=1500)
 @given(value=authorization_values, proxy=st.booleans())
 def test_any_authorization_header_gets_a_401_that_says_why(server, client, value, proxy):
@@ -366,6 +367,7 @@ def test_any_authorization_header_gets_a_401_that_says_why(server, client, value
     client.health()
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=1200)
 @given(x_date=st.none() | date_values, date=st.none() | date_values, names=st.sampled_from(
     [DEFAULT_ORDER, ("request-line", "date", "content-type", "content-sha512", "content-length"),
@@ -389,6 +391,7 @@ SIGNABLE = ["request-line", "x-date", "date", "content-type", "content-sha512", 
 REQUIRED = {"request-line", "content-type", "content-sha512", "content-length"}
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=1000)
 @given(names=st.lists(st.sampled_from(SIGNABLE), max_size=9), send_date=st.booleans(), data=st.data(),
        header_case=st.sampled_from([str.lower, str.upper, str.title, lambda s: s]))
@@ -413,6 +416,7 @@ def test_any_signed_header_order_or_subset_is_judged_by_the_policy(server, clien
     client.health()
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=1400)
 @given(data=st.data(), path=st.sampled_from(SIGNED_PATHS))
 def test_any_body_to_any_signed_endpoint_gets_json_that_names_the_problem(server, client, data, path):
@@ -490,6 +494,7 @@ async def test_raw_garbage_gets_a_4xx_or_a_closed_connection_never_a_5xx(server,
     await health(server.port)
 
 
+@pytest.mark.slow
 async def test_requests_cut_off_then_closed_leave_no_trace_of_an_error(server):
     token = accepted_card(server)
     start = server.last_entry()
@@ -511,6 +516,7 @@ async def test_requests_cut_off_then_closed_leave_no_trace_of_an_error(server):
     await still_accepts(server.port, token)
 
 
+@pytest.mark.slow
 async def test_a_content_length_larger_than_the_body(server):
     token = accepted_card(server)
     start = server.last_entry()
@@ -724,6 +730,7 @@ async def test_deeply_nested_json_is_400_naming_the_depth(big_server, opener):
     await health(big_server.port)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", ["long-string", "long-array", "many-keys", "big-number", "deep-and-wide"])
 async def test_huge_json_below_a_raised_limit_is_answered_not_choked_on(big_server, shape):
     size = 3 * 1024 * 1024

@@ -233,6 +233,7 @@ def test_check_refuses_oversized_yaml_before_building_it(tmp_path, document, exp
     assert str(problem).startswith(f"{path}:") and expected in str(problem), problem
 
 
+@pytest.mark.slow
 def test_an_alias_bomb_in_a_scenario_file_stops_the_start_with_one_clear_line(tmp_path):
     (tmp_path / "bomb.yaml").write_text(ALIAS_BOMB, encoding="utf-8")
     started = time.monotonic()
@@ -296,6 +297,7 @@ def impatient() -> Any:
     emulator.close()
 
 
+@pytest.mark.slow
 async def test_a_connection_that_never_finishes_its_headers_is_closed(impatient):
     reader, writer = await asyncio.open_connection("127.0.0.1", impatient.port)
     writer.write(b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
@@ -304,6 +306,7 @@ async def test_a_connection_that_never_finishes_its_headers_is_closed(impatient)
     writer.close()
 
 
+@pytest.mark.slow
 async def test_a_body_that_stops_arriving_is_a_408_and_the_connection_closes(impatient):
     reader, writer = await asyncio.open_connection("127.0.0.1", impatient.port)
     writer.write(request_bytes("POST", "/_emulator/reset", {"Content-Type": b"application/json",
@@ -316,6 +319,7 @@ async def test_a_body_that_stops_arriving_is_a_408_and_the_connection_closes(imp
     writer.close()
 
 
+@pytest.mark.slow
 async def test_health_answers_while_500_stalled_connections_are_open():
     """A real emulator process (its own open-file budget), 500 connections that stop mid-headers, then health."""
     port = free_port()

@@ -227,6 +227,7 @@ async def carries_on(emulator: Emulator, original: Original) -> None:
     assert [a["http_status"] for a in suspension["attempts"]] == [500, 200]
 
 
+@pytest.mark.slow
 async def test_a_restore_at_start_up_carries_on_where_the_snapshot_stopped(
         original: Original, session: aiohttp.ClientSession, hook: str, failing: dict[str, bool],
         tmp_path: Path) -> None:

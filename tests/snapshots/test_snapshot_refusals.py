@@ -235,6 +235,7 @@ async def hostile_files(busy: Emulator, tmp_path: Path) -> dict[str, tuple[Path,
     return files
 
 
+@pytest.mark.slow
 async def test_restoring_a_hostile_file_at_start_up_exits_2_with_one_line_naming_the_place(
         hostile_files: dict[str, tuple[Path, str]]) -> None:
     for path, message in hostile_files.values():
@@ -247,6 +248,7 @@ async def test_restoring_a_hostile_file_at_start_up_exits_2_with_one_line_naming
         assert result.stderr.count("\n") == 1, result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content, problem", [
     (json.dumps({"format": FORMAT, "version": 2}), "snapshot version 2 is newer than this emulator reads (1): "
                                                    "upgrade ingopay-emulator"),
@@ -265,6 +267,7 @@ def test_a_bad_file_to_restore_at_start_up_exits_2_in_one_line_naming_it(tmp_pat
     assert result.stderr == f"ingopay-emulator: --restore (INGOPAY_EMULATOR_RESTORE) {archive}: {problem}\n"
 
 
+@pytest.mark.slow
 def test_a_file_to_restore_over_the_limit_is_refused_naming_the_setting(tmp_path: Path) -> None:
     archive = tmp_path / "snapshot.json"
     archive.write_bytes(b" " * 2048)
@@ -277,6 +280,7 @@ def test_a_file_to_restore_over_the_limit_is_refused_naming_the_setting(tmp_path
                              "(INGOPAY_EMULATOR_SNAPSHOT_MAX_BYTES)\n")
 
 
+@pytest.mark.slow
 def test_a_missing_file_to_restore_is_named(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "emulator", "--restore", str(tmp_path / "nowhere.json")],
                             cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True, timeout=60)
@@ -303,6 +307,7 @@ def _large(archive: dict[str, Any], size: int) -> bytes:
     return json.dumps(archive).encode()
 
 
+@pytest.mark.slow
 async def test_health_answers_while_a_60_mb_archive_is_restored(session: aiohttp.ClientSession) -> None:
     """Read and checked on a worker thread, a little at a time: the emulator answers its health checks all along."""
     process = await asyncio.create_subprocess_exec(

@@ -14,6 +14,8 @@ import pytest
 from tests.support.outside import call
 from tests.support.processes import Emulator, start_on
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def emulators() -> Iterator[list[Emulator]]:

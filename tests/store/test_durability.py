@@ -23,6 +23,8 @@ import pytest
 from emulator.client import encode_body, sign
 from tests.support.sockets import free_port
 
+pytestmark = pytest.mark.slow
+
 BURST = 400
 CONCURRENCY = 32
 KILL_AFTER = 60  # successes seen before the SIGKILL

@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.processes import Emulator, start_on
 
+pytestmark = pytest.mark.slow
+
 DISK_BYTES = 4 * 1024 * 1024
 
 

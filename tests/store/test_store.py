@@ -205,6 +205,7 @@ def test_store_error_is_a_configuration_error_the_cli_prints():
     assert issubclass(StoreError, ConfigurationError)
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_newer_file_with_a_clear_message(tmp_path):
     _set_version(tmp_path, SCHEMA_VERSION + 1)
     result = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", "--data-dir", str(tmp_path)],

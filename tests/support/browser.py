@@ -2,7 +2,9 @@
 
 Tests take the ``chromium`` fixture (a launched, headless browser). When the browser cannot be had, every browser
 test is skipped with the same one-line reason (pytest folds them into one line), except under CI (``CI=true``),
-where a missing browser is a failure: CI always runs the browser tests.
+where a missing browser is a failure: CI always runs the browser tests. Every test that takes a browser fixture is
+marked ``browser`` and ``slow`` here, at collection, so that ``-m "not browser"`` (no Chromium) and ``-m "not slow"``
+(the fast set) leave it out without each test saying so.
 """
 
 from __future__ import annotations
@@ -36,6 +38,20 @@ def missing_browser() -> str | None:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+#: The fixtures that launch the browser.
+BROWSER_FIXTURES = frozenset({"chromium", "rebinding_chromium"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test that needs the browser (directly or through another fixture) ``browser`` and ``slow``, before
+    ``-m`` selects: tryfirst puts this ahead of pytest's own deselection."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -186,6 +186,7 @@ async def flood(port: int, seconds: float, *, poll_health: bool) -> FloodResult:
     return result
 
 
+@pytest.mark.slow
 async def test_a_flood_of_500_connections_gets_answers_or_429s_and_health_keeps_answering(server):
     result = await flood(server.port, FLOOD_SECONDS, poll_health=True)
     assert result.errors == [], result.errors[:10]
@@ -198,6 +199,7 @@ async def test_a_flood_of_500_connections_gets_answers_or_429s_and_health_keeps_
     assert server.process.poll() is None, "the emulator died"
 
 
+@pytest.mark.slow
 async def test_memory_does_not_grow_across_repeated_floods(server):
     await flood(server.port, MEMORY_FLOOD_SECONDS, poll_health=False)  # warm-up: buffers and caches grow once
     await asyncio.sleep(0.5)

@@ -17,6 +17,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from emulator.web.looperrors import REPEAT_SECONDS, LoopErrors
 from tests.support.outside import call
 from tests.support.sockets import free_port
@@ -32,6 +34,7 @@ def lines_of(stream: Any, into: queue.Queue[str]) -> None:
         into.put(line)
 
 
+@pytest.mark.slow
 def test_at_the_descriptor_limit_the_log_says_so_once_and_the_emulator_recovers():
     port = free_port()
     process = subprocess.Popen(

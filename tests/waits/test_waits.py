@@ -211,6 +211,7 @@ def open_waits(url: str, participant_id: int) -> dict[str, Any]:
     return dict(answer)
 
 
+@pytest.mark.slow
 async def test_waits_whose_clients_went_away_are_let_go_at_once(server: EmulatorServer, client: Client) -> None:
     raise_fd_limit(2 * ABANDONED + 300)  # both ends of every connection live in this process
     port = URL(server.url).port

@@ -12,9 +12,13 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from emulator.client import encode_body, sign
 from tests.support.bodies import CARD
 from tests.support.sockets import free_port
+
+pytestmark = pytest.mark.slow
 
 SECRET = "ingopay-emulator-secret"
 

@@ -47,6 +47,7 @@ async def signed_verify(base: str, context: ssl.SSLContext) -> dict:
             return await response.json()
 
 
+@pytest.mark.slow
 async def test_tls_makes_a_certificate_and_prints_its_ca():
     process, base, ready = start("--tls")
     try:
@@ -67,6 +68,7 @@ async def test_tls_makes_a_certificate_and_prints_its_ca():
         stop(process)
 
 
+@pytest.mark.slow
 async def test_the_users_own_certificate(tmp_path):
     own = make_certificates(tmp_path / "own", ("127.0.0.1", "localhost"))
     process, base, _ = start("--tls-cert", str(own.cert), "--tls-key", str(own.key))
@@ -77,6 +79,7 @@ async def test_the_users_own_certificate(tmp_path):
         stop(process)
 
 
+@pytest.mark.slow
 def test_a_certificate_without_its_key_is_refused_with_a_sentence(tmp_path):
     own = make_certificates(tmp_path / "own", ("127.0.0.1",))
     done = subprocess.run([sys.executable, "-m", "emulator", "--tls-cert", str(own.cert), "--port", "0"],

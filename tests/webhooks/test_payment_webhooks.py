@@ -27,6 +27,8 @@ from tests.support.ingo_examples import EXAMPLES, now_dated, send
 from tests.support.outside import independent_signature_check
 from tests.support.sockets import free_port
 
+pytestmark = pytest.mark.slow
+
 PAID = "gateway.transaction.recipient.payment.status.success"
 TERMINATED = "gateway.transaction.recipient.payment.status.terminated"
 CHECK_ISSUED = "gateway.transaction.recipient.payment.status.check.issued"

@@ -17,6 +17,7 @@ import re
 import socket
 import struct
 
+import pytest
 from aiohttp import web
 
 from emulator.store.sqlite import SqliteStore
@@ -605,6 +606,7 @@ async def test_webhooks_config_file(aiohttp_client, aiohttp_server, clock, tmp_p
 # -- load, concurrency and never blocking the API ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_burst_of_1000_events_is_delivered_without_loss_within_the_concurrency_bound(
         aiohttp_client, aiohttp_server, clock):
     async def busy(number: int, request: web.Request) -> web.StreamResponse:

@@ -15,6 +15,8 @@ from tests.support.paths import ROOT
 from tests.support.sockets import free_port
 from tests.support.webhook_receiver import DEFAULT_SECRET, Receiver, start_receiver
 
+pytestmark = pytest.mark.slow
+
 TOPIC = "gateway.transaction.recipient.payment.status.check.paid"
 STARTUP = 30  # seconds the emulator may take to start on a slow machine
 
