@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -100,7 +100,7 @@ def kong_sign(
     return headers
 
 
-async def send(emulator: Signed, headers: dict[str, str], body: bytes = b"", path: str = VERIFY):
+async def send(emulator: Signed, headers: Mapping[str, str], body: bytes = b"", path: str = VERIFY):
     response = await emulator.client.post(path, data=body, headers=headers)
     document = json.loads(await response.text())
     return response.status, document, response.headers

@@ -31,6 +31,7 @@ class Emulator:
         self.process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(self.port), *args],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         env=environment())
+        assert self.process.stdout is not None
         ready = self.process.stdout.readline()
         if "ready on" not in ready:
             self.process.kill()

@@ -30,9 +30,10 @@ def blocks(text: str, language: str) -> list[str]:
 
 
 
-def start_server(*args: str) -> tuple[subprocess.Popen, str]:
+def start_server(*args: str) -> tuple[subprocess.Popen[str], str]:
     command = [str(Path(sys.executable).parent / "ingopay-emulator"), *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
     line = process.stdout.readline()
     if "ready on" not in line:
         process.kill()

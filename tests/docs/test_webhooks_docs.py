@@ -84,8 +84,10 @@ async def test_the_javascript_snippet_verifies_a_real_delivery(aiohttp_client, a
     script = tmp_path / "verify.js"
     script.write_text(snippet("verify-js", "javascript") + JS_HARNESS, encoding="utf-8")
     given, expected = cases(raw, header)
+    node = shutil.which("node")
+    assert node is not None
     process = await asyncio.create_subprocess_exec(
-        shutil.which("node"), str(script), env={**os.environ, "CASES": json.dumps(given)},
+        node, str(script), env={**os.environ, "CASES": json.dumps(given)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()

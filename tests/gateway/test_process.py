@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ INCORRECT = "Transaction Failure- Contact Ingo Payments Client Services at 877-7
 
 async def tokenize(emulator, account_type: str) -> str:
     """Verify an account of ``account_type`` and return its token."""
+    fields: dict[str, Any]
     if account_type == "CA":
         fields = CARD
     elif account_type in ("AC", "SD"):

@@ -90,6 +90,7 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--rate-limit", "0"],
                                    stdout=subprocess.PIPE, stderr=stderr, text=True)
         try:
+            assert process.stdout is not None
             line = process.stdout.readline()
             assert "ready on" in line, f"no ready line: {line!r} {log.read_text(encoding='utf-8')}"
             yield line.split("ready on ", 1)[1].split()[0]

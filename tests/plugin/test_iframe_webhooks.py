@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from emulator.webhooks.events import WebhookEnvelope
 from emulator.webhooks.topics import TOPICS
 from tests.support.app import Signed
 from tests.support.iframe import ADDRESS, GOOD_CARD, create
@@ -40,7 +42,7 @@ def schema_of(topic: str) -> dict[str, Any]:
             "additionalProperties": False}
 
 
-def problems(envelope: dict[str, Any]) -> list[str]:
+def problems(envelope: Mapping[str, Any]) -> list[str]:
     """Where ``envelope`` departs from Ingo's description of its topic (none: it conforms)."""
     topic = envelope["metadata"]["topic"]
     if topic not in DESCRIBED:
@@ -69,7 +71,7 @@ def test_the_check_finds_what_departs_from_the_pages():
                          "event": {"status": "1127", "client_message": "Overall max account verification attempts "
                                                                        "limit exceeded"}}}
     assert problems(envelope) == []
-    broken = copy.deepcopy(envelope)
+    broken: dict[str, Any] = copy.deepcopy(envelope)
     broken["data"]["event"]["status"] = 1127
     del broken["data"]["ancillary"]["tracer_token"]
     broken["data"]["event"]["session_state"] = "Terminated"
@@ -87,7 +89,7 @@ async def submit(emulator: Signed, destination: str, form: dict[str, Any], **rec
     url = await create(emulator, **recipient)
     await url.mount(destination)
     _, body = await url.submit(form)
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 async def drive_every_plugin_event(emulator: Signed) -> None:
@@ -114,7 +116,7 @@ async def drive_every_plugin_event(emulator: Signed) -> None:
 
 
 @pytest.fixture
-async def sent(emulator: Signed) -> list[dict[str, Any]]:
+async def sent(emulator: Signed) -> list[WebhookEnvelope]:
     await drive_every_plugin_event(emulator)
     return [event.envelope for event in emulator.runtime.services.outbox.events if event.topic.startswith("plugin.")]
 

@@ -98,7 +98,9 @@ async def test_active_page_is_framed_only_by_the_host(emulator):
     assert "frame-ancestors http://127.0.0.1:9999" in headers["Content-Security-Policy"]
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert headers["Cache-Control"] == "no-store" and headers["Referrer-Policy"] == "no-referrer"
-    config = json.loads(re.search(r'<script type="application/json" id="iip-config">(.*?)</script>', text).group(1))
+    found = re.search(r'<script type="application/json" id="iip-config">(.*?)</script>', text)
+    assert found is not None, text
+    config = json.loads(found.group(1))
     assert config["state"]["state"] == "active" and config["host_uri"] == HOST
     assert config["events"]["TOKEN_SUCCESS"] == "iip.webplugin.token_success"
     default = await create(emulator, host_uri=None)

@@ -191,7 +191,9 @@ def frame(page: Any) -> Any:
 
 
 def session_record(runtime: Runtime, session_id: str) -> dict[str, Any]:
-    return runtime.store.find("session", session_id)[1]
+    found = runtime.store.find("session", session_id)
+    assert found is not None, session_id
+    return found[1]
 
 
 # -- the tests ------------------------------------------------------------------------------------------------------

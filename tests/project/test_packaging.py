@@ -38,10 +38,10 @@ def test_the_wheel_metadata_names_the_version_license_and_project_urls(wheel: zi
     (metadata_name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
     metadata = email.message_from_bytes(wheel.read(metadata_name))
     assert metadata["Version"] == __version__
-    urls = dict(value.split(", ", 1) for value in metadata.get_all("Project-URL"))
+    urls = dict(value.split(", ", 1) for value in metadata.get_all("Project-URL", []))
     assert {"Homepage", "Repository", "Issues", "Changelog"} <= set(urls)
     assert all(url.startswith("https://") for url in urls.values())
-    assert "Apache" in (metadata["License"] or "") + " ".join(metadata.get_all("Classifier"))
+    assert "Apache" in (metadata["License"] or "") + " ".join(metadata.get_all("Classifier", []))
 
 
 def test_the_changelog_keeps_a_changelog_and_starts_at_the_first_release():

@@ -197,7 +197,7 @@ def test_the_sixth_request_within_a_second_gets_the_emulators_429(upstream: Emul
     try:
         client = Client(proxy.url, UPSTREAM.username, UPSTREAM.secret, 12345)
         started = time.monotonic()
-        statuses, last = [], None
+        statuses: list[int] = []
         while len(statuses) < 6:
             last = client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": f"r{len(statuses)}"})
             statuses.append(last[0])
@@ -276,6 +276,7 @@ def test_an_untrusted_https_upstream_is_a_502_and_a_trusted_one_answers(tmp_path
     upstream = subprocess.Popen([sys.executable, "-m", "emulator", "--tls", "--port", str(port), "--quiet",
                                  "--data-dir", str(tmp_path / "data"), "--credentials", str(credentials(tmp_path))],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert upstream.stdout is not None
     try:
         assert "ready on https://" in upstream.stdout.readline()
         ca = tmp_path / "data" / "tls" / "ca.pem"
@@ -513,6 +514,7 @@ def test_the_report_is_complete_after_sigterm(upstream: EmulatorServer, tmp_path
     process = subprocess.Popen([sys.executable, "-m", "emulator", "proxy", "--upstream", upstream.url, "--compare",
                                 "--report", str(report), "--port", str(port), "--rate-limit", "100", "--quiet"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
     try:
         assert "proxy ready on" in process.stdout.readline()
         client = Client(f"http://127.0.0.1:{port}", UPSTREAM.username, UPSTREAM.secret, UPSTREAM.participant_id)
@@ -632,8 +634,15 @@ def test_ctrl_c_says_it_waits_for_requests_in_flight_and_a_second_stops_at_once(
                                 str(port), "--upstream-timeout", "120", "--compare", "--report",
                                 str(tmp_path / "d.json")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+    stderr = process.stderr
+
+    def follow() -> None:
+        for line in stderr:
+            lines.put(line)
+
+    threading.Thread(target=follow, daemon=True).start()
 
     def logged(text: str) -> str:
         deadline = time.monotonic() + 30

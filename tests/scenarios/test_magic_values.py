@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
 from tests.support.bodies import ACH, CARD, RECIPIENT, v11
+from tests.support.bodies import SESSION as SESSION_BODY
 from tests.support.paths import ROOT
 
 PROCESS = "/gateway/process"
@@ -346,11 +348,7 @@ async def test_last_name_trigger_on_debit(emulator):
     assert pulled["response"]["status"] == "851", pulled
 
 
-SESSION = {"participant_unique_id1": "session-magic-1",
-           "recipient_information": {"first_name": "Jane", "last_name": "Doe", "address_line1": "1 Main St",
-                                     "city": "Atlanta", "state": "GA", "zip_code": "30301",
-                                     "email_address": "jane.doe@example.com", "mobile_number": "5555550100"},
-           "language_locale_code": "en-US"}
+SESSION: dict[str, Any] = {**SESSION_BODY, "participant_unique_id1": "session-magic-1"}
 
 
 async def test_last_name_13723_on_the_session_endpoint(emulator):

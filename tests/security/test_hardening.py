@@ -92,6 +92,7 @@ class Client:
             self.sock = None
 
     def _read_until(self, marker: bytes) -> bytes:
+        assert self.sock is not None, "read before a request was sent"
         while marker not in self.buffer:
             chunk = self.sock.recv(65536)
             if not chunk:
@@ -101,6 +102,7 @@ class Client:
         return head
 
     def _read_exactly(self, size: int) -> bytes:
+        assert self.sock is not None, "read before a request was sent"
         while len(self.buffer) < size:
             chunk = self.sock.recv(65536)
             if not chunk:
@@ -160,7 +162,7 @@ def titled(headers: dict[str, bytes]) -> list[tuple[str, bytes]]:
 #: itself, before the application (the raw-socket tests below cover those).
 FIELD_BYTES = bytes([9, *range(0x20, 0x7F), *range(0x80, 0x100)])
 field_bytes = st.binary(max_size=120).map(lambda raw: bytes(FIELD_BYTES[b % len(FIELD_BYTES)] for b in raw))
-field_text = st.text(st.characters(min_codepoint=0x20, blacklist_categories=("Cs",), blacklist_characters="\x7f"),
+field_text = st.text(st.characters(codec="utf-8", min_codepoint=0x20, exclude_characters="\x7f"),
                      max_size=80).map(
     lambda text: text.encode("utf-8"))
 field_value = st.one_of(field_text, field_bytes).map(lambda v: v.strip(b" \t"))
@@ -651,7 +653,7 @@ NON_UTF8 = b"\xff\xfe\xc3("
 async def test_non_utf8_bytes_in_headers_get_a_401_that_says_why(server, where):
     body = VERIFY_BODY
     path = VERIFY
-    names = DEFAULT_ORDER
+    names: tuple[str, ...] = DEFAULT_ORDER
     extra: dict[str, bytes] = {}
     if where in ("content-type", "x-date", "content-sha512", "content-length"):
         extra[where] = NON_UTF8 if where != "content-type" else b"application/json; x=" + NON_UTF8

@@ -121,15 +121,15 @@ async def original(aiohttp_server: Any, session: aiohttp.ClientSession, hook: st
                     status=201)
     await emu.admin("POST", "/_emulator/scenarios/second-push-declined/activate", {"participant_id": 12345})
     assert (await emu.push(5.77, "nth-1", token))["status"] == 100  # the rule's first match: not its nth
-    session = await emu.session_for("session-key-1")
-    assert session["status"] == 100, session
+    iframe_session = await emu.session_for("session-key-1")
+    assert iframe_session["status"] == 100, iframe_session
     await emu.admin("POST", "/_emulator/clock", {"advance": 10})
     record = runtime.store.get("meta", 0, "session_url_key")
     assert record is not None
     seen = {path: await emu.admin("GET", path) for path in SHOWN}
     assert [f["code"] for f in seen["/_emulator/findings"]["findings"]] == ["push_to_ofac_suspended"] * 2
-    return Original(emu, record["key"], tenant, token, bank["data"]["customer_account_token"], paid, session["data"],
-                    seen, await emu.snapshot())
+    return Original(emu, record["key"], tenant, token, bank["data"]["customer_account_token"], paid,
+                    iframe_session["data"], seen, await emu.snapshot())
 
 
 # -- the archive ---------------------------------------------------------------------------------------------------
@@ -270,7 +270,8 @@ def test_a_durable_store_loads_in_one_transaction(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path)
     store.put("token", 1, "a", {"token": "a"})
     before = store.dump()
-    broken = Contents([Stored("token", 2, "b", {"token": "b"}), Stored(None, 2, "c", {})], {"transaction": 7})
+    no_kind = Stored(None, 2, "c", {})  # type: ignore[arg-type]  # what a damaged archive could hold
+    broken = Contents([Stored("token", 2, "b", {"token": "b"}), no_kind], {"transaction": 7})
     with pytest.raises(StoreUnavailable, match="NOT NULL"):  # the second record has no kind: refused mid-load
         store.load(broken, keep=("meta",))
     assert store.dump() == before

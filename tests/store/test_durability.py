@@ -43,6 +43,7 @@ class Server:
              "--data-dir", str(data_dir), "--rate-limit", "0", "--quiet", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        assert self.process.stdout is not None and self.process.stderr is not None
         line = self.process.stdout.readline()  # the one "ready on" line, or EOF if it failed to start
         if "ready on" not in line:
             self.process.kill()
@@ -60,8 +61,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.process.stdout.close()
-        self.process.stderr.close()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.fixture

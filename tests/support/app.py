@@ -47,7 +47,7 @@ class Signed:
         return Signed(self.client, self.runtime, username)
 
     async def post(self, path: str, body: Any = None, *, extra_headers: dict[str, str] | None = None,
-                   **sign_options: Any) -> tuple[int, dict[str, Any], Any]:
+                   **sign_options: Any) -> tuple[int, Any, Any]:
         raw = encode_body(body if body is not None else {})
         headers = sign("POST", path, raw, username=self.username, secret=self.credential.secret,
                        now=self.runtime.signature_now(), **sign_options)

@@ -8,7 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from emulator.app import build_runtime
@@ -66,15 +66,17 @@ def authorization(names: Iterable[str], signature: bytes, *, username: bytes = b
 
 
 def signed_headers(path: str, body: bytes, *, now: float = NOW, names: Iterable[str] = DEFAULT_ORDER,
-                   extra: dict[str, bytes] | None = None, content_length: bytes | None = None,
+                   extra: Mapping[str, bytes | None] | None = None, content_length: bytes | None = None,
                    content_sha512: bytes | None = None) -> dict[str, bytes]:
-    """Lowercase name -> value for a validly signed POST of ``body`` (values may be overridden and are signed)."""
+    """Lowercase name -> value for a validly signed POST of ``body`` (values may be overridden and are signed; an
+    ``extra`` value of None leaves that header out)."""
     names = tuple(names)
-    headers = {"x-date": http_date(now).encode(), "content-type": b"application/json",
-               "content-sha512": digest(body) if content_sha512 is None else content_sha512,
-               "content-length": str(len(body)).encode() if content_length is None else content_length}
-    headers.update(extra or {})
-    headers = {k: v for k, v in headers.items() if v is not None}
+    given: dict[str, bytes | None] = {
+        "x-date": http_date(now).encode(), "content-type": b"application/json",
+        "content-sha512": digest(body) if content_sha512 is None else content_sha512,
+        "content-length": str(len(body)).encode() if content_length is None else content_length}
+    given.update(extra or {})
+    headers = {k: v for k, v in given.items() if v is not None}
     headers["authorization"] = authorization(names, signature_for(names, "POST", path, headers))
     return headers
 
@@ -106,7 +108,7 @@ def assert_names_the_problem(status: int, content_type: str, raw: bytes, *, cont
     assert isinstance(document, dict), f"{document!r}{where}"
     if status == 401 and "diagnosis" in document:  # Kong's refusal, explained
         diagnosis = document.get("diagnosis") or {}
-        assert document.get("message") == CODES.get(diagnosis.get("code")), f"{document}{where}"
+        assert document.get("message") == CODES.get(str(diagnosis.get("code"))), f"{document}{where}"
         assert isinstance(diagnosis.get("detail"), str) and diagnosis["detail"].strip(), f"{document}{where}"
         return document
     if "message" in document and "status" not in document and "response" not in document:

@@ -77,6 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--quiet"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None
     try:
         deadline = time.monotonic() + 30
         line = ""

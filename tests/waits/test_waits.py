@@ -189,7 +189,7 @@ def test_a_webhook_wait_started_first_is_answered_by_the_delivery(server: Emulat
     later.start()
     later.started.wait()
     assert server.runtime is not None
-    registered(lambda: len(server.runtime.services.delivery_waits) == 1)  # type: ignore[union-attr]
+    registered(lambda: len(server.runtime.services.delivery_waits) == 1)
     client.push(token, 7.08, "ofac-2")
     status, answer = later.result()
     assert status == 200
@@ -215,6 +215,7 @@ def open_waits(url: str, participant_id: int) -> dict[str, Any]:
 async def test_waits_whose_clients_went_away_are_let_go_at_once(server: EmulatorServer, client: Client) -> None:
     raise_fd_limit(2 * ABANDONED + 300)  # both ends of every connection live in this process
     port = URL(server.url).port
+    assert port is not None
     body = json.dumps({"match": {"participant_id": client.participant_id, "endpoint": "process"},
                        "timeout": 300}).encode()
     request = (b"POST /_emulator/requests/wait HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"

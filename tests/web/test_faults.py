@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -88,7 +89,7 @@ async def token(real) -> str:
     return body["data"]["customer_account_token"]
 
 
-async def timed(call) -> tuple[float, object]:
+async def timed(call) -> tuple[float, Any]:
     started = time.monotonic()
     result = await call
     return time.monotonic() - started, result

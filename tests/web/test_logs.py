@@ -27,6 +27,7 @@ def run_and_collect(log_format: str) -> list[str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--log-format", log_format],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
     try:
         assert "ready on" in process.stdout.readline()
         base = f"http://127.0.0.1:{port}"
@@ -89,6 +90,7 @@ def test_with_json_logs_every_line_of_the_process_is_one_json_object_and_no_bad_
     process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port), "--log-format", "json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "INGOPAY_EMULATOR_RATELIMIT": "0"})
+    assert process.stdout is not None
     try:
         ready = json.loads(process.stdout.readline())
         assert "ready on" in ready["message"] and ready["url"] == f"http://127.0.0.1:{port}"

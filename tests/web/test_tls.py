@@ -21,9 +21,10 @@ from tests.support.bodies import CARD
 from tests.support.sockets import free_port
 
 
-def start(*args: str) -> tuple[subprocess.Popen, str, str]:
+def start(*args: str) -> tuple[subprocess.Popen[str], str, str]:
     process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(free_port()), "--quiet", *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
     ready = process.stdout.readline().strip()
     if "ready on" not in ready:
         process.kill()
@@ -31,11 +32,12 @@ def start(*args: str) -> tuple[subprocess.Popen, str, str]:
     return process, ready.split("ready on ", 1)[1].split()[0], ready
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen[str]) -> None:
     process.terminate()
     process.wait(timeout=10)
-    process.stdout.close()
-    process.stderr.close()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 async def signed_verify(base: str, context: ssl.SSLContext) -> dict:
@@ -51,7 +53,7 @@ async def signed_verify(base: str, context: ssl.SSLContext) -> dict:
 async def test_tls_makes_a_certificate_and_prints_its_ca():
     process, base, ready = start("--tls")
     try:
-        assert base.startswith("https://127.0.0.1:")
+        assert base.startswith("https://127.0.0.1:") and process.stderr is not None
         announced = process.stderr.readline()
         assert "trust its CA:" in announced
         ca = Path(announced.rsplit("trust its CA: ", 1)[1].strip())

@@ -203,7 +203,7 @@ def push(base: str, token: str, puid1: str, amount: float) -> dict[str, Any]:
             "amount": amount}
     status, answer = send(base, example["path"], body)
     assert status == 200, answer
-    return answer  # type: ignore[no-any-return]
+    return answer
 
 
 def test_a_declined_push_ends_with_a_terminated_webhook_naming_the_decline(emulator: Running) -> None:

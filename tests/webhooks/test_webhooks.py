@@ -170,6 +170,7 @@ async def test_receiver_slower_than_the_timeout(aiohttp_client, aiohttp_server, 
 async def test_connection_reset_is_recorded_and_retried(aiohttp_client, aiohttp_server, clock):
     async def reset_first(number: int, request: web.Request) -> web.StreamResponse:
         if number == 1:
+            assert request.transport is not None
             request.transport.abort()  # drop the connection: no status line, no body
             await asyncio.sleep(0.1)
         return web.Response(text="ok")
@@ -197,8 +198,9 @@ async def test_a_tcp_reset_is_recorded_and_retried(aiohttp_client, clock):
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-        body = await reader.readexactly(length)
+        length = re.search(rb"(?i)content-length: *(\d+)", head)
+        assert length is not None, head
+        body = await reader.readexactly(int(length.group(1)))
         connections.append(body)
         if len(connections) == 1:
             writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -45,6 +45,7 @@ class Emulator:
         async with aiohttp.ClientSession() as session:
             while True:
                 if self.process.returncode is not None:
+                    assert self.process.stderr is not None
                     error = await self.process.stderr.read()
                     pytest.fail(f"the emulator exited with {self.process.returncode}: {error.decode()}")
                 try:
