@@ -331,19 +331,23 @@ async def test_health_answers_while_a_60_mb_archive_is_restored(session: aiohttp
                 yield raw[start:start + (1 << 20)]
             sent.set()  # the client asks for more once the last piece is written: the body is sent
 
-        restore = asyncio.create_task(session.post(emulator.url + "/_emulator/snapshot", data=body(),
-                                                   headers={"Content-Length": str(len(raw)),
-                                                            "Content-Type": "application/json"}))
-        await asyncio.wait([asyncio.create_task(sent.wait()), restore], return_when=asyncio.FIRST_COMPLETED)
-        answered = 0  # health checks answered after the whole archive was sent, before the restore's answer
-        while not restore.done():
-            async with session.get(emulator.url + HEALTH_PATH) as response:
-                assert response.status == 200
-            answered += 1 if not restore.done() else 0
-            await asyncio.sleep(0.01)
-        async with await restore as response:
-            restored = await response.json()
-            assert response.status == 200, restored
+        # The archive goes on a connection of its own: building it takes seconds (more on a busy machine), and a
+        # pooled connection idle that long may be closed by the server (its keep-alive timeout) just as the upload
+        # starts on it.
+        async with aiohttp.ClientSession() as uploader:
+            restore = asyncio.create_task(uploader.post(emulator.url + "/_emulator/snapshot", data=body(),
+                                                        headers={"Content-Length": str(len(raw)),
+                                                                 "Content-Type": "application/json"}))
+            await asyncio.wait([asyncio.create_task(sent.wait()), restore], return_when=asyncio.FIRST_COMPLETED)
+            answered = 0  # health checks answered after the whole archive was sent, before the restore's answer
+            while not restore.done():
+                async with session.get(emulator.url + HEALTH_PATH) as response:
+                    assert response.status == 200
+                answered += 1 if not restore.done() else 0
+                await asyncio.sleep(0.01)
+            async with await restore as response:
+                restored = await response.json()
+                assert response.status == 200, restored
         assert restored["restored"]["records"]["token"] == len(tokens)
         assert answered >= 10, answered
 
