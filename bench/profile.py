@@ -63,11 +63,11 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("journal (masking, entry, waits, live view)", ("(emulator/core/journal.py)", "(emulator/core/masking.py)",
                                                     "record (emulator/web/middlewares.py)", "(emulator/waits/",
                                                     "(emulator/core/changes.py)", "entry_facts")),
-    ("encoding (envelope, JSON out)", ("(emulator/web/answers.py)", "(emulator/web/envelopes.py)",
+    ("encoding (envelope, JSON out)", ("(emulator/web/replies.py)", "(emulator/web/envelopes.py)",
                                        "(json/encoder.py)", "dumps (json/", "Response.__init__")),
     ("write (HTTP answer out)", ("finish_response", "write_eof", "_SelectorSocketTransport.write",
                                  "StreamWriter", "_write_headers", "_prepare_headers", "Response._start")),
-    ("middlewares (outcome, guard, pipeline)", ("(emulator/web/middlewares.py)", "(emulator/web/state.py)")),
+    ("middlewares (outcome, guard, pipeline)", ("(emulator/web/middlewares.py)", "(emulator/web/runtime.py)")),
 )
 OTHER = "aiohttp and asyncio (the rest)"
 #: Seconds py-spy records before wrk starts (so it stops that much before wrk ends).

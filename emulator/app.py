@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.admin import urls as admin_urls
-from emulator.auth.signing import HASHES
+from emulator.auth.kong_signing import HASHES
 from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock, signature_clock
 from emulator.core.credentials import Credential, load_credentials
@@ -33,6 +33,8 @@ from emulator.openapi import urls as openapi_urls
 from emulator.plugin import rvdm
 from emulator.plugin import urls as plugin_urls
 from emulator.plugin.models import Plugin
+from emulator.readiness.plan import load_plan
+from emulator.readiness.rehearsal import Rehearsals
 from emulator.scenarios.catalog import Sources
 from emulator.scenarios.engine import Engine
 from emulator.sessions import urls as session_urls
@@ -43,15 +45,15 @@ from emulator.snapshots.records import KINDS
 from emulator.snapshots.restoring import restore_file
 from emulator.store import Cap, MemoryStore, Record, Store
 from emulator.store.state import StoreState
-from emulator.tenants.models import Tenants
+from emulator.tenants.models import MOST_TENANTS, Tenants
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Waits
 from emulator.web.hosts import HostPolicy
 from emulator.web.middlewares import admin_guard, observe, signed_api
 from emulator.web.ratelimit import RateLimiter, RateWindows
-from emulator.web.routes import DECLARED, ROUTE_TABLE, Route
-from emulator.web.state import ROUTE_SPECS, RUNTIME, RouteSpec, Runtime, Services
+from emulator.web.routes import DECLARED, ROUTE_SPECS, ROUTE_TABLE, Route, RouteSpec
+from emulator.web.runtime import RUNTIME, Runtime, Services
 from emulator.webhooks.delivery import KIND as DELIVERY
 from emulator.webhooks.delivery import Deliveries
 from emulator.webhooks.delivery import in_progress as delivery_in_progress
@@ -93,6 +95,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     sessions = SessionService(store, clock, seed=seed)
     sources = scenario_sources(settings)
     credentials = credentials if credentials is not None else load_credentials(settings.credentials)
+    clock.most_own = MOST_TENANTS + len(credentials)  # a clock of its own for every participant that can sign
     journal = Journal(settings.journal_size)
     findings = Findings()
     watcher = Watcher(findings, clock, requests_per_second=settings.rate_limit or INGO_REQUESTS_PER_SECOND)
@@ -103,6 +106,11 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     outbox.listeners.append(watcher.on_emitted)
     outbox.recallers.append(watcher.on_emitted)  # after a restore, the watch follows the restored events (OFAC)
     stored = StoreState(store, KINDS)
+    readiness = Rehearsals(load_plan(settings.readiness_plan, sources.limits), clock, deliveries)
+    journal.listeners.append(readiness.on_entry)
+    deliveries.listeners.append(readiness.on_delivery)
+    outbox.listeners.append(readiness.on_emitted)
+    findings.listeners.append(readiness.on_finding)
     services = Services(
         gateway=gateway, sessions=sessions,
         plugin=Plugin(sessions, gateway, store, clock, rules=rvdm_rules, max_attempts=settings.plugin_max_attempts,
@@ -113,7 +121,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         findings=findings, watcher=watcher,
         tenants=Tenants(credentials, deliveries, webhook_secret=settings.webhook_secret,
                         holders=lambda: {*stored.restored, *journal.participants()}),
-        request_waits=request_waits, delivery_waits=delivery_waits,
+        request_waits=request_waits, delivery_waits=delivery_waits, readiness=readiness,
     )
     runtime = Runtime(
         settings=settings, clock=clock, store=store,
@@ -154,7 +162,8 @@ def memory_store(settings: Settings, clock: Clock) -> MemoryStore:
         "token_fingerprint": Cap(settings.memory_tokens, keep=token_kept),
         "risk_session": settings.memory_tokens, "risk_assessment": settings.memory_tokens,
         "transaction": settings.memory_transactions,
-        "session": Cap(settings.memory_sessions, keep=lambda _, session: session_in_progress(session, clock.now())),
+        "session": Cap(settings.memory_sessions,
+                       keep=lambda participant, session: session_in_progress(session, clock.now(participant))),
         "session_key": settings.memory_sessions,
         DELIVERY: Cap(settings.memory_deliveries, keep=lambda _, delivery: delivery_in_progress(delivery)),
     })

@@ -7,16 +7,23 @@ with no configuration:
 ``ingopay_emulator``
     The emulator, freshly reset for each test (:class:`emulator.testing.EmulatorServer`; with ``--ingopay-url`` a
     :class:`emulator.testing.RemoteEmulator`, never reset: use tenants): ``.url``, ``.wait_for_request(match)``,
-    ``.wait_for_webhook(match)``, ``.findings()``, ``.tenant()``, ``.advance(seconds)``; locally also
-    ``.credential``, ``.client()``, ``.webhooks(topic)`` and ``.runtime``.
+    ``.wait_for_webhook(match)``, ``.findings()``, ``.tenant()``, ``.advance(seconds)`` (the emulator clock, or in
+    a test that uses ``ingopay_tenant`` that tenant's own clock); locally also ``.credential``, ``.client()``,
+    ``.webhooks(topic)`` and ``.runtime``.
 ``ingopay_tenant``
     A tenant of its own for one test (removed after it): ``.username``, ``.secret``, ``.participant_id``,
-    ``.client()``, and waits and findings that see only its participant. Safe under pytest-xdist.
+    ``.client()``, waits and findings that see only its participant, and ``.advance(seconds)`` that moves its own
+    clock (other tenants' follow-ups and retries stay where they are). Safe under pytest-xdist.
 ``ingopay_client``
     A signed client: the default credential's, or with ``--ingopay-url`` a fresh tenant's.
 ``ingopay_emulator_options``
     Session-scoped dict of settings to change (``{"seed": 7}``), merged onto the plugin's defaults (rate
     limiting off); ``ingopay_emulator_settings`` is the resulting :class:`emulator.settings.Settings`.
+
+Readiness (docs/readiness.md): ``--ingopay-readiness`` starts a rehearsal of Ingo's testing plan for the session's
+participant (the default credential's; override the ``ingopay_readiness_participant`` fixture, as a shared emulator
+needs); ``--ingopay-readiness-report FILE`` writes the evidence pack at the end (``.md``, ``.html`` or ``.json``);
+``--ingopay-require-readiness=ID,ID`` (or ``all``) fails the session when one of those scenarios did not pass.
 
 Markers: ``@pytest.mark.ingopay_scenario("file.yaml" or inline YAML)`` loads scenarios for one test and deletes
 them after it (for a test with ``ingopay_tenant``, and always on a shared emulator, active for the test's tenant
@@ -47,6 +54,10 @@ URL_VARIABLE = "INGOPAY_URL"
 PARTICIPANTS = pytest.StashKey[set[int]]()
 #: The emulator a test gets: one this session started, or one it reaches over HTTP.
 Emulator = EmulatorServer | RemoteEmulator
+#: What the session's readiness rehearsal came to: the summary lines, and the required scenarios that did not pass.
+READINESS = pytest.StashKey[tuple[list[str], list[str]]]()
+#: The report format a file's suffix asks for.
+REPORT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,6 +73,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "$INGOPAY_RECEIVER_HOST")
     group.addoption("--ingopay-fail-on-findings", action="store_true",
                     help="fail every test whose traffic produced money-safety findings")
+    group.addoption("--ingopay-readiness", action="store_true",
+                    help="rehearse Ingo's testing plan on the session's traffic (docs/readiness.md)")
+    group.addoption("--ingopay-readiness-report", metavar="FILE", default=None,
+                    help="write the readiness report here at the end of the session (.md, .html or .json); implies "
+                         "--ingopay-readiness")
+    group.addoption("--ingopay-require-readiness", metavar="IDS", default=None,
+                    help="fail the session unless these scenarios of the plan passed (ids separated by commas, or "
+                         "all); implies --ingopay-readiness")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,17 +111,93 @@ def ingopay_emulator_settings(ingopay_emulator_options: dict[str, Any]) -> Setti
 
 
 @pytest.fixture(scope="session")
+def ingopay_readiness_participant() -> int | None:
+    """The participant --ingopay-readiness rehearses (override in conftest.py); None: the default credential's of
+    the emulator this session starts."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def ingopay_emulator_server(request: pytest.FixtureRequest, ingopay_emulator_settings: Settings) -> Iterator[Emulator]:
     url = request.config.getoption("--ingopay-url")
+    emulator: Emulator
     if url:
-        remote = RemoteEmulator(url, request.config.getoption("--ingopay-admin-token"),
-                                receiver_host=request.config.getoption("--ingopay-receiver-host")).wait_until_ready()
-        yield remote
-        remote.stop()
+        emulator = RemoteEmulator(url, request.config.getoption("--ingopay-admin-token"),
+                                  receiver_host=request.config.getoption("--ingopay-receiver-host")).wait_until_ready()
+    else:
+        emulator = EmulatorServer(ingopay_emulator_settings).start()
+    participant = _start_readiness(request, emulator)
+    yield emulator
+    if participant is not None:
+        _end_readiness(request.config, emulator, participant)
+    emulator.stop()
+
+
+def _readiness_asked(config: pytest.Config) -> bool:
+    return bool(config.getoption("--ingopay-readiness") or config.getoption("--ingopay-readiness-report")
+                or config.getoption("--ingopay-require-readiness"))
+
+
+def _start_readiness(request: pytest.FixtureRequest, emulator: Emulator) -> int | None:
+    """Start the session's rehearsal when asked; the participant rehearsed."""
+    if not _readiness_asked(request.config):
+        return None
+    participant: int | None = request.getfixturevalue("ingopay_readiness_participant")
+    if participant is None:
+        if not isinstance(emulator, EmulatorServer):
+            raise pytest.UsageError("--ingopay-readiness on a shared emulator (--ingopay-url) rehearses one "
+                                    "participant: name it with an ingopay_readiness_participant fixture in conftest.py")
+        participant = emulator.credential.participant_id
+    emulator.admin.start_readiness(participant)
+    return participant
+
+
+def _end_readiness(config: pytest.Config, emulator: Emulator, participant: int) -> None:
+    """Write the report when asked, and note which required scenarios did not pass."""
+    report = emulator.admin.readiness(participant)
+    summary = report["summary"]
+    lines = [f"ingopay readiness of participant {participant} ({report['plan']['name']}): {summary['passed']} passed, "
+             f"{summary['failed']} failed, {summary['not_run']} not run"]
+    target = config.getoption("--ingopay-readiness-report")
+    if target:
+        path = Path(target)
+        shape = REPORT_FORMATS.get(path.suffix.lower(), "md")
+        path.write_text(emulator.admin.readiness_report(participant, shape), encoding="utf-8")
+        lines.append(f"readiness report written to {path}")
+    scenarios = {scenario["id"]: scenario for scenario in report["scenarios"]}
+    wanted = config.getoption("--ingopay-require-readiness")
+    missed: list[str] = []
+    if wanted:
+        ids = list(scenarios) if wanted.strip() == "all" else [i.strip() for i in wanted.split(",") if i.strip()]
+        for identifier in ids:
+            scenario = scenarios.get(identifier)
+            if scenario is None:
+                missed.append(f"{identifier}: no scenario of the plan has this id (the plan's: {', '.join(scenarios)})")
+            elif scenario["status"] != "passed":
+                missed.append(f"{identifier}: {scenario['status'].replace('_', ' ')}: "
+                              f"{scenario['why'] or scenario['next']}")
+    config.stash[READINESS] = (lines, missed)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A session whose required readiness scenarios did not pass fails."""
+    _, missed = session.config.stash.get(READINESS, ([], []))
+    if missed and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say what the readiness rehearsal came to, and why a required scenario did not pass."""
+    lines, missed = config.stash.get(READINESS, ([], []))
+    if not lines:
         return
-    server = EmulatorServer(ingopay_emulator_settings).start()
-    yield server
-    server.stop()
+    terminalreporter.section("ingopay readiness")
+    for line in lines:
+        terminalreporter.line(line)
+    if missed:
+        terminalreporter.line(f"{len(missed)} required readiness scenario(s) did not pass:", red=True)
+        for line in missed:
+            terminalreporter.line(f"  {line}", red=True)
 
 
 @pytest.fixture
@@ -118,11 +213,16 @@ def ingopay_emulator(request: pytest.FixtureRequest,
 @pytest.fixture
 def ingopay_tenant(request: pytest.FixtureRequest,
                    ingopay_emulator: Emulator) -> Iterator[Tenant]:
-    """A fresh tenant for this test: its own credential and participant, removed (with its state) afterwards."""
+    """A fresh tenant for this test: its own credential and participant, removed (with its state and its clock)
+    afterwards. While the test runs, ``ingopay_emulator.advance`` moves this tenant's clock only."""
     tenant = ingopay_emulator.tenant()
     request.node.stash.setdefault(PARTICIPANTS, set()).add(tenant.participant_id)
-    yield tenant
-    tenant.remove()
+    ingopay_emulator.tenant_in_use = tenant
+    try:
+        yield tenant
+    finally:
+        ingopay_emulator.tenant_in_use = None
+        tenant.remove()
 
 
 @pytest.fixture

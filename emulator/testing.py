@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import secrets
 import threading
 import time
 import urllib.error
@@ -23,9 +24,9 @@ from emulator.app import build_runtime, create_app
 from emulator.auth.client import encode_body, sign
 from emulator.core.credentials import Credential
 from emulator.settings import Settings
+from emulator.web.runtime import Runtime
 from emulator.web.serving import bound_port, serve
-from emulator.web.state import Runtime
-from emulator.webhooks.signing import SIGNATURE_HEADER, verify_signature
+from emulator.webhooks.signature import SIGNATURE_HEADER, verify_signature
 
 T = TypeVar("T")
 
@@ -196,19 +197,42 @@ class AdminClient:
         self._expect(*self.call("POST", f"/_emulator/scenarios/{urllib.parse.quote(scenario)}/deactivate", body),
                      200, 404)
 
-    def advance(self, seconds: float) -> int:
-        """Move the emulator clock forward, firing what falls due; how many jobs fired."""
-        return int(self._expect(*self.call("POST", "/_emulator/clock", {"advance": seconds}), 200)["fired"])
+    def advance(self, seconds: float, participant_id: int | None = None) -> int:
+        """Move the emulator clock (or ``participant_id``'s own clock) forward, firing what falls due on it; how many
+        jobs fired."""
+        body: dict[str, Any] = {"advance": seconds, **({} if participant_id is None else
+                                                      {"participant_id": participant_id})}
+        return int(self._expect(*self.call("POST", "/_emulator/clock", body), 200)["fired"])
+
+    def clock(self, participant_id: int | None = None) -> dict[str, Any]:
+        """The emulator clock (or the clock ``participant_id``'s business time is read from) and its pending jobs."""
+        query = "" if participant_id is None else f"?participant_id={participant_id}"
+        return dict(self._expect(*self.call("GET", "/_emulator/clock" + query), 200))
 
     def reset(self, participant_id: int | None = None) -> None:
         body = {} if participant_id is None else {"participant_id": participant_id}
         self._expect(*self.call("POST", "/_emulator/reset", body), 200)
 
+    def start_readiness(self, participant_id: int) -> dict[str, Any]:
+        """Start (again) the readiness rehearsal of a participant (docs/readiness.md); its first report."""
+        return dict(self._expect(*self.call("POST", "/_emulator/readiness", {"participant_id": participant_id}), 201))
+
+    def readiness(self, participant_id: int) -> dict[str, Any]:
+        """The participant's readiness report (JSON), judged now."""
+        return dict(self._expect(*self.call("GET", f"/_emulator/readiness?participant_id={participant_id}"), 200))
+
+    def readiness_report(self, participant_id: int, format: str = "md") -> str:  # noqa: A002 (the API's name)
+        """The evidence pack as text: md, html or json."""
+        status, answer = self.call("GET", f"/_emulator/readiness/report?participant_id={participant_id}"
+                                          f"&format={urllib.parse.quote(format)}")
+        self._expect(status, answer, 200)
+        return answer if isinstance(answer, str) else json.dumps(answer, indent=2)
+
 
 @dataclass
 class Tenant:
     """A credential with a participant of its own on a (perhaps shared) emulator: its client signs with the real
-    clock, its waits and findings see only its participant."""
+    clock, its waits and findings see only its participant, and ``advance`` moves its own business clock."""
 
     url: str
     username: str
@@ -237,6 +261,15 @@ class Tenant:
         """The emulator's choices this tenant's traffic rested on (see :meth:`AdminClient.provenance`)."""
         return self.admin.provenance(self.participant_id)
 
+    def advance(self, seconds: float) -> int:
+        """Move this tenant's own clock forward (made from the emulator clock the first time), firing its jobs that
+        fall due; other tenants' time does not move. How many jobs fired."""
+        return self.admin.advance(seconds, self.participant_id)
+
+    def clock(self) -> dict[str, Any]:
+        """This tenant's clock and its pending jobs (``GET /_emulator/clock?participant_id=N``)."""
+        return self.admin.clock(self.participant_id)
+
     @classmethod
     def mint(cls, admin: AdminClient, **fields: Any) -> Tenant:
         minted = admin.mint_tenant(**fields)
@@ -248,7 +281,11 @@ class Tenant:
 
 
 class AdminCalls:
-    """What a test asks of any emulator, through its admin API: waits, findings, tenants."""
+    """What a test asks of any emulator, through its admin API: waits, findings, tenants, the clock."""
+
+    #: The tenant the running test uses (the pytest plugin's ``ingopay_tenant`` sets it): ``advance`` moves its
+    #: clock, not everyone's.
+    tenant_in_use: Tenant | None = None
 
     @property
     def admin(self) -> AdminClient:
@@ -273,21 +310,37 @@ class AdminCalls:
         """Mint a tenant: a credential with a participant of its own."""
         return Tenant.mint(self.admin, **fields)
 
+    def _clock_owner(self, participant_id: int | None) -> int | None:
+        """Whose clock an advance moves: the participant given, else the tenant in use, else (None) everyone's."""
+        if participant_id is None and self.tenant_in_use is not None:
+            return self.tenant_in_use.participant_id
+        return participant_id
+
 
 class WebhookReceiver:
     """A receiver on 127.0.0.1 and a free port that acknowledges every webhook at once (200) and keeps the bodies:
-    what a tenant of a shared emulator gets its events at."""
+    what a tenant of a shared emulator gets its events at. Once it knows ``secrets`` (the webhook secrets of the
+    tenants it serves), it verifies X-Ingo-Signature as Ingo asks and refuses (401) a delivery none of them signed."""
 
     def __init__(self, host: str = "127.0.0.1", *, name: str | None = None) -> None:
         """Listen on ``host`` (all addresses with 0.0.0.0); ``name`` is how the emulator reaches it (a container
         reaches the machine it runs on as host.docker.internal, say), ``host`` by default."""
         self.received: list[bytes] = []
-        received = self.received
+        self.secrets: set[str] = set()
+        received, secrets = self.received, self.secrets
 
         class Acknowledge(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
                 length = int(self.headers.get("Content-Length") or 0)
-                received.append(self.rfile.read(length))
+                body = self.rfile.read(length)
+                signature = self.headers.get(SIGNATURE_HEADER, "")
+                if secrets and not any(verify_signature(body, signature, secret, tolerance=0)
+                                       for secret in list(secrets)):
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                received.append(body)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -328,6 +381,9 @@ class RemoteEmulator(AdminCalls):
                 self.receiver = (WebhookReceiver() if self.receiver_host is None
                                  else WebhookReceiver("0.0.0.0", name=self.receiver_host))
             fields["webhook_url"] = self.receiver.url
+            # a secret of this process's choosing, so that the receiver can verify what the tenant is sent
+            fields.setdefault("webhook_secret", secrets.token_urlsafe(24))
+            self.receiver.secrets.add(fields["webhook_secret"])
         return Tenant.mint(self.admin, **fields)
 
     def stop(self) -> None:
@@ -336,8 +392,10 @@ class RemoteEmulator(AdminCalls):
             self.receiver.stop()
             self.receiver = None
 
-    def advance(self, seconds: float) -> int:
-        return self.admin.advance(seconds)
+    def advance(self, seconds: float, participant_id: int | None = None) -> int:
+        """Move a clock forward, firing what falls due on it: ``participant_id``'s own, else that of the tenant the
+        test uses (:attr:`tenant_in_use`), else the emulator clock. How many jobs fired."""
+        return self.admin.advance(seconds, self._clock_owner(participant_id))
 
     def wait_until_ready(self, timeout: float = 30.0) -> RemoteEmulator:
         """Return once /_emulator/health answers 200; an AssertionError naming the URL if it does not in time."""
@@ -413,7 +471,8 @@ class EmulatorServer(AdminCalls):
             envelope = {}
         with self._lock:
             self.received.append(ReceivedWebhook(envelope, body, dict(request.headers), valid))
-        return web.Response(status=self.receiver_status, text="ok")
+        # a receiver that verifies X-Ingo-Signature, as Ingo asks: a forged delivery (a readiness probe) is refused
+        return web.Response(status=self.receiver_status if valid else 401, text="ok" if valid else "bad signature")
 
     def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the server's loop and wait for its result."""
@@ -431,19 +490,21 @@ class EmulatorServer(AdminCalls):
         credential = self.runtime.credentials[username] if username else self.credential
         return SignedClient(self.url, credential, self.runtime.signature_now)
 
-    def now(self) -> float:
+    def now(self, participant_id: int | None = None) -> float:
+        """The emulator clock's time (or ``participant_id``'s business time)."""
         assert self.runtime is not None
-        return self.runtime.clock.now()
+        return self.runtime.clock.now(participant_id)
 
     @property
     def admin(self) -> AdminClient:
         """The admin API of this emulator, over HTTP."""
         return AdminClient(self.url, self.settings.admin_token)
 
-    def advance(self, seconds: float) -> int:
-        """Move the emulator clock forward, firing (and delivering) everything that falls due."""
+    def advance(self, seconds: float, participant_id: int | None = None) -> int:
+        """Move a clock forward, firing (and delivering) everything that falls due on it: ``participant_id``'s own,
+        else that of the tenant the test uses (:attr:`tenant_in_use`), else the emulator clock."""
         assert self.runtime is not None
-        return self.call(self.runtime.services.scheduler.advance(seconds))
+        return self.call(self.runtime.services.scheduler.advance(seconds, self._clock_owner(participant_id)))
 
     def freeze(self) -> None:
         assert self.runtime is not None

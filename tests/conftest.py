@@ -13,7 +13,7 @@ import pytest
 from emulator.app import build_runtime, create_app
 from emulator.core.clock import Clock
 from emulator.settings import Settings
-from emulator.web.state import Runtime
+from emulator.web.runtime import Runtime
 from tests.support.app import CREDENTIALS, NOW, Signed, frozen_at_now, pinned_at, runtime_for, serve, settings_for
 from tests.support.bodies import CARD, v11
 

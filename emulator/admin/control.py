@@ -8,22 +8,14 @@ import re
 
 from aiohttp import web
 
-from emulator.admin.answers import ParticipantBody, RateLimitChange, RateLimits, Reset, Signature, SignRequest
+from emulator.admin.schemas import ParticipantBody, RateLimitChange, RateLimits, Reset, Signature, SignRequest
 from emulator.auth.client import request_target
 from emulator.auth.header import MalformedAuthorization, parse_authorization
-from emulator.auth.signing import (
-    DEFAULT_SIGNED_HEADERS,
-    HASHES,
-    authorization_header,
-    body_digest,
-    compute_signature,
-    encode_signature,
-    signing_string,
-)
-from emulator.web.answers import json_response
+from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS, HASHES, body_digest, sign_request
 from emulator.web.declared import body
 from emulator.web.hosts import is_loopback
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 
 
 def _bad(message: str) -> web.Response:
@@ -110,13 +102,11 @@ async def sign(request: web.Request) -> web.Response:
     http_version = ask.http_version
     if re.fullmatch(r"[0-9](?:\.[0-9])?", http_version) is None:
         return _bad("http_version must be an HTTP version such as 1.1")
-    message = signing_string(order, method=method, target=request_target(path), headers=lowered,
-                             http_version=http_version)
-    signature = encode_signature(compute_signature(credential.secret, algorithm, message))
+    signed = sign_request(credential.secret, username=username, algorithm=algorithm, header_names=order,
+                          method=method, target=request_target(path), headers=lowered, http_version=http_version)
     answer: Signature = {
-        "signing_string": message, "signature": signature, "algorithm": algorithm, "username": username,
-        "signed_headers": order, "expected_content_sha512": body_digest(raw),
-        "expected_content_length": str(len(raw)),
-        "authorization": authorization_header(username, algorithm, order, signature),
+        "signing_string": signed.signing_string, "signature": signed.signature, "algorithm": algorithm,
+        "username": username, "signed_headers": order, "expected_content_sha512": body_digest(raw),
+        "expected_content_length": str(len(raw)), "authorization": signed.authorization,
     }
     return json_response(answer)

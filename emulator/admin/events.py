@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.admin.answers import EventList
-from emulator.web.answers import json_response
+from emulator.admin.schemas import EventList
 from emulator.web.declared import query
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 
 
 async def listing(request: web.Request) -> web.Response:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.admin.answers import FindingList
+from emulator.admin.schemas import FindingList
 from emulator.findings.models import KINDS
-from emulator.web.answers import json_response
 from emulator.web.declared import query
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 
 
 async def listing(request: web.Request) -> web.Response:

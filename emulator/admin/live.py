@@ -6,9 +6,9 @@ import json
 
 from aiohttp import web
 
-from emulator.web.answers import json_response
 from emulator.web.middlewares import client_gone
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 
 #: Seconds between keep-alive comments on a quiet stream (proxies close idle connections).
 KEEP_ALIVE = 15.0

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from emulator.admin.answers import Provenance
-from emulator.web.answers import json_response
+from emulator.admin.schemas import Provenance
 from emulator.web.declared import query
+from emulator.web.replies import json_response
 from emulator.web.routes import ROUTE_TABLE
-from emulator.web.state import RUNTIME
+from emulator.web.runtime import RUNTIME
 from emulator.webhooks.delivery import KIND as DELIVERY
 
 if TYPE_CHECKING:

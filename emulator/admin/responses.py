@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator import __version__
-from emulator.admin.answers import Health, OutcomeList, RequestList
 from emulator.admin.provenance import route_index
+from emulator.admin.schemas import Health, OutcomeList, RequestList
 from emulator.core import outcomes
-from emulator.web.answers import json_response
 from emulator.web.declared import query
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 
 
 async def health(request: web.Request) -> web.Response:

@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from emulator.admin.answers import (
+from emulator.admin.schemas import (
     Activated,
     Added,
     Deactivated,
@@ -19,10 +19,10 @@ from emulator.admin.answers import (
 from emulator.scenarios import triggers
 from emulator.scenarios.engine import Engine, FromFiles
 from emulator.scenarios.loader import ScenarioError
-from emulator.web.answers import json_response
 from emulator.web.body import read_body
 from emulator.web.declared import body, query
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 
 
 def engine(request: web.Request) -> Engine:

@@ -6,14 +6,14 @@ import asyncio
 
 from aiohttp import web
 
-from emulator.admin.answers import SnapshotRestored
+from emulator.admin.schemas import SnapshotRestored
 from emulator.settings import named
 from emulator.snapshots.capture import capture
 from emulator.snapshots.format import SnapshotRefused, SnapshotTooLarge
 from emulator.snapshots.restoring import Restored, prepare, restore
-from emulator.web.answers import JSON_CONTENT_TYPE, dumps, json_response
+from emulator.web.replies import JSON_CONTENT_TYPE, dumps, json_response
+from emulator.web.runtime import RUNTIME
 from emulator.web.serving import ChunkTooLarge
-from emulator.web.state import RUNTIME
 
 
 async def take(request: web.Request) -> web.Response:

@@ -12,11 +12,11 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.admin.answers import Memory, State
+from emulator.admin.schemas import Memory, State
 from emulator.store import MemoryStore
-from emulator.web.answers import json_response
 from emulator.web.declared import query
-from emulator.web.state import RUNTIME, Runtime
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME, Runtime
 
 #: The most of each kind one answer lists (newest first), unless ``limit`` asks for fewer.
 DEFAULT_LIMIT = 100
@@ -66,8 +66,6 @@ async def show(request: web.Request) -> web.Response:
     numbers = query(request)
     participant = numbers["participant_id"]
     limit = DEFAULT_LIMIT if numbers["limit"] is None else numbers["limit"]
-    if limit < 0:
-        return json_response({"message": "limit must be >= 0"}, status=400)
     return json_response(State(tokens=tokens(runtime, participant, limit),
                                sessions=sessions(runtime, participant, limit),
                                transactions=transactions(runtime, participant, limit),

@@ -10,19 +10,19 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from emulator.admin.answers import Replayed, ReplayRequest, RequestStory
 from emulator.admin.provenance import route_index
+from emulator.admin.schemas import Replayed, ReplayRequest, RequestStory
 from emulator.auth.client import sign
 from emulator.core.credentials import DEFAULT_SECRET
 from emulator.core.journal import Entry
 from emulator.core.masking import mask
 from emulator.stories.replay import ReplayRefused, carried_headers, curl_command, masked_paths, replay_body
-from emulator.stories.signing import comparisons, signing_of
+from emulator.stories.signing_story import comparisons, signing_of
 from emulator.stories.timeline import links_of, timeline
 from emulator.web import declared
-from emulator.web.answers import json_response
 from emulator.web.middlewares import REPLAY_HEADER
-from emulator.web.state import RUNTIME, Runtime
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME, Runtime
 from emulator.webhooks.followups import KIND as SCHEDULED
 
 #: How long a replay waits for the emulator's own answer (a scenario may delay it).

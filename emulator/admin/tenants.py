@@ -7,13 +7,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from emulator.admin.answers import CredentialList, TenantRemoved
+from emulator.admin.schemas import CredentialList, TenantRemoved
 from emulator.core.validation import Body
 from emulator.gateway.schemas import ParticipantId
 from emulator.tenants.models import TenantError
-from emulator.web.answers import json_response
 from emulator.web.declared import body
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 from emulator.webhooks.endpoints import WebhookUrl
 
 
@@ -34,7 +34,8 @@ async def mint(request: web.Request) -> web.Response:
     if spec.webhook_url is None and (spec.webhook_secret is not None or spec.topics):
         return json_response({"message": "webhook_secret and topics need a webhook_url"}, status=400)
     try:
-        tenant = runtime.services.tenants.mint(now=runtime.clock.now(), participant_id=spec.participant_id,
+        tenant = runtime.services.tenants.mint(now=runtime.clock.now(spec.participant_id),
+                                               participant_id=spec.participant_id,
                                                webhook_url=spec.webhook_url, webhook_secret=spec.webhook_secret,
                                                topics=tuple(spec.topics))
     except TenantError as exc:

@@ -8,14 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.admin.answers import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait, WaitList
+from emulator.admin.schemas import DeliveriesSeen, DeliveryWait, RequestsSeen, RequestWait, WaitList
 from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Count, TooManyWaits, Verdict, near_misses
-from emulator.web.answers import json_response
 from emulator.web.declared import body, query
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 from emulator.web.serving import while_connected
-from emulator.web.state import RUNTIME
 from emulator.webhooks.delivery import public
 
 #: Not met: the wait's time ran out first, or more matched than its at_most.

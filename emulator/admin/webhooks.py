@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.admin import answers
-from emulator.web.answers import json_response
+from emulator.admin import schemas
 from emulator.web.declared import body, query
-from emulator.web.state import RUNTIME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 from emulator.webhooks.delivery import Deliveries, public
 from emulator.webhooks.endpoints import EndpointSpec
 
@@ -21,7 +21,7 @@ async def listing(request: web.Request) -> web.Response:
     wanted = query(request)
     found = deliveries(request).listing(topic=wanted["topic"], status=wanted["status"],
                                         participant_id=wanted["participant_id"], event_id=wanted["event_id"])
-    return json_response(answers.DeliveryList(count=len(found), deliveries=[public(r) for r in found]))
+    return json_response(schemas.DeliveryList(count=len(found), deliveries=[public(r) for r in found]))
 
 
 async def detail(request: web.Request) -> web.Response:
@@ -42,7 +42,7 @@ async def redeliver(request: web.Request) -> web.Response:
 
 async def endpoints(request: web.Request) -> web.Response:
     """Webhook endpoints."""
-    return json_response(answers.EndpointList(endpoints=[e.as_json() for e in deliveries(request).endpoints.values()]))
+    return json_response(schemas.EndpointList(endpoints=[e.as_json() for e in deliveries(request).endpoints.values()]))
 
 
 async def add_endpoint(request: web.Request) -> web.Response:
@@ -57,12 +57,12 @@ async def remove_endpoint(request: web.Request) -> web.Response:
     """Remove a webhook endpoint."""
     if not deliveries(request).remove_endpoint(request.match_info["id"]):
         return json_response({"message": f"no endpoint has the id {request.match_info['id']!r}"}, status=404)
-    return json_response(answers.Removed(removed=request.match_info["id"]))
+    return json_response(schemas.Removed(removed=request.match_info["id"]))
 
 
 async def emit(request: web.Request) -> web.Response:
     """Emit an event now: {"topic", "participant_id", "event": {...}, "ancillary": {...}, "status", "message"}."""
-    ask = body(request, answers.EventToEmit)
+    ask = body(request, schemas.EventToEmit)
     outbox = request.app[RUNTIME].services.outbox
     base = {"participant_unique_id1": "", "participant_unique_id2": "", "session_id": ""}
     item = outbox.emit(ask.topic, ask.participant_id, ancillary={**base, **ask.ancillary}, event=dict(ask.event),

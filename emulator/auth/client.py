@@ -8,15 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.auth.signing import (
-    DEFAULT_SIGNED_HEADERS,
-    authorization_header,
-    body_digest,
-    compute_signature,
-    encode_signature,
-    http_date,
-    signing_string,
-)
+from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS, body_digest, http_date, sign_request
 from emulator.core.credentials import DEFAULT_SECRET, DEFAULT_USERNAME
 
 
@@ -66,14 +58,13 @@ def sign(
     if raw or method.upper() not in ("GET", "HEAD"):
         sent.update({"content-type": content_type, "content-sha512": body_digest(raw),
                      "content-length": str(len(raw))})
-    message = signing_string(names, method=method.upper(), target=request_target(url), headers=sent,
-                             http_version=http_version)
-    signature = encode_signature(compute_signature(secret, algorithm, message))
+    signed = sign_request(secret, username=username, algorithm=algorithm, header_names=names, method=method.upper(),
+                          target=request_target(url), headers=sent, http_version=http_version)
     result = {"X-Date": sent["x-date"]}
     if "content-type" in sent:
         result.update({"Content-Type": sent["content-type"], "Content-sha512": sent["content-sha512"],
                        "Content-Length": sent["content-length"]})
-    result["Authorization"] = authorization_header(username, algorithm, names, signature)
+    result["Authorization"] = signed.authorization
     return result
 
 

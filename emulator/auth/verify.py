@@ -22,7 +22,7 @@ from emulator.auth.httpdate import (
     parse_http_time,
     why_not_rfc1123_gmt,
 )
-from emulator.auth.signing import HASHES, body_digest, compute_signature, http_date, signing_string
+from emulator.auth.kong_signing import HASHES, body_digest, compute_signature, http_date, signing_string
 from emulator.core.credentials import Credential
 
 EXAMPLE_DATE = RFC1123_EXAMPLE

@@ -41,10 +41,18 @@ class IngoError(Exception):
     diagnosis_code: str = "business_error"
     source: ClassVar[Source | None] = None
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, code: int | None = None, diagnosis_code: str | None = None,
+                          source: Source | None = None, **kwargs: Any) -> None:
+        """A refusal is declared in its class line (``class CardExpired(IngoError, code=751,
+        diagnosis_code="card_expired", source=choice("status-751"))``); one with a diagnosis code joins REFUSALS."""
         super().__init_subclass__(**kwargs)
-        if "diagnosis_code" in cls.__dict__:
-            REFUSALS[cls.diagnosis_code] = cls
+        if code is not None:
+            cls.code = code
+        if source is not None:
+            cls.source = source
+        if diagnosis_code is not None:
+            cls.diagnosis_code = diagnosis_code
+            REFUSALS[diagnosis_code] = cls
 
     def __init__(self, detail: str | None = None, *, code: int | None = None, message: str | None = None,
                  field: str | None = None, data: dict[str, Any] | None = None) -> None:
@@ -74,36 +82,21 @@ class IngoError(Exception):
         return found
 
 
-class MissingParameter(IngoError):
+class MissingParameter(IngoError, code=400, diagnosis_code="missing_parameter", source=GATEWAY_CODES):
     """A required parameter is missing or null (Ingo 400)."""
 
-    code = 400
-    diagnosis_code = "missing_parameter"
-    source = GATEWAY_CODES
 
-
-class InvalidParameter(IngoError):
+class InvalidParameter(IngoError, code=401, diagnosis_code="invalid_parameter", source=GATEWAY_CODES):
     """A parameter has the wrong type, length, format or value (Ingo 401)."""
 
-    code = 401
-    diagnosis_code = "invalid_parameter"
-    source = GATEWAY_CODES
 
-
-class TimestampTooDistant(IngoError):
+class TimestampTooDistant(IngoError, code=402, diagnosis_code="timestamp_too_distant",
+                          source=choice("body-timestamp-skew")):
     """The body ``timestamp`` is outside the allowed skew (Ingo 402)."""
 
-    code = 402
-    diagnosis_code = "timestamp_too_distant"
-    source = choice("body-timestamp-skew")
 
-
-class MalformedBody(IngoError):
+class MalformedBody(IngoError, code=401, diagnosis_code="malformed_body", source=choice("malformed-body")):
     """The body is not a JSON object (rendered as Ingo 401, HTTP 400)."""
-
-    code = 401
-    diagnosis_code = "malformed_body"
-    source = choice("malformed-body")
 
     def http_status(self, mode: str) -> int:
         return 400

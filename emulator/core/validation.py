@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 import types
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
@@ -70,34 +70,32 @@ FILES = Vocabulary("a text", "a mapping", "the expected form",
                     "greater_than": "greater than {gt}", "less_than": "less than {lt}"})
 
 
+#: Each kind of pydantic problem :func:`describe` puts in words, as the predicate of a sentence, from the vocabulary
+#: and the problem's context.
+PREDICATES: dict[str, Callable[[Vocabulary, Mapping[str, Any]], str]] = {
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), lambda words, context: "must be an integer"),
+    **dict.fromkeys(("float_type", "float_parsing"), lambda words, context: "must be a number"),
+    "string_type": lambda words, context: f"must be {words.text}",
+    "bool_type": lambda words, context: "must be true or false",
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"),
+                    lambda words, context: f"must be {words.mapping}"),
+    "list_type": lambda words, context: "must be a list",
+    "string_too_short": lambda words, context: f"must be at least {_characters(context.get('min_length'))}",
+    "string_too_long": lambda words, context: f"must be at most {_characters(context.get('max_length'))}",
+    "string_pattern_mismatch": lambda words, context: f"does not match {words.form} {context.get('pattern')}",
+    **dict.fromkeys(("literal_error", "enum"), lambda words, context: f"must be one of {context.get('expected')}"),
+}
+
+
 def describe(error: Mapping[str, Any], words: Vocabulary = API) -> str | None:
     """pydantic's problem as the predicate of a sentence ("must be an integer"), in ``words``; None for a kind of
     problem only the caller can put well (a missing or unknown key, a validator's own message)."""
     kind = error["type"]
     context = error.get("ctx") or {}
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return "must be an integer"
-    if kind in ("float_type", "float_parsing"):
-        return "must be a number"
-    if kind == "string_type":
-        return f"must be {words.text}"
-    if kind == "bool_type":
-        return "must be true or false"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be {words.mapping}"
-    if kind == "list_type":
-        return "must be a list"
-    if kind == "string_too_short":
-        return f"must be at least {_characters(context.get('min_length'))}"
-    if kind == "string_too_long":
-        return f"must be at most {_characters(context.get('max_length'))}"
-    if kind == "string_pattern_mismatch":
-        return f"does not match {words.form} {context.get('pattern')}"
     if kind in words.bounds:
         return "must be " + words.bounds[kind].format(**{k: context.get(k) for k in ("ge", "le", "gt", "lt")})
-    if kind in ("literal_error", "enum"):
-        return f"must be one of {context.get('expected')}"
-    return None
+    predicate = PREDICATES.get(kind)
+    return predicate(words, context) if predicate is not None else None
 
 
 def pydantic_sentence(error: Mapping[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from time import time as wall_clock
 from typing import Any
@@ -151,7 +151,8 @@ def checked_findings(section: Any) -> list[Finding]:
 
 
 class Findings(Stateful[list[Finding]]):
-    """The last ``size`` findings, oldest first; each new one is logged as a warning; ``evicted`` counts those that
+    """The last ``size`` findings, oldest first; each new one is logged as a warning and told to the
+    ``listeners``; ``evicted`` counts those that
     left to make room.
 
     Their state (stateful part ``findings``): a reset clears them (of everyone or one participant), a snapshot
@@ -164,6 +165,7 @@ class Findings(Stateful[list[Finding]]):
         self.size = size
         self.evicted = 0
         self._numbers = itertools.count(1)
+        self.listeners: list[Callable[[Finding], Any]] = []
 
     def __len__(self) -> int:
         return len(self._found)
@@ -177,6 +179,8 @@ class Findings(Stateful[list[Finding]]):
             self.evicted += 1
         self._found.append(finding)
         LOG.warning("finding %s (participant %s): %s", code, participant_id, message)
+        for listener in self.listeners:
+            listener(finding)
         return finding
 
     def listing(self, *, participant_id: int | None = None, code: str | None = None) -> list[Finding]:

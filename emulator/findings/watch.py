@@ -142,7 +142,7 @@ class Watcher(Stateful[None]):
     def on_delivery(self, record: Record) -> None:
         """A webhook delivery changed: an attempt came back, or the delivery gave up."""
         attempts = record.get("attempts") or []
-        if not attempts:
+        if not attempts or record.get("probe"):  # a readiness probe is refused on purpose, never a finding
             return
         last = attempts[-1]
         participant, endpoint = record.get("participant_id"), str(record.get("endpoint_id"))
@@ -189,7 +189,7 @@ class Watcher(Stateful[None]):
 
     def _add(self, code: str, message: str, entry: Entry, requests: list[str]) -> Finding:
         finding = self.findings.add(code, message, participant_id=entry.participant_id, username=entry.username,
-                                    time=self.clock.now(), requests=requests)
+                                    time=self.clock.now(entry.participant_id), requests=requests)
         entry.extra.setdefault("findings", []).append(finding.id)
         return finding
 
@@ -293,7 +293,7 @@ class Watcher(Stateful[None]):
                 known.again(delivery=delivery)
             return
         self._webhooks[key] = self.findings.add(code, message, participant_id=participant, username=None,
-                                                time=self.clock.now(), deliveries=[delivery])
+                                                time=self.clock.now(participant), deliveries=[delivery])
         _bounded(self._webhooks)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 #: Ingo's documentation examples, answered with the issuer its examples show.
@@ -18,8 +19,9 @@ _CARD_BANKS = ("Example Card Services", "Sample Debit Bank", "Demo Prepaid Card 
 
 
 @dataclass(frozen=True)
-class Biller:
-    """A bill-pay destination that biller search finds and bill-pay verify accepts."""
+class BillerEntry:
+    """A bill-pay destination in the directory, that biller search finds and bill-pay verify accepts (answered as
+    ``answer_shapes.Biller``)."""
 
     id: str
     name: str
@@ -42,11 +44,12 @@ class Biller:
 
 BILLERS = (
     # Ingo's biller search example finds this biller for the account 12345678 (eight digits)
-    Biller("123457", "First Service Middle Jersey", "PO Box 5555", "Anytown", "NJ", "00000", r"[0-9]{8,10}"),
-    Biller("123458", "Example Card Services Balance Paydown", "PO Box 1200", "Wilmington", "DE", "19850",
-           r"[0-9]{15,16}", "1.00", "5000.00"),
-    Biller("123459", "Sample Wireless", "PO Box 7000", "Springfield", "IL", "62701", r"[0-9]{9,12}", "1.00", "500.00"),
-    Biller("123460", "Anytown Water Authority", "100 Main St", "Anytown", "OH", "43001", r"[A-Z]{2}[0-9]{6,8}"),
+    BillerEntry("123457", "First Service Middle Jersey", "PO Box 5555", "Anytown", "NJ", "00000", r"[0-9]{8,10}"),
+    BillerEntry("123458", "Example Card Services Balance Paydown", "PO Box 1200", "Wilmington", "DE", "19850",
+                r"[0-9]{15,16}", "1.00", "5000.00"),
+    BillerEntry("123459", "Sample Wireless", "PO Box 7000", "Springfield", "IL", "62701", r"[0-9]{9,12}",
+                "1.00", "500.00"),
+    BillerEntry("123460", "Anytown Water Authority", "100 Main St", "Anytown", "OH", "43001", r"[A-Z]{2}[0-9]{6,8}"),
 )
 BILLERS_BY_ID = {b.id: b for b in BILLERS}
 
@@ -104,6 +107,12 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+def card_expired(year: int, month: int, now: float) -> bool:
+    """Whether a card good through the end of ``month`` of 20``year`` (MM/YY or YYMM) has expired at ``now``."""
+    today = datetime.fromtimestamp(now, tz=UTC)
+    return (2000 + year, month) < (today.year, today.month)
+
+
 def routing_ok(routing: str) -> bool:
     """The ABA checksum: 3*(d1+d4+d7) + 7*(d2+d5+d8) + (d3+d6+d9) divisible by 10."""
     d = [int(c) for c in routing]
@@ -130,7 +139,7 @@ def bank_issuer(routing: str) -> dict[str, Any]:
             "debit_enabled": 0, "limits": ("0.10", "1000.00"), "card_type": "DDA"}
 
 
-def biller_issuer(biller: Biller) -> dict[str, Any]:
+def biller_issuer(biller: BillerEntry) -> dict[str, Any]:
     return {"payee_id": biller.id, "payee_name": biller.name, "payee_address": biller.address,
             "payee_city": biller.city, "payee_state": biller.state, "payee_zip": biller.zip,
             "issuing_network": "NA", "credit_enabled": 1, "debit_enabled": 0, "limits": biller.limits,

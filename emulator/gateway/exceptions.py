@@ -4,52 +4,31 @@ from emulator.core.errors import IngoError, InvalidParameter, MissingParameter, 
 from emulator.core.provenance import RESPONSE_CODES, choice
 
 
-class AccountNotAvailable(IngoError):
+class AccountNotAvailable(IngoError, code=700, diagnosis_code="account_not_available",
+                          source=choice("account-not-available")):
     """The account cannot be paid through Ingo (700)."""
 
-    code = 700
-    diagnosis_code = "account_not_available"
-    source = choice("account-not-available")
 
-
-class AmountBelowMinimum(IngoError):
+class AmountBelowMinimum(IngoError, code=602, diagnosis_code="amount_below_minimum",
+                         source=choice("destination-limits")):
     """The amount is below the destination's minimum (602, emulator choice)."""
 
-    code = 602
-    diagnosis_code = "amount_below_minimum"
-    source = choice("destination-limits")
 
-
-class CheckDigitFailure(IngoError):
+class CheckDigitFailure(IngoError, code=1042, diagnosis_code="check_digit_failure", source=RESPONSE_CODES):
     """The account or routing number fails its check digit (1042)."""
 
-    code = 1042
-    diagnosis_code = "check_digit_failure"
-    source = RESPONSE_CODES
 
-
-class CardExpired(IngoError):
+class CardExpired(IngoError, code=751, diagnosis_code="card_expired", source=choice("status-751")):
     """The card's expiration date has passed (751, emulator choice)."""
 
-    code = 751
-    diagnosis_code = "card_expired"
-    source = choice("status-751")
 
-
-class InvalidToken(IngoError):
+class InvalidToken(IngoError, code=760, diagnosis_code="invalid_token", source=choice("status-760")):
     """The customer_account_token is unknown to this participant (760, emulator choice)."""
 
-    code = 760
-    diagnosis_code = "invalid_token"
-    source = choice("status-760")
 
-
-class TokenAccountTypeMismatch(IngoError):
+class TokenAccountTypeMismatch(IngoError, code=761, diagnosis_code="token_account_type_mismatch",
+                               source=choice("status-761")):
     """The token was issued for another account type (761, emulator choice)."""
-
-    code = 761
-    diagnosis_code = "token_account_type_mismatch"
-    source = choice("status-761")
 
 
 __all__ = [

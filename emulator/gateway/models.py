@@ -11,16 +11,15 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar, cast
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import InvalidParameter, MissingParameter, TimestampTooDistant
 from emulator.core.ids import IdFactory
 from emulator.core.validation import validate
 from emulator.gateway import directory, examples, schemas
-from emulator.gateway.answers import (
+from emulator.gateway.answer_shapes import (
     Biller,
     BillerSearchData,
     DebitData,
@@ -227,7 +226,7 @@ class Gateway:
         if isinstance(request, schemas.VerifyCheck) and request.recipient_is_beneficiary == 0 \
                 and request.recipient is None:
             raise MissingParameter("recipient is required when recipient_is_beneficiary is 0", field="recipient")
-        issuer = self._issuer_for(account_type, request)
+        issuer = self._issuer_for(participant_id, account_type, request)
         if isinstance(request, schemas.VerifyCheck):
             b = beneficiary_of(request)
             account, names = b.beneficiary_account, recipient_names(b.beneficiary_first_name, b.beneficiary_last_name)
@@ -242,14 +241,14 @@ class Gateway:
             record = self.store.get("token", participant_id, existing["token"]) if existing else None
             if record is None:
                 token = self.ids.uuid4()
-                record = self._token_record(token, account_type, request, issuer)
+                record = self._token_record(participant_id, token, account_type, request, issuer)
                 self.store.put("token", participant_id, token, record)
                 self.store.put("token_fingerprint", participant_id, fingerprint, {"token": token})
             elif record.get("account") != request_account(request):
                 # restored from a snapshot, which keeps the number masked: the digest proves it is this number
                 record = {**record, "account": request_account(request)}
                 self.store.put("token", participant_id, record["token"], record)
-            return Answer(100, self._verify_data(record, request))
+            return Answer(100, self._verify_data(participant_id, record, request))
 
         return Pending(facts(endpoint, participant_id, account_type=account_type, account=account,
                              amount=request.amount, recipient=names,
@@ -265,14 +264,14 @@ class Gateway:
                 f"not {request.account_type}", field="account_type")
 
         async def answer() -> Answer[VerifyData]:
-            return Answer(100, self._verify_data(record, request))
+            return Answer(100, self._verify_data(participant_id, record, request))
 
         return Pending(facts("verify", participant_id, amount=request.amount,
                              participant_unique_id1=request.participant_unique_id1, request=body,
                              **token_facts(record)),
                        answer, ancillary(request.participant_unique_id1, request.participant_unique_id2))
 
-    def _issuer_for(self, account_type: str, request: Any) -> dict[str, Any] | None:
+    def _issuer_for(self, participant_id: int, account_type: str, request: Any) -> dict[str, Any] | None:
         if account_type == "CA":
             if "X" in request.account:
                 if not _is_retail(request):
@@ -281,7 +280,8 @@ class Gateway:
                                            field="account")
             elif not directory.luhn_ok(request.account):
                 raise CheckDigitFailure("the card number fails the Luhn check", field="account")
-            if request.expiration_date and self._expired(request.expiration_date):
+            expiry = request.expiration_date
+            if expiry and directory.card_expired(int(expiry[:2]), int(expiry[2:]), self.clock.now(participant_id)):
                 raise CardExpired(f"the card expired at the end of {request.expiration_date} (YYMM)",
                                   field="expiration_date")
             if request.payee_id is not None:
@@ -313,12 +313,8 @@ class Gateway:
             return directory.wallet_issuer(account_type)
         return None  # check by mail has no issuer
 
-    def _expired(self, yymm: str) -> bool:
-        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-        year, month = 2000 + int(yymm[:2]), int(yymm[2:])
-        return (year, month) < (now.year, now.month)
-
-    def _token_record(self, token: str, account_type: str, request: Any, issuer: dict[str, Any] | None) -> Record:
+    def _token_record(self, participant_id: int, token: str, account_type: str, request: Any,
+                      issuer: dict[str, Any] | None) -> Record:
         account = request_account(request)
         if isinstance(request, schemas.VerifyCheck):
             b = beneficiary_of(request)
@@ -340,16 +336,17 @@ class Gateway:
             "account": account, "routing_number": getattr(request, "routing_number", None),
             "expiration_date": getattr(request, "expiration_date", None) or "",
             "payee_id": getattr(request, "payee_id", None), "issuer": issuer, "recipient": recipient,
-            "participant_unique_id1": request.participant_unique_id1, "created": self.clock.now(),
+            "participant_unique_id1": request.participant_unique_id1, "created": self.clock.now(participant_id),
         }
 
-    def _verify_data(self, record: Record, request: Any) -> VerifyData:
+    def _verify_data(self, participant_id: int, record: Record, request: Any) -> VerifyData:
+        now = self.clock.now(participant_id)
         data: dict[str, Any] = {"customer_account_token": record["token"], "last_4": record["last_4"],
-                                "request_timestamp": int(self.clock.now())}
+                                "request_timestamp": int(now)}
         account_type = record["account_type"]
-        posting_time, posting_date = estimated_posting(account_type, self.clock.now())
+        posting_time, posting_date = estimated_posting(account_type, now)
         if record.get("issuer"):
-            data["issuers"] = [issuer_entry(record["issuer"], account_type, self.clock.now())]
+            data["issuers"] = [issuer_entry(record["issuer"], account_type, now)]
         else:
             data["estimated_posting_date"] = posting_date
             data["estimated_posting_time"] = posting_time
@@ -407,8 +404,8 @@ class Gateway:
             try:
                 if self.process_delay > 0:
                     await asyncio.sleep(self.process_delay)
-                data = self._payment_data(request.account_type, token, request.participant_unique_id1,
-                                          request.participant_unique_id2)
+                data = self._payment_data(participant_id, request.account_type, token,
+                                          request.participant_unique_id1, request.participant_unique_id2)
                 if request.account_type == "CK":
                     data["check_number"] = str(self.store.next_id("check_number"))
                 self._remember(participant_id, "process", request.participant_unique_id1, data, request.amount,
@@ -442,7 +439,7 @@ class Gateway:
         self.store.put("transaction", participant_id, f"{kind}:{puid1}", {
             "kind": kind, "transaction_id": data["transaction_id"], "amount": amount,
             "account_type": token["account_type"], "customer_account_token": token["token"],
-            "last_4": token["last_4"], "created": self.clock.now(), "status": 100, "data": data})
+            "last_4": token["last_4"], "created": self.clock.now(participant_id), "status": 100, "data": data})
 
     @staticmethod
     def _check_limits(token: Record, amount: float) -> None:
@@ -457,10 +454,12 @@ class Gateway:
             raise AmountBelowMinimum(f"amount {amount:.2f} is below this destination's minimum of {low:.2f}",
                                      field="amount")
 
-    def _payment_data(self, account_type: str, token: Record, puid1: str, puid2: str | None) -> PaymentData:
-        posting_time, posting_date = estimated_posting(account_type, self.clock.now())
+    def _payment_data(self, participant_id: int, account_type: str, token: Record, puid1: str,
+                      puid2: str | None) -> PaymentData:
+        now = self.clock.now(participant_id)
+        posting_time, posting_date = estimated_posting(account_type, now)
         return {"estimated_posting_time": posting_time, "estimated_posting_date": posting_date,
-                "transaction_id": self.store.next_id("transaction"), "request_timestamp": int(self.clock.now()),
+                "transaction_id": self.store.next_id("transaction"), "request_timestamp": int(now),
                 "customer_account_token": token["token"], "participant_unique_id1": puid1,
                 "participant_unique_id2": puid2 or ""}
 
@@ -496,7 +495,7 @@ class Gateway:
 
         async def pull() -> Answer[DebitData]:
             posting_time, posting_date = estimated_posting("AC" if tx.account_type in ("AC", "SD") else tx.account_type,
-                                                           self.clock.now())
+                                                           self.clock.now(participant_id))
             data: DebitData = {"estimated_posting_date": posting_date,
                                "estimated_posting_time": f"Payment will post {posting_date}",
                                "transaction_id": str(self.store.next_id("transaction")),
@@ -520,7 +519,7 @@ class Gateway:
         async def open_session() -> Answer[RiskSessionData]:
             token = self.ids.uuid4()
             self.store.put("risk_session", participant_id, token,
-                           {"token": token, "expires": self.clock.now() + RISK_SESSION_LIFETIME})
+                           {"token": token, "expires": self.clock.now(participant_id) + RISK_SESSION_LIFETIME})
             return Answer(100, {"risk_session_token": token})
 
         return Pending(facts("risk_session", participant_id, request=body), open_session, ancillary(None, None))
@@ -536,7 +535,7 @@ class Gateway:
         if session is None:
             raise InvalidParameter("transaction.risk_session_token was not issued by /risk/risksession/v2 for "
                                    "this participant", field="transaction.risk_session_token")
-        if session["expires"] < self.clock.now():
+        if session["expires"] < self.clock.now(participant_id):
             raise InvalidParameter("transaction.risk_session_token has expired (risk sessions last 30 minutes)",
                                    field="transaction.risk_session_token")
         token = self.token(participant_id, tx.customer_account_token)
@@ -548,7 +547,8 @@ class Gateway:
         async def score() -> Answer[RiskScoreData]:
             assessment = self.ids.uuid4()
             self.store.put("risk_assessment", participant_id, assessment,
-                           {"token": assessment, "customer_account_token": token["token"], "created": self.clock.now()})
+                           {"token": assessment, "customer_account_token": token["token"],
+                            "created": self.clock.now(participant_id)})
             return Answer(100, {"score": "3000", "risk_assessment_token": assessment,
                                 "fraud_guarantee": {"guarantee_requested": "1", "transaction_guaranteed": "1"}})
 
@@ -585,7 +585,7 @@ class Gateway:
             found = [b for b in directory.BILLERS if b.matches(request.account)]
             if not found:
                 raise AccountNotAvailable("no biller accepts an account number of this format", field="account")
-            posting_time, posting_date = estimated_posting("BP", self.clock.now())
+            posting_time, posting_date = estimated_posting("BP", self.clock.now(participant_id))
             credit = request.rail_type == "CREDIT"
             billers: list[Biller] = [
                 {"id": b.id, "name": b.name, "address": b.address, "city": b.city, "state": b.state, "zip": b.zip,
@@ -618,7 +618,7 @@ class Gateway:
             if not matching:
                 sent = f" and {', '.join(filters)} as sent" if found and filters else ""
                 raise AccountNotAvailable(f"no biller or card issuer takes this account number{sent}", field="account")
-            now = self.clock.now()
+            now = self.clock.now(participant_id)
             payees: list[Payee] = []
             for (issuer, kind), takes in self._within_limits([(m, m[0]["limits"]) for m in matching],
                                                              request.amount):

@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 document of the emulated API, built from the route declarations and their models.
 
 Every route comes from the route tables (``*/urls.py``); request bodies, answers and envelopes are the models the
-code uses (``gateway/schemas.py``, ``*/answers.py``, ``web/envelopes.py``), described by pydantic. Served unsigned at
-``GET /openapi.json``; a copy is committed at ``docs/openapi.json`` (``scripts/regenerate`` rewrites it;
+code uses (``*/schemas.py``, ``*/answer_shapes.py``, ``web/envelopes.py``), described by pydantic. Served
+unsigned at ``GET /openapi.json``; a copy is committed at ``docs/openapi.json`` (``scripts/regenerate`` rewrites it;
 ``tests/openapi/test_openapi.py`` fails while the two differ).
 """
 
@@ -19,18 +19,18 @@ from pydantic.json_schema import JsonSchemaMode
 
 from emulator import __version__
 from emulator.auth.diagnosis import Unauthorized
-from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
+from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
 from emulator.core.provenance import HMAC_AUTH, Source, choice
 from emulator.gateway import schemas as gw
 from emulator.settings import Settings
 from emulator.web import envelopes
-from emulator.web.answers import Message
 from emulator.web.envelopes import Dialect
 from emulator.web.middlewares import ADMIN_PREFIX, OPEN_ADMIN_PATHS, OPEN_ADMIN_PREFIXES
 from emulator.web.ratelimit import HEADERS as RATE_HEADERS
 from emulator.web.ratelimit import RateLimited
-from emulator.web.routes import Route
+from emulator.web.replies import Message
+from emulator.web.routes import Query, Route
 
 REF = "#/components/schemas/{model}"
 #: Where the emulator listens by default (the Settings defaults); the document's only server.
@@ -256,10 +256,12 @@ def _schema_of(kind: Any) -> dict[str, Any]:
     return {"type": "string"} if kind is str else {"type": "object"}
 
 
-def _query_schema(kind: Any) -> dict[str, Any]:
-    if get_origin(kind) is Literal:
-        return {"enum": list(get_args(kind))}
-    return {"type": "integer"} if kind is int else {"type": "string"}
+def _query_schema(query: Query) -> dict[str, Any]:
+    if get_origin(query.type) is Literal:
+        return {"enum": list(get_args(query.type))}
+    if query.type is not int:
+        return {"type": "string"}
+    return {"type": "integer"} if query.minimum is None else {"type": "integer", "minimum": query.minimum}
 
 
 # -- operations --------------------------------------------------------------------------------------------
@@ -357,7 +359,7 @@ def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": _summary(route), "tags": [doc.tag], **_source_of(route)}
     if doc.query:
         operation["parameters"] = [{"name": q.name, "in": "query", "required": q.required,
-                                    "description": q.description, "schema": _query_schema(q.type)}
+                                    "description": q.description, "schema": _query_schema(q)}
                                    for q in doc.query]
     if doc.body is not None:
         operation["requestBody"] = {"required": doc.body_required,
@@ -366,8 +368,9 @@ def _operation(route: Route) -> dict[str, Any]:
         responses: dict[str, Any] = {str(doc.status): {"description": STATUS_MEANINGS.get(doc.status, "OK")}}
     else:
         described = doc.responses or {doc.status: STATUS_MEANINGS.get(doc.status, "OK")}
-        responses = {str(status): {"description": text, "content": {doc.media_type: {
-            "schema": _schema_of(doc.answer)}}} for status, text in described.items()}
+        content = {doc.media_type: {"schema": _schema_of(doc.answer)},
+                   **{media: {"schema": _schema_of(kind)} for media, kind in doc.alternatives.items()}}
+        responses = {str(status): {"description": text, "content": content} for status, text in described.items()}
     # the admin guard refuses a query parameter or body key the route does not declare (emulator.web.declared)
     checked = (400,) if _needs_admin_token(route.path) else ()
     for status in sorted({*doc.errors, *checked}):

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from emulator.auth.signing import DEFAULT_SIGNED_HEADERS
+from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
 from emulator.openapi.document import EXAMPLE_TIMESTAMP, JSON
 

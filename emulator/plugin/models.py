@@ -14,15 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import IngoError
 from emulator.gateway import directory
-from emulator.gateway.answers import VerifyData
+from emulator.gateway.answer_shapes import VerifyData
 from emulator.gateway.models import Emit, Gateway
 from emulator.gateway.schemas import US_STATES
 from emulator.plugin import rvdm
@@ -249,7 +248,7 @@ class Plugin:
             raise Refused(PageState("bad_destination", 400, "Unknown funding destination",
                                     f"funding destination {funding_destination!r} is not one of "
                                     f"{', '.join(DESTINATIONS)}"))
-        session = self.sessions.transition(session, ACTIVE, mounted=True, mounted_at=self.clock.now(),
+        session = self.sessions.transition(session, ACTIVE, mounted=True, mounted_at=self._now(session),
                                            funding_destination=funding_destination)
         _, page, heading = DESTINATIONS[funding_destination]
         return {**state.as_json(), "title": heading,
@@ -258,12 +257,16 @@ class Plugin:
                 "funding_destination": funding_destination, "recipient": session["recipient_information"],
                 "fields": list(FORM_FIELDS[funding_destination]),
                 "attempts": session.get("attempts", 0), "max_attempts": self.max_attempts,
-                "now": self.clock.now(), "states": sorted(US_STATES),
+                "now": self._now(session), "states": sorted(US_STATES),
                 "billers": [_biller(b) for b in directory.BILLERS] if funding_destination == "billpay" else []}
+
+    def _now(self, session: Record) -> float:
+        """The business time of the session's participant."""
+        return self.clock.now(session["participant_id"])
 
     def cancel(self, session_id: str, ticks: str, mac: str) -> dict[str, Any]:
         session = self._active(session_id, ticks, mac)
-        session = self.sessions.transition(session, CANCELED, ended_at=self.clock.now())
+        session = self.sessions.transition(session, CANCELED, ended_at=self._now(session))
         return self.state(session, ticks).as_json()
 
     def acknowledge(self, session_id: str, ticks: str, mac: str) -> dict[str, Any]:
@@ -291,7 +294,7 @@ class Plugin:
         submission ready to tokenize through the gateway's verify."""
         session = self._active(session_id, ticks, mac)
         destination = session["funding_destination"]
-        errors = check_form(destination, form, self.clock.now())
+        errors = check_form(destination, form, self._now(session))
         if errors:
             return Submitted("invalid", 422, message="Check the highlighted fields.", errors=errors)
         submitted = recipient_fields(destination, form)
@@ -352,7 +355,7 @@ class Plugin:
         token = data["customer_account_token"]
         session = self.sessions.transition(session, COMPLETED, customer_account_token=token,
                                            last_4=data.get("last_4", ""), account_type=account_type,
-                                           ended_at=self.clock.now())
+                                           ended_at=self._now(session))
         self._emit(session, matched.topic, matched.event(attempts, self.max_attempts), matched.status)
         account_id = str(self.store.next_id("plugin_account_id"))
         self._emit(session, "plugin.transaction.account.tokenization.success", {
@@ -368,7 +371,7 @@ class Plugin:
         self._emit(session, matched.topic, matched.event(attempts, self.max_attempts), matched.status)
         labels = [LABELS[rvdm.FIELDS[name]] for name in matched.hard_mismatches]
         if attempts >= self.max_attempts:
-            session = self.sessions.transition(session, TERMINATED, attempts=attempts, ended_at=self.clock.now())
+            session = self.sessions.transition(session, TERMINATED, attempts=attempts, ended_at=self._now(session))
             self._emit(session, SESSION_TERMINATED, {}, MAX_ATTEMPTS_EXCEEDED)
             payload = event(session, "MAX_VERIFICATION_ATTEMPTS_EXCEEDED", funding_destination=destination,
                             error=str(rvdm.FAILURE))
@@ -438,35 +441,38 @@ def _digits(form: Mapping[str, Any], name: str) -> str:
     return re.sub(r"[\s-]", "", _text(form, name))
 
 
+#: The numbers a form takes, each checked for its digits, then for its check digit or checksum: (the digits' pattern,
+#: what to enter instead, the check, what to say when it fails).
+_NUMBERS: dict[str, tuple[str, str, Callable[[str], bool], str]] = {
+    "card_number": (r"[0-9]{12,19}", "Enter the 12 to 19 digits of the card number", directory.luhn_ok,
+                    "This card number is not valid (check digit)"),
+    "routing_number": (r"[0-9]{9}", "Enter the 9 digit routing number", directory.routing_ok,
+                       "This routing number is not valid (checksum)"),
+}
+
+
 def check_form(destination: str, form: Mapping[str, Any], now: float) -> dict[str, str]:
     """The same checks the page makes before it submits (the server never trusts the browser)."""
     errors: dict[str, str] = {}
     for name in FORM_FIELDS[destination]:
         if not _text(form, name):
             errors[name] = f"{LABELS[name]} is required"
-    if "card_number" in FORM_FIELDS[destination] and "card_number" not in errors:
-        pan = _digits(form, "card_number")
-        if not re.fullmatch(r"[0-9]{12,19}", pan):
-            errors["card_number"] = "Enter the 12 to 19 digits of the card number"
-        elif not directory.luhn_ok(pan):
-            errors["card_number"] = "This card number is not valid (check digit)"
+    for name, (digits, enter, valid, invalid) in _NUMBERS.items():
+        if name in FORM_FIELDS[destination] and name not in errors:
+            number = _digits(form, name)
+            if not re.fullmatch(digits, number):
+                errors[name] = enter
+            elif not valid(number):
+                errors[name] = invalid
     if "expiration" in FORM_FIELDS[destination] and "expiration" not in errors:
         found = _EXPIRY.match(_text(form, "expiration"))
         if found is None:
             errors["expiration"] = "Enter the expiration as MM/YY"
-        else:
-            today = datetime.fromtimestamp(now, tz=UTC)
-            if (2000 + int(found.group(2)), int(found.group(1))) < (today.year, today.month):
-                errors["expiration"] = "This card has expired"
+        elif directory.card_expired(int(found.group(2)), int(found.group(1)), now):
+            errors["expiration"] = "This card has expired"
     if "cvv" in FORM_FIELDS[destination] and "cvv" not in errors and not re.fullmatch(r"[0-9]{3,4}",
                                                                                       _text(form, "cvv")):
         errors["cvv"] = "Enter the 3 or 4 digit security code"
-    if "routing_number" in FORM_FIELDS[destination] and "routing_number" not in errors:
-        routing = _digits(form, "routing_number")
-        if not re.fullmatch(r"[0-9]{9}", routing):
-            errors["routing_number"] = "Enter the 9 digit routing number"
-        elif not directory.routing_ok(routing):
-            errors["routing_number"] = "This routing number is not valid (checksum)"
     if destination == "ach" and "account_number" not in errors and \
             not re.fullmatch(r"[0-9]{4,17}", _digits(form, "account_number")):
         errors["account_number"] = "Enter the 4 to 17 digit account number"
@@ -521,6 +527,6 @@ def verify_body(session: Record, destination: str, form: Mapping[str, Any], now:
     return body
 
 
-def _biller(biller: directory.Biller) -> dict[str, Any]:
+def _biller(biller: directory.BillerEntry) -> dict[str, Any]:
     return {"id": biller.id, "name": biller.name, "city": biller.city, "state": biller.state,
             "min": biller.min, "max": biller.max}

@@ -18,11 +18,12 @@ from emulator.core.errors import IngoError
 from emulator.core.validation import Body
 from emulator.plugin.models import DESTINATIONS, EVENTS, PageState, Plugin, Refused, Submitted, frame_ancestors
 from emulator.sessions.responses import base_url
-from emulator.web.answers import json_response
 from emulator.web.body import json_object
 from emulator.web.declared import body as declared_body
+from emulator.web.outcome import OUTCOME
+from emulator.web.replies import json_response
+from emulator.web.runtime import RUNTIME
 from emulator.web.scripted import carry_out
-from emulator.web.state import OUTCOME, RUNTIME
 
 STATIC = resources.files("emulator.plugin").joinpath("static")
 #: Files served under /plugin/static/ (and the SDK under /plugin/sdk/), with their content types.

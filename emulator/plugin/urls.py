@@ -2,8 +2,7 @@
 
 from emulator.core.provenance import OWN, choice
 from emulator.plugin import responses
-from emulator.web.routes import Doc, Query, Route
-from emulator.web.state import RouteSpec
+from emulator.web.routes import Doc, Query, Route, RouteSpec
 
 #: The session page and the calls it makes (journaled: they are the iFrame's traffic).
 PAGE = RouteSpec(signed=False, journaled=True, endpoint="plugin")

@@ -289,14 +289,16 @@ def summary(document: dict[str, Any], *, limit: int = 20) -> str:
     return "\n".join(lines)
 
 
+#: The words for a difference of each kind that is not a changed value.
+TOLD = {"missing": "{where} ({upstream}) is in the upstream's answer, not in the emulator's",
+        "extra": "{where} ({emulator}) is in the emulator's answer, not in the upstream's",
+        "upstream_error": "the upstream failed: {upstream}"}
+
+
 def describe(d: dict[str, Any]) -> str:
     """One difference in words."""
     where = d.get("field") or "answer"
     kind = d["kind"]
-    if kind == "missing":
-        return f"{where} ({d['upstream']}) is in the upstream's answer, not in the emulator's"
-    if kind == "extra":
-        return f"{where} ({d['emulator']}) is in the emulator's answer, not in the upstream's"
-    if kind == "upstream_error":
-        return f"the upstream failed: {d['upstream']}"
+    if kind in TOLD:
+        return TOLD[kind].format(where=where, upstream=d.get("upstream"), emulator=d.get("emulator"))
     return f"{kind} of {where}: upstream {json.dumps(d['upstream'])}, emulator {json.dumps(d['emulator'])}"

@@ -19,16 +19,16 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from emulator.auth.verify import AuthPolicy
+from emulator.core.bounded_reads import header_limits, read_at_most, unreadable
 from emulator.core.logs import ACCESS
 from emulator.core.masking import scrub_card_numbers
-from emulator.core.replies import header_limits, read_at_most, unreadable
 from emulator.proxy import checks
 from emulator.proxy.drift import Difference, Entry, Report, compare
 from emulator.proxy.exchange import UPSTREAM_MAX_BYTES, Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable
 from emulator.proxy.recording import Recorder, exchange_document, masked_document, webhook_document
 from emulator.proxy.twin import Twin
-from emulator.web.answers import json_response
 from emulator.web.ratelimit import REFUSAL, RateLimiter
+from emulator.web.replies import json_response
 
 LOG = logging.getLogger("ingopay_emulator")
 #: Where the relay receives the upstream's webhooks (register this proxy's public URL plus this path with Ingo).

@@ -9,14 +9,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from emulator.auth.header import MalformedAuthorization, parse_authorization
-from emulator.auth.signing import (
-    HASHES,
-    authorization_header,
-    body_digest,
-    compute_signature,
-    encode_signature,
-    signing_string,
-)
+from emulator.auth.kong_signing import HASHES, body_digest, sign_request
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, Credential
 from emulator.proxy.exchange import Sent, parse_json
 
@@ -55,10 +48,11 @@ class Twin:
         lowered: dict[str, str] = {}
         for name, given in headers:
             lowered.setdefault(name.lower(), given)
-        message = signing_string(parsed.headers, method=sent.method, target=sent.target, headers=lowered)
-        algorithm = parsed.algorithm if parsed.algorithm in HASHES else "hmac-sha512"
-        signature = encode_signature(compute_signature(self._secret, algorithm, message))
-        header = authorization_header(parsed.username, parsed.algorithm, parsed.headers, signature)
+        if parsed.algorithm not in HASHES:  # the twin refuses the algorithm before any signature, as Kong does
+            return Sent(sent.method, sent.target, tuple(headers), body)
+        header = sign_request(self._secret, username=parsed.username, algorithm=parsed.algorithm,
+                              header_names=parsed.headers, method=sent.method, target=sent.target,
+                              headers=lowered).authorization
         headers = [(name, header if name.lower() == "authorization" else given) for name, given in headers]
         return Sent(sent.method, sent.target, tuple(headers), body)
 

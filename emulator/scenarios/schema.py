@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from emulator.core.catalogue import catalogue
 from emulator.core.durations import parse_duration
 from emulator.core.patterns import MAX_PATTERN, compile_pattern
-from emulator.webhooks.topics import TOPICS
+from emulator.webhooks.topics import KnownTopic
 
 ENDPOINTS = ("verify", "process", "debit", "biller_search", "search", "risk_session", "risk_score", "session",
              "plugin")
@@ -188,17 +188,10 @@ class Event(Strict):
     """A follow-up webhook event, due ``after`` seconds on the emulator clock."""
 
     after: Duration = 0.0
-    topic: str
+    topic: KnownTopic
     status: int | None = None
     message: str | None = None
     data: dict[str, Any] | None = None
-
-    @field_validator("topic")
-    @classmethod
-    def _known_topic(cls, value: str) -> str:
-        if value not in TOPICS:
-            raise ValueError(f"unknown webhook topic {value!r}; expected one of: {', '.join(TOPICS)}")
-        return value
 
 
 class Respond(Strict):

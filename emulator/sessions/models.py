@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.clock import Clock
 from emulator.core.errors import IngoError, InvalidParameter
 from emulator.core.ids import IdFactory
@@ -20,7 +20,7 @@ from emulator.core.provenance import ingo
 from emulator.core.validation import validate
 from emulator.scenarios.facts import Facts, Pending
 from emulator.sessions import schemas
-from emulator.sessions.answers import SessionData
+from emulator.sessions.answer_shapes import SessionData
 from emulator.store import Record, Store
 from emulator.webhooks.events import GATEWAY_SESSION_ID
 
@@ -38,12 +38,9 @@ TRANSITIONS = {ACTIVE: frozenset({EXPIRED, COMPLETED, CANCELED, TERMINATED}), EX
                COMPLETED: frozenset(), CANCELED: frozenset(), TERMINATED: frozenset()}
 
 
-class IdempotencyKeyMismatch(IngoError):
+class IdempotencyKeyMismatch(IngoError, code=13723, diagnosis_code="idempotency_key_mismatch",
+                             source=ingo("https://developers.ingopayments.com/docs/iframe/session/session-management")):
     """The Idempotency-Key was used within 2 hours with other parameters (13723)."""
-
-    code = 13723
-    diagnosis_code = "idempotency_key_mismatch"
-    source = ingo("https://developers.ingopayments.com/docs/iframe/session/session-management")
 
 
 class SessionNotFound(Exception):
@@ -133,7 +130,7 @@ class SessionService:
 
     def _start(self, participant_id: int, request: schemas.CreateSession, idempotency_key: str | None) -> Issued:
         """A new session, or the one the Idempotency-Key names re-issued (101); IdempotencyKeyMismatch otherwise."""
-        now = self.clock.now()
+        now = self.clock.now(participant_id)
         fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
         if idempotency_key is not None:
             previous = self.store.get("session_key", participant_id, idempotency_key)
@@ -161,7 +158,7 @@ class SessionService:
         return self._issue(100, participant_id, session)
 
     def _issue(self, status: int, participant_id: int, session: Record) -> Issued:
-        now = self.clock.now()
+        now = self.clock.now(participant_id)
         ticks = dotnet_ticks(now)
         previous = session.get("url_ticks")
         if isinstance(previous, int) and ticks <= previous:
@@ -188,7 +185,8 @@ class SessionService:
         """A URL lives 30 s from issue unless its session was mounted; only the newest URL counts."""
         if str(session.get("url_ticks")) != ticks:
             return True
-        return not session.get("mounted") and self.clock.now() > session["url_issued_at"] + URL_LIFETIME
+        return not session.get("mounted") and \
+            self.clock.now(session.get("participant_id")) > session["url_issued_at"] + URL_LIFETIME
 
     def transition(self, session: Record, state: str, **changes: Any) -> Record:
         """Move ``session`` to ``state`` (and record ``changes``), stored; raises InvalidTransition."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.web.answers import reply
 from emulator.web.body import json_object
+from emulator.web.outcome import CREDENTIAL
+from emulator.web.replies import reply
+from emulator.web.runtime import RUNTIME
 from emulator.web.scripted import carry_out
-from emulator.web.state import CREDENTIAL, RUNTIME
 
 
 def base_url(request: web.Request) -> str:

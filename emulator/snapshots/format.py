@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from emulator.core.clock import Position
+from emulator.core.clock import ClockSection
 from emulator.core.configuration import ConfigurationError
 from emulator.findings.models import FindingJson
 from emulator.scenarios.engine import EngineState
@@ -17,9 +17,13 @@ from emulator.webhooks.events import KeptEvent
 
 #: What an archive says it is, and the layout this code writes and reads. Bump VERSION with every change to the
 #: layout (a key added anywhere, records included), and read the older one (or refuse it with a sentence that says
-#: what to do).
+#: what to do). Version 2 added ``clock.participants`` (each participant's own clock); a version 1 archive has none
+#: (every participant followed the emulator clock) and is read as it was.
 FORMAT = "ingopay-emulator-snapshot"
-VERSION = 1
+VERSION = 2
+#: The oldest version this code reads, and how a message names the versions it reads.
+OLDEST = 1
+READS = f"{OLDEST} to {VERSION}"
 #: The keys of an archive that describe it; every other key is a section of a stateful part.
 HEADER = ("format", "version", "emulator_version", "taken_at", "seed")
 
@@ -37,15 +41,16 @@ class SnapshotFileError(ConfigurationError):
 
 
 class Archive(BaseModel):
-    """A snapshot archive, version 1: what GET /_emulator/snapshot answers and POST /_emulator/snapshot takes.
-    Each section after the header belongs to one stateful part of the emulator (``emulator.core.stateful``)."""
+    """A snapshot archive, version 2 (version 1 is read too): what GET /_emulator/snapshot answers and POST
+    /_emulator/snapshot takes. Each section after the header belongs to one stateful part of the emulator
+    (``emulator.core.stateful``)."""
 
     format: Literal["ingopay-emulator-snapshot"]
     version: int
     emulator_version: str
     taken_at: Annotated[str, Field(description="when the snapshot was taken, in real time (ISO 8601, UTC)")]
     seed: Annotated[int | None, Field(description="--seed of the emulator the snapshot was taken from")]
-    clock: Position
+    clock: ClockSection
     store: StoreSection
     scenarios: EngineState
     journal: Annotated[list[dict[str, Any]], Field(description="the request journal, oldest first (masked)")]

@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from emulator.core.clock import Position
+from emulator.core.clock import ClockSection
 from emulator.core.stateful import ARCHIVED, Plan, Refused, Registry, validated
-from emulator.snapshots.format import FORMAT, HEADER, VERSION, SnapshotFileError, SnapshotRefused
+from emulator.snapshots.format import FORMAT, HEADER, OLDEST, READS, VERSION, SnapshotFileError, SnapshotRefused
 from emulator.snapshots.reading import let_go, parse
 from emulator.store import StoreUnavailable
 from emulator.store.state import counted
@@ -71,7 +71,7 @@ class Restored:
     """What a restore put in place, and what it could not bring back."""
 
     header: Header
-    clock: Position
+    clock: ClockSection
     records: dict[str, int]
     journal: int
     events: int
@@ -116,11 +116,11 @@ def _header(document: Any, sections: list[str]) -> Header:
         found = "it has no format" if given is None else f"its format is {_shown(given)}"
         raise SnapshotRefused(f"this is not an ingopay-emulator snapshot: {found}, expected {FORMAT!r}")
     version = document.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < OLDEST:
         raise SnapshotRefused(f"snapshot version {_shown(version)} is not a version number (this emulator reads "
-                              f"{VERSION})")
+                              f"{READS})")
     if version > VERSION:
-        raise SnapshotRefused(f"snapshot version {version} is newer than this emulator reads ({VERSION}): "
+        raise SnapshotRefused(f"snapshot version {version} is newer than this emulator reads ({READS}): "
                               "upgrade ingopay-emulator")
     unknown = [key for key in document if key not in HEADER and key not in sections]
     if unknown:

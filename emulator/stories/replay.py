@@ -10,10 +10,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.auth.signing import HASHES
+from emulator.auth.kong_signing import HASHES
 from emulator.core.journal import Entry
 from emulator.core.masking import ACCOUNT_KEYS, REMOVED, SECRET_KEYS
-from emulator.stories.signing import signing_of
+from emulator.stories.signing_story import signing_of
 
 #: What ``participant_unique_id1`` a replay sends: the same one (an idempotent replay) or a new one.
 SAME, NEW = "same", "new"
@@ -140,8 +140,9 @@ def curl_command(entry: Entry, base_url: str, *, default_secret: str | None) -> 
     masked = masked_paths(entry.request_body)
     if masked:
         lines.append(f"# {', '.join(masked)} masked in the journal: put the real values back in the body first.")
-    parts = ["ingopay-emulator", "sign", "--curl", "-X", entry.method, "--username", shlex.quote(username),
-             "--secret", secret]
+    # flag=value: a secret or a username may start with "-", which a separate argument would make a flag
+    parts = ["ingopay-emulator", "sign", "--curl", "-X", entry.method, "--username=" + shlex.quote(username),
+             "--secret=" + secret]
     for name, value in carried_headers(entry).items():
         parts += ["--header", shlex.quote(f"{name}: {value}")]
     if story is not None:

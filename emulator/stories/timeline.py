@@ -107,7 +107,8 @@ def timeline(entry: Entry, *, entries: Iterable[Entry], events: Iterable[Event],
             outcome = "delivered" if attempt.get("ok") else "undelivered" if final else "retrying"
             moments.append({"kind": "attempt", "time": attempt.get("time", 0.0), "wall_time": attempt.get("wall_time"),
                             "title": f"delivery {delivery.get('id')} attempt {attempt.get('attempt')} to "
-                                     f"{delivery.get('url')}: {shown}",
+                                     f"{delivery.get('url')}: {shown}"
+                                     + (f" ({delivery['probe']} probe)" if delivery.get("probe") else ""),
                             "outcome": outcome,
                             "ref": delivery.get("id")})
         if delivery.get("next_attempt_at") is not None and delivery.get("status") not in ("succeeded", "failed"):

@@ -6,13 +6,10 @@ import fnmatch
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, model_validator
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic import BeforeValidator, Field
 
-from emulator.core.validation import refuse_nulls, schema_without_nulls
 from emulator.store import Record
-from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, listed, one_or_all
+from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, WaitMatch, listed, one_or_all
 
 #: A delivery's status, and the two words a test means by "it arrived" and "it never will".
 STATUSES = ("pending", "delivering", "succeeded", "failed")
@@ -26,12 +23,10 @@ def _text(value: Any) -> Any:
 Text = Annotated[str, BeforeValidator(_text, json_schema_input_type=str | int), Field(min_length=1, max_length=255)]
 
 
-class DeliveryMatch(BaseModel):
+class DeliveryMatch(WaitMatch):
     """Which webhook deliveries a wait counts: every key given must hold. ``topic`` may be a glob
     (``gateway.transaction.*``); ``status`` takes ``delivered`` for succeeded; ``event_status`` is the Ingo status
     the event carries (1114, 1106, ...)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     topic: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
                      BeforeValidator(listed, json_schema_input_type=str | list[str])] | None = None
@@ -44,18 +39,6 @@ class DeliveryMatch(BaseModel):
     event_status: Statuses | None = None
     event_id: Text | None = None
     endpoint_id: Text | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, document: Any) -> Any:
-        return refuse_nulls(document)  # a participant_id of null would otherwise wait on every participant
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return schema_without_nulls(handler.resolve_ref_schema(handler(core_schema)))
-
-    def keys(self) -> list[str]:
-        return list(self.model_dump(exclude_none=True))
 
     def scope(self) -> Scope:
         """Where a wait for this match is filed: its participant, else its event, else its endpoint."""
@@ -108,6 +91,8 @@ def differences(match: DeliveryMatch, record: Record) -> list[Difference]:
     """The keys of ``match`` that the delivery misses (none: it matches)."""
     seen = facts(record)
     missed: list[Difference] = []
+    if record.get("probe"):  # a readiness rehearsal's test of the receiver: never a delivery a test waits for
+        missed.append({"key": "probe", "expected": None, "actual": record["probe"]})
     if match.topic is not None and not any(fnmatch.fnmatchcase(str(seen["topic"]), p) for p in match.topic):
         missed.append({"key": "topic", "expected": one_or_all(match.topic), "actual": seen["topic"]})
     if match.status is not None and seen["status"] not in {ALIASES.get(s, s) for s in match.status}:

@@ -6,28 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, GetJsonSchemaHandler, model_validator
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic import Field, model_validator
 
 from emulator.core.journal import Entry
 from emulator.core.masking import CREDENTIAL_HEADERS, REDACTED, UNKEPT_HEADERS, last_four, mask
-from emulator.core.validation import refuse_nulls, schema_without_nulls
 from emulator.scenarios.engine import amount_matches, text_matches
 from emulator.scenarios.facts import Facts
 from emulator.scenarios.schema import Match, TextCondition, TextMatch
-from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, one_or_all
+from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, WaitMatch, one_or_all
 
 #: Where a request's facts are read from its body when the domain never saw it (refused before validation).
 BODY_FACTS = ("account_type", "amount", "participant_unique_id1")
 
 
-class RequestMatch(Match):
+class RequestMatch(Match, WaitMatch):
     """Which journal entries a wait counts: every key given must hold. The scenario keys (endpoint, account_type,
     account, amount, recipient, participant_unique_id1, headers, funding_destination) mean what they mean in a
     rule; ``body`` maps dotted paths of the (masked) request body to the values they must have."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     path: TextCondition | None = None
     method: Annotated[str, Field(min_length=1, max_length=20)] | None = None
@@ -50,18 +45,6 @@ class RequestMatch(Match):
         for path, wanted in (self.body or {}).items():
             _kept_value(path, wanted)
         return self
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, document: Any) -> Any:
-        return refuse_nulls(document)  # a participant_id of null would otherwise wait on every participant
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return schema_without_nulls(handler.resolve_ref_schema(handler(core_schema)))
-
-    def keys(self) -> list[str]:
-        return list(self.model_dump(exclude_none=True))
 
     def shown(self) -> dict[str, Any]:
         """The keys given, as a listing or a message shows them: account numbers masked to their last four (the

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
 
+from emulator.core.validation import Body
+
 T = TypeVar("T")
 
 #: The longest a wait may last, in seconds (an admin call must end; a test that needs longer waits again).
@@ -39,6 +41,15 @@ Statuses = Annotated[list[int], BeforeValidator(listed, json_schema_input_type=i
 def one_or_all(values: list[Any]) -> Any:
     """What a near miss shows was expected: the one value, or the list when there were several."""
     return values[0] if len(values) == 1 else values
+
+
+class WaitMatch(Body):
+    """What a wait's match is, whatever it matches: a strict body of the admin API (unknown keys and nulls refused:
+    a participant_id of null would otherwise wait on every participant) that knows the keys it was given."""
+
+    def keys(self) -> list[str]:
+        """The keys the match was given."""
+        return list(self.model_dump(exclude_none=True))
 
 
 class Count(BaseModel):

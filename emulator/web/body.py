@@ -11,9 +11,10 @@ from typing import Any
 from aiohttp import web
 
 from emulator.core.errors import MalformedBody
-from emulator.web.answers import JSON_CONTENT_TYPE, dumps
+from emulator.web.outcome import OUTCOME
+from emulator.web.replies import JSON_CONTENT_TYPE, dumps
+from emulator.web.runtime import RUNTIME
 from emulator.web.serving import ChunkTooLarge
-from emulator.web.state import OUTCOME, RUNTIME
 
 #: Deepest nesting of objects and arrays a JSON body may have (Ingo's deepest request nests 3 levels).
 MAX_JSON_DEPTH = 32

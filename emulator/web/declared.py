@@ -11,8 +11,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from emulator.core.validation import closest, explain, keys_at, shown_name, unknown_name
-from emulator.web.answers import JSON_CONTENT_TYPE, json_response
 from emulator.web.body import json_object, parse_json, read_body
+from emulator.web.replies import JSON_CONTENT_TYPE, json_response
 from emulator.web.routes import DECLARED, Query, Route
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -95,9 +95,12 @@ def _typed(declared: Query, raw: str) -> Any:
     shown = repr(raw[:SHOWN_VALUE])
     if kind is int:
         try:
-            return int(raw)
+            number = int(raw)
         except ValueError:
             raise Refused(f"the query parameter {declared.name} must be an integer, not {shown}") from None
+        if declared.minimum is not None and number < declared.minimum:
+            raise Refused(f"the query parameter {declared.name} must be {declared.minimum} or more, not {shown}")
+        return number
     if get_origin(kind) is Literal:
         choices = get_args(kind)
         if raw not in choices:

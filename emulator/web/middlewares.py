@@ -26,12 +26,13 @@ from emulator.core.provenance import OWN, SCENARIO, Source, ingo
 from emulator.store import StoreUnavailable
 from emulator.waits.requests import entry_facts
 from emulator.web import declared
-from emulator.web.answers import json_response, reply_error, route_spec
 from emulator.web.body import parse_json, read_body
 from emulator.web.faults import Faulted
 from emulator.web.headers import HeaderView
+from emulator.web.outcome import CREDENTIAL, OUTCOME, Outcome
 from emulator.web.ratelimit import REFUSAL
-from emulator.web.state import CREDENTIAL, OUTCOME, RUNTIME, Outcome
+from emulator.web.replies import json_response, reply_error, route_spec
+from emulator.web.runtime import RUNTIME
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")
@@ -163,7 +164,7 @@ def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
     facts = outcome.facts
     version = request.version
     journal.add(Entry(
-        id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(), wall_time=time.time(),
+        id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(participant), wall_time=time.time(),
         method=request.method, target=masked_target(request.raw_path), http_version=f"{version.major}.{version.minor}",
         request_headers=redacted_headers(request.headers.items()), why_matched=outcome.why_matched,
         path=request.path, http_status=http_status, latency_ms=round(latency_ms, 3), participant_id=participant,

@@ -3,7 +3,7 @@ processing, and follow-up events. Used alike by the gateway, Session Management 
 
 The domain hands over a :class:`~emulator.scenarios.facts.Pending` step (or an answer already made, such as a
 replay); :func:`carry_out` asks the engine which rule answers, applies it around the step and returns the answer.
-A payment's final-outcome webhook (``webhooks.outcomes``) is sent here too, once the answer is known.
+A payment's final-outcome webhook (``webhooks.final_outcome``) is sent here too, once the answer is known.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.errors import IngoError
 from emulator.core.provenance import SCENARIO
 from emulator.findings.watch import PUSH
@@ -21,16 +21,14 @@ from emulator.scenarios.engine import SCENARIO_HEADER, Decision
 from emulator.scenarios.facts import Pending
 from emulator.web.faults import perform
 from emulator.web.headers import HeaderView
-from emulator.web.state import OUTCOME, RUNTIME, Runtime
-from emulator.webhooks.outcomes import PAYMENT_ENDPOINTS, final_outcome
+from emulator.web.outcome import OUTCOME
+from emulator.web.runtime import RUNTIME, Runtime
+from emulator.webhooks.final_outcome import PAYMENT_ENDPOINTS, final_outcome
 from emulator.webhooks.topics import TOPICS
 
 
-class ScriptedRefusal(IngoError):
+class ScriptedRefusal(IngoError, diagnosis_code="scenario", source=SCENARIO):
     """A rule answered with a refusal status (a decline, a system error, ...)."""
-
-    diagnosis_code = "scenario"
-    source = SCENARIO
 
     def __init__(self, decision: Decision, data: dict[str, Any] | None) -> None:
         super().__init__(f"scripted by scenario rule {decision.label}", code=decision.status,
@@ -136,7 +134,7 @@ def _about(step: Pending[Any], data: dict[str, Any]) -> dict[str, Any]:
 def announce(runtime: Runtime, step: Pending[Any], status: int, data: dict[str, Any], *, refused: bool,
              scheduled: list[str] | tuple[str, ...]) -> None:
     """Send a payment's final-outcome webhook now, when its answer is final and no rule's event reports it
-    (``webhooks.outcomes``; off with ``--payment-webhooks off``)."""
+    (``webhooks.final_outcome``; off with ``--payment-webhooks off``)."""
     facts = step.facts
     if facts.endpoint not in PAYMENT_ENDPOINTS or runtime.settings.payment_webhooks != "on":
         return

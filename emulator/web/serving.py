@@ -3,7 +3,7 @@
 - The request line and headers must arrive within ``--header-timeout``; aiohttp's keep-alive timer, which it
   starts when a connection opens, closes a connection that has not sent a whole request by then (and an idle
   keep-alive connection as long after its last request).
-- The body must arrive within ``--body-timeout`` (``emulator.web.answers.read_body``).
+- The body must arrive within ``--body-timeout`` (``emulator.web.replies.read_body``).
 - A chunked body declaring a chunk larger than ``--max-body-size`` is refused at its size line with a 400:
   llhttp accepts chunk sizes up to 2**64 - 1 and then waits for the data, which would hold the connection.
 - The event loop's own errors (accept() failing at the file-descriptor limit) are told once per kind, then counted
@@ -23,7 +23,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
-from emulator.core.replies import in_own_words
+from emulator.core.bounded_reads import in_own_words
 from emulator.web import looperrors
 
 LOG = logging.getLogger("ingopay_emulator")

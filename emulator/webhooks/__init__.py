@@ -6,6 +6,6 @@ Receivers verify deliveries with :func:`verify_signature`::
     ok = verify_signature(raw_body, request.headers["X-Ingo-Signature"], secret)
 """
 
-from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header, verify_signature
+from emulator.webhooks.signature import SIGNATURE_HEADER, signature_header, verify_signature
 
 __all__ = ["SIGNATURE_HEADER", "signature_header", "verify_signature"]

@@ -1,4 +1,4 @@
-"""Delivering events to endpoints: signed, retried on a schedule of the emulator clock, every attempt kept."""
+"""Delivering events to endpoints: signed, retried on a schedule of the participant's clock, every attempt kept."""
 
 from __future__ import annotations
 
@@ -16,17 +16,17 @@ from typing import Any
 import aiohttp
 
 from emulator import __version__
+from emulator.core.bounded_reads import header_limits, read_at_most, unreadable
 from emulator.core.clock import Clock
 from emulator.core.masking import mask_urls, masked_url
 from emulator.core.outcomes import delivery_family
-from emulator.core.replies import header_limits, read_at_most, unreadable
 from emulator.core.scheduler import Scheduler
 from emulator.core.stateful import Stateful
 from emulator.store import Record, Store
 from emulator.webhooks.endpoints import Endpoint, KeptEndpoint, checked_endpoints
 from emulator.webhooks.events import Event
 from emulator.webhooks.lanes import Lanes
-from emulator.webhooks.signing import SIGNATURE_HEADER, signature_header
+from emulator.webhooks.signature import SIGNATURE_HEADER, signature_header
 
 LOG = logging.getLogger("ingopay_emulator.webhooks")
 KIND = "webhook_delivery"
@@ -36,6 +36,11 @@ RESPONSE_KEPT = 1024
 #: Seconds attempts under way get to finish when the emulator stops; those cut short stay pending, and the next start
 #: on the same --data-dir sends them again.
 STOP_GRACE = 0.5
+#: Probe deliveries (a readiness rehearsal's tests of a receiver, docs/readiness.md), marked ``probe`` with their kind:
+#: one attempt each, never retried, never counted as an event. A duplicate repeats an acknowledged delivery as it
+#: was; a forged one carries a new metadata.id and an X-Ingo-Signature made with a key that is not the endpoint's.
+DUPLICATE = "duplicate"
+FORGED_SIGNATURE = "forged_signature"
 
 
 class Deliveries(Stateful[list[KeptEndpoint]]):
@@ -117,7 +122,8 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
             if record["status"] in ("pending", "delivering"):
                 cut_short = record["status"] == "delivering"
                 record["status"] = "pending"
-                due = self.clock.now() if cut_short else max(self.clock.now(), record.get("next_attempt_at") or 0)
+                now = self.clock.now(record["participant_id"])
+                due = now if cut_short else max(now, record.get("next_attempt_at") or 0)
                 record["next_attempt_at"] = due
                 self.store.put(KIND, record["participant_id"], key, record)
                 self.scheduler.at(due, self._job(record["participant_id"], key, due), f"webhook {key} (resumed)",
@@ -163,11 +169,29 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
     def _new(self, event: Event, endpoint: Endpoint, body: str) -> Record:
         # Sortable by creation (a store sequence: the clock may be frozen or set back), unique across restarts.
         delivery_id = f"whd_{self.store.next_id(KIND):012d}_{uuid.uuid4().hex[:8]}"
+        now = self.clock.now(event.participant_id)
         record = {"id": delivery_id, "event_id": event.id, "topic": event.topic, "participant_id": event.participant_id,
                   "endpoint_id": endpoint.id, "url": masked_url(endpoint.url), "body": body, "status": "pending",
-                  "attempts": [], "created": self.clock.now(), "next_attempt_at": self.clock.now()}
+                  "attempts": [], "created": now, "next_attempt_at": now}
         self.store.put(KIND, event.participant_id, delivery_id, record)
         self._changed(record)
+        return record
+
+    def probe(self, of: Record, kind: str, body: str, event_id: str) -> Record | None:
+        """A probe delivery of ``body`` to the endpoint ``of`` went to, attempted once now (None when that endpoint is
+        gone)."""
+        if self.endpoints.get(of["endpoint_id"]) is None:
+            return None
+        delivery_id = f"whd_{self.store.next_id(KIND):012d}_{uuid.uuid4().hex[:8]}"
+        participant_id = of["participant_id"]
+        record = {"id": delivery_id, "event_id": event_id, "topic": of["topic"], "participant_id": participant_id,
+                  "endpoint_id": of["endpoint_id"], "url": of["url"], "body": body, "status": "pending",
+                  "attempts": [], "created": self.clock.now(), "next_attempt_at": self.clock.now(), "probe": kind,
+                  "probe_of": of["id"]}
+        self.store.put(KIND, participant_id, delivery_id, record)
+        self._changed(record)
+        self.scheduler.at(record["next_attempt_at"], self._job(participant_id, delivery_id, record["next_attempt_at"]),
+                          f"webhook {delivery_id} ({kind} probe)", owner=participant_id)
         return record
 
     def _job(self, participant_id: int, delivery_id: str, due: float):  # type: ignore[no-untyped-def]
@@ -197,13 +221,15 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
         record["attempts"].append(attempt)
         if attempt["ok"]:
             record["status"], record["next_attempt_at"] = "succeeded", None
+        elif record.get("probe"):
+            record["status"], record["next_attempt_at"] = "failed", None  # a probe is never retried
         elif endpoint is None or len(record["attempts"]) >= self.max_attempts:
             record["status"], record["next_attempt_at"] = "failed", None
             LOG.warning("webhook %s to %s failed after %d attempts: %s", delivery_id, record["url"],
                         len(record["attempts"]), attempt["error"] or attempt["http_status"])
         else:
             wait = self.schedule[len(record["attempts"]) - 1]
-            record["status"], record["next_attempt_at"] = "pending", self.clock.now() + wait
+            record["status"], record["next_attempt_at"] = "pending", self.clock.now(participant_id) + wait
             self.scheduler.at(record["next_attempt_at"],
                               self._job(participant_id, delivery_id, record["next_attempt_at"]),
                               f"webhook {delivery_id} attempt {len(record['attempts']) + 1}", owner=participant_id)
@@ -213,7 +239,7 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
 
     async def _post(self, record: Record, endpoint: Endpoint | None) -> dict[str, Any]:
         number = len(record["attempts"]) + 1
-        sent_at = self.clock.now()
+        sent_at = self.clock.now(record.get("participant_id"))
         attempt: dict[str, Any] = {"attempt": number, "time": sent_at, "wall_time": time.time(),
                                    "http_status": None, "latency_ms": None,
                                    "error": None, "response_body": None, "ok": False}
@@ -224,8 +250,9 @@ class Deliveries(Stateful[list[KeptEndpoint]]):
             attempt["error"] = "the emulator is not running"
             return attempt
         body = record["body"].encode("utf-8")
+        secret = os.urandom(32).hex() if record.get("probe") == FORGED_SIGNATURE else endpoint.secret
         headers = {"Content-Type": "application/json",
-                   SIGNATURE_HEADER: signature_header(endpoint.secret, int(self.signature_now()), body),
+                   SIGNATURE_HEADER: signature_header(secret, int(self.signature_now()), body),
                    "X-Ingo-Event-Id": record["event_id"], "X-Ingo-Topic": record["topic"],
                    "X-Ingo-Delivery-Attempt": str(number)}
         started = time.perf_counter()

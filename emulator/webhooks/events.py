@@ -175,9 +175,10 @@ class Outbox(Stateful[list[Event]]):
 
     def emit(self, topic: str, participant_id: int, *, ancillary: dict[str, Any], event: dict[str, Any],
              status: int | None = None, message: str | None = None, source: str = "flow") -> Event:
-        envelope = build_envelope(topic, event_id=ID_PREFIX + self.ids.uuid4(), timestamp=self.clock.now(),
+        now = self.clock.now(participant_id)  # the participant's business time
+        envelope = build_envelope(topic, event_id=ID_PREFIX + self.ids.uuid4(), timestamp=now,
                                   ancillary=ancillary, event=event, status=status, message=message)
-        item = Event(envelope, participant_id, source, self.clock.now(), next(self._numbers), wall_time=time.time())
+        item = Event(envelope, participant_id, source, now, next(self._numbers), wall_time=time.time())
         if len(self.events) == self.events.maxlen:
             self.evicted += 1
         self.events.append(item)

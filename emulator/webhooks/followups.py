@@ -16,7 +16,7 @@ KIND = "scheduled_event"
 
 
 class FollowUps:
-    """Webhook events due later on the emulator clock (a return two days on, an OFAC clearance)."""
+    """Webhook events due later on the participant's clock (a return two days on, an OFAC clearance)."""
 
     def __init__(self, store: Store, clock: Clock, scheduler: Scheduler, outbox: Outbox) -> None:
         self.store = store
@@ -27,14 +27,14 @@ class FollowUps:
     def schedule(self, after: float, topic: str, participant_id: int, *, ancillary: dict[str, Any],
                  event: dict[str, Any], status: int | None, message: str | None, source: str, label: str) -> None:
         key = uuid.uuid4().hex
-        record = {"id": key, "due": self.clock.now() + after, "topic": topic, "participant_id": participant_id,
-                  "ancillary": ancillary, "event": event, "status": status, "message": message, "source": source,
-                  "label": label}
+        record = {"id": key, "due": self.clock.now(participant_id) + after, "topic": topic,
+                  "participant_id": participant_id, "ancillary": ancillary, "event": event, "status": status,
+                  "message": message, "source": source, "label": label}
         self.store.put(KIND, participant_id, key, record)
         self._queue(record)
 
     def _queue(self, record: Record) -> None:
-        self.scheduler.at(max(record["due"], self.clock.now()),
+        self.scheduler.at(max(record["due"], self.clock.now(record["participant_id"])),
                           lambda: self._fire(record["participant_id"], record["id"]),
                           record["label"], owner=record["participant_id"])
 

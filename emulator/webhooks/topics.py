@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from emulator.core.provenance import Source, choice, ingo
 
@@ -81,7 +84,7 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
     Topic("gateway.transaction.recipient.status.payment.check.returned",
           "This event indicates that a check transaction has been returned due to positive pay exception", "1", 1114,
           ingo(_IFRAME_HOOKS + "check-returned")),
-    # A payment's final outcome (webhooks/outcomes.py). Ingo documents these on Notify's
+    # A payment's final outcome (webhooks/final_outcome.py). Ingo documents these on Notify's
     # transaction.recipient.payment.status.{terminated,success} topics: the status, client_message and description
     # are Ingo's, copied from those pages (api-reference/websockets/payment-terminated and .../payment-successful);
     # the gateway.* names are the emulator's choice (IngoPay's own events are gateway.*): the source is the choice
@@ -94,3 +97,14 @@ TOPICS: dict[str, Topic] = {t.name: t for t in (
           "This event reports that the payment to the customer was completed. (Terminal)", "1", 1125,
           choice("topic-payment-status")),
 )}
+
+
+def known_topic(value: str) -> str:
+    """``value`` when the emulator knows the topic; a ValueError naming the topics it knows otherwise."""
+    if value not in TOPICS:
+        raise ValueError(f"unknown webhook topic {value[:80]!r}; expected one of: {', '.join(TOPICS)}")
+    return value
+
+
+#: A topic a scenario rule or an admin call names: one of :data:`TOPICS`.
+KnownTopic = Annotated[str, AfterValidator(known_topic)]

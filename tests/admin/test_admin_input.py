@@ -125,7 +125,9 @@ PARTICIPANT_FILTERS = [r for r in CHECKED if "participant_id" in [q.name for q i
 def test_every_listing_scoped_by_participant_names_it_participant_id() -> None:
     assert {r.path for r in PARTICIPANT_FILTERS} == {"/_emulator/requests", "/_emulator/findings",
                                                     "/_emulator/events", "/_emulator/webhooks", "/_emulator/state",
-                                                        "/_emulator/waits", "/_emulator/provenance"}
+                                                        "/_emulator/waits", "/_emulator/provenance",
+                                                        "/_emulator/readiness", "/_emulator/readiness/report",
+                                                        "/_emulator/clock"}
     assert not [r for r in ROUTES for q in r.doc.query if q.name == "participant"]
 
 
@@ -283,3 +285,9 @@ def test_a_wait_on_what_the_journal_keeps_still_matches(server: EmulatorServer, 
         status, answer = admin(server.url, "POST", "/_emulator/requests/wait",
                                {"match": {**base, **extra}, "count": {"at_least": 1}, "timeout": 5})
         assert status == 200 and answer["matched"] >= 1, answer
+
+
+@pytest.mark.parametrize("path", ["/_emulator/requests", "/_emulator/state", "/_emulator/waits"])
+def test_a_negative_limit_is_refused_naming_the_parameter(server, path: str) -> None:
+    status, answer = admin(server.url, "GET", f"{path}?limit=-1")
+    assert (status, answer["message"]) == (400, "the query parameter limit must be 0 or more, not '-1'")

@@ -2,7 +2,7 @@
 
 The reference vector (contract section 3.2) is a literal; the other vectors are computed at run time with
 ``openssl dgst`` from a signing string this file writes out by hand, then compared with ``emulator.client.sign``,
-the pure functions of ``emulator.auth.signing``, and the server's verdict.
+the pure functions of ``emulator.auth.kong_signing``, and the server's verdict.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 
 from emulator.app import create_app
-from emulator.auth.signing import (
+from emulator.auth.kong_signing import (
     authorization_header,
     body_digest,
     compute_signature,

@@ -94,8 +94,8 @@ def test_every_diagnosis_code_has_a_source():
     unsourced = sorted(f"{refusal.__module__}.{refusal.__qualname__} ({code})" for code, refusal in REFUSALS.items()
                        if not isinstance(refusal.source, Source))
     assert unsourced == [], (
-        f"these refusals have no source: {unsourced}; set source = ingo(\"<page>\") or choice(\"<id>\") in the "
-        "class, beside its diagnosis_code")
+        f"these refusals have no source: {unsourced}; declare the class with source=ingo(\"<page>\") or "
+        "source=choice(\"<id>\"), beside its diagnosis_code")
     # Every diagnosis code written out in the package: a refusal class's, Kong's (CODES) or a middleware's own.
     known = set(REFUSALS) | set(CODES) | set(DIAGNOSIS_SOURCES)
     written = set()
@@ -106,7 +106,10 @@ def test_every_diagnosis_code_has_a_source():
                     if (isinstance(key, ast.Constant) and key.value == "code" and isinstance(value, ast.Constant)
                             and isinstance(value.value, str)):
                         written.add((value.value, path.relative_to(ROOT)))
-            elif isinstance(node, ast.ClassDef):
+            elif isinstance(node, ast.ClassDef):  # class X(IngoError, diagnosis_code="..."), or assigned in its body
+                for keyword in node.keywords:
+                    if keyword.arg == "diagnosis_code":
+                        written.add((ast.literal_eval(keyword.value), path.relative_to(ROOT)))
                 for item in node.body:
                     if (isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "diagnosis_code"
                                                              for t in item.targets)):
@@ -365,7 +368,7 @@ def test_a_tenants_tests_list_the_guesses_they_rest_on():
 def test_nothing_on_the_request_path_derives_provenance():
     """Provenance is read from what the journal keeps when someone asks: the modules that answer requests never
     import the derivation."""
-    for module in ("web/middlewares.py", "web/answers.py", "web/scripted.py", "core/journal.py", "app.py"):
+    for module in ("web/middlewares.py", "web/replies.py", "web/scripted.py", "core/journal.py", "app.py"):
         text = (PACKAGE / module).read_text(encoding="utf-8")
         assert "web.provenance" not in text and "admin.provenance" not in text, module
 

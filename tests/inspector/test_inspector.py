@@ -300,3 +300,32 @@ async def test_inspector_shows_findings_with_the_rule_they_break(aiohttp_client,
     await expect(page.locator("#timeline li[data-kind=finding]")).to_contain_text("double_payout_risk")
     await expect(page.locator("#findings-count")).to_have_text("(1)")
     await expect(page.locator("#bar-findings-count")).to_have_text("1")
+
+
+async def test_filtered_to_one_participant_the_inspector_shows_and_moves_its_own_clock(aiohttp_client, clock,
+                                                                                         chromium):
+    from playwright.async_api import expect
+
+    emu = await start(aiohttp_client, clock)
+    page = await chromium.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(str(emu.client.make_url("/_emulator/ui")))
+    await expect(page.locator("body[data-loaded=true]")).to_have_count(1)
+    await expect(page.locator("#status-participant-clock")).to_be_hidden()  # no participant chosen: one clock
+
+    await page.get_by_label("Participant", exact=True).fill("54321")
+    participant = page.locator("#status-participant-clock")
+    await expect(participant).to_contain_text("Participant 54321's clock")
+    await expect(participant.locator("#bar-participant-kind")).to_have_text("the emulator clock")
+    await page.get_by_role("button", name="+1 day").click()
+    await expect(participant.locator("#bar-participant-kind")).to_have_text("its own, frozen")
+    await expect(page.locator("#clock-now")).to_have_text("2026-11-17T15:00:00Z")  # the panel shows its clock
+    await expect(page.locator("#clock-whose")).to_contain_text("Participant 54321's own clock")
+    await expect(page.locator("#bar-clock-now")).to_contain_text("2026-11-16")  # the emulator clock did not move
+    assert (clock.now(54321), clock.now(), clock.now(12345)) == (NOW + 86_400, NOW, NOW)
+
+    await page.get_by_label("Participant", exact=True).fill("")
+    await expect(participant).to_be_hidden()
+    await expect(page.locator("#clock-now")).to_have_text("2026-11-16T15:00:00Z")
+    assert errors == [], errors

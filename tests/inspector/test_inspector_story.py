@@ -678,3 +678,20 @@ async def test_the_page_says_when_the_emulator_stops_answering(chromium: Any) ->
         running.stop()
     await expect(page.get_by_role("alert")).to_contain_text("is not answering", timeout=20000)
     await expect(page.locator("#bar-clock-frozen")).to_have_text("not answering")
+
+
+def test_a_curl_command_works_for_a_secret_and_a_username_that_start_with_a_dash(tmp_path: Path) -> None:
+    """A secret (a minted one may) or a username starting with "-" is never read as a flag by the sign command."""
+    credentials = tmp_path / "credentials.yaml"
+    credentials.write_text('- {username: "-dash", secret: "-dash-secret", participant_id: 777}\n')
+    running = EmulatorServer(Settings(rate_limit=0, credentials=credentials)).start()
+    try:
+        Client(running.url, "-dash", "-dash-secret", 777).token()
+        story = admin(running.url, "GET", f"/_emulator/requests/{entries(running)[0]['id']}")[1]
+        env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+               "INGOPAY_SECRET": "-dash-secret"}
+        ran = subprocess.run(["bash", "-c", story["curl"]], capture_output=True, text=True, timeout=60, env=env)
+        assert ran.returncode == 0, ran.stderr
+        assert entries(running)[0]["http_status"] == 200 and entries(running)[0]["username"] == "-dash"
+    finally:
+        running.stop()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from emulator.app import ROUTES
-from emulator.auth.signing import DEFAULT_SIGNED_HEADERS, authorization_header
+from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS, authorization_header
 from emulator.client import sign
 from emulator.openapi import document as openapi
 from emulator.openapi import postman

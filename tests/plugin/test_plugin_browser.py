@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestServer
 
 from emulator.app import create_app
 from emulator.client import encode_body, sign
-from emulator.web.state import Runtime
+from emulator.web.runtime import Runtime
 from tests.support.app import CREDENTIALS, runtime_for
 
 SESSION_PATH = "/api/v1/sessions/point-in-time/plugin"

@@ -27,7 +27,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("settings", ("emulator.settings",)),
     ("domain", ("emulator.auth", "emulator.gateway", "emulator.sessions", "emulator.plugin", "emulator.webhooks",
                 "emulator.scenarios", "emulator.waits", "emulator.findings", "emulator.tenants", "emulator.stories",
-                "emulator.snapshots", "emulator.proxy")),
+                "emulator.snapshots", "emulator.proxy", "emulator.readiness")),
     ("foundation", ("emulator.core", "emulator.store", "emulator")),
 )
 RANK = {name: len(FLOORS) - index for index, (name, _) in enumerate(FLOORS)}

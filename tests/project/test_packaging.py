@@ -29,7 +29,7 @@ def test_the_wheel_carries_types_scenarios_catalogue_and_pages(wheel: zipfile.Zi
     names = set(wheel.namelist())
     for required in ("emulator/py.typed", "emulator/bundled_scenarios/magic-values.yaml",
                      "emulator/core/catalogue/status_codes.yaml", "emulator/admin/static/index.html",
-                     "emulator/plugin/static/ingo-instant-payments.js"):
+                     "emulator/plugin/static/ingo-instant-payments.js", "emulator/readiness/plan.yaml"):
         assert required in names, required
     assert not any("__pycache__" in name or name.startswith("tests/") for name in names)
 

@@ -21,7 +21,7 @@ from emulator.proxy.drift import compare, read_report
 from emulator.proxy.recording import read_recording
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer, WebhookReceiver
-from emulator.webhooks.signing import verify_signature
+from emulator.webhooks.signature import verify_signature
 from tests.support.outside import CARD_VERIFY, Client, call
 from tests.support.proxy import (
     UPSTREAM,

@@ -266,3 +266,43 @@ def test_declined_through_the_plugins_client_only(ingopay_client, ingopay_emulat
         assert list(shared.runtime.services.engine.scenarios) == ["magic-values"]
     finally:
         shared.stop()
+
+
+TENANT_CLOCK_SUITE = CARD_SOURCE + '''
+RETURNED = "gateway.transaction.recipient.payment.status.returned"
+
+def pay_to_be_returned(client):
+    card = client.post("/gateway/verify", client.base(**dict(CARD, account="4000000111400000")))
+    assert card["status"] == 100, card.body
+    paid = push(client, card["data"]["customer_account_token"], 12.5, "order-1")
+    assert paid["status"] == 100, paid.body
+
+def test_advance_moves_only_the_tests_tenant(ingopay_tenant, ingopay_emulator):
+    other = ingopay_emulator.tenant()  # another worker's tenant, say
+    for tenant in (ingopay_tenant, other):
+        pay_to_be_returned(tenant.client())
+    ingopay_emulator.advance(2 * 86400)  # the test's tenant's clock, not everyone's
+    ingopay_tenant.wait_for_webhook({"topic": RETURNED})
+    assert ingopay_tenant.clock()["own_clock"] and ingopay_tenant.clock()["pending"] == []
+    assert [RETURNED in job["label"] for job in other.clock()["pending"]] == [True]  # the other's still waits
+    assert other.advance(2 * 86400) >= 1
+    other.wait_for_webhook({"topic": RETURNED})
+    other.remove()
+'''
+
+
+def test_the_plugins_advance_moves_the_tests_tenant_clock_only(pytester):
+    from emulator.settings import Settings
+    from emulator.testing import EmulatorServer
+
+    pytester.makepyfile(test_clock=TENANT_CLOCK_SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")  # an emulator of the session's own
+    result.assert_outcomes(passed=1)
+    shared = EmulatorServer(Settings(rate_limit=0)).start()
+    try:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--ingopay-url", shared.url)
+        result.assert_outcomes(passed=1)
+        assert shared.runtime is not None
+        assert shared.runtime.clock.owners == 0  # each tenant's clock went with its tenant
+    finally:
+        shared.stop()

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from emulator.core.replies import MAX_HEADER_LINE
+from emulator.core.bounded_reads import MAX_HEADER_LINE
 from emulator.proxy.app import ProxyOptions
 from emulator.proxy.recording import read_recording
 from emulator.webhooks.delivery import RESPONSE_KEPT

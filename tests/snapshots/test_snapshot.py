@@ -138,7 +138,7 @@ async def original(aiohttp_server: Any, session: aiohttp.ClientSession, hook: st
 async def test_the_archive_is_versioned_and_holds_no_secret_and_no_whole_number(original: Original) -> None:
     text = original.archive.decode("utf-8")
     archive = json.loads(text)
-    assert (archive["format"], archive["version"]) == (FORMAT, VERSION) == ("ingopay-emulator-snapshot", 1)
+    assert (archive["format"], archive["version"]) == (FORMAT, VERSION) == ("ingopay-emulator-snapshot", 2)
     assert {"emulator_version", "taken_at", "seed", "clock", "store", "scenarios", "journal", "events", "findings",
             "tenants", "webhook_endpoints"} <= set(archive)
     for secret in (DEFAULT_SECRET, original.tenant["secret"], WEBHOOK_SECRET, ENDPOINT_SECRET, ADMIN_TOKEN,

@@ -185,8 +185,8 @@ async def test_a_hostile_archive_is_a_400_naming_the_place_and_changes_nothing(b
      "the snapshot holds the number 1e999, which is too large for a double"),
     (b'{"format": "other"}',
      "this is not an ingopay-emulator snapshot: its format is 'other', expected 'ingopay-emulator-snapshot'"),
-    (b'{"format": "ingopay-emulator-snapshot", "version": 2}',
-     "snapshot version 2 is newer than this emulator reads (1): upgrade ingopay-emulator"),
+    (b'{"format": "ingopay-emulator-snapshot", "version": 3}',
+     "snapshot version 3 is newer than this emulator reads (1 to 2): upgrade ingopay-emulator"),
     (b'{"format": "ingopay-emulator-snapshot", "version": 1}', "the snapshot has no 'emulator_version' section"),
 ])
 async def test_an_archive_that_is_no_snapshot_is_a_400_saying_what_it_is(busy: Emulator, raw: bytes,
@@ -250,7 +250,7 @@ async def test_restoring_a_hostile_file_at_start_up_exits_2_with_one_line_naming
 
 @pytest.mark.slow
 @pytest.mark.parametrize("content, problem", [
-    (json.dumps({"format": FORMAT, "version": 2}), "snapshot version 2 is newer than this emulator reads (1): "
+    (json.dumps({"format": FORMAT, "version": 3}), "snapshot version 3 is newer than this emulator reads (1 to 2): "
                                                    "upgrade ingopay-emulator"),
     ("{not json", "the snapshot is not valid JSON: Expecting property name enclosed in double quotes at line 1 "
                   "column 2"),

@@ -15,7 +15,7 @@ from emulator.client import encode_body, sign
 from emulator.core.clock import Clock
 from emulator.core.credentials import Credential
 from emulator.settings import Settings
-from emulator.web.state import Runtime
+from emulator.web.runtime import Runtime
 
 #: A fixed instant for the frozen test clock: Mon, 16 Nov 2026 15:00:00 GMT.
 NOW = 1_794_841_200

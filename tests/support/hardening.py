@@ -42,7 +42,7 @@ def signature_for(names: Iterable[str], method: str, target: str, headers: dict[
                   secret: bytes = SECRET, http_version: str = "1.1") -> bytes:
     """Kong's signing string, built over bytes (so any header bytes can be signed), HMAC-SHA512, Base64.
 
-    Written independently of ``emulator.auth.signing`` on purpose: the tests check the server against it.
+    Written independently of ``emulator.auth.kong_signing`` on purpose: the tests check the server against it.
     ``headers`` maps lowercase names to the exact bytes sent.
     """
     lines = []

@@ -15,13 +15,15 @@ from tests.support.sockets import free_port
 
 
 class Emulator:
-    """``python -m emulator --data-dir D`` serving on 127.0.0.1, until the test stops or kills it."""
+    """``python -m emulator --data-dir D`` (in memory: ``data_dir`` None) serving on 127.0.0.1, until the test stops
+    or kills it."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path | None) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
+        folder = () if data_dir is None else ("--data-dir", str(data_dir))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", self.url.rsplit(":", 1)[1],
-             "--data-dir", str(data_dir), "--rate-limit", "0", "--quiet"],
+             *folder, "--rate-limit", "0", "--quiet"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         line = self.process.stdout.readline() if self.process.stdout else ""
         if "ready on" not in line:

@@ -455,7 +455,8 @@ async def test_envelope_is_in_ingos_shape(aiohttp_client, aiohttp_server, clock)
 async def test_events_endpoint_refuses_what_it_cannot_send(aiohttp_client, clock):
     emu = await start_emulator(aiohttp_client, clock)
     for body, message in [
-        ({"topic": "gateway.no.such.topic", "participant_id": 12345}, "topic must be one of: "),
+        ({"topic": "gateway.no.such.topic", "participant_id": 12345},
+         "topic: unknown webhook topic 'gateway.no.such.topic'; expected one of: "),
         ({"topic": CHECK_PAID, "participant_id": "12345"}, "participant_id: must be an integer"),
         ({"topic": CHECK_PAID, "participant_id": 12345, "event": []}, "event: must be an object"),
         ({"topic": CHECK_PAID, "participant_id": 12345, "status": "100"}, "status: must be an integer"),

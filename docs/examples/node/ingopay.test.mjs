@@ -1,8 +1,9 @@
 // A test against the IngoPay emulator: its own tenant, a decline scripted for that tenant only, a wait for a
-// webhook, and a findings check. Node 18+ and nothing to install: node --test ingopay.test.mjs
+// webhook, a findings check, and a readiness rehearsal of Ingo's testing plan on the tenant's traffic (its report
+// judged at the end). Node 18+ and nothing to install: node --test ingopay.test.mjs
 // The emulator runs already (INGOPAY_URL, default http://127.0.0.1:8080; INGOPAY_ADMIN_TOKEN if it has one).
 import assert from "node:assert/strict";
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
@@ -43,8 +44,27 @@ async function gateway(tenant, path, fields) {
   return response.json();
 }
 
-// The webhook receiver of the application under test, in miniature: it answers 200.
-const receiver = createServer((request, response) => request.resume().on("end", () => response.end("ok")));
+// The webhook receiver of the application under test, in miniature: it checks X-Ingo-Signature (docs/webhooks.md),
+// refuses a delivery that does not verify, and acknowledges the rest at once, each metadata.id processed once.
+const WEBHOOK_SECRET = "the-secret-of-this-test";
+function signed(raw, header) {
+  const parts = Object.fromEntries(String(header ?? "").split(",").map((part) => part.trim().split(/=(.*)/s, 2)));
+  const expected = Buffer.from(createHmac("sha512", WEBHOOK_SECRET)
+    .update(Buffer.concat([Buffer.from(`${parts.t}.`), raw])).digest("base64"));
+  const given = Buffer.from(parts.v1 ?? "");
+  return /^[0-9]+$/.test(parts.t ?? "") && Math.abs(Date.now() / 1000 - Number(parts.t)) <= 300
+    && given.length === expected.length && timingSafeEqual(given, expected);
+}
+const processed = new Set();
+const receiver = createServer((request, response) => {
+  const chunks = [];
+  request.on("data", (chunk) => chunks.push(chunk)).on("end", () => {
+    const raw = Buffer.concat(chunks);
+    if (!signed(raw, request.headers["x-ingo-signature"])) return response.writeHead(401).end();
+    response.end("ok");
+    processed.add(JSON.parse(raw).metadata.id);  // a repeat of an id already processed changes nothing
+  });
+});
 before(() => new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve)));
 after(() => {
   receiver.closeAllConnections();
@@ -54,10 +74,13 @@ after(() => {
 test("a declined payout, then a payout whose webhook is delivered, and no findings", async (t) => {
   // 1. A tenant: a credential with a participant of its own (state, scenarios, findings), removed afterwards.
   const minted = await admin("POST", "/_emulator/credentials",
-    { webhook_url: `http://127.0.0.1:${receiver.address().port}/ingo` });
+    { webhook_url: `http://127.0.0.1:${receiver.address().port}/ingo`, webhook_secret: WEBHOOK_SECRET });
   assert.equal(minted.status, 201, JSON.stringify(minted.body));
   const tenant = minted.body;
   t.after(() => admin("DELETE", `/_emulator/credentials/${tenant.username}`));
+  // A readiness rehearsal (docs/readiness.md): from now on the tenant's traffic is judged against Ingo's plan.
+  const rehearsal = await admin("POST", "/_emulator/readiness", { participant_id: tenant.participant_id });
+  assert.equal(rehearsal.status, 201, JSON.stringify(rehearsal.body));
 
   const verified = await gateway(tenant, "/gateway/verify", {
     account_type: "CA", participant_unique_id1: "customer-1", account: "4111111111111111", expiration_date: "2912",
@@ -105,4 +128,14 @@ scenarios:
   //    review is open would be push_to_ofac_suspended).
   const findings = await admin("GET", `/_emulator/findings?participant_id=${tenant.participant_id}`);
   assert.equal(findings.body.count, 0, JSON.stringify(findings.body.findings));
+
+  // 5. The rehearsal: no scenario failed, and those this test ran passed (the rest say what would run them; the
+  //    evidence pack is GET /_emulator/readiness/report?participant_id=N&format=md).
+  const readiness = await admin("GET", `/_emulator/readiness?participant_id=${tenant.participant_id}`);
+  const failed = readiness.body.scenarios.filter((s) => s.status === "failed").map((s) => s.why);
+  assert.deepEqual(failed, []);
+  const passed = readiness.body.scenarios.filter((s) => s.status === "passed").map((s) => s.id);
+  for (const id of ["verify-tokenization", "process-with-token", "no-retry-on-decline", "webhook-acknowledged"]) {
+    assert.ok(passed.includes(id), `${id}: ${JSON.stringify(readiness.body.scenarios.find((s) => s.id === id))}`);
+  }
 });

@@ -236,9 +236,11 @@
 
   function filtersFromInputs() {
     const changes = {};
+    const before = currentFilters().participant_id;
     for (const name of FILTERS) changes[name] = $(FILTER_INPUTS[name]).value.trim();
     writeUrl(changes);
     renderRequests();
+    if (changes.participant_id !== before) refresh(true);  // the clock panel follows the participant
   }
 
   function inputsFromUrl() {
@@ -299,7 +301,8 @@
 
   function renderRequests() {
     const f = currentFilters();
-    const shown = requests.filter((e) => keep(e, f, clock && clock.now));
+    const now = participantClock || clock;  // a participant's entries are on its clock
+    const shown = requests.filter((e) => keep(e, f, now && now.now));
     const rows = shown.map((entry) => {
       const d = entry.diagnosis;
       return el("tr", { class: "request", "data-id": entry.id, "data-http-status": entry.http_status,
@@ -579,7 +582,9 @@
         el("td", {}, a.ok ? "yes" : "no"),
         el("td", {}, a.response_body ? el("code", { class: "clip", text: a.response_body }) : dash)));
       return el("article", { class: "delivery", "data-id": d.id, "data-status": d.status, "aria-labelledby": headingId },
-        el("h3", { id: headingId }, badge(d.outcome), " ", el("code", { text: d.topic })),
+        el("h3", { id: headingId }, badge(d.outcome), " ", el("code", { text: d.topic }),
+          d.probe ? el("span", { class: "tag probe", title: "a readiness rehearsal's test of the receiver, never an event",
+            text: d.probe.replace("_", " ") + " probe" }) : ""),
         el("p", { class: "meta" },
           "Delivery ", el("code", { text: d.id }), " · status " + d.status + " · event ", el("code", { text: show(d.event_id) }),
           " · participant ", show(d.participant_id), " · to ", el("code", { class: "wrap", text: show(d.url) }),
@@ -637,6 +642,8 @@
   // --- clock ------------------------------------------------------------------------------------------------------
   let clock = null;
   let clockFetchedAt = 0;
+  let participantClock = null;  // the clock of the participant the view is filtered to (null: not filtered)
+  let participantFetchedAt = 0;
 
   function emulatorNow() {
     if (!clock) return null;
@@ -649,37 +656,76 @@
     $("bar-clock-now").textContent = when(now);
     $("bar-clock-wall").textContent = clockTime(Date.now() / 1000);
     $("clock-wall").textContent = when(Date.now() / 1000);
+    if (participantClock) {
+      const p = participantClock;
+      $("bar-participant-now").textContent = when(p.frozen ? p.now : p.now + (Date.now() - participantFetchedAt) / 1000);
+    }
+  }
+
+  // The participant the view is filtered to ("" for none): the clock panel then shows and moves its clock.
+  function filteredParticipant() {
+    const p = currentFilters().participant_id;
+    return /^[1-9][0-9]{0,4}$/.test(p) ? p : "";
+  }
+
+  function renderParticipantClock(c) {
+    participantClock = c && c.participant_id !== null ? c : null;
+    participantFetchedAt = Date.now();
+    $("status-participant-clock").hidden = !participantClock;
+    if (participantClock) {
+      const own = Boolean(c.own_clock);
+      $("bar-participant-label").textContent = "Participant " + c.participant_id + "'s clock";
+      $("bar-participant-kind").textContent = own ? (c.frozen ? "its own, frozen" : "its own") : "the emulator clock";
+      $("bar-participant-kind").className = "tag " + (own ? "tag-own" : "");
+      $("clock-whose").textContent = own
+        ? `Participant ${c.participant_id}'s own clock: the buttons move it and fire its jobs only.`
+        : `Participant ${c.participant_id} follows the emulator clock; the buttons give it a clock of its own `
+          + "(from the emulator clock as it stands) and move that only.";
+    } else {
+      $("clock-whose").textContent = "The emulator clock: every participant without a clock of its own follows it. "
+        + "Filter the view to one participant to see and move its own clock.";
+    }
+    if (clock) renderClockPanel();
+    tick();
   }
 
   function renderClock(c) {
     clock = c;
     clockFetchedAt = Date.now();
     const frozen = Boolean(c.frozen);
+    $("bar-clock-frozen").textContent = frozen ? "frozen" : "running";
+    $("bar-clock-frozen").className = "tag " + (frozen ? "tag-frozen" : "");
+    renderClockPanel();
+    tick();
+  }
+
+  function renderClockPanel() {  // the clock the view is filtered to, or the emulator clock
+    const c = participantClock || clock;
+    const frozen = Boolean(c.frozen);
     $("clock-now").textContent = c.iso || when(c.now);
     $("clock-now").dataset.now = String(c.now);
     $("clock-frozen").textContent = frozen ? "yes" : "no";
-    $("bar-clock-frozen").textContent = frozen ? "frozen" : "running";
-    $("bar-clock-frozen").className = "tag " + (frozen ? "tag-frozen" : "");
     const offset = Number(c.offset_seconds || 0);
     $("clock-offset").textContent = (offset >= 0 ? "+" : "") + offset.toFixed(0) + " s";
     $("clock-pending").textContent = show(c.pending_count);
     const next = typeof c.next_due === "number" ? when(c.next_due) + ` (in ${Math.max(0, Math.round(c.next_due - c.now))} s)` : "nothing scheduled";
     $("clock-next").textContent = next;
-    $("bar-next-due").textContent = next;
+    if (c === clock) $("bar-next-due").textContent = next;
     $("next-due").disabled = typeof c.next_due !== "number";
     $("freeze").textContent = frozen ? "Unfreeze" : "Freeze";
     $("freeze").setAttribute("aria-pressed", String(frozen));
     $("clock-jobs").replaceChildren(...((c.pending || []).length ? c.pending.map((job) => el("li", {},
       el("time", { text: when(job.due) }), " · participant " + show(job.participant_id) + " · " + job.label))
       : [el("li", { class: "muted", text: "None." })]));
-    tick();
   }
 
   async function changeClock(body, button) {
     button.disabled = true;
+    const participant = filteredParticipant();
     try {
-      const c = await api("/_emulator/clock", { method: "POST", body });
-      renderClock(c);
+      const c = await api("/_emulator/clock", { method: "POST",
+        body: participant ? { ...body, participant_id: Number(participant) } : body });
+      if (participant) renderParticipantClock(c); else renderClock(c);
       say(body.advance !== undefined ? `Clock advanced (${button.textContent}); ${c.fired || 0} job(s) fired`
         : c.frozen ? "Clock frozen" : "Clock running");
       await refresh(true);
@@ -687,7 +733,8 @@
       fail(error);
     } finally {
       button.disabled = false;
-      if (clock) $("next-due").disabled = typeof clock.next_due !== "number";
+      const shown = participantClock || clock;
+      if (shown) $("next-due").disabled = typeof shown.next_due !== "number";
     }
   }
 
@@ -713,6 +760,107 @@
       el("span", {}, requestRefs(f.requests || []), (f.deliveries || []).length ? " · " + f.deliveries.join(", ") : "")]));
   }
 
+  // --- readiness: a rehearsal of Ingo's testing plan (GET /_emulator/readiness) -----------------------------------
+  let rehearsals = [];
+  const STATUS_TONE = { passed: "good", failed: "bad", not_run: "wait" };
+  const STATUS_WORDS = { passed: "✓ Passed", failed: "✕ Failed", not_run: "◷ Not run" };
+
+  function chosenRehearsal() {
+    const asked = Number(new URLSearchParams(window.location.search).get("readiness"));
+    if (rehearsals.some((r) => r.participant_id === asked)) return asked;
+    return rehearsals.length ? rehearsals[rehearsals.length - 1].participant_id : null;
+  }
+
+  function renderRehearsals(document_) {
+    rehearsals = document_.rehearsals || [];
+    $("readiness-count").textContent = `(${rehearsals.length})`;
+    const chosen = chosenRehearsal();
+    $("readiness-participant").replaceChildren(...rehearsals.map((r) => el("option", { value: r.participant_id },
+      `participant ${r.participant_id} (since ${clockTime(r.started.wall_time)} wall, ${r.requests} requests)`)));
+    if (chosen !== null) $("readiness-participant").value = String(chosen);
+    $("readiness-empty").hidden = rehearsals.length > 0;
+    if (!rehearsals.length) $("readiness-view").hidden = true;
+  }
+
+  async function loadReadiness() {
+    const chosen = chosenRehearsal();
+    if (chosen === null) return;
+    try {
+      const report = await api("/_emulator/readiness?participant_id=" + chosen);
+      if (changed("readiness", report)) renderReadiness(report);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+    }
+  }
+
+  function evidenceItem(item) {
+    const times = ` (emulator ${when(item.time)}, wall ${clockTime(item.wall_time)})`;
+    if (item.kind === "request") {
+      const entry = { id: item.journal_id };
+      const words = [item.endpoint, "HTTP " + httpShown(item.http_status), "Ingo " + show(item.ingo_status),
+        item.participant_unique_id1 ? "puid1 " + item.participant_unique_id1 : "",
+        item.transaction_id ? "transaction " + item.transaction_id : ""].filter(Boolean).join(" · ");
+      return el("li", { class: "evidence", "data-kind": "request" }, item.note + ": ",
+        detailLink(entry, "request " + item.journal_id), " ", el("span", { class: "muted", text: words + times }));
+    }
+    if (item.kind === "delivery") {
+      const attempts = (item.attempts || []).map((a) => `#${a.attempt} ${a.http_status === null ? a.error : "HTTP "
+        + a.http_status}`).join(", ");
+      return el("li", { class: "evidence", "data-kind": "delivery" }, item.note + ": ",
+        el("code", { text: item.delivery_id }), item.probe ? el("span", { class: "tag", text: item.probe + " probe" }) : "",
+        " ", el("span", { class: "muted", text: `${item.topic} · event ${item.event_id} · ${attempts || "not attempted"}`
+          + times }));
+    }
+    return el("li", { class: "evidence", "data-kind": "finding" }, el("code", { text: item.code }), " " + item.note,
+      " ", requestRefs(item.requests || []));
+  }
+
+  function renderReadiness(report) {
+    $("readiness-view").hidden = false;
+    const s = report.summary;
+    $("readiness-summary").replaceChildren(el("strong", { text: `Participant ${report.participant_id}` }),
+      ` · ${report.plan.name}, version ${report.plan.version} · started ${when(report.started.wall_time)} · `,
+      el("span", { class: "outcome tone-good", text: `${s.passed} passed` }), " ",
+      el("span", { class: "outcome tone-bad", text: `${s.failed} failed` }), " ",
+      el("span", { class: "outcome tone-wait", text: `${s.not_run} not run` }));
+    $("readiness-body").replaceChildren(...report.scenarios.map((sc) => el("tr", { class: "scenario",
+      "data-scenario": sc.id, "data-status": sc.status },
+      el("td", {}, el("span", { class: "outcome tone-" + STATUS_TONE[sc.status], text: STATUS_WORDS[sc.status] })),
+      el("td", {}, el("code", { text: sc.id }), el("br"), sc.title, el("br"),
+        el("a", { href: sc.source, rel: "noreferrer", class: "muted", text: sc.ingo_scenario || "Ingo's page" })),
+      el("td", { text: sc.category }),
+      el("td", { class: sc.status === "failed" ? "why" : "next", text: sc.why || sc.next || "" }),
+      el("td", {}, sc.evidence.length ? el("ul", { class: "evidence-list" }, sc.evidence.map(evidenceItem),
+        sc.evidence_omitted ? el("li", { class: "muted", text: `and ${sc.evidence_omitted} more` }) : "") : dash))));
+    $("readiness-coverage").textContent = report.coverage.summary;
+    $("readiness-never").replaceChildren(...report.coverage.items.filter((i) => !i.met).map((i) => el("li",
+      { "data-code": i.code }, el("strong", { text: i.label }), ": " + i.how)));
+    $("readiness-probes").replaceChildren(...(report.probes.length ? report.probes.map(evidenceItem)
+      : [el("li", { class: "muted", text: "None yet: the first delivery a receiver acknowledges brings them." })]));
+  }
+
+  async function downloadPack(button) {
+    const chosen = chosenRehearsal();
+    if (chosen === null) return;
+    const format = button.dataset.format;
+    button.disabled = true;
+    try {
+      const response = await fetch(`/_emulator/readiness/report?participant_id=${chosen}&format=${format}`,
+        { headers: authHeaders(), cache: "no-store" });
+      if (!response.ok) throw new Error("the evidence pack: HTTP " + response.status);
+      const link = el("a", { href: URL.createObjectURL(await response.blob()),
+        download: `readiness-participant-${chosen}.${format}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      $("readiness-status").textContent = `Downloaded readiness-participant-${chosen}.${format}`;
+    } catch (error) {
+      fail(error);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // --- rate windows -----------------------------------------------------------------------------------------------
   function renderRateLimit(r) {
     $("ratelimit-summary").textContent = r.enabled
@@ -728,6 +876,8 @@
   // --- reading everything -----------------------------------------------------------------------------------------
   const SOURCES = [  // the clock first: the time filter of the requests reads it
     ["clock", "/_emulator/clock", renderClock],
+    ["participant-clock", () => filteredParticipant() && "/_emulator/clock?participant_id=" + filteredParticipant(),
+      renderParticipantClock],
     ["requests", "/_emulator/requests?limit=" + MAX_REQUESTS, (d) => {
       requests = d.requests || [];
       byRequestId.clear();
@@ -740,6 +890,7 @@
     ["scenarios", "/_emulator/scenarios", renderScenarios],
     ["state", "/_emulator/state", renderState],
     ["ratelimit", "/_emulator/ratelimit", renderRateLimit],
+    ["rehearsals", "/_emulator/readiness/rehearsals", renderRehearsals],
   ];
 
   let busy = null;
@@ -754,7 +905,10 @@
           try { families = Object.fromEntries((await api("/_emulator/outcomes")).families.map((f) => [f.code, f])); renderLegend(); }
           catch (error) { /* shown below with the other failures */ }
         }
-        const results = await Promise.allSettled(SOURCES.map(([, path]) => api(path)));
+        const results = await Promise.allSettled(SOURCES.map(([, source]) => {
+          const path = typeof source === "function" ? source() : source;  // a source may not apply to this view
+          return path ? api(path) : Promise.resolve(null);
+        }));
         let failure = null;
         results.forEach((result, i) => {
           const [name, , render] = SOURCES[i];
@@ -765,6 +919,7 @@
           }
         });
         if (detailId !== null) await loadDetail();
+        try { await loadReadiness(); } catch (error) { failure = failure || error; }
         labelCells();
         if (failure) fail(failure); else { clearError(); $("token-form").hidden = true; }
         offline(failure instanceof TypeError);  // fetch itself failed: nothing answers at this address
@@ -867,12 +1022,32 @@
       const value = button.dataset.advance;
       button.addEventListener("click", () => changeClock({ advance: value === "next_due" ? value : Number(value) }, button));
     }
-    $("freeze").addEventListener("click", (event) => changeClock({ freeze: !(clock && clock.frozen) }, event.currentTarget));
+    $("freeze").addEventListener("click", (event) => {
+      const shown = participantClock || clock;
+      changeClock({ freeze: !(shown && shown.frozen) }, event.currentTarget);
+    });
     $("reset").addEventListener("click", (event) => {
       if (!window.confirm("Reset the emulator? State, the journal, events, findings and pending jobs are cleared.")) return;
       act(event.currentTarget, async () => { closeDetail(); await api("/_emulator/reset", { method: "POST" }); }, "Emulator reset");
     });
     $("detail-close").addEventListener("click", closeDetail);
+    $("readiness-participant").addEventListener("change", (event) => {
+      writeUrl({ readiness: event.currentTarget.value });
+      last.readiness = undefined;
+      refresh();
+    });
+    $("readiness-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const participant = Number($("readiness-start-id").value.trim() || $("readiness-participant").value);
+      act($("readiness-start"), async () => {
+        await api("/_emulator/readiness", { method: "POST", body: { participant_id: participant } });
+        writeUrl({ readiness: String(participant) });
+        last.readiness = undefined;
+      }, "Rehearsal started for participant " + participant);
+    });
+    for (const button of document.querySelectorAll("button.readiness-pack")) {
+      button.addEventListener("click", () => downloadPack(button));
+    }
     $("copy-curl").addEventListener("click", copyCurl);
     $("replay-same").addEventListener("click", () => replay("same"));
     $("replay-new").addEventListener("click", () => replay("new"));

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from email.utils import formatdate
 
 #: Algorithm names as they appear in ``algorithm="..."``, and the hash each one uses.
@@ -70,6 +71,7 @@ def compute_signature(secret: str | bytes, algorithm: str, message: str) -> byte
 
 
 def encode_signature(raw: bytes) -> str:
+    """The signature as the Authorization header carries it: Base64 of the raw HMAC bytes."""
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -77,3 +79,22 @@ def authorization_header(username: str, algorithm: str, header_names: Iterable[s
     """The ``Authorization`` value in the exact grammar Ingo documents."""
     names = " ".join(header_names)
     return f'hmac username="{username}", algorithm="{algorithm}", headers="{names}", signature="{signature}"'
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A request signed as Kong checks it: the string signed, its signature and the Authorization value."""
+
+    signing_string: str
+    signature: str
+    authorization: str
+
+
+def sign_request(secret: str | bytes, *, username: str, algorithm: str, header_names: Iterable[str], method: str,
+                 target: str, headers: Mapping[str, str], http_version: str = "1.1") -> Signed:
+    """Sign a request (``headers`` by lowercase name) with ``secret``: the one place the signing rule is applied
+    for the signing client, the admin API's signing oracle and the proxy's twin."""
+    names = list(header_names)
+    message = signing_string(names, method=method, target=target, headers=headers, http_version=http_version)
+    signature = encode_signature(compute_signature(secret, algorithm, message))
+    return Signed(message, signature, authorization_header(username, algorithm, names, signature))

@@ -26,8 +26,8 @@ class CreditInfo(TypedDict):
     estimated_posting_date: DateMDY
 
 
-class Issuer(TypedDict):
-    """Who holds the verified account: a card issuer, a bank, a biller or a wallet provider."""
+class PayeeAddress(TypedDict):
+    """Who a payee is and where: the fields an issuer of verify and a payee of the older search share."""
 
     payee_id: str
     payee_name: str
@@ -35,6 +35,11 @@ class Issuer(TypedDict):
     payee_city: str | None
     payee_state: str | None
     payee_zip: str | None
+
+
+class Issuer(PayeeAddress):
+    """Who holds the verified account: a card issuer, a bank, a biller or a wallet provider."""
+
     credit_info: CreditInfo
     issuing_network: str
     credit_enabled: Flag
@@ -99,17 +104,11 @@ class BillerSearchData(TypedDict):
     billers: list[Biller]
 
 
-class Payee(TypedDict):
+class Payee(PayeeAddress):
     """A payee of the older search: a biller (account_type BP) or a card's issuer (CA), with its limits. Ingo's
     page says each result is flagged card-based (CA) or not (BP); the rest of its shape is the emulator's, made
     like verify's issuers (the page's answer could not be read)."""
 
-    payee_id: str
-    payee_name: str
-    payee_address: str | None
-    payee_city: str | None
-    payee_state: str | None
-    payee_zip: str | None
     account_type: Literal["CA", "BP"]
     credit_info: CreditInfo
     issuing_network: str

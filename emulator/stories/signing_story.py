@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing_extensions import TypedDict
 
 from emulator.auth.header import MalformedAuthorization, parse_authorization
-from emulator.auth.signing import signing_string
+from emulator.auth.kong_signing import signing_string
 from emulator.core.journal import Entry
 
 #: Diagnosis codes where the client's signature did not match the server's signing string.

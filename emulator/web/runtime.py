@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 
@@ -20,15 +19,14 @@ from emulator.findings.models import Findings
 from emulator.findings.watch import Watcher
 from emulator.gateway.models import Gateway
 from emulator.plugin.models import Plugin
+from emulator.readiness.rehearsal import Rehearsals
 from emulator.scenarios.engine import Engine
-from emulator.scenarios.facts import Facts
 from emulator.sessions.models import SessionService
 from emulator.settings import Settings
 from emulator.snapshots.restoring import Rescheduled
 from emulator.store import Record, Store
 from emulator.tenants.models import Tenants
 from emulator.waits.waiting import Waits
-from emulator.web.envelopes import Dialect
 from emulator.web.hosts import HostPolicy
 from emulator.web.ratelimit import RateLimiter
 from emulator.webhooks.delivery import Deliveries
@@ -54,6 +52,8 @@ class Services:
     #: Waits on the journal (keyed by entry id) and on webhook deliveries (by delivery id).
     request_waits: Waits[Entry]
     delivery_waits: Waits[Record]
+    #: Readiness rehearsals, one per participant (a reset leaves them running).
+    readiness: Rehearsals
 
 
 @dataclass
@@ -84,7 +84,8 @@ class Runtime:
 
     def reset(self, participant_id: int | None = None) -> None:
         """Back to a fresh start: every stateful part (state, journal, events, pending jobs, rate windows, scenario
-        counts and activations), for everyone (and the clock back to real time) or for one participant."""
+        counts and activations, participants' own clocks), for everyone (and the emulator clock back to real time) or
+        for one participant."""
         self.parts.reset(participant_id)
 
     async def stop_jobs(self) -> None:
@@ -98,39 +99,4 @@ class Runtime:
                 "webhook_deliveries": self.services.deliveries.resume()}
 
 
-@dataclass(frozen=True)
-class RouteSpec:
-    """How the middlewares treat a route: signed or open, and the envelope its answers and errors use."""
-
-    signed: bool
-    dialect: Dialect | None = None
-    journaled: bool = True
-    endpoint: str | None = None  # the name scenarios and the catalogue use: verify, process, debit, ...
-    section: str = "data"  # v12 only: the section that carries the answer ("transaction", "session")
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What the layers of one request learned about it, for the log line and the journal."""
-
-    started: float
-    request_id: str
-    spec: RouteSpec | None = None
-    endpoint: str | None = None
-    credential: Credential | None = None
-    ingo_status: int | None = None
-    diagnosis: dict[str, Any] | None = None
-    matched_rule: str | None = None
-    request_body: Any = None
-    response_body: Any = None
-    facts: Facts | None = None  # what scenario rules matched on, when the domain got that far
-    retry_after: int | None = None  # the Retry-After of a 429 the rate limiter answered
-    fault: str | None = None  # the transport fault a scenario rule injected
-    why_matched: dict[str, Any] | None = None  # which rule answered and why (see Engine.why)
-
-
 RUNTIME = web.AppKey("runtime", Runtime)
-#: Each route's spec, by the resource the router matched.
-ROUTE_SPECS = web.AppKey("route_specs", dict[web.AbstractResource, RouteSpec])
-CREDENTIAL = web.RequestKey("credential", Credential)
-OUTCOME = web.RequestKey("outcome", Outcome)

@@ -27,7 +27,7 @@ REPLAY_STATUSES = frozenset({101, 104})
 
 
 @dataclass(frozen=True)
-class Answer:
+class RecordedAnswer:
     """What a rule can replay of one recorded answer; two answers are equal when they differ in volatile values
     only."""
 
@@ -47,7 +47,7 @@ class Answer:
         return respond
 
 
-    def settled(self, usual: Mapping[str, str]) -> Answer:
+    def settled(self, usual: Mapping[str, str]) -> RecordedAnswer:
         """This answer without the volatile values the emulator computes itself (ids, echoes, dates, tokens), so
         that its own show through (a new id for each push, the same for its idempotent replay, the request's own
         timestamp echoed); one whose JSON type is not the ``usual`` one of its endpoint is drift, and kept."""
@@ -55,7 +55,7 @@ class Answer:
         kept = {key: value if key in VOLATILE else _own(value, key) for key, value in data.items()
                 if key not in VOLATILE or json_type(value) != usual.get(key, json_type(value))}
         essence = {key: json_type(value) if key in VOLATILE else value for key, value in kept.items()}
-        return Answer(self.http_status, self.status, self.message, json.dumps(kept, sort_keys=True),
+        return RecordedAnswer(self.http_status, self.status, self.message, json.dumps(kept, sort_keys=True),
                       json.dumps(essence, sort_keys=True))
 
 
@@ -70,7 +70,7 @@ def _own(value: Any, path: str) -> Any:
     return value
 
 
-def usual_types(answers: list[Answer]) -> dict[str, str]:
+def usual_types(answers: list[RecordedAnswer]) -> dict[str, str]:
     """For each volatile field of these answers' data, its most common JSON type (none when types tie)."""
     seen: dict[str, Counter[str]] = {}
     for answer in answers:
@@ -85,7 +85,7 @@ def usual_types(answers: list[Answer]) -> dict[str, str]:
     return usual
 
 
-def replayable(document: Any, http_status: int, fields: dict[str, Any]) -> Answer | None:
+def replayable(document: Any, http_status: int, fields: dict[str, Any]) -> RecordedAnswer | None:
     """The replayable part of an answer in Ingo's v11, session or v12 envelope (``fields``: the request's, which
     the emulator echoes itself); None for anything else."""
     if not isinstance(document, dict):
@@ -102,11 +102,12 @@ def replayable(document: Any, http_status: int, fields: dict[str, Any]) -> Answe
     return None
 
 
-def _answer(http_status: int, status: int, message: str, data: Any, fields: dict[str, Any]) -> Answer:
+def _answer(http_status: int, status: int, message: str, data: Any, fields: dict[str, Any]) -> RecordedAnswer:
     kept = {key: value for key, value in data.items()
             if key not in TRANSLATED and fields.get(key, _ABSENT) != value} if isinstance(data, dict) else {}
     essence = {key: value for key, value in kept.items() if key not in VOLATILE}
-    return Answer(http_status, status, message, json.dumps(kept, sort_keys=True), json.dumps(essence, sort_keys=True))
+    return RecordedAnswer(http_status, status, message, json.dumps(kept, sort_keys=True),
+                          json.dumps(essence, sort_keys=True))
 
 
 _ABSENT = object()
@@ -166,7 +167,7 @@ def from_recording(recorded: list[Recorded], endpoints: Mapping[str, str], *, na
     """A scenario file whose rules replay the recorded answers; ``endpoints`` maps paths to scenario endpoint names.
     The file stays within ``max_bytes`` (what the emulator reads of a scenario file): an answer too large for it is
     not replayed, and listed."""
-    groups: dict[str, list[tuple[dict[str, Any], Answer, str]]] = {}
+    groups: dict[str, list[tuple[dict[str, Any], RecordedAnswer, str]]] = {}
     skipped: list[str] = []
     for item in recorded:
         document = item.document
@@ -220,7 +221,7 @@ def _file(name: str, rules: list[dict[str, Any]], skipped: list[str]) -> str:
     return "\n".join(header) + "\n" + body
 
 
-def _rules(endpoint: str, members: list[tuple[dict[str, Any], Answer, str]]) -> list[dict[str, Any]]:
+def _rules(endpoint: str, members: list[tuple[dict[str, Any], RecordedAnswer, str]]) -> list[dict[str, Any]]:
     """Rules for one endpoint: one for all when its answers agree, else one per value of the field that tells them
     apart with the fewest values (what the requests with the same answer had in common), else (no field does) the
     most common answer."""
@@ -229,7 +230,7 @@ def _rules(endpoint: str, members: list[tuple[dict[str, Any], Answer, str]]) -> 
         return [_rule(f"{endpoint}-1", {"endpoint": endpoint}, members[0][1], [m[2] for m in members])]
     splits = []
     for _name, read, condition in CANDIDATES:
-        values: dict[Any, Answer] = {}
+        values: dict[Any, RecordedAnswer] = {}
         labels: dict[Any, list[str]] = {}
         for fields, answer, label in members:
             value = read(fields)
@@ -247,6 +248,6 @@ def _rules(endpoint: str, members: list[tuple[dict[str, Any], Answer, str]]) -> 
                   [m[2] for m in members if m[1] == common])]
 
 
-def _rule(name: str, match: dict[str, Any], answer: Answer, labels: list[str]) -> dict[str, Any]:
+def _rule(name: str, match: dict[str, Any], answer: RecordedAnswer, labels: list[str]) -> dict[str, Any]:
     return {"name": name, "description": "recorded: " + "; ".join(labels[:5]) + (" ..." if len(labels) > 5 else ""),
             "match": match, "respond": answer.respond()}

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypedDict
 
-from emulator.core.clock import Position
+from emulator.core.clock import ClockSection
 from emulator.core.outcomes import FamilyJson
 from emulator.core.provenance import RelianceJson, ReliedJson
 from emulator.core.scheduler import Due
@@ -19,7 +19,7 @@ from emulator.gateway.schemas import ParticipantId
 from emulator.snapshots.restoring import MissingEndpoint, Rescheduled
 from emulator.store import Usage
 from emulator.stories.replay import SAME
-from emulator.stories.signing import Comparison, SigningStory
+from emulator.stories.signing_story import Comparison, SigningStory
 from emulator.stories.timeline import Links, Moment
 from emulator.tenants.models import TenantJson
 from emulator.waits.deliveries import DeliveryMatch
@@ -27,7 +27,7 @@ from emulator.waits.requests import RequestMatch
 from emulator.waits.waiting import DEFAULT_TIMEOUT, LONGEST_WAIT, Count, Difference, OpenWait
 from emulator.web.ratelimit import Window
 from emulator.webhooks.events import EventRecord
-from emulator.webhooks.topics import TOPICS
+from emulator.webhooks.topics import KnownTopic
 
 
 class Health(TypedDict):
@@ -152,13 +152,22 @@ class Signature(TypedDict):
 
 
 class ClockState(TypedDict):
+    """A clock and the jobs waiting on it: the emulator clock, or (``?participant_id=N``) the clock that
+    participant's business time is read from, its own or (``own_clock`` false) the emulator clock."""
+
+    participant_id: Annotated[int | None, Field(description="the participant whose clock this is (null: the "
+                                                            "emulator clock)")]
+    own_clock: Annotated[bool, Field(description="whether the participant has a clock of its own (false: it "
+                                                 "follows the emulator clock)")]
+    participant_clocks: Annotated[int, Field(description="how many participants have a clock of their own")]
     now: float
     iso: str
     frozen: bool
     offset_seconds: float
     wall_time: Annotated[float, Field(description="the machine's clock, unix seconds")]
-    next_due: Annotated[float | None, Field(description="when the soonest pending job falls due")]
-    pending: list[Due]
+    next_due: Annotated[float | None, Field(description="when the soonest pending job shown falls due")]
+    pending: Annotated[list[Due], Field(description="the jobs waiting on the emulator clock (participants with a "
+                                                    "clock of their own left out), or the participant's")]
     pending_count: int
 
 
@@ -182,8 +191,13 @@ def _seconds_or_next_due(value: Any) -> Any:
 
 
 class ClockChange(Body):
-    """Any of set, freeze and advance (each value is checked before any is applied)."""
+    """Any of set, freeze and advance (each value is checked before any is applied), of the emulator clock or of one
+    participant's own."""
 
+    participant_id: Annotated[ParticipantId, Field(description="move this participant's own clock only (made from "
+                                                               "the emulator clock the first time); leave the key "
+                                                               "out for the emulator clock (null is refused)")] \
+        | None = None
     set: Annotated[float | str, BeforeValidator(_instant),
                    Field(description="unix seconds, an ISO 8601 time or an HTTP date")] | None = None
     freeze: bool | None = None
@@ -192,8 +206,9 @@ class ClockChange(Body):
 
     @model_validator(mode="after")
     def _something(self) -> ClockChange:
-        if not self.model_fields_set:
-            raise ValueError("expected an object with any of: set, freeze, advance")
+        if not self.model_fields_set - {"participant_id"}:
+            raise ValueError("expected an object with any of: set, freeze, advance (and participant_id to move one "
+                             "participant's clock)")
         return self
 
 
@@ -238,19 +253,12 @@ class EventList(TypedDict):
 
 
 class EventToEmit(Body):
-    topic: str
+    topic: KnownTopic
     participant_id: ParticipantId
     event: dict[str, Any] = {}
     ancillary: dict[str, Any] = {}
     status: int | None = None
     message: str | None = None
-
-    @field_validator("topic")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value not in TOPICS:
-            raise ValueError(f"topic must be one of: {', '.join(TOPICS)}")
-        return value
 
 
 class DeliveryList(TypedDict):
@@ -394,7 +402,7 @@ class SnapshotRestored(TypedDict):
     rescheduled: Rescheduled
     taken_at: str
     emulator_version: str
-    clock: Position
+    clock: ClockSection
     seed: SnapshotSeed
     tenants_without_secrets: list[TenantJson]
     webhook_endpoints_missing: list[MissingEndpoint]

@@ -9,11 +9,13 @@ from typing import Any, NotRequired
 from aiohttp import web
 from typing_extensions import TypedDict
 
-from emulator.core.answers import Answer
+from emulator.core.answer import Answer
 from emulator.core.errors import IngoError
 from emulator.web import envelopes
 from emulator.web.envelopes import Dialect
-from emulator.web.state import OUTCOME, ROUTE_SPECS, RUNTIME, RouteSpec
+from emulator.web.outcome import OUTCOME
+from emulator.web.routes import ROUTE_SPECS, RouteSpec
+from emulator.web.runtime import RUNTIME
 
 JSON_CONTENT_TYPE = "application/json"
 

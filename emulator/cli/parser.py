@@ -1,0 +1,79 @@
+"""The parser of every command, from the commands' declarations; the README's tables of their flags."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from emulator import __version__
+from emulator.cli.command import DefaultsFormatter
+from emulator.cli.commands import COMMANDS, DEFAULT, IN_README
+from emulator.settings import OPTIONS
+
+
+class _HelpWithServe(argparse.Action):
+    """``ingopay-emulator --help``: the commands, then the options of serve (the default command)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, serve: argparse.ArgumentParser | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+        self.serve = serve
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        text = parser.format_help()
+        if self.serve is not None:
+            text += f"\nserve (the default command):\n{self.serve.format_help()}"
+        parser._print_message(text, sys.stdout)  # as argparse prints help: a closed stdout is no error
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``ingopay-emulator``: one subparser per command of ``COMMANDS``, each made by its module."""
+    parser = argparse.ArgumentParser(
+        prog="ingopay-emulator", add_help=False,
+        description="A local, offline emulator of Ingo Payments' IngoPay API. Without a command it serves "
+                    "(ingopay-emulator [serve] [OPTIONS]); each command has its own --help.")
+    help_action = parser.add_argument("-h", "--help", action=_HelpWithServe,
+                                      help="show this help, with the options of serve, and exit")
+    parser.add_argument("--version", action="version", version=f"ingopay-emulator {__version__}",
+                        help="print the version and exit")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        formatter = DefaultsFormatter if command.defaults_in_help else argparse.HelpFormatter
+        made = subparsers.add_parser(command.name, help=command.help, usage=command.usage,
+                                     description=command.description, formatter_class=formatter)
+        command.arguments(made)
+        if command is DEFAULT:
+            help_action.serve = made  # type: ignore[attr-defined]
+    return parser
+
+
+def commands_markdown() -> str:
+    """The README's tables of the flags of sign, healthcheck, triggers and proxy (its own flags; the settings it
+    shares with serve are in the configuration table), from their parsers."""
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sections = []
+    for name in IN_README:
+        command = subparsers.choices[name]
+        lines = [f"`ingopay-emulator {name}`: {command.description or ''}".rstrip(), "",
+                 "| flag | default | what it does |", "|---|---|---|"]
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS \
+                    or action.dest in OPTION_NAMES:
+                continue  # a setting: the configuration table lists it
+            flag = ", ".join(action.option_strings) or (action.metavar or action.dest.upper())
+            if action.nargs != 0 and action.option_strings:
+                flag += " " + (action.metavar or (f"{{{','.join(action.choices)}}}" if action.choices
+                                                  else action.dest.upper()))
+            shown = "-" if action.default in (None, False, argparse.SUPPRESS) else str(action.default)
+            lines.append(f"| `{flag}` | {shown} | {(action.help or '').replace('|', '/')} |")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections)
+
+
+#: The settings' names: a command that takes them (proxy) documents only its own flags.
+OPTION_NAMES = frozenset(option.name for option in OPTIONS)
