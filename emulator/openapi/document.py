@@ -3,7 +3,7 @@
 Every route comes from the route tables (``*/urls.py``); request bodies, answers and envelopes are the models the
 code uses (``*/schemas.py``, ``*/answer_shapes.py``, ``web/envelopes.py``), described by pydantic. Served
 unsigned at ``GET /openapi.json``; a copy is committed at ``docs/openapi.json`` (``scripts/regenerate`` rewrites it;
-``tests/test_openapi.py`` fails while the two differ).
+``tests/openapi/test_openapi.py`` fails while the two differ).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Each example of each signed operation becomes a request; the collection's pre-re
 (``postman_prerequest.js``) signs it as Ingo requires. Time-bound fields use ``{{$timestamp}}``, and tokens that an
 earlier request returns reach the later ones through collection variables set by the test scripts. The admin API
 is a separate folder, sent unsigned. ``scripts/regenerate`` rewrites the committed copy
-(``docs/ingopay-emulator.postman_collection.json``); ``tests/test_postman.py`` fails while the two differ, and runs
-the collection with newman against the emulator.
+(``docs/ingopay-emulator.postman_collection.json``); ``tests/openapi/test_postman.py`` fails while the two differ,
+and runs the collection with newman against the emulator.
 """
 
 from __future__ import annotations

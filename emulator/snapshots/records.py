@@ -4,7 +4,7 @@ its type, with the values that are looked up (account types, statuses, topics) a
 A restore checks each record of an archive against its kind here before the store takes any, so that nothing the
 emulator reads later (a replay, a listing sorted by ``created``, a follow-up firing, the inspector's timeline) meets a
 value it cannot use. A new field in a record is added to its model here, and a new kind to :data:`KINDS`; the
-round trip of a snapshot (``tests/test_snapshot.py``) fails until it is.
+round trip of a snapshot (``tests/snapshots/test_snapshot.py``) fails until it is.
 """
 
 from __future__ import annotations
