@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from emulator.core.clock import Moment
 from emulator.core.stateful import ARCHIVED, Json, Participant
+from emulator.gateway.answer_shapes import PayeeAddress
 from emulator.gateway.models import PAYABLE_AS
 from emulator.plugin.models import DESTINATIONS
 from emulator.sessions.models import TRANSITIONS
@@ -43,15 +44,11 @@ class _Record(BaseModel):
     model_config = ARCHIVED
 
 
-class IssuerRecord(_Record):
+class IssuerRecord(PayeeAddress):
     """The issuer a verify found (``gateway.directory``): shown again on every re-verify, its limits enforced."""
 
-    payee_id: str
-    payee_name: str
-    payee_address: str | None
-    payee_city: str | None
-    payee_state: str | None
-    payee_zip: str | None
+    __pydantic_config__ = ARCHIVED  # type: ignore[misc]
+
     issuing_network: str
     credit_enabled: Literal[0, 1]
     debit_enabled: Literal[0, 1]

@@ -712,6 +712,7 @@ def test_the_ready_line_masks_credentials_in_the_relay_url(upstream: EmulatorSer
     process = subprocess.Popen([sys.executable, "-m", "emulator", "proxy", "--upstream", upstream.url,
                                 "--webhook-relay", relay, "--port", str(port), "--quiet"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
     try:
         line = process.stdout.readline()
         assert "proxy ready on" in line, line + process.stderr.read()
