@@ -30,6 +30,12 @@ them after it (for a test with ``ingopay_tenant``, and always on a shared emulat
 only, each loaded as ``<name>-for-<participant_id>``, the name its rules' labels show);
 ``@pytest.mark.ingopay_fail_on_findings`` (or ``--ingopay-fail-on-findings`` for every test) fails a test whose
 traffic produced findings, printing them.
+
+Findings (docs/testing.md, *Which findings fail a test*): ``--ingopay-fail-on-findings=KIND,...`` counts those kinds,
+``all`` (or the flag alone) every kind but the client's own pace while the emulator's rate limit is off (unless
+``--ingopay-count-pace``); ``--ingopay-ignore-finding KIND`` never counts one.
+
+Loading the plugin imports only the standard library: each fixture imports the emulator when it first runs.
 """
 
 from __future__ import annotations
