@@ -15,7 +15,7 @@ from typing_extensions import TypedDict
 
 from emulator.core.clock import ClockOutOfRange, checked
 from emulator.core.stateful import ARCHIVED, Refused, Stateful, each
-from emulator.findings.kinds import KINDS
+from emulator.findings.kinds import KINDS as KINDS  # also importable from here, as before
 
 LOG = logging.getLogger("ingopay_emulator.findings")
 #: Findings kept (the oldest go first).
