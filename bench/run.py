@@ -54,6 +54,8 @@ from common import (  # noqa: E402
     rss_mb,
     signed_raw,
 )
+from plugin_cost import measure as plugin_import_cost  # noqa: E402
+from plugin_cost import row as plugin_import_row  # noqa: E402
 
 BENCH = ROOT / "bench"
 PEERS_DIR = BENCH / ".peers"
@@ -514,6 +516,7 @@ class Bench:
             server.stop()  # the last phases start their own servers: idle ones would only add noise
         self.results["waits"] = self.waits()
         self.results["roundtrip"] = self.roundtrip()
+        self.results["plugin_import"] = plugin_import_cost()
         self.results["profile"] = self.profile()
         if not args.no_soak:
             self.results["soak"] = self.soak()
@@ -979,6 +982,7 @@ def render(r: dict[str, Any]) -> str:
         f"{fmt_spread([t['plugin_us_per_pair'] / 1000 for t in trips], '{:.2f}', ' ms')} per pair, against "
         f"{fmt_spread([t['bare_us_per_pair'] / 1000 for t in trips], '{:.2f}', ' ms')} through a bare aiohttp "
         f"client to the bare handler | reported |")
+    add(plugin_import_row(r.get("plugin_import"), verdict))
     add("")
     add("Why a target is missed, and the next step, is written up in *Analysis* below.")
     add("")
