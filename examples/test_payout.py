@@ -25,7 +25,7 @@ def test_a_payout_is_approved(ingopay_client):
 
 
 def test_insufficient_funds_is_reported(ingopay_client):
-    # From the README's magic-values table: card 4000 0000 8510 0008 declines with 851 at process.
+    # From the magic-values table (docs/magic-values.md): card 4000 0000 8510 0008 declines with 851 at process.
     assert pay(ingopay_client, "4000000085100008", 25.00, "payment-2") == 851
 
 
