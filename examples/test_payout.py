@@ -1,6 +1,9 @@
 """An example a user can copy: test payout code against the emulator with the pytest plugin.
 
-Run it with `pytest examples/test_payout.py` once ingopay-emulator is installed (`pip install ingopay-emulator`).
+Run it with `pytest examples/test_payout.py` once ingopay-emulator is installed: it is not published yet, so install it
+from a clone (`pip install /path/to/ingopay-emulator`) or a wheel you build (`pip wheel --no-deps --wheel-dir wheels
+/path/to/ingopay-emulator`, then `pip install wheels/ingopay_emulator-*.whl`), as the README's "Install into your own
+project" says.
 """
 
 CARD = {"account_type": "CA", "participant_unique_id1": "customer-42", "expiration_date": "2912",
