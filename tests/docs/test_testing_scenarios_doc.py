@@ -28,12 +28,12 @@ def rule_for(code: int | str, kind: str) -> dict:
     return rule
 
 
-def test_the_page_cites_ingos_testing_pages_and_the_readme_links_it():
+def test_the_page_cites_ingos_testing_pages_and_the_magic_values_page_links_it():
     assert "https://developers.ingopayments.com/docs/ingopay/testing" in DOC
     assert "https://developers.ingopayments.com/docs/iframe/testing" in DOC
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    magic = readme.split("## Magic values", 1)[1].split("<!-- magic-values:start -->", 1)[0]
-    assert "(docs/testing-scenarios.md)" in magic
+    values = (ROOT / "docs" / "magic-values.md").read_text(encoding="utf-8")
+    magic = values.split("# Magic values", 1)[1].split("<!-- magic-values:start -->", 1)[0]
+    assert "(testing-scenarios.md)" in magic
 
 
 def test_every_named_magic_value_is_bundled_with_the_triggers_the_row_names():

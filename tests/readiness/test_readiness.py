@@ -434,11 +434,12 @@ async def test_the_inspector_shows_the_rehearsal_and_each_request_opens_its_stor
     assert re.search(r"request=\d+", page.url)
 
 
-def test_the_docs_plan_example_is_a_valid_plan_and_the_readme_links_the_page():
+def test_the_docs_plan_example_is_a_valid_plan_and_the_indexes_link_the_page():
     page = (ROOT / "docs" / "readiness.md").read_text(encoding="utf-8")
     example = page.split("## Your integration manager's plan", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     plan = load_plan_text(example, "docs/readiness.md")
     assert [(s.id, s.rule) for s in plan.scenarios] == [("no-double-payouts", "pending-is-success"),
                                                         ("walkthrough", "manual")]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "[docs/readiness.md](docs/readiness.md)" in readme.split("## Readiness rehearsal", 1)[1].split("\n## ")[0]
+    assert "[docs/readiness.md](docs/readiness.md)" in readme.split("## Documentation", 1)[1].split("\n## ")[0]
+    assert "[readiness.md](readiness.md)" in (ROOT / "docs" / "README.md").read_text(encoding="utf-8")

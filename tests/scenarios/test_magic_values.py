@@ -552,26 +552,27 @@ def test_committed_json_schema_equals_the_schema_command(capsys):
     assert committed.strip() == printed.strip(), "run: ingopay-emulator schema > docs/scenario.schema.json"
 
 
-def test_readme_shows_the_magic_values_table():
+def test_the_docs_show_the_magic_values_table():
     from emulator.scenarios import magic
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "magic-values.md").read_text(encoding="utf-8")
     start, end = "<!-- magic-values:start -->", "<!-- magic-values:end -->"
-    assert start in readme and end in readme, "README needs a Magic values section between the markers"
+    assert start in readme and end in readme, "docs/magic-values.md needs its table between the markers"
     section = readme.split(start, 1)[1].split(end, 1)[0]
     assert magic.markdown_table() in section
 
 
-#: Catalogued outcomes with no magic value: the README row says why instead of naming triggers.
+#: Catalogued outcomes with no magic value: the table's row (docs/magic-values.md) says why instead of naming
+#: triggers.
 UNTRIGGERED = {1111: "Address on file verified by customer",
                1127: "Overall max account verification attempts limit exceeded"}
 
 
 @pytest.mark.parametrize("code, message", sorted(UNTRIGGERED.items()))
-def test_an_outcome_without_a_trigger_says_why_in_the_readme(code, message):
+def test_an_outcome_without_a_trigger_says_why_in_the_docs(code, message):
     import yaml
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "magic-values.md").read_text(encoding="utf-8")
     [row] = [line for line in readme.splitlines() if line.startswith(f"| {code} | {message} |")]
     assert "no trigger: " in row and "`" not in row, row
     bundled = yaml.safe_load((ROOT / "scenarios" / "magic-values.yaml").read_text(encoding="utf-8"))
@@ -579,12 +580,12 @@ def test_an_outcome_without_a_trigger_says_why_in_the_readme(code, message):
     assert not [name for name in names if name.endswith(f"-{code}")]
 
 
-#: The README's source column, written out: Ingo's codes link the page that shows them, invented ones say so and link
-#: the choice's reason in docs/contract.md.
+#: The table's source column (docs/magic-values.md), written out: Ingo's codes link the page that shows them, invented
+#: ones say so and link the choice's reason in docs/contract.md (relative to docs/, where the table is).
 SOURCES = {
-    851: "[emulator's](docs/contract.md#choice-status-851)",
-    500: "[emulator's](docs/contract.md#choice-status-500)",
-    601: "[emulator's](docs/contract.md#choice-status-601)",
+    851: "[emulator's](contract.md#choice-status-851)",
+    500: "[emulator's](contract.md#choice-status-500)",
+    601: "[emulator's](contract.md#choice-status-601)",
     111: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-api/codes-messaging/response-codes)",
     400: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-iframe/api-gateway-process/response-codes)",
     1106: "[Ingo](https://developer-payments.ingomoney.com/en/ingopay-iframe/webhooks/event-status-codes)",
@@ -594,8 +595,8 @@ SOURCES = {
 }
 
 
-def test_the_readme_table_says_who_defines_each_code():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_table_says_who_defines_each_code():
+    readme = (ROOT / "docs" / "magic-values.md").read_text(encoding="utf-8")
     section = readme.split("<!-- magic-values:start -->", 1)[1].split("<!-- magic-values:end -->", 1)[0]
     rows = [line.split(" | ") for line in section.strip().splitlines()]
     assert rows[0][:3] == ["| status", "client_message", "source"]
@@ -603,7 +604,7 @@ def test_the_readme_table_says_who_defines_each_code():
     for code, source in SOURCES.items():
         assert by_code[str(code)][2] == source, code
     ingo = re.compile(r"\[Ingo\]\(https://(developers\.ingopayments\.com|developer-payments\.ingomoney\.com)/\S+\)")
-    emulator = re.compile(r"\[emulator's\]\(docs/contract\.md#choice-status-[0-9]+\)")
+    emulator = re.compile(r"\[emulator's\]\(contract\.md#choice-status-[0-9]+\)")
     assert [row[0] for row in rows[2:] if not emulator.fullmatch(row[2]) and not ingo.fullmatch(row[2])] == []
-    before = readme.split("<!-- magic-values:start -->", 1)[0].rsplit("## Magic values", 1)[1]
+    before = readme.split("<!-- magic-values:start -->", 1)[0].rsplit("# Magic values", 1)[1]
     assert "**emulator's** marks a code the emulator invented" in before
