@@ -6,8 +6,8 @@ earlier request returns reach the later ones through collection variables set by
 the signed requests to Ingo's 5 a second. The admin API is sent unsigned, in the folders of ``postman_admin``: a
 story that deletes what it creates, and the requests sent only on their own (resets), which a run with other
 requests skips. ``scripts/regenerate`` rewrites the committed copy
-(``docs/ingopay-emulator.postman_collection.json``); ``tests/openapi/test_postman.py`` fails while the two differ, and runs
-the collection with newman against the emulator.
+(``docs/ingopay-emulator.postman_collection.json``); ``tests/openapi/test_postman.py`` fails while the two differ,
+and runs the collection with newman against the emulator.
 """
 
 from __future__ import annotations

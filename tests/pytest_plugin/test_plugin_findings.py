@@ -122,7 +122,7 @@ def test_a_test_path_taken_for_the_flags_value_says_how_to_write_it(pytester):
 
 def test_which_kinds_count():
     assert named("all") is None and named("") is None and named("all,over_rate_limit") is None
-    assert named(" over_rate_limit , double_payout_risk") == {"over_rate_limit", "double_payout_risk"}
+    assert named(" over_rate_limit , double_payout_risk") == frozenset({"over_rate_limit", "double_payout_risk"})
     assert kinds("webhook_ack_too_slow,raw_account_with_token") == {"webhook_ack_too_slow", "raw_account_with_token"}
     with pytest.raises(UnknownKind, match="'all' is not a kind of finding"):
         kinds("all")  # ignoring every kind is not a choice: leave --ingopay-fail-on-findings out
