@@ -21,7 +21,7 @@ from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock, signature_clock
 from emulator.core.credentials import Credential, load_credentials
 from emulator.core.journal import Entry, Journal
-from emulator.core.limits import INGO_REQUESTS_PER_SECOND, Limits
+from emulator.core.limits import DEFAULT_LIMITS, INGO_REQUESTS_PER_SECOND, Limits
 from emulator.core.scheduler import Scheduler
 from emulator.core.stateful import Stateful
 from emulator.core.tls import client_context
@@ -106,7 +106,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     outbox.listeners.append(watcher.on_emitted)
     outbox.recallers.append(watcher.on_emitted)  # after a restore, the watch follows the restored events (OFAC)
     stored = StoreState(store, KINDS)
-    readiness = Rehearsals(load_plan(settings.readiness_plan, sources.limits), clock, deliveries)
+    plan_limits = sources.limits if settings.readiness_plan else DEFAULT_LIMITS  # the bundled plan is ours
+    readiness = Rehearsals(load_plan(settings.readiness_plan, plan_limits), clock, deliveries)
     journal.listeners.append(readiness.on_entry)
     deliveries.listeners.append(readiness.on_delivery)
     outbox.listeners.append(readiness.on_emitted)

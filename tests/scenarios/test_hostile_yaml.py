@@ -118,3 +118,27 @@ def test_a_depth_limit_out_of_range_is_refused_naming_the_setting(value):
     assert result.returncode == 2 and result.stdout == "", result.stderr
     assert result.stderr.startswith("ingopay-emulator: --scenario-max-depth (INGOPAY_EMULATOR_SCENARIO_MAX_DEPTH) "
                                      "must be from 1 to 256"), result.stderr
+
+
+@pytest.mark.slow
+def test_tight_limits_hold_the_users_files_not_the_bundled_ones(tmp_path):
+    """The limits are for what users send: the bundled magic values and readiness plan are the emulator's own and
+    load whatever the limits, while the user's file in the same start is still held to them."""
+    tight = ["--scenario-max-depth", "5", "--scenario-max-bytes", "400", "--scenario-max-nodes", "50"]
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", "0", *tight],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        line = process.stdout.readline()
+        assert "ready on" in line, line + process.stderr.read()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    path = tmp_path / "nested.yaml"
+    path.write_text("scenarios:\n  - name: s\n    rules:\n      - name: r\n        match: {endpoint: verify}\n"
+                    "        respond: {status: 500}\n", encoding="utf-8")
+    refused = subprocess.run([sys.executable, "-m", "emulator", "--port", "0", *tight, "--scenarios", str(path)],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2, refused.stderr
+    assert f"{path}:5:16: mappings and sequences nest more than 5 deep (--scenario-max-depth)" in refused.stderr
+    assert "magic-values" not in refused.stderr, refused.stderr
