@@ -68,6 +68,20 @@ def test_every_route_is_documented_and_every_operation_is_a_route(document: dict
     assert documented - served == set(), f"documented operations no route serves; {REGENERATE}"
 
 
+def test_every_operation_documents_its_success_and_refusals_carry_a_message(document: dict[str, Any]) -> None:
+    """A generated client needs the success answer of every operation (a 201 included), and must not read a
+    refusal (a 409 of minting a tenant that exists, a 503 of too many waits) as the success shape."""
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            assert any(code.startswith("2") for code in answers), f"{method.upper()} {path}: no success answer"
+    minting = document["paths"]["/_emulator/credentials"]["post"]["responses"]
+    assert "201" in minting and minting["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/Message")
+    waiting = document["paths"]["/_emulator/requests/wait"]["post"]["responses"]
+    assert waiting["409"]["content"] == waiting["200"]["content"]  # near misses come in the answer's shape
+    assert waiting["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/Message")
+
+
 def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     assert document["openapi"].startswith("3.1.")
     errors = [str(error.message) for error in OpenAPIV31SpecValidator(document).iter_errors()]
