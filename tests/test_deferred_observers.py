@@ -171,3 +171,28 @@ def _push_entry(request_id: str, puid1: str, *, answered: float) -> Entry:
                  participant_id=1, username="u", ingo_status=100, endpoint="process",
                  request_body={"customer_account_token": "tok", "amount": 10.5, "participant_unique_id1": puid1},
                  answered=answered)
+
+
+# -- the health probe's short way --------------------------------------------------------------------------------
+
+
+async def test_a_health_probe_is_answered_logged_and_never_journaled(
+        emulator: Signed, caplog: pytest.LogCaptureFixture) -> None:
+    access = logging.getLogger("ingopay_emulator.access")
+    was_disabled, access.disabled = access.disabled, False  # a quiet emulator earlier in the run turned it off
+    try:
+        with caplog.at_level(logging.DEBUG, "ingopay_emulator.access"):
+            response = await emulator.client.get("/_emulator/health")
+            assert response.status == 200
+            assert (await response.json())["status"] == "ok"
+    finally:
+        access.disabled = was_disabled
+    assert [(r.levelno, r.getMessage().split(" ")[:3]) for r in caplog.records] == [
+        (logging.DEBUG, ["GET", "/_emulator/health", "200"])]
+    assert emulator.runtime.journal.entries() == []
+
+
+async def test_a_health_probe_under_a_foreign_host_is_refused_as_every_admin_call_is(emulator: Signed) -> None:
+    response = await emulator.client.get("/_emulator/health", headers={"Host": "attacker.example"})
+    assert response.status == 403
+    assert "DNS rebinding" in (await response.json())["message"]

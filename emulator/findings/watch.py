@@ -3,6 +3,7 @@ and delivery change, it records findings and never changes an answer."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import OrderedDict, deque
@@ -203,12 +204,11 @@ class Watcher(Stateful[None]):
             for key in [k for k, p in self._unknown.items()
                         if p.participant_id == push.participant_id and p.puid1 == push.puid1]:
                 del self._unknown[key]
-        # in flight while this one was: a push that started after its answer (journaled a moment later) did not
-        in_flight = self._in_flight.values() if entry.answered is None \
-            else [p for p in self._in_flight.values() if p.started <= entry.answered]
-        for earlier in [*self._unknown.values(), *in_flight]:
-            if (earlier.participant_id, earlier.token, earlier.cents) == (push.participant_id, push.token, push.cents) \
-                    and earlier.puid1 != push.puid1:
+        # of those in flight, a push that started after this one's answer (journaled a moment later) did not overlap
+        answered = math.inf if entry.answered is None else entry.answered
+        for earlier in itertools.chain(self._unknown.values(), self._in_flight.values()):
+            if earlier.token == push.token and earlier.cents == push.cents and earlier.puid1 != push.puid1 \
+                    and earlier.participant_id == push.participant_id and earlier.started <= answered:
                 state = "is still unanswered" if earlier.request_id in self._in_flight else "got no clear answer"
                 self._add("double_payout_risk",
                           f"a second push of {push.cents / 100:.2f} to token {push.token} came under a new "
