@@ -1036,9 +1036,11 @@ def render(r: dict[str, Any]) -> str:
     if profile:
         add(f"py-spy sampled a fresh emulator at {profile['rate']} Hz for {profile['seconds']:g} s while wrk sent it "
             f"unique signed process requests ({profile['rps']:,.0f} req/s under sampling). Each sample is charged to "
-            "the innermost stage on its stack (`bench/profile.py` names the functions of each stage); the time is "
-            "the samples over the rate, divided by the requests answered meanwhile: the server's own time for one "
-            "request, stage by stage. Sampling slows the server by a few per cent.")
+            "the innermost stage on its stack (`bench/profile.py` names the functions of each stage), except that "
+            "everything done in the journal's drain after the answer is written (the log line, masking, the entry, "
+            "findings, waits, the live view) is its own *deferred* row, off the request path but still the "
+            "server's CPU; the time is the samples over the rate, divided by the requests answered meanwhile: the "
+            "server's own time for one request, stage by stage. Sampling slows the server by a few per cent.")
         add("")
         add("| stage | µs per request | share |")
         add("|---|---|---|")
