@@ -663,7 +663,7 @@ class Bench:
                         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
         def open_count() -> int:
-            status, text = request(port, "GET", f"/_emulator/waits?participant={WAITS_PARTICIPANT}&limit=1")
+            status, text = request(port, "GET", f"/_emulator/waits?participant_id={WAITS_PARTICIPANT}&limit=1")
             if status != 200:
                 raise RuntimeError(f"GET /_emulator/waits answered {status}: {text[:200]!r}")
             return int(json.loads(text)["count"])
