@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 from typing import Any
 
 try:
@@ -43,7 +44,7 @@ def explain(context: dict[str, Any]) -> str | None:
     subject = "cannot accept new connections" if accepting else "cannot open what it needs"
     if code == errno.EMFILE:
         return (f"{subject}: too many open files{_fd_limit()}; raise the limit (ulimit -n, docker run --ulimit "
-                "nofile=N:N) or open fewer connections at once; clients wait in the listen backlog meanwhile")
+                "nofile=N:N) or open fewer connections at once; meanwhile new clients wait in the listen backlog or are cut off")
     if code == errno.ENFILE:
         return (f"{subject}: the system's table of open files is full; close other programs' files or raise "
                 "fs.file-max")
@@ -92,9 +93,30 @@ def _kind(context: dict[str, Any]) -> Kind:
 
 
 def install(loop: asyncio.AbstractEventLoop) -> None:
-    """Tell the loop's errors through LoopErrors, unless its owner has chosen another handler."""
+    """Tell the loop's errors through LoopErrors, unless its owner has chosen another handler; on a loop that
+    meets the descriptor limit in silence (uvloop), watch for it."""
     if loop.get_exception_handler() is None:
         loop.set_exception_handler(LoopErrors())
+    if not isinstance(loop, asyncio.BaseEventLoop) and not getattr(loop, "_ingopay_watched", False):
+        loop._ingopay_watched = True  # type: ignore[attr-defined]  # one watch a loop, however many servers
+        loop.call_later(WATCH_SECONDS, _watch_descriptors, loop)
+
+
+#: How often the descriptor watch looks whether this process can still open a file.
+WATCH_SECONDS = 1.0
+
+
+def _watch_descriptors(loop: asyncio.AbstractEventLoop) -> None:
+    """uvloop (libuv) accepts and closes connections at the descriptor limit without telling the loop's exception
+    handler, so nobody would know why clients are cut off: once a second, open and close /dev/null, and tell the
+    handler, as asyncio's accept() would, when that fails for want of descriptors."""
+    try:
+        os.close(os.open(os.devnull, os.O_RDONLY))
+    except OSError as exc:
+        if exc.errno in (errno.EMFILE, errno.ENFILE):
+            loop.call_exception_handler({"message": "socket.accept() out of system resource", "exception": exc})
+    if not loop.is_closed():
+        loop.call_later(WATCH_SECONDS, _watch_descriptors, loop)
 
 
 __all__ = ["REPEAT_SECONDS", "LoopErrors", "explain", "install"]
