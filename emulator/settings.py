@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.durations import EXPECTED as DURATION_FORM
 from emulator.core.durations import parse_duration
 from emulator.core.limits import DEFAULT_LIMITS, INGO_REQUESTS_PER_SECOND, MAX_DEPTH_CEILING
+from emulator.core.names import closest
 
 ENV_PREFIX = "INGOPAY_EMULATOR_"
 T = TypeVar("T")
@@ -410,8 +410,8 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     known = [option.env.removeprefix(ENV_PREFIX) for option in OPTIONS]
     warnings = []
     for name in sorted(n for n in environ if n.startswith(ENV_PREFIX) and n.removeprefix(ENV_PREFIX) not in known):
-        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else "; `ingopay-emulator --help` lists them"
+        close = closest(name.removeprefix(ENV_PREFIX), known)
+        hint = f"; did you mean {ENV_PREFIX}{close}?" if close else "; `ingopay-emulator --help` lists them"
         warnings.append(f"{name} is not a setting of ingopay-emulator and is ignored{hint}")
     return warnings
 
