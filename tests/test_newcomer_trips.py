@@ -3,7 +3,9 @@ tried as the newcomer meets it (the command in a subprocess, real HTTP)."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -40,3 +42,24 @@ def refusal(result: subprocess.CompletedProcess[str]) -> str:
 def test_a_mistyped_flag_is_refused_naming_the_flag_it_most_likely_meant(args, expected):
     last = refusal(run(*args))
     assert expected in last, last
+
+
+# -- a port in use names the port and the fix -------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [[], ["--log-format", "json"], ["proxy", "--upstream", "http://127.0.0.1:9"]])
+def test_a_port_in_use_is_refused_naming_the_port_and_the_setting_that_changes_it(command):
+    with socket.socket() as holder:  # what a second emulator, or anything else, holding the port looks like
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        last = refusal(run(*command, "--host", "127.0.0.1", "--port", str(port)))
+    message = json.loads(last)["message"] if "json" in command else last
+    assert message.endswith(f"port {port} on 127.0.0.1 is already in use (another emulator? `ss -ltnp` shows what "
+                            "holds it); choose another with --port (INGOPAY_EMULATOR_PORT), or 0 for any free port"), \
+        message
+
+
+def test_an_address_that_is_not_this_machines_names_the_host_setting():
+    last = refusal(run("--host", "192.0.2.1", "--port", "0"))  # TEST-NET-1: never an address of this machine
+    assert "cannot listen on 192.0.2.1: it is no address of this machine; choose another with --host " \
+           "(INGOPAY_EMULATOR_HOST)" in last, last

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def serve_until_stopped(app: web.Application, settings: Settings) -> int:
-    """Serve on the configured address until SIGINT or SIGTERM (1 when the address cannot be had)."""
+    """Serve on the configured address until SIGINT or SIGTERM (a ConfigurationError when the address cannot be had)."""
     from emulator.core import tls
     from emulator.web.hosts import is_loopback
 
