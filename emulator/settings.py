@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from emulator.core import http_url
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.durations import EXPECTED as DURATION_FORM
@@ -74,6 +75,15 @@ def _pairs(value: str) -> str:
     return value
 
 
+def _http_url(value: str) -> str:
+    return http_url.checked(value.strip())
+
+
+def _http_url_or_none(value: str) -> str | None:
+    """An empty value is no URL (``INGOPAY_EMULATOR_PUBLIC_URL=`` in a compose file leaves the default)."""
+    return _http_url(value) if value.strip() else None
+
+
 def _boolean(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -106,6 +116,8 @@ PATH = Parser("a file or folder path", _path)
 WORDS = Parser("a list separated by commas", _words)
 DURATIONS = Parser(f"a list separated by commas of {DURATION_FORM}", _durations, explains=True)
 BOOLEAN = Parser("true or false (or 1/0, yes/no, on/off)", _boolean)
+HTTP_URL = Parser("an http:// or https:// URL", _http_url, explains=True)
+HTTP_URL_OR_NONE = Parser("an http:// or https:// URL, or nothing", _http_url_or_none, explains=True)
 PAIRS = Parser("NAME=VALUE pairs separated by commas (such as LastName=hard,City=bypass)", _pairs)
 
 
@@ -249,7 +261,8 @@ class Settings:
         10_000, "webhook events GET /_emulator/events lists (all participants); the oldest leave the list beyond it, "
         "their deliveries stay", WHOLE_NUMBER, metavar="N", check=AT_LEAST_ONE)
     public_url: str | None = setting(
-        None, "base URL for links the emulator hands out (default: the request's own origin)", metavar="URL")
+        None, "base URL for links the emulator hands out (default: the request's own origin)",
+        HTTP_URL_OR_NONE, metavar="URL")
     quiet: bool = setting(False, "do not log one line per request", BOOLEAN, flag="--quiet")
     data_dir: Path | None = setting(
         None, "folder for durable state (SQLite); without it, state is kept in memory only", PATH, metavar="PATH")
@@ -260,7 +273,7 @@ class Settings:
         True, "do not load the bundled default scenarios (magic values)", BOOLEAN, flag="--no-default-scenarios")
     webhook_url: tuple[str, ...] = setting(
         (), "deliver webhooks to this URL (repeatable; the variable takes a list separated by spaces or commas)",
-        metavar="URL", repeatable=True, separator=None)
+        HTTP_URL, metavar="URL", repeatable=True, separator=None)
     webhook_secret: str = setting(
         DEFAULT_WEBHOOK_SECRET, "secret that signs X-Ingo-Signature for endpoints without their own", metavar="SECRET")
     webhooks_config: Path | None = setting(

@@ -3,13 +3,19 @@ tried as the newcomer meets it (the command in a subprocess, real HTTP)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
+
+from tests.conftest import free_port
+from tests.outside import admin
 
 EMULATOR = [sys.executable, "-m", "emulator"]
 #: Variables of this test process must not leak into the emulators it starts.
@@ -20,6 +26,33 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     """The command as a user types it; it is expected to end by itself (a refusal)."""
     return subprocess.run([*EMULATOR, *args], capture_output=True, text=True, timeout=60,
                           env={**CLEAN_ENV, **(env or {})})
+
+
+@dataclass
+class Running:
+    """An emulator process serving on 127.0.0.1: its base URL, its ready line and the process."""
+
+    url: str
+    ready: str
+    process: subprocess.Popen[str]
+
+
+@contextlib.contextmanager
+def serving(*args: str, scheme: str = "http", env: dict[str, str] | None = None) -> Iterator[Running]:
+    """``python -m emulator ARGS`` on 127.0.0.1 and a free port, stopped (SIGTERM) when the block ends."""
+    port = free_port()
+    process = subprocess.Popen([*EMULATOR, "--host", "127.0.0.1", "--port", str(port), "--quiet", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**CLEAN_ENV, **(env or {})})
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "ready on" in line, (line, process.poll())
+        yield Running(f"{scheme}://127.0.0.1:{port}", line, process)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=15)
 
 
 def refusal(result: subprocess.CompletedProcess[str]) -> str:
@@ -63,3 +96,47 @@ def test_an_address_that_is_not_this_machines_names_the_host_setting():
     last = refusal(run("--host", "192.0.2.1", "--port", "0"))  # TEST-NET-1: never an address of this machine
     assert "cannot listen on 192.0.2.1: it is no address of this machine; choose another with --host " \
            "(INGOPAY_EMULATOR_HOST)" in last, last
+
+
+# -- a URL that is not one is said in words, never as a regular expression --------------------------------------
+
+@pytest.mark.parametrize("args, env, expected", [
+    (["--webhook-url", "not-a-url"], {},
+     "argument --webhook-url: 'not-a-url' has no scheme: it must begin with http:// or https://"),
+    (["--webhook-url", "localhost:9000/hook"], {}, "'localhost:9000/hook' has no scheme"),
+    (["--webhook-url", "ftp://127.0.0.1/hook"], {},
+     "'ftp://127.0.0.1/hook' has the scheme ftp://, which is not supported: use http:// or https://"),
+    (["--webhook-url", "http:///hook"], {}, "'http:///hook' has no host after http://"),
+    (["--webhook-url", "https:/127.0.0.1/hook"], {}, "needs // after the scheme's colon"),
+    (["--public-url", "emulator.test"], {}, "argument --public-url: 'emulator.test' has no scheme"),
+    ([], {"INGOPAY_EMULATOR_WEBHOOK_URL": "http://127.0.0.1:9/a not-a-url"},
+     "INGOPAY_EMULATOR_WEBHOOK_URL='http://127.0.0.1:9/a not-a-url' is not valid: 'not-a-url' has no scheme"),
+    ([], {"INGOPAY_EMULATOR_PUBLIC_URL": "ftp://emulator.test"}, "'ftp://emulator.test' has the scheme ftp://"),
+    (["proxy", "--upstream", "payapi-sandbox.ingo.money"], {},
+     "--upstream 'payapi-sandbox.ingo.money' has no scheme: it must begin with http:// or https://"),
+    (["readiness", "--url", "127.0.0.1:8080", "--participant-id", "1"], {}, "--url '127.0.0.1:8080' has no scheme"),
+])
+def test_a_url_setting_that_is_no_url_says_what_is_wrong_in_words(args, env, expected):
+    last = refusal(run(*args, "--port", "0", env=env) if args[:1] != ["readiness"] else run(*args))
+    assert expected in last, last
+    assert "^" not in last and "expected form" not in last, last
+
+
+def test_a_webhook_password_is_masked_in_the_refusal():
+    last = refusal(run("--webhook-url", "ftp://user:hunter2@127.0.0.1/hook"))
+    assert "hunter2" not in last and "has the scheme ftp://" in last, last
+
+
+def test_a_webhooks_file_and_the_admin_api_say_the_same_words(tmp_path):
+    endpoints = tmp_path / "hooks.yaml"
+    endpoints.write_text("- url: 127.0.0.1:9000/hook\n")
+    last = refusal(run("--webhooks-config", str(endpoints), "--port", "0"))
+    assert last.endswith("entry 1: url: '127.0.0.1:9000/hook' has no scheme: it must begin with http:// or https://"), \
+        last
+    with serving() as emulator:
+        status, refused = admin(emulator.url, "POST", "/_emulator/webhooks/endpoints", {"url": "ftp://127.0.0.1/h"})
+        assert status == 400, refused
+        assert refused["message"] == ("url: 'ftp://127.0.0.1/h' has the scheme ftp://, which is not supported: use "
+                                      "http:// or https://"), refused
+        status, refused = admin(emulator.url, "POST", "/_emulator/credentials", {"webhook_url": "not-a-url"})
+        assert status == 400 and "webhook_url: 'not-a-url' has no scheme" in refused["message"], refused

@@ -242,7 +242,7 @@ scenarios:
 
 
 @pytest.mark.parametrize(("argv", "says"), [
-    (["proxy", "--upstream", "ftp://x"], "--upstream 'ftp://x' must be an http:// or https:// URL"),
+    (["proxy", "--upstream", "ftp://x"], "--upstream 'ftp://x' has the scheme ftp://, which is not supported"),
     (["proxy", "--upstream", "http://127.0.0.1:1", "--record", "/proc/no-such/dir"], "cannot record into"),
     (["proxy", "--upstream", "http://127.0.0.1:1", "--upstream-max-bytes", "10"],
      "--upstream-max-bytes 10: must be at least 1024 bytes"),
