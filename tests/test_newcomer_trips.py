@@ -9,13 +9,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
 
 import pytest
 
 from tests.conftest import free_port
-from tests.outside import admin
+from tests.outside import Client, admin
 
 EMULATOR = [sys.executable, "-m", "emulator"]
 #: Variables of this test process must not leak into the emulators it starts.
@@ -140,3 +143,65 @@ def test_a_webhooks_file_and_the_admin_api_say_the_same_words(tmp_path):
                                       "http:// or https://"), refused
         status, refused = admin(emulator.url, "POST", "/_emulator/credentials", {"webhook_url": "not-a-url"})
         assert status == 400 and "webhook_url: 'not-a-url' has no scheme" in refused["message"], refused
+
+
+# -- one word for a delivery the receiver acknowledged: succeeded -----------------------------------------------
+
+class Acknowledges(BaseHTTPRequestHandler):
+    """A webhook receiver that answers 200 to everything."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[str]:
+    """The URL of a receiver on 127.0.0.1 that acknowledges every delivery."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Acknowledges)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Running]:
+    """The emulator as the README starts it (Ingo's rate limit of 5 a second per credential included)."""
+    with serving() as running:
+        yield running
+
+
+def test_a_delivery_the_receiver_acknowledged_is_succeeded_and_delivered_is_read_as_it_with_a_hint(
+        emulator, receiver):
+    client = Client.minted(emulator.url, webhook_url=receiver)
+    status, _, paid = client.push(client.token(), 25.0, f"trip-{uuid.uuid4().hex[:12]}")
+    assert status == 200 and paid["status"] == 100, paid
+    wanted = {"participant_id": client.participant_id, "transaction_id": paid["data"]["transaction_id"]}
+    status, seen = admin(emulator.url, "POST", "/_emulator/webhooks/wait",
+                         {"match": {**wanted, "status": "succeeded"}, "timeout": 30})
+    assert status == 200 and seen["matched"] == 1 and "hint" not in seen, seen
+    assert seen["deliveries"][0]["status"] == "succeeded"
+
+    status, seen = admin(emulator.url, "POST", "/_emulator/webhooks/wait",
+                         {"match": {**wanted, "status": "delivered"}, "timeout": 30})
+    assert status == 200 and seen["matched"] == 1, seen
+    assert seen["hint"] == ("status 'delivered' is read as 'succeeded', the word each delivery's status uses "
+                            "(pending, delivering, succeeded, failed): write 'succeeded'"), seen
+
+    listed = f"/_emulator/webhooks?participant_id={client.participant_id}&status="
+    status, by_api_word = admin(emulator.url, "GET", listed + "succeeded")
+    assert status == 200 and by_api_word["count"] == 1 and "hint" not in by_api_word, by_api_word
+    status, by_other_word = admin(emulator.url, "GET", listed + "delivered")
+    assert status == 200 and by_other_word["deliveries"] == by_api_word["deliveries"], by_other_word
+    assert "write 'succeeded'" in by_other_word["hint"], by_other_word
+    status, refused = admin(emulator.url, "GET", listed + "arrived")
+    assert status == 400 and "succeeded" in refused["message"], refused
