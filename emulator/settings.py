@@ -221,8 +221,8 @@ class Settings:
     enforce_body_headers: tuple[str, ...] = setting(
         DEFAULT_ENFORCED_BODY_HEADERS, "headers a request with a body must also sign", WORDS, metavar="LIST")
     diagnosis: bool = setting(
-        True, "leave out the emulator's explanations (the 401 diagnosis, validation details): Kong's and Ingo's bare "
-        "bodies", BOOLEAN, flag="--no-diagnosis")
+        True, "leave out the emulator's explanations (the 401 and 429 diagnoses, validation details): Kong's and "
+        "Ingo's bare bodies", BOOLEAN, flag="--no-diagnosis")
     error_http_status: str = setting(
         "200", "HTTP status of business errors: 200 (Ingo status in the body only) or mapped (4xx/5xx by family)",
         choices=("200", "mapped"))

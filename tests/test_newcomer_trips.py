@@ -12,13 +12,13 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.conftest import free_port
-from tests.outside import Client, admin
+from tests.outside import CARD_VERIFY, Client, admin
 
 EMULATOR = [sys.executable, "-m", "emulator"]
 #: Variables of this test process must not leak into the emulators it starts.
@@ -205,3 +205,54 @@ def test_a_delivery_the_receiver_acknowledged_is_succeeded_and_delivered_is_read
     assert "write 'succeeded'" in by_other_word["hint"], by_other_word
     status, refused = admin(emulator.url, "GET", listed + "arrived")
     assert status == 400 and "succeeded" in refused["message"], refused
+
+
+# -- a 429 explains itself as a 401 does ------------------------------------------------------------------------
+
+def verify_until_refused(client: Client, most: int = 60) -> tuple[int, dict[str, str], dict[str, object]]:
+    """Verify cards back to back, as a client that does not pace itself, until one is refused (at most ``most``)."""
+    for number in range(most):
+        status, headers, answer = client.post("/gateway/verify",
+                                              {**CARD_VERIFY, "participant_unique_id1": f"v{number}"})
+        if status == 429:
+            return status, headers, answer
+        assert status == 200, answer
+    raise AssertionError(f"{most} verifies in a row were never refused")
+
+
+def test_a_429_keeps_kongs_body_and_adds_a_diagnosis_with_the_limit_the_window_retry_after_and_the_setting(
+        emulator):
+    client = Client.minted(emulator.url)
+    status, headers, answer = verify_until_refused(client)
+    assert answer["message"] == "API rate limit exceeded" and set(answer) == {"message", "diagnosis"}, answer
+    diagnosis = answer["diagnosis"]
+    retry_after = int(headers["Retry-After"])
+    assert diagnosis == {
+        "code": "rate_limited",
+        "detail": f"more than 5 requests in 1 s for this credential (Ingo allows 5 a second); retry after "
+                  f"{retry_after} s, as Retry-After says, or change the emulator's limit with --rate-limit "
+                  "(INGOPAY_EMULATOR_RATE_LIMIT) (0 turns it off)",
+        "limit": 5, "window_seconds": 1.0, "retry_after": retry_after,
+        "setting": "--rate-limit (INGOPAY_EMULATOR_RATE_LIMIT)"}, diagnosis
+    status, journal = admin(emulator.url, "GET", f"/_emulator/requests?participant_id={client.participant_id}"
+                                                  "&status=429")
+    assert status == 200 and journal["requests"][0]["diagnosis"]["code"] == "rate_limited", journal
+
+
+def test_a_429_asked_for_through_the_admin_api_says_so(emulator):
+    client = Client.minted(emulator.url)
+    status, steered = admin(emulator.url, "POST", "/_emulator/ratelimit",
+                            {"username": client.username, "refuse_next": 1})
+    assert status == 200, steered
+    status, headers, answer = client.post("/gateway/verify", {**CARD_VERIFY, "participant_unique_id1": "forced"})
+    assert status == 429 and answer["message"] == "API rate limit exceeded", answer
+    assert answer["diagnosis"]["code"] == "rate_limit_forced", answer
+    assert "POST /_emulator/ratelimit asked" in answer["diagnosis"]["detail"], answer
+    assert answer["diagnosis"]["retry_after"] == int(headers["Retry-After"])
+
+
+def test_no_diagnosis_leaves_kongs_bare_429():
+    with serving("--no-diagnosis") as running:
+        client = Client.minted(running.url)
+        status, _, answer = verify_until_refused(client)
+        assert answer == {"message": "API rate limit exceeded"}, answer

@@ -110,5 +110,5 @@ def build_proxy(settings: Settings, options: ProxyOptions) -> web.Application:
     report = Report(options.report, str(upstream)) if options.compare else None
     proxy = Proxy(upstream=upstream, policy=auth_policy(settings), limiter=RateLimiter(settings.rate_limit),
                   timeout=options.upstream_timeout, now=time.time, max_bytes=options.upstream_max_bytes,
-                  ssl_context=context, recorder=recorder, report=report, relay_url=relay)
+                  ssl_context=context, recorder=recorder, report=report, relay_url=relay, diagnosis=settings.diagnosis)
     return create_proxy_app(proxy, max_body_size=settings.max_body_size)
