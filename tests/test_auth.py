@@ -442,8 +442,9 @@ async def test_body_digest_of_the_pretty_printed_json_when_compact_json_is_sent(
     pretty = json.dumps(json.loads(body), indent=2).encode()
     headers = kong_sign(body, values={"content-sha512": b64(hashlib.sha512(pretty).digest())})
     diagnosis = refused(await send(emulator, headers, body), "body_digest_mismatch", DOES_NOT_MATCH)
-    assert diagnosis["detail"] == ("Content-sha512 is a SHA-512 digest of another body; digest the exact bytes sent "
-                                   "(serialise the JSON once and send those bytes)")
+    assert diagnosis["detail"] == ("the body you sent is not the body you signed: Content-sha512 is a SHA-512 digest "
+                                   "of another body; digest the exact bytes sent (serialise the JSON once and send "
+                                   "those bytes)")
     assert diagnosis["body_length"] == len(body)
 
 
@@ -452,8 +453,9 @@ async def test_body_digest_of_json_dumps_default_separators_is_named(emulator):
     spaced = json.dumps(json.loads(body)).encode()
     headers = kong_sign(body, values={"content-sha512": b64(hashlib.sha512(spaced).digest())})
     diagnosis = refused(await send(emulator, headers, body), "body_digest_mismatch", DOES_NOT_MATCH)
-    assert diagnosis["detail"] == ("Content-sha512 is the digest of the same JSON serialised with spaces after , "
-                                   "and :; digest the exact bytes sent")
+    assert diagnosis["detail"] == ("the body you sent is not the body you signed: Content-sha512 is the digest of "
+                                   "the same JSON serialised with spaces after , and :; digest the exact bytes sent "
+                                   "(serialise the JSON once and send those bytes)")
 
 
 async def test_body_digest_sha256_sized(emulator):

@@ -3,22 +3,27 @@ tried as the newcomer meets it (the command in a subprocess, real HTTP)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.conftest import free_port
-from tests.outside import CARD_VERIFY, Client, admin
+from tests.outside import CARD_VERIFY, Client, admin, call
 
 EMULATOR = [sys.executable, "-m", "emulator"]
 #: Variables of this test process must not leak into the emulators it starts.
@@ -256,3 +261,83 @@ def test_no_diagnosis_leaves_kongs_bare_429():
         client = Client.minted(running.url)
         status, _, answer = verify_until_refused(client)
         assert answer == {"message": "API rate limit exceeded"}, answer
+
+
+# -- a body changed after signing is said to be one, not a wrong secret -----------------------------------------
+
+def signed_for(client: Client, path: str, signed_body: bytes, *, digest_of: bytes | None = None) -> dict[str, str]:
+    """Headers a client builds with its own code (hashlib, hmac) for ``signed_body``: the Content-sha512 of
+    ``digest_of`` (default the same body) and a signing string with ``signed_body``'s length."""
+    x_date = formatdate(time.time(), usegmt=True)
+    digest = base64.b64encode(hashlib.sha512(signed_body if digest_of is None else digest_of).digest()).decode()
+    lines = [f"POST {path} HTTP/1.1", f"x-date: {x_date}", "content-type: application/json",
+             f"content-sha512: {digest}", f"content-length: {len(signed_body)}"]
+    signature = base64.b64encode(hmac.new(client.secret.encode(), "\n".join(lines).encode(),
+                                          hashlib.sha512).digest()).decode()
+    return {"X-Date": x_date, "Content-Type": "application/json", "Content-sha512": digest,
+            "Authorization": f'hmac username="{client.username}", algorithm="hmac-sha512", '
+                             'headers="request-line x-date content-type content-sha512 content-length", '
+                             f'signature="{signature}"'}
+
+
+def verify_document(client: Client) -> dict[str, object]:
+    return {"participant_id": client.participant_id, "timestamp": int(time.time()), "version": 11,
+            **CARD_VERIFY, "participant_unique_id1": "signed-once"}
+
+
+def test_a_client_that_signs_compact_json_and_sends_it_re_serialised_is_told_the_body_changed(emulator):
+    client = Client.minted(emulator.url)
+    document = verify_document(client)
+    compact = json.dumps(document, separators=(",", ":")).encode()
+    sent = json.dumps(document, indent=2).encode()  # what a framework's serialiser made of it, after signing
+    status, _, answer = call(emulator.url, "POST", "/gateway/verify", sent,
+                             headers=signed_for(client, "/gateway/verify", compact))
+    assert status == 401 and answer["message"] == "HMAC signature does not match", answer  # Kong's, untouched
+    diagnosis = answer["diagnosis"]
+    assert diagnosis["code"] == "signature_mismatch"
+    assert diagnosis["detail"] == (
+        f"the body you sent is not the body you signed: the signature and Content-sha512 are of the same JSON "
+        f"serialised compactly ({len(compact)} bytes), but {len(sent)} bytes were sent; serialise the JSON once, "
+        "then digest, sign and send those same bytes"), diagnosis
+    assert "secret" not in diagnosis["detail"]
+    assert (diagnosis["body_length"], diagnosis["signed_body_length"]) == (len(sent), len(compact))
+    assert f"content-length: {len(compact)}" in diagnosis["client_signing_string"]
+
+
+def test_a_digest_of_the_sent_body_signed_with_the_compact_length_is_told_the_body_changed(emulator):
+    client = Client.minted(emulator.url)
+    document = verify_document(client)
+    compact = json.dumps(document, separators=(",", ":")).encode()
+    sent = json.dumps(document).encode()  # spaces after , and :
+    status, _, answer = call(emulator.url, "POST", "/gateway/verify", sent,
+                             headers=signed_for(client, "/gateway/verify", compact, digest_of=sent))
+    assert status == 401, answer
+    assert answer["diagnosis"]["detail"].startswith(
+        "the body you sent is not the body you signed: the signature is of the same JSON serialised compactly"), answer
+
+
+@pytest.mark.parametrize("same_length", [True, False])
+def test_a_digest_of_another_body_is_told_the_body_changed(emulator, same_length):
+    """The client signed one payment's body and sent another's: of the same length the signature holds and the
+    digest is what differs; of another length the signature fails too, and the digest still says why."""
+    client = Client.minted(emulator.url)
+    document = verify_document(client)
+    signed = json.dumps(document).encode()
+    sent = json.dumps({**document, "recipient_city": "Augusta" if same_length else "Savannah"}).encode()
+    assert (len(sent) == len(signed)) is same_length
+    status, _, answer = call(emulator.url, "POST", "/gateway/verify", sent,
+                             headers=signed_for(client, "/gateway/verify", signed))
+    assert status == 401, answer
+    detail = answer["diagnosis"]["detail"]
+    assert detail.startswith("the body you sent is not the body you signed: ") and "secret" not in detail, detail
+    assert "Content-sha512 is a SHA-512 digest of another body" in detail, detail
+    assert answer["diagnosis"]["code"] == ("body_digest_mismatch" if same_length else "signature_mismatch")
+
+
+def test_a_wrong_secret_is_still_told_to_check_the_secret(emulator):
+    client = Client.minted(emulator.url)
+    body = json.dumps(verify_document(client)).encode()
+    wrong = Client(client.url, client.username, "not-the-secret", client.participant_id)
+    status, _, answer = call(emulator.url, "POST", "/gateway/verify", body,
+                             headers=signed_for(wrong, "/gateway/verify", body))
+    assert status == 401 and "check the secret" in answer["diagnosis"]["detail"], answer
