@@ -290,7 +290,11 @@ class Settings:
         4, "deliveries under way at once to one endpoint (of --webhook-concurrency): a receiver that hangs holds no "
         "more", WHOLE_NUMBER, metavar="N", check=AT_LEAST_ONE)
     tls: bool = setting(
-        False, "serve HTTPS with a certificate made at start (its CA file is printed)", BOOLEAN, flag="--tls")
+        False, "serve HTTPS with a certificate made at start (the ready line names its CA file; see --tls-dir)",
+        BOOLEAN, flag="--tls")
+    tls_dir: Path | None = setting(
+        None, "folder --tls writes its certificate and CA (ca.pem) to (default: DATA_DIR/tls with --data-dir, else a "
+        "temporary folder removed at exit)", PATH, metavar="PATH")
     tls_cert: Path | None = setting(
         None, "serve HTTPS with this certificate (PEM; with --tls-key)",
         PATH, metavar="FILE", check=(WITH_TLS_KEY, A_FILE))

@@ -10,15 +10,18 @@ import hmac
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -341,3 +344,66 @@ def test_a_wrong_secret_is_still_told_to_check_the_secret(emulator):
     status, _, answer = call(emulator.url, "POST", "/gateway/verify", body,
                              headers=signed_for(wrong, "/gateway/verify", body))
     assert status == 401 and "check the secret" in answer["diagnosis"]["detail"], answer
+
+
+# -- --tls: the CA where the user can find it, on the ready line, and no folder left behind ---------------------
+
+def trusted_ca(ready: str) -> Path:
+    """The CA file the ready line names."""
+    assert ", trust the CA " in ready, ready
+    return Path(ready.rsplit(", trust the CA ", 1)[1].strip().removesuffix(")"))
+
+
+def healthy_over_https(ca: Path, url: str) -> None:
+    """A client that trusts ``ca`` only (the host name checked: 127.0.0.1 is in the certificate) reaches ``url``."""
+    with urllib.request.urlopen(f"{url}/_emulator/health", timeout=10,
+                                context=ssl.create_default_context(cafile=str(ca))) as answer:
+        assert answer.status == 200
+
+
+def test_tls_without_a_folder_names_its_ca_on_the_ready_line_and_removes_it_at_exit():
+    with serving("--tls", scheme="https") as running:
+        ca = trusted_ca(running.ready)
+        assert ca.is_file() and ca.parent.name.startswith("ingopay-emulator-tls-")
+        healthy_over_https(ca, running.url)
+    assert running.process.returncode == 0
+    assert not ca.parent.exists(), f"{ca.parent} was left behind"
+
+
+@pytest.mark.parametrize("where", ["tls-dir", "data-dir"])
+def test_tls_material_goes_to_the_folder_named_and_healthcheck_finds_it_by_the_same_settings(tmp_path, where):
+    named_folder = tmp_path / "certificates"
+    flag = ["--tls-dir", str(named_folder)] if where == "tls-dir" else ["--data-dir", str(tmp_path / "data")]
+    folder = named_folder if where == "tls-dir" else tmp_path / "data" / "tls"
+    variable = {"INGOPAY_EMULATOR_TLS_DIR": str(named_folder)} if where == "tls-dir" \
+        else {"INGOPAY_EMULATOR_DATA_DIR": str(tmp_path / "data")}
+    with serving("--tls", *flag, scheme="https") as running:
+        ca = trusted_ca(running.ready)
+        assert ca == folder / "ca.pem" and ca.is_file(), running.ready
+        healthy_over_https(ca, running.url)
+        port = running.url.rsplit(":", 1)[1]
+        # the health check reads where serve listens and what it trusts from the same variables serve reads
+        probed = run("healthcheck", "--scheme", "https", env={"INGOPAY_EMULATOR_PORT": port, **variable})
+        assert probed.returncode == 0, probed.stderr
+        assert probed.stdout.strip() == f"healthy: https://127.0.0.1:{port}/_emulator/health"
+    assert ca.is_file(), "a folder the user named is kept"
+
+
+def test_the_json_ready_line_carries_the_ca(tmp_path):
+    with serving("--tls", "--tls-dir", str(tmp_path), "--log-format", "json", scheme="https") as running:
+        ready = json.loads(running.ready)
+        assert ready["ca"] == str(tmp_path / "ca.pem") and ready["url"] == running.url, ready
+
+
+def test_a_tls_folder_that_cannot_be_written_is_refused_naming_the_setting(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    last = refusal(run("--tls", "--tls-dir", str(blocker / "tls"), "--port", "0"))
+    assert f"cannot write the TLS certificate to {blocker / 'tls'}" in last, last
+    assert "--tls-dir (INGOPAY_EMULATOR_TLS_DIR)" in last, last
+
+
+def test_healthcheck_reads_the_port_variable_as_serve_does():
+    last = run("healthcheck", env={"INGOPAY_EMULATOR_PORT": "0"})
+    assert last.returncode == 1, last
+    assert "--port (INGOPAY_EMULATOR_PORT) is 0 (any free port): give healthcheck --port" in last.stderr, last.stderr
