@@ -407,3 +407,28 @@ def test_healthcheck_reads_the_port_variable_as_serve_does():
     last = run("healthcheck", env={"INGOPAY_EMULATOR_PORT": "0"})
     assert last.returncode == 1, last
     assert "--port (INGOPAY_EMULATOR_PORT) is 0 (any free port): give healthcheck --port" in last.stderr, last.stderr
+
+
+# -- the inspector's list: a payment found by its amount and participant_unique_id1 -----------------------------
+
+async def test_the_inspectors_list_shows_each_payments_amount_and_participant_unique_id1(emulator, chromium):
+    from playwright.async_api import expect
+
+    client = Client.minted(emulator.url)
+    token = client.token(participant_unique_id1="customer-7")
+    puid1 = f"payout-{uuid.uuid4().hex[:8]}"
+    status, _, paid = client.push(token, 42.5, puid1)
+    assert status == 200 and paid["status"] == 100, paid
+
+    page = await chromium.new_page(viewport={"width": 1400, "height": 900})
+    await page.goto(f"{emulator.url}/_emulator/ui?participant_id={client.participant_id}")
+    await expect(page.locator("body[data-loaded=true]")).to_have_count(1)
+    payout = page.locator("tr.request", has=page.locator("td.puid1", has_text=puid1))
+    await expect(payout).to_have_count(1)  # found without opening a row
+    await expect(payout.locator("td.amount")).to_have_text("42.50")
+    await expect(payout).to_contain_text("POST /gateway/process")
+    verified = page.locator("tr.request", has=page.locator("td.puid1", has_text="customer-7"))
+    await expect(verified.locator("td.amount")).to_have_text("–")  # a verify moves no money
+    await expect(page.get_by_role("columnheader", name="participant_unique_id1")).to_be_visible()
+    html = await page.content()
+    assert CARD_VERIFY["account"] not in html  # the masking rules hold in the new columns too
