@@ -21,7 +21,7 @@ from emulator.auth.verify import AuthPolicy
 from emulator.core.clock import Clock, signature_clock
 from emulator.core.credentials import Credential, load_credentials
 from emulator.core.journal import Entry, Journal
-from emulator.core.limits import INGO_REQUESTS_PER_SECOND, Limits
+from emulator.core.limits import DEFAULT_LIMITS, INGO_REQUESTS_PER_SECOND, Limits
 from emulator.core.scheduler import Scheduler
 from emulator.core.stateful import Stateful
 from emulator.core.tls import client_context
@@ -87,6 +87,10 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
                             concurrency=settings.webhook_concurrency,
                             endpoint_concurrency=settings.webhook_endpoint_concurrency,
                             ssl_context=client_context(settings.webhook_ca_bundle), signature_now=signature_now)
+    journal = Journal(settings.journal_size)
+    # an event (and a delivery's change) comes after every request answered before it: those are journaled (and told
+    # to the findings watch and the rehearsals) before anyone hears of the event
+    outbox.listeners.append(lambda event: journal.settle())
     outbox.listeners.append(deliveries.on_event)
     gateway = Gateway(store, clock, seed=seed, clock_skew=settings.clock_skew,
                       body_timestamp_check=settings.body_timestamp_check, process_delay=settings.process_delay,
@@ -96,17 +100,17 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     sources = scenario_sources(settings)
     credentials = credentials if credentials is not None else load_credentials(settings.credentials)
     clock.most_own = MOST_TENANTS + len(credentials)  # a clock of its own for every participant that can sign
-    journal = Journal(settings.journal_size)
     findings = Findings()
     watcher = Watcher(findings, clock, requests_per_second=settings.rate_limit or INGO_REQUESTS_PER_SECOND)
     request_waits: Waits[Entry] = Waits("requests", lambda entry: entry.id, request_matching.scopes)
     delivery_waits: Waits[Record] = Waits("webhooks", lambda record: record["id"], delivery_matching.scopes)
     journal.listeners += [watcher.on_entry, request_waits.notify]  # findings first: a wait shows them
-    deliveries.listeners += [watcher.on_delivery, delivery_waits.notify]
+    deliveries.listeners += [lambda record: journal.settle(), watcher.on_delivery, delivery_waits.notify]
     outbox.listeners.append(watcher.on_emitted)
     outbox.recallers.append(watcher.on_emitted)  # after a restore, the watch follows the restored events (OFAC)
     stored = StoreState(store, KINDS)
-    readiness = Rehearsals(load_plan(settings.readiness_plan, sources.limits), clock, deliveries)
+    plan_limits = sources.limits if settings.readiness_plan else DEFAULT_LIMITS  # the bundled plan is ours
+    readiness = Rehearsals(load_plan(settings.readiness_plan, plan_limits), clock, deliveries)
     journal.listeners.append(readiness.on_entry)
     deliveries.listeners.append(readiness.on_delivery)
     outbox.listeners.append(readiness.on_emitted)

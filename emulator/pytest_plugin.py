@@ -30,6 +30,12 @@ them after it (for a test with ``ingopay_tenant``, and always on a shared emulat
 only, each loaded as ``<name>-for-<participant_id>``, the name its rules' labels show);
 ``@pytest.mark.ingopay_fail_on_findings`` (or ``--ingopay-fail-on-findings`` for every test) fails a test whose
 traffic produced findings, printing them.
+
+Findings (docs/testing.md, *Which findings fail a test*): ``--ingopay-fail-on-findings=KIND,...`` counts those kinds,
+``all`` (or the flag alone) every kind but the client's own pace while the emulator's rate limit is off (unless
+``--ingopay-count-pace``); ``--ingopay-ignore-finding KIND`` never counts one.
+
+Loading the plugin imports only the standard library: each fixture imports the emulator when it first runs.
 """
 
 from __future__ import annotations
@@ -38,13 +44,21 @@ import dataclasses
 import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
 
-from emulator.settings import Settings
-from emulator.testing import EmulatorServer, RemoteEmulator, SignedClient, Tenant
+# Loading the plugin costs (next to) nothing: pytest loads it in every run of an environment where it is installed,
+# and most runs never use it. The hooks and options need only the standard library; the emulator (aiohttp,
+# pydantic, the app) is imported by the fixture that first needs it.
+if TYPE_CHECKING:
+    from emulator.core.limits import Limits
+    from emulator.findings.kinds import Selection
+    from emulator.settings import Settings
+    from emulator.testing import EmulatorServer, RemoteEmulator, SignedClient, Tenant
+
+    #: The emulator a test gets: one this session started, or one it reaches over HTTP.
+    Emulator = EmulatorServer | RemoteEmulator
 
 #: What the plugin changes from the emulator's own defaults: tests send bursts, so the rate limit is off.
 PLUGIN_DEFAULTS: dict[str, Any] = {"rate_limit": 0}
@@ -52,8 +66,9 @@ PLUGIN_DEFAULTS: dict[str, Any] = {"rate_limit": 0}
 URL_VARIABLE = "INGOPAY_URL"
 #: Where the participants a test acted for are kept, for the findings check.
 PARTICIPANTS = pytest.StashKey[set[int]]()
-#: The emulator a test gets: one this session started, or one it reaches over HTTP.
-Emulator = EmulatorServer | RemoteEmulator
+#: Which kinds of finding count against a test (see pytest_configure), and whether the emulator's rate limit is on.
+SELECTION = pytest.StashKey["Selection"]()
+RATE_LIMITED = pytest.StashKey[bool]()
 #: What the session's readiness rehearsal came to: the summary lines, and the required scenarios that did not pass.
 READINESS = pytest.StashKey[tuple[list[str], list[str]]]()
 #: The report format a file's suffix asks for.
@@ -71,8 +86,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --ingopay-url: the name the emulator reaches this machine by, for the tenants' "
                          "webhooks (host.docker.internal for an emulator in a container); also "
                          "$INGOPAY_RECEIVER_HOST")
-    group.addoption("--ingopay-fail-on-findings", action="store_true",
-                    help="fail every test whose traffic produced money-safety findings")
+    group.addoption("--ingopay-fail-on-findings", metavar="KINDS", nargs="?", const="all", default=None,
+                    help="fail every test whose traffic produced money-safety findings of these kinds (codes "
+                         "separated by commas; all, or the flag alone: every kind, except the client's own pace "
+                         "while the emulator's rate limit is off)")
+    group.addoption("--ingopay-ignore-finding", metavar="KIND", action="append", default=[],
+                    help="never fail a test for findings of this kind (repeatable)")
+    group.addoption("--ingopay-count-pace", action="store_true",
+                    help="count the client's own pace (over_rate_limit) against tests even while the emulator's "
+                         "rate limit is off, as the plugin's defaults have it")
     group.addoption("--ingopay-readiness", action="store_true",
                     help="rehearse Ingo's testing plan on the session's traffic (docs/readiness.md)")
     group.addoption("--ingopay-readiness-report", metavar="FILE", default=None,
@@ -88,6 +110,26 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "test (for ingopay_tenant: active for that tenant only)")
     config.addinivalue_line("markers", "ingopay_fail_on_findings: fail this test if its traffic produced "
                                        "money-safety findings")
+    chosen, ignored = config.getoption("--ingopay-fail-on-findings"), config.getoption("--ingopay-ignore-finding")
+    if chosen is not None or ignored or config.getoption("--ingopay-count-pace"):
+        config.stash[SELECTION] = _selection(chosen, ignored, config.getoption("--ingopay-count-pace"))
+
+
+def _selection(chosen: str | None, ignored: list[str], pace: bool) -> Selection:
+    """The kinds of finding that count, from the options; a usage error naming an unknown kind."""
+    from emulator.findings.kinds import ALL, Selection, UnknownKind, kinds, named
+
+    try:
+        never = kinds(",".join(ignored))
+    except UnknownKind as unknown:
+        raise pytest.UsageError(f"--ingopay-ignore-finding: {unknown}") from None
+    try:
+        return Selection(named(chosen or ALL), never, pace)
+    except UnknownKind as unknown:
+        path = "/" in unknown.name or unknown.name.endswith(".py") or Path(unknown.name).exists()
+        hint = (" (a test path right after the flag is read as its value: write --ingopay-fail-on-findings=all, or "
+                "put the flag after the paths)" if path else "")
+        raise pytest.UsageError(f"--ingopay-fail-on-findings: {unknown}{hint}") from None
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +141,8 @@ def ingopay_emulator_options() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def ingopay_emulator_settings(ingopay_emulator_options: dict[str, Any]) -> Settings:
     """The emulator's settings: the plugin's defaults (rate limiting off) with ``ingopay_emulator_options``."""
+    from emulator.settings import Settings
+
     known = {f.name for f in dataclasses.fields(Settings)}
     unknown = sorted(set(ingopay_emulator_options) - known)
     if unknown:
@@ -119,6 +163,8 @@ def ingopay_readiness_participant() -> int | None:
 
 @pytest.fixture(scope="session")
 def ingopay_emulator_server(request: pytest.FixtureRequest, ingopay_emulator_settings: Settings) -> Iterator[Emulator]:
+    from emulator.testing import EmulatorServer, RemoteEmulator
+
     url = request.config.getoption("--ingopay-url")
     emulator: Emulator
     if url:
@@ -142,6 +188,8 @@ def _start_readiness(request: pytest.FixtureRequest, emulator: Emulator) -> int 
     """Start the session's rehearsal when asked; the participant rehearsed."""
     if not _readiness_asked(request.config):
         return None
+    from emulator.testing import EmulatorServer
+
     participant: int | None = request.getfixturevalue("ingopay_readiness_participant")
     if participant is None:
         if not isinstance(emulator, EmulatorServer):
@@ -204,6 +252,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 def ingopay_emulator(request: pytest.FixtureRequest,
                      ingopay_emulator_server: Emulator) -> Iterator[Emulator]:
     """The emulator, reset before each test when this session started it (a shared one is left alone)."""
+    from emulator.testing import EmulatorServer
+
     if isinstance(ingopay_emulator_server, EmulatorServer):
         ingopay_emulator_server.reset()
         request.node.stash.setdefault(PARTICIPANTS, set()).add(ingopay_emulator_server.credential.participant_id)
@@ -228,6 +278,8 @@ def ingopay_tenant(request: pytest.FixtureRequest,
 @pytest.fixture
 def ingopay_client(request: pytest.FixtureRequest, ingopay_emulator: Emulator) -> SignedClient:
     """A client that signs requests: the default credential's, or on a shared emulator a fresh tenant's."""
+    from emulator.testing import EmulatorServer
+
     if isinstance(ingopay_emulator, EmulatorServer):
         return ingopay_emulator.client()
     tenant: Tenant = request.getfixturevalue("ingopay_tenant")
@@ -241,7 +293,12 @@ def _ingopay_scenarios(request: pytest.FixtureRequest) -> Iterator[None]:
     if not markers:
         yield
         return
+    from emulator.app import scenario_sources
+    from emulator.testing import RemoteEmulator
+
     emulator: Emulator = request.getfixturevalue("ingopay_emulator")
+    # the YAML limits of the session's settings (a shared emulator applies its own as well)
+    limits = scenario_sources(request.getfixturevalue("ingopay_emulator_settings")).limits
     # on a shared emulator a scenario for everyone would script other workers' tests: it is the test's tenant's
     shared = isinstance(emulator, RemoteEmulator)
     tenant: Tenant | None = (request.getfixturevalue("ingopay_tenant")
@@ -252,11 +309,11 @@ def _ingopay_scenarios(request: pytest.FixtureRequest) -> Iterator[None]:
         for marker in reversed(markers):  # the marker nearest the test is consulted first
             if len(marker.args) != 1 or not isinstance(marker.args[0], (str, os.PathLike)):
                 raise pytest.UsageError("ingopay_scenario takes one argument: a scenario file or inline YAML")
-            text, name = _scenario_source(os.fspath(marker.args[0]), request.path)
+            text, name = _scenario_source(os.fspath(marker.args[0]), request.path, limits)
             if tenant is None:
                 loaded += admin.upload_scenarios(text, name=name)
                 continue
-            for scenario in admin.upload_scenarios(_for_one_participant(text, tenant.participant_id, name),
+            for scenario in admin.upload_scenarios(_for_one_participant(text, tenant.participant_id, name, limits),
                                                    name=name):
                 loaded.append(scenario)
                 admin.activate(scenario, tenant.participant_id)
@@ -267,19 +324,32 @@ def _ingopay_scenarios(request: pytest.FixtureRequest) -> Iterator[None]:
             admin.delete_scenario(scenario)
 
 
-def _scenario_source(source: str, test_file: Path) -> tuple[str, str]:
-    """The YAML text of a marker's argument and the name problems are reported under."""
+def _scenario_source(source: str, test_file: Path, limits: Limits) -> tuple[str, str]:
+    """The YAML text of a marker's argument (a file read only within ``limits``) and the name problems are reported
+    under."""
     if "\n" in source or ":" in source and not source.endswith((".yaml", ".yml")):
         return source, f"{test_file.name} (inline)"
     for candidate in (test_file.parent / source, Path(source)):
         if candidate.is_file():
+            size = candidate.stat().st_size
+            if size > limits.max_bytes:
+                raise pytest.UsageError(f"ingopay_scenario: {candidate} is {size} bytes; a scenario file holds at "
+                                        f"most {limits.max_bytes} (the scenario_max_bytes setting)")
             return candidate.read_text(encoding="utf-8"), str(candidate)
     raise pytest.UsageError(f"ingopay_scenario: no file {source!r} next to {test_file.name} or in {Path.cwd()}")
 
 
-def _for_one_participant(text: str, participant_id: int, source: str) -> str:
-    """The document with each scenario renamed for one participant and inactive for everyone else."""
-    document = yaml.safe_load(text)
+def _for_one_participant(text: str, participant_id: int, source: str, limits: Limits) -> str:
+    """The document (read by the emulator's bounded loader) with each scenario renamed for one participant and
+    inactive for everyone else."""
+    import yaml
+
+    from emulator.core.yamlpos import YamlProblem, safe_load
+
+    try:
+        document = safe_load(text, source, limits)
+    except YamlProblem as problem:
+        raise pytest.UsageError(f"ingopay_scenario: {problem}") from None
     scenarios = document.get("scenarios") if isinstance(document, dict) else None
     if not isinstance(scenarios, list):
         raise pytest.UsageError(f"ingopay_scenario: {source}: expected a document with a 'scenarios' list")
@@ -292,16 +362,38 @@ def _for_one_participant(text: str, participant_id: int, source: str) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """Fail a test that passed but whose traffic produced findings, when asked to."""
+    """Fail a test that passed but whose traffic produced findings of the kinds that count, when asked to."""
     result = yield
-    asked = item.config.getoption("--ingopay-fail-on-findings") or item.get_closest_marker("ingopay_fail_on_findings")
+    config = item.config
+    asked = config.getoption("--ingopay-fail-on-findings") is not None \
+        or item.get_closest_marker("ingopay_fail_on_findings")
     participants = item.stash.get(PARTICIPANTS, set())
     server = getattr(item, "funcargs", {}).get("ingopay_emulator")
     if asked and participants and server is not None:
         found = [f for participant in sorted(participants) for f in server.findings(participant)]
+        if found:
+            if SELECTION not in config.stash:
+                config.stash[SELECTION] = _selection(None, [], False)
+            rate_limited = _rate_limited(config, server)
+            found = [f for f in found if config.stash[SELECTION].counts(f["code"], rate_limited=rate_limited)]
         if found:
             lines = [f"{len(found)} money-safety finding(s) in this test's traffic:"]
             lines += [f"  {f['code']} (participant {f['participant_id']}): {f['message']}\n"
                       f"    rule: {f['rule']} ({f['reference']})" for f in reversed(found)]
             pytest.fail("\n".join(lines), pytrace=False)
     return result
+
+
+def _rate_limited(config: pytest.Config, emulator: Emulator) -> bool:
+    """Whether the session's emulator refuses a client over its rate limit (asked once of a shared one)."""
+    if RATE_LIMITED not in config.stash:
+        from emulator.testing import EmulatorServer
+
+        if isinstance(emulator, EmulatorServer):
+            config.stash[RATE_LIMITED] = emulator.settings.rate_limit > 0
+        else:
+            status, answer = emulator.admin.call("GET", "/_emulator/ratelimit")
+            # an emulator that does not say is taken to judge pace, as one with its default settings does
+            config.stash[RATE_LIMITED] = not (status == 200 and isinstance(answer, dict)
+                                              and answer.get("enabled") is False)
+    return config.stash[RATE_LIMITED]

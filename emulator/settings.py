@@ -1,7 +1,8 @@
 """Settings: each declared once, as a field of :class:`Settings` with its help, flag, variable and checks.
 
 From those fields come the command line's arguments (:func:`add_arguments`), the reading of the INGOPAY_EMULATOR_*
-variables (:func:`from_sources`), the checks (:func:`validate`) and the README's table (:func:`markdown_table`).
+variables (:func:`from_sources`), the checks (:func:`validate`) and docs/configuration.md's table
+(:func:`markdown_table`).
 
 The top floor: it imports only the foundation (``emulator.core``). What a value means to a feature (which HMAC
 algorithms Kong knows, which RVDM fields exist) is checked where the feature is wired (``emulator.app``), with a
@@ -194,7 +195,7 @@ def setting(default: T, help: str, parse: Parser = TEXT, *, flag: str | None = N
 @dataclass(frozen=True)
 class Settings:
     """Everything that configures one emulator instance; each field declares one setting, in the order --help and
-    the README list them."""
+    docs/configuration.md list them."""
 
     host: str = setting("127.0.0.1", "address to listen on")
     port: int = setting(8080, "port to listen on", WHOLE_NUMBER, check=A_PORT)
@@ -379,7 +380,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _shown_default(default: Any) -> str:
-    """A default as the help and the README show it ("-" for none)."""
+    """A default as the help and docs/configuration.md show it ("-" for none)."""
     if isinstance(default, tuple):
         return ",".join(f"{d:g}" if isinstance(d, float) else str(d) for d in default) or "-"
     return "-" if default is None or default == "" else str(default)
@@ -458,7 +459,7 @@ __all__ = ["OPTIONS", "Settings", "SettingsError", "add_arguments", "from_source
 
 
 def markdown_table() -> str:
-    """The README's configuration table: flag, environment variable, default, meaning."""
+    """docs/configuration.md's table: flag, environment variable, default, meaning."""
     lines = ["| flag | environment variable | default | what it does |", "|---|---|---|---|"]
     for option in OPTIONS:
         shown = "-" if option.flag else _shown_default(option.default)

@@ -6,9 +6,11 @@ Used by the pytest plugin (:mod:`emulator.pytest_plugin`); usable from any test 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import http.server
 import json
 import secrets
+import select
 import threading
 import time
 import urllib.error
@@ -63,29 +65,62 @@ class ReceivedWebhook:
 
 
 class SignedClient:
-    """A small synchronous client that signs every request the way Ingo documents."""
+    """A small synchronous client that signs every request the way Ingo documents, over one keep-alive connection
+    (opened again when the emulator has closed it while idle; closed by :meth:`close` or when the client goes)."""
 
     def __init__(self, base_url: str, credential: Credential, clock_now: Any = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.credential = credential
         self._now = clock_now
+        self._target = urllib.parse.urlsplit(self.base_url)
+        self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
 
     def post(self, path: str, body: Any, *, headers: dict[str, str] | None = None) -> Response:
         raw = encode_body(body)
         signed = sign("POST", path, raw, username=self.credential.username, secret=self.credential.secret,
                       now=self._now() if self._now else None)
         signed.update(headers or {})
-        request = urllib.request.Request(self.base_url + path, data=raw, headers=signed, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
+        with self._lock:
+            connection = self._open()
+            try:
+                connection.request("POST", self._target.path + path, body=raw, headers=signed)
+                answer = connection.getresponse()
                 status, head, text = answer.status, dict(answer.headers), answer.read()
-        except urllib.error.HTTPError as error:
-            status, head, text = error.code, dict(error.headers), error.read()
+            except BaseException:
+                self.close()  # half an exchange: the connection cannot carry another request
+                raise
+            if answer.will_close:
+                self.close()
         try:
             document: Any = json.loads(text)
         except ValueError:
             document = text.decode("utf-8", "replace")
         return Response(status, head, document)
+
+    def _open(self) -> http.client.HTTPConnection:
+        """The connection to send on: the one kept, unless the emulator closed it while it was idle."""
+        connection = self._connection
+        if connection is not None and (connection.sock is None
+                                       or select.select([connection.sock], [], [], 0)[0]):
+            self.close()  # readable while idle: the emulator closed it (its keep-alive timeout)
+            connection = None
+        if connection is None:
+            host, port = self._target.hostname or "127.0.0.1", self._target.port
+            connection = http.client.HTTPSConnection(host, port, timeout=30) if self._target.scheme == "https" \
+                else http.client.HTTPConnection(host, port, timeout=30)
+            self._connection = connection
+        return connection
+
+    def close(self) -> None:
+        """Close the kept connection (the next request opens another)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_connection", None) is not None:
+            self.close()
 
     def base(self, **fields: Any) -> dict[str, Any]:
         """participant_id, timestamp and version (11) for a v11 body, plus ``fields``."""

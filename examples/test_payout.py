@@ -1,6 +1,9 @@
 """An example a user can copy: test payout code against the emulator with the pytest plugin.
 
-Run it with `pytest examples/test_payout.py` once ingopay-emulator is installed (`pip install ingopay-emulator`).
+Run it with `pytest examples/test_payout.py` once ingopay-emulator is installed: it is not published yet, so install it
+from a clone (`pip install /path/to/ingopay-emulator`) or a wheel you build (`pip wheel --no-deps --wheel-dir wheels
+/path/to/ingopay-emulator`, then `pip install wheels/ingopay_emulator-*.whl`), as the README's "Install into your own
+project" says.
 """
 
 CARD = {"account_type": "CA", "participant_unique_id1": "customer-42", "expiration_date": "2912",
@@ -25,7 +28,7 @@ def test_a_payout_is_approved(ingopay_client):
 
 
 def test_insufficient_funds_is_reported(ingopay_client):
-    # From the README's magic-values table: card 4000 0000 8510 0008 declines with 851 at process.
+    # From the magic-values table (docs/magic-values.md): card 4000 0000 8510 0008 declines with 851 at process.
     assert pay(ingopay_client, "4000000085100008", 25.00, "payment-2") == 851
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.admin.schemas import FindingList
-from emulator.findings.models import KINDS
+from emulator.findings.kinds import KINDS
 from emulator.web.declared import query
 from emulator.web.replies import json_response
 from emulator.web.runtime import RUNTIME

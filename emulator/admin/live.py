@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from emulator.web.middlewares import client_gone
+from emulator.web.journaling import client_gone
 from emulator.web.replies import json_response
 from emulator.web.runtime import RUNTIME
 

@@ -20,7 +20,7 @@ from emulator.stories.replay import ReplayRefused, carried_headers, curl_command
 from emulator.stories.signing_story import comparisons, signing_of
 from emulator.stories.timeline import links_of, timeline
 from emulator.web import declared
-from emulator.web.middlewares import REPLAY_HEADER
+from emulator.web.journaling import REPLAY_HEADER
 from emulator.web.replies import json_response
 from emulator.web.runtime import RUNTIME, Runtime
 from emulator.webhooks.followups import KIND as SCHEDULED

@@ -50,7 +50,7 @@ ROUTES = (
     Route("POST", "/_emulator/requests/{id}/replay", stories.replay,
           doc=Doc("Send a journaled request again, signed afresh, with the same or a new participant_unique_id1 "
                   "(masked values filled in by the caller)", body=schemas.ReplayRequest, answer=schemas.Replayed,
-                  errors=(400, 404), responses={502: "The emulator could not reach itself"})),
+                  errors=(400, 404), refusals={502: "The emulator could not reach itself"})),
     Route("GET", "/_emulator/provenance", provenance.listing,
           doc=Doc("Where a participant's traffic comes from: the emulator's choices (and Kong's behaviours) its "
                   "answers and webhook deliveries rested on, most relied on first, each with its reason, its anchor "
@@ -63,12 +63,13 @@ ROUTES = (
     Route("GET", "/_emulator/stream", live.stream,
           doc=Doc("Server-sent events: a 'change' event naming what changed (requests, events, webhooks, admin) "
                   "as soon as it does", media_type="text/event-stream",
-                  responses={200: "A stream of change events", 503: "Too many live views open"})),
+                  responses={200: "A stream of change events"},
+                  refusals={503: "Too many live views open"})),
     Route("POST", "/_emulator/requests/wait", waits.wait_for_requests,
           doc=Doc("Wait until the journal holds the requests a test expects (200), or say how those seen differ "
                   "(409)", body=schemas.RequestWait, answer=schemas.RequestsSeen, errors=(400,),
-                  responses={409: "Not met in time, or more matched than at_most: near misses",
-                             503: "Too many waits open (10,000 of a kind): try again once some have ended"})),
+                  responses={409: "Not met in time, or more matched than at_most: near misses"},
+                  refusals={503: "Too many waits open (10,000 of a kind): try again once some have ended"})),
     Route("GET", "/_emulator/waits", waits.open_waits,
           doc=Doc("The waits still waiting (request and webhook waits), longest-waiting first: what each matches, "
                   "for how long; a wait ends when its client goes away", answer=schemas.WaitList, errors=(400,),
@@ -80,12 +81,12 @@ ROUTES = (
     Route("POST", "/_emulator/credentials", tenants.mint,
           doc=Doc("Mint a tenant: a credential with a participant of its own (the secret is shown only here)",
                   body=tenants.TenantSpec, answer=TenantJson, status=201, errors=(400,),
-                  responses={409: "The participant already has a credential"})),
+                  refusals={409: "The participant already has a credential"})),
     Route("GET", "/_emulator/credentials", tenants.listing,
           doc=Doc("Every credential accepted, configured or minted (never a secret)", answer=schemas.CredentialList)),
     Route("DELETE", "/_emulator/credentials/{username}", tenants.remove,
           doc=Doc("Remove a minted tenant and its participant's state", answer=schemas.TenantRemoved,
-                  errors=(404,), responses={409: "A configured credential, not a tenant"})),
+                  errors=(404,), refusals={409: "A configured credential, not a tenant"})),
     Route("POST", "/_emulator/reset", control.reset,
           doc=Doc('Reset everything, or one participant ({"participant_id": N})', body=schemas.ParticipantBody,
                   answer=schemas.Reset, errors=(400,))),
@@ -110,7 +111,7 @@ ROUTES = (
     Route("POST", "/_emulator/clock", clock.change,
           doc=Doc("Set, freeze or advance the emulator clock, or one participant's own (firing what falls due on "
                   "it)", body=schemas.ClockChange, body_required=True, answer=schemas.ClockChanged, errors=(400,),
-                  responses={409: "As many participants as the emulator keeps have a clock of their own"})),
+                  refusals={409: "As many participants as the emulator keeps have a clock of their own"})),
     Route("GET", "/_emulator/scenarios", scenarios.listing,
           doc=Doc("Loaded scenarios and their rules", answer=schemas.ScenarioList)),
     Route("POST", "/_emulator/scenarios", scenarios.upload,
@@ -147,8 +148,8 @@ ROUTES = (
     Route("POST", "/_emulator/webhooks/wait", waits.wait_for_deliveries,
           doc=Doc("Wait until the webhook deliveries a test expects exist (200), or say how those seen differ (409)",
                   body=schemas.DeliveryWait, answer=schemas.DeliveriesSeen, errors=(400,),
-                  responses={409: "Not met in time, or more matched than at_most: near misses",
-                             503: "Too many waits open (10,000 of a kind): try again once some have ended"})),
+                  responses={409: "Not met in time, or more matched than at_most: near misses"},
+                  refusals={503: "Too many waits open (10,000 of a kind): try again once some have ended"})),
     Route("GET", "/_emulator/webhooks/endpoints", webhooks.endpoints,
           doc=Doc("Webhook endpoints", answer=schemas.EndpointList)),
     Route("POST", "/_emulator/webhooks/endpoints", webhooks.add_endpoint,

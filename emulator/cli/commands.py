@@ -16,5 +16,5 @@ COMMANDS: tuple[Command, ...] = (
 COMMAND_BY_NAME = {command.name: command for command in COMMANDS}
 #: What runs without a command name (``ingopay-emulator --port 8080``).
 DEFAULT = serve.COMMAND
-#: The commands whose flags the README's configuration section lists, in its order (serve's are the settings).
-IN_README = ("sign", "healthcheck", "triggers", "proxy", "readiness")
+#: The commands whose flags docs/commands.md lists, in its order (serve's are the settings: docs/configuration.md).
+DOCUMENTED = ("sign", "healthcheck", "triggers", "proxy", "readiness")

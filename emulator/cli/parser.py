@@ -1,4 +1,4 @@
-"""The parser of every command, from the commands' declarations; the README's tables of their flags."""
+"""The parser of every command, from the commands' declarations; docs/commands.md's tables of their flags."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from emulator import __version__
 from emulator.cli.command import DefaultsFormatter
-from emulator.cli.commands import COMMANDS, DEFAULT, IN_README
+from emulator.cli.commands import COMMANDS, DEFAULT, DOCUMENTED
 from emulator.core.names import closest
 from emulator.settings import OPTIONS
 
@@ -84,12 +84,12 @@ def unrecognized(unknown: Sequence[str], command: argparse.ArgumentParser) -> st
 
 
 def commands_markdown() -> str:
-    """The README's tables of the flags of sign, healthcheck, triggers and proxy (its own flags; the settings it
-    shares with serve are in the configuration table), from their parsers."""
+    """docs/commands.md's tables of the flags of sign, healthcheck, triggers, proxy and readiness (each its own
+    flags; the settings it shares with serve are in the configuration table), from their parsers."""
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     sections = []
-    for name in IN_README:
+    for name in DOCUMENTED:
         command = subparsers.choices[name]
         lines = [f"`ingopay-emulator {name}`: {command.description or ''}".rstrip(), "",
                  "| flag | default | what it does |", "|---|---|---|"]

@@ -66,6 +66,7 @@ async def proxy_until_stopped(app: web.Application, settings: Settings, options:
     """Serve the proxy until SIGINT or SIGTERM (a ConfigurationError when the address cannot be had), the local
     emulator of --compare alongside it."""
     from emulator.core import logs
+    from emulator.core.masking import masked_url
     from emulator.proxy.app import attach_twin, start_twin
 
     alongside = []
@@ -79,10 +80,11 @@ async def proxy_until_stopped(app: web.Application, settings: Settings, options:
         extras = [f"recording to {options.record}"] if options.record else []
         extras += [f"drift report {options.report}"] if options.compare else []
         if options.webhook_relay:
-            extras += [f"webhooks at {listening}/_proxy/webhooks to {options.webhook_relay}"]
-        message = (f"ingopay-emulator {__version__} proxy ready on {listening}, forwarding to {options.upstream}"
+            extras += [f"webhooks at {listening}/_proxy/webhooks to {masked_url(options.webhook_relay)}"]
+        upstream = masked_url(options.upstream)
+        message = (f"ingopay-emulator {__version__} proxy ready on {listening}, forwarding to {upstream}"
                    + "".join(f"; {extra}" for extra in extras))
-        announce(logs.ready_line(message, settings.log_format, url=listening, upstream=options.upstream))
+        announce(logs.ready_line(message, settings.log_format, url=listening, upstream=upstream))
 
     async def stop(runners: list[web.AppRunner]) -> int:
         return await stop_proxy(app, runners, options)

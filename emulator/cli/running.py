@@ -37,11 +37,14 @@ def start_logging(settings: Settings) -> None:
 
 def run_loop(main: Coroutine[Any, Any, int]) -> int:
     """asyncio.run, on uvloop when it is installed (pip install 'ingopay-emulator[fast]')."""
+    runner: Callable[[Coroutine[Any, Any, int]], int]
     try:
         import uvloop
     except ImportError:
-        uvloop = None  # and run outside the except clause: a failure in the loop is not chained to this one
-    return int(asyncio.run(main) if uvloop is None else uvloop.run(main))
+        runner = asyncio.run  # run outside the except clause: a failure in the loop is not chained to this one
+    else:
+        runner = uvloop.run
+    return int(runner(main))
 
 
 async def serve_until_signal(app: web.Application, settings: Settings, ready: Callable[[int], None], *,

@@ -17,11 +17,11 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-default-scenarios", dest="default_scenarios", action="store_const", const=False,
                         default=None, help="leave out the bundled magic values")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--markdown", action="store_true", help="print the README's magic-values table")
+    parser.add_argument("--markdown", action="store_true", help="print the magic-values table of docs/magic-values.md")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print each loaded rule with what triggers it (a table, JSON, or the README's magic-values table)."""
+    """Print each loaded rule with what triggers it (a table, JSON, or docs/magic-values.md's table)."""
     from emulator.app import scenario_sources
     from emulator.scenarios import magic, triggers
     from emulator.scenarios.engine import Engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import logging
@@ -9,7 +10,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter
 
@@ -21,7 +22,7 @@ from emulator.core.stateful import ARCHIVED, Json, Participant, Refused, Statefu
 LOG = logging.getLogger("ingopay_emulator")
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One request as the journal keeps it (payment data already masked).
 
@@ -56,6 +57,8 @@ class Entry:
     http_version: str | None = None
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     why_matched: dict[str, Any] | None = None
+    #: When the answer was written (time.monotonic), for the findings watch's pace and Retry-After rules; never shown.
+    answered: float | None = field(default=None, repr=False, compare=False)
 
     def headers(self) -> dict[str, str]:
         """The headers as received, by lowercase name (a repeated header's values joined with ", "), as redacted."""
@@ -73,7 +76,7 @@ class Entry:
 
     def as_json(self) -> dict[str, Any]:
         shown = asdict(self)
-        del shown["account_digest"]
+        del shown["account_digest"], shown["answered"]
         shown["request_headers"] = [list(pair) for pair in self.request_headers]
         shown["outcome"] = self.outcome
         return shown
@@ -162,9 +165,27 @@ class KeptEntry(_Kept):
 KEPT_ENTRY = TypeAdapter(KeptEntry)
 
 
+class Unjournaled(Protocol):
+    """A request answered and not yet journaled: references to what its entry is made of, payment data still
+    unmasked. It lives until the journal's next drain (:meth:`Journal.settle`) and is never shown, kept or exported;
+    the drain asks it for its entry (masked) or None (a request the journal does not keep)."""
+
+    def entry(self, journal: Journal) -> Entry | None: ...
+
+
+#: The most answered requests waiting for the drain: beyond it the request that adds one drains them all at once
+#: (the drain normally runs as soon as the event loop is free, so this only bounds a burst within one turn).
+MOST_UNJOURNALED = 1024
+
+
 class Journal(Stateful[list[Entry]]):
     """The last ``size`` requests, newest last; ``listeners`` are told of each entry as it is added; ``evicted``
     counts the entries that left to make room.
+
+    The request path only hands over references (:meth:`defer`); the entries are built, masked and told to the
+    listeners (findings, waits, rehearsals, the live view) in one batch as soon as the event loop is free after the
+    answer, and before anything reads the journal (every reader here drains first; readers of what the listeners
+    keep, such as the admin API, call :meth:`settle`).
 
     Its state (stateful part ``journal``): the entries, which a reset clears (of everyone or one participant) and a
     snapshot keeps (masked; digests stay behind: they are keyed per run)."""
@@ -176,16 +197,60 @@ class Journal(Stateful[list[Entry]]):
         self.size = size
         self.evicted = 0
         self._ids = itertools.count(1)
-        self._digest_key = os.urandom(32)  # per run: digests cannot be compared across runs or snapshots
+        # keyed per run: digests cannot be compared across runs or snapshots
+        self._digests = hashlib.blake2b(key=os.urandom(32), digest_size=32)
         self.listeners: list[Callable[[Entry], Any]] = []
+        self._unjournaled: deque[Unjournaled] = deque()
+        self._drain_scheduled = False
+        self._settling = False
+
+    def defer(self, answered: Unjournaled) -> None:
+        """Take an answered request's references, to journal it in the next drain (scheduled once per turn of the
+        event loop; at once when no loop runs or :data:`MOST_UNJOURNALED` are waiting)."""
+        self._unjournaled.append(answered)
+        if len(self._unjournaled) >= MOST_UNJOURNALED:
+            self.settle()
+        elif not self._drain_scheduled:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.settle()
+                return
+            self._drain_scheduled = True
+            loop.call_soon(self._scheduled_drain)
+
+    def _scheduled_drain(self) -> None:
+        self._drain_scheduled = False
+        self.settle()
+
+    def settle(self) -> None:
+        """Journal every answered request still waiting, oldest first: build its masked entry, keep it, tell the
+        listeners. A request whose entry cannot be built is logged, never the next one's loss."""
+        if self._settling:  # a listener reading the journal while it is told: the drain under way goes on
+            return
+        waiting = self._unjournaled
+        self._settling = True
+        try:
+            while waiting:
+                answered = waiting.popleft()
+                try:
+                    entry = answered.entry(self)
+                except Exception:
+                    LOG.exception("a request could not be journaled")
+                    continue
+                if entry is not None:
+                    self.add(entry)
+        finally:
+            self._settling = False
 
     def new_id(self) -> int:
         return next(self._ids)
 
     def digest(self, text: str) -> str:
         """A keyed digest of a value the journal must not keep (a card or account number)."""
-        return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), key=self._digest_key,
-                               digest_size=32).hexdigest()
+        digest = self._digests.copy()  # the key already absorbed: cheaper than keying afresh
+        digest.update(text.encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
 
     def add(self, entry: Entry) -> None:
         """Keep ``entry`` and tell the listeners; a listener that fails is logged, never the request's failure."""
@@ -199,11 +264,13 @@ class Journal(Stateful[list[Entry]]):
                 LOG.exception("a journal listener failed on request %s", entry.request_id)
 
     def __len__(self) -> int:
+        self.settle()
         return len(self._entries)
 
     def entries(self, *, path: str | None = None, http_status: int | None = None,
                 participant_id: int | None = None, limit: int | None = None, since: int = 0) -> list[Entry]:
         """Entries newest first, filtered by path prefix, HTTP status, participant and id (``since``: after it)."""
+        self.settle()
         found: Iterable[Entry] = reversed(self._entries)
         if since:
             found = (e for e in found if e.id > since)
@@ -218,14 +285,17 @@ class Journal(Stateful[list[Entry]]):
 
     def get(self, entry_id: int) -> Entry | None:
         """The entry with this id, while the ring still holds it."""
+        self.settle()
         return next((e for e in reversed(self._entries) if e.id == entry_id), None)
 
     def participants(self) -> set[int]:
         """The participants whose requests the journal holds."""
+        self.settle()
         return {e.participant_id for e in list(self._entries) if e.participant_id is not None}
 
     def last_id(self) -> int:
         """The id of the newest entry (0 when empty): what a later wait passes as ``since``."""
+        self.settle()
         return self._entries[-1].id if self._entries else 0
 
     def reset(self, participant_id: int | None = None) -> None:
@@ -242,11 +312,13 @@ class Journal(Stateful[list[Entry]]):
 
     def load(self, checked: list[Entry]) -> None:
         """Replace the entries with checked ones; new ids continue after the highest restored one."""
+        self.settle()  # requests answered before the restore are journaled (and told) first, then replaced
         self._entries.clear()
         self._entries.extend(checked)
         self._ids = itertools.count(max((e.id for e in checked), default=0) + 1)
 
     def clear(self, participant_id: int | None = None) -> None:
+        self.settle()
         if participant_id is None:
             self._entries.clear()
             self.evicted = 0
@@ -257,4 +329,5 @@ class Journal(Stateful[list[Entry]]):
 
     def export(self) -> list[dict[str, Any]]:
         """Every entry, oldest first, as JSON, masked (for a snapshot; digests are left out)."""
+        self.settle()
         return [mask(e.as_json()) for e in self._entries]

@@ -25,3 +25,7 @@ MAX_DEPTH_CEILING = 256
 #: Ingo asks each client to stay at no more than five requests a second (reference 9): the default --rate-limit,
 #: and the pace the money-safety findings hold a client to even when rate limiting is off.
 INGO_REQUESTS_PER_SECOND = 5
+
+#: The most topic globs (``gateway.transaction.*``) one webhook endpoint or one wait may list: each is matched
+#: against the topic of every event or delivery it sees.
+MAX_TOPICS = 50

@@ -1,4 +1,4 @@
-"""What a finding is, the kinds there are (with the Ingo rule each breaks), and where they are kept."""
+"""What a finding is and where findings are kept (the kinds there are: :mod:`emulator.findings.kinds`)."""
 
 from __future__ import annotations
 
@@ -15,53 +15,13 @@ from typing_extensions import TypedDict
 
 from emulator.core.clock import ClockOutOfRange, checked
 from emulator.core.stateful import ARCHIVED, Refused, Stateful, each
+from emulator.findings.kinds import KINDS as KINDS  # also importable from here, as before
 
 LOG = logging.getLogger("ingopay_emulator.findings")
 #: Findings kept (the oldest go first).
 KEPT = 1_000
 #: Requests or deliveries named by one finding, at most.
 NAMED = 20
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A kind of finding: its code, the Ingo rule it breaks, and where Ingo (or the emulator) says so."""
-
-    code: str
-    rule: str
-    reference: str
-
-
-KINDS = {kind.code: kind for kind in (
-    Kind("double_payout_risk",
-         "participant_unique_id1 is the idempotency key of a push: a retry after an unknown outcome must reuse it, "
-         "and Ingo answers 101 (done) or 104 (in progress) without paying again",
-         "https://developer.ingo.money/en/ingopay-api/idempotency"),
-    Kind("retry_before_retry_after",
-         "after a 429, wait the Retry-After seconds before sending again (Ingo does not document its throttled "
-         "answer: Retry-After is what Kong's rate-limiting plugin sends, which the emulator follows)",
-         "https://developer-payments.ingomoney.com/en/ingopay-api/overview"),
-    Kind("over_rate_limit",
-         "stay at no more than five requests a second per client",
-         "https://developer-payments.ingomoney.com/en/ingopay-api/overview"),
-    Kind("push_to_ofac_suspended",
-         "a recipient whose OFAC screening is suspended (1106) is under review: wait for cleared before paying "
-         "again",
-         "https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/summaries"),
-    Kind("push_to_ofac_failed",
-         "a recipient whose OFAC screening failed (1108) must not be paid",
-         "https://developer-payments.ingomoney.com/en/ingopay-api/webhook-events/summaries"),
-    Kind("webhook_never_acknowledged",
-         "a webhook receiver answers 2xx within 10 seconds (ack first, process later), or Ingo retries every event",
-         "https://developers.ingopayments.com/docs/hub/webhooks"),
-    Kind("webhook_ack_too_slow",
-         "a webhook receiver answers 2xx within 10 seconds (ack first, process later), or Ingo retries every event",
-         "https://developers.ingopayments.com/docs/hub/webhooks"),
-    Kind("raw_account_with_token",
-         "send either customer_account_token or the raw account fields, never both (raw account data is sent "
-         "once, to tokenize)",
-         "https://developers.ingopayments.com/docs/ingopay/verify/card"),
-)}
 
 
 class FindingJson(TypedDict):

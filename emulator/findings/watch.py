@@ -3,11 +3,12 @@ and delivery change, it records findings and never changes an answer."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from emulator.core.clock import Clock
@@ -63,6 +64,7 @@ class Push:
     cents: int
     puid1: str
     request_id: str
+    started: float = 0.0  # when it was carried out (the watcher's time), for a push still in flight
 
 
 def push_of(participant_id: int | None, body: Any, request_id: str) -> Push | None:
@@ -105,14 +107,14 @@ class Watcher(Stateful[None]):
         """A push is being carried out: until it is answered, its outcome is unknown to the client."""
         push = push_of(participant_id, body, request_id)
         if push is not None:
-            self._in_flight[request_id] = push
+            self._in_flight[request_id] = replace(push, started=self._now())
             while len(self._in_flight) > REMEMBERED:  # a request never journaled (its handler cancelled)
                 self._in_flight.popitem(last=False)
 
     def on_entry(self, entry: Entry) -> None:
-        """A request was answered and journaled."""
+        """A request was answered and journaled (timed by when it was answered, when the entry says)."""
         self._in_flight.pop(entry.request_id, None)
-        now = self._now()
+        now = self._now() if entry.answered is None else entry.answered
         if entry.username is not None:
             self._participant_of[entry.username] = entry.participant_id
             arrived = now - entry.latency_ms / 1000
@@ -202,9 +204,11 @@ class Watcher(Stateful[None]):
             for key in [k for k, p in self._unknown.items()
                         if p.participant_id == push.participant_id and p.puid1 == push.puid1]:
                 del self._unknown[key]
-        for earlier in [*self._unknown.values(), *self._in_flight.values()]:
-            if (earlier.participant_id, earlier.token, earlier.cents) == (push.participant_id, push.token, push.cents) \
-                    and earlier.puid1 != push.puid1:
+        # of those in flight, a push that started after this one's answer (journaled a moment later) did not overlap
+        answered = math.inf if entry.answered is None else entry.answered
+        for earlier in itertools.chain(self._unknown.values(), self._in_flight.values()):
+            if earlier.token == push.token and earlier.cents == push.cents and earlier.puid1 != push.puid1 \
+                    and earlier.participant_id == push.participant_id and earlier.started <= answered:
                 state = "is still unanswered" if earlier.request_id in self._in_flight else "got no clear answer"
                 self._add("double_payout_risk",
                           f"a second push of {push.cents / 100:.2f} to token {push.token} came under a new "

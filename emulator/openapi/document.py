@@ -3,7 +3,7 @@
 Every route comes from the route tables (``*/urls.py``); request bodies, answers and envelopes are the models the
 code uses (``*/schemas.py``, ``*/answer_shapes.py``, ``web/envelopes.py``), described by pydantic. Served
 unsigned at ``GET /openapi.json``; a copy is committed at ``docs/openapi.json`` (``scripts/regenerate`` rewrites it;
-``tests/test_openapi.py`` fails while the two differ).
+``tests/openapi/test_openapi.py`` fails while the two differ).
 """
 
 from __future__ import annotations
@@ -364,17 +364,17 @@ def _operation(route: Route) -> dict[str, Any]:
     if doc.body is not None:
         operation["requestBody"] = {"required": doc.body_required,
                                     "content": {doc.body_media_type: {"schema": _schema_of(doc.body)}}}
+    described = {doc.status: STATUS_MEANINGS.get(doc.status, "OK"), **doc.responses}
     if doc.answer is None:
-        responses: dict[str, Any] = {str(doc.status): {"description": STATUS_MEANINGS.get(doc.status, "OK")}}
+        responses: dict[str, Any] = {str(status): {"description": text} for status, text in described.items()}
     else:
-        described = doc.responses or {doc.status: STATUS_MEANINGS.get(doc.status, "OK")}
         content = {doc.media_type: {"schema": _schema_of(doc.answer)},
                    **{media: {"schema": _schema_of(kind)} for media, kind in doc.alternatives.items()}}
         responses = {str(status): {"description": text, "content": content} for status, text in described.items()}
     # the admin guard refuses a query parameter or body key the route does not declare (emulator.web.declared)
     checked = (400,) if _needs_admin_token(route.path) else ()
-    for status in sorted({*doc.errors, *checked}):
-        responses[str(status)] = {"description": STATUS_MEANINGS.get(status, "Refused"),
+    for status in sorted({*doc.errors, *checked, *doc.refusals}):
+        responses[str(status)] = {"description": doc.refusals.get(status) or STATUS_MEANINGS.get(status, "Refused"),
                                   "content": {JSON: {"schema": ref(name_of(Message))}}}
     if _needs_admin_token(route.path):
         operation["security"] = [{}, {"adminToken": []}]

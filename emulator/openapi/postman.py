@@ -2,10 +2,12 @@
 
 Each example of each signed operation becomes a request; the collection's pre-request script
 (``postman_prerequest.js``) signs it as Ingo requires. Time-bound fields use ``{{$timestamp}}``, and tokens that an
-earlier request returns reach the later ones through collection variables set by the test scripts. The admin API
-is a separate folder, sent unsigned. ``scripts/regenerate`` rewrites the committed copy
-(``docs/ingopay-emulator.postman_collection.json``); ``tests/test_postman.py`` fails while the two differ, and runs
-the collection with newman against the emulator.
+earlier request returns reach the later ones through collection variables set by the test scripts. A run paces
+the signed requests to Ingo's 5 a second. The admin API is sent unsigned, in the folders of ``postman_admin``: a
+story that deletes what it creates, and the requests sent only on their own (resets), which a run with other
+requests skips. ``scripts/regenerate`` rewrites the committed copy
+(``docs/ingopay-emulator.postman_collection.json``); ``tests/openapi/test_postman.py`` fails while the two differ,
+and runs the collection with newman against the emulator.
 """
 
 from __future__ import annotations
@@ -19,20 +21,21 @@ from typing import Any
 
 from emulator.auth.kong_signing import DEFAULT_SIGNED_HEADERS
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
+from emulator.core.limits import INGO_REQUESTS_PER_SECOND
+from emulator.openapi import postman_admin
 from emulator.openapi.document import EXAMPLE_TIMESTAMP, JSON
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
-#: The tag whose operations form the unsigned folder, and that folder.
+#: The tag of the admin API's operations (sent unsigned, in the folders of postman_admin).
 ADMIN_TAG = "Admin"
-ADMIN_FOLDER = "Admin (unsigned)"
-ADMIN_DESCRIPTION = ("The emulator's admin API, sent unsigned: fill in the body or path variables before sending. "
-                     "With --admin-token, add the header Authorization: Bearer <token>.")
+ADMIN_FOLDERS = (postman_admin.STORY_FOLDER, postman_admin.ON_ITS_OWN_FOLDER)
+#: A run's own variables (pm.variables: they last for the run and are never saved in the collection).
+RUN_VARIABLES = {"answered": "ingoAnsweredAt", "others": "ingoRunHasOthers"}
 CHAINED = "a token that an earlier request returns (its test script sets it)"
 #: Postman's dynamic variable for the current Unix time in seconds.
 NOW = "$timestamp"
 #: Tokens that requests pass on: (field, account type or None) -> the collection variable holding it.
 Chained = dict[tuple[str, str | None], str]
-JSON_TYPES: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
 
 
 def _camel(name: str) -> str:
@@ -232,52 +235,33 @@ def _signed_item(document: dict[str, Any], method: str, path: str, operation: di
     }
 
 
-def _skeleton(schema: dict[str, Any], document: dict[str, Any]) -> Any:
-    """A value for a schema without an example: its first example, else its required fields, else empty (a
-    reference to a component is followed)."""
-    reference = schema.get("$ref")
-    if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
-        schema = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
-    if "examples" in schema:
-        return schema["examples"][0]
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type", "object")
-    kind = kind[0] if isinstance(kind, list) else kind
-    if kind == "object":
-        required = schema.get("required", [])
-        return {key: _skeleton(value, document) for key, value in schema.get("properties", {}).items()
-                if key in required or "examples" in value}
-    return JSON_TYPES.get(kind, "")
-
-
-def _admin_item(document: dict[str, Any], method: str, path: str, operation: dict[str, Any]) -> dict[str, Any]:
-    """An admin operation as a request to fill in: path variables empty, query parameters disabled."""
-    request: dict[str, Any] = {"method": method, "description": operation.get("description", operation["summary"]),
-                               "header": [], "url": _url(path, operation.get("parameters", []))}
-    content = operation.get("requestBody", {}).get("content", {})
-    if JSON in content:
-        raw = _Body({}).render(_skeleton(content[JSON]["schema"], document))
-        request["body"] = {"mode": "raw", "raw": raw, "options": {"raw": {"language": "json"}}}
-    elif content:
-        (media_type, _), = content.items()
-        request["header"] = [{"key": "Content-Type", "value": media_type}]
-        request["body"] = {"mode": "raw", "raw": ""}
-    if method == "POST" and not request["header"]:
-        # the admin API refuses a state change in a content type a web page could send without a preflight
-        request["header"] = [{"key": "Content-Type", "value": JSON}]
-    return {"name": operation["summary"], "request": request, "response": []}
-
-
 def pre_request_script(document: dict[str, Any]) -> list[str]:
     """The collection's pre-request script, as lines: the signed headers and the admin prefix, then the signer."""
     admin = [path for _method, path, operation in operations(document) if ADMIN_TAG in operation.get("tags", [])]
     prefix = os.path.commonprefix(admin)
     prefix = prefix[:prefix.rindex("/") + 1]
     source = resources.files("emulator.openapi").joinpath("postman_prerequest.js").read_text(encoding="utf-8")
+    on_its_own = [step.name for step in postman_admin.ON_ITS_OWN]
     # One block: the sandbox keeps a context between scripts, where a second top-level const would not compile.
     return ["{", f"const SIGNED_HEADERS = {json.dumps(list(DEFAULT_SIGNED_HEADERS))};",
-            f"const UNSIGNED_PREFIX = {json.dumps(prefix)};", *source.splitlines(), "}"]
+            f"const UNSIGNED_PREFIX = {json.dumps(prefix)};",
+            f"const PER_SECOND = {INGO_REQUESTS_PER_SECOND};",
+            f"const ANSWERED_AT = {json.dumps(RUN_VARIABLES['answered'])};",
+            f"const RUN_HAS_OTHERS = {json.dumps(RUN_VARIABLES['others'])};",
+            f"const ON_ITS_OWN = {json.dumps(on_its_own, ensure_ascii=False)};", *source.splitlines(), "}"]
+
+
+def after_each_script() -> list[str]:
+    """The collection's test script, run after every answer: when a signed request was answered, so that the next
+    ones keep to Ingo's pace (the pre-request script waits on these times)."""
+    return [
+        "if (String(pm.request.headers.get('Authorization') || '').startsWith('hmac ')) {",
+        f"    const answered = JSON.parse(pm.variables.get({json.dumps(RUN_VARIABLES['answered'])}) || '[]');",
+        "    answered.push(Date.now());",
+        f"    pm.variables.set({json.dumps(RUN_VARIABLES['answered'])}, "
+        f"JSON.stringify(answered.slice(-{INGO_REQUESTS_PER_SECOND})));",
+        "}",
+    ]
 
 
 def build_collection(document: dict[str, Any]) -> dict[str, Any]:
@@ -290,9 +274,6 @@ def build_collection(document: dict[str, Any]) -> dict[str, Any]:
             examples = operation["requestBody"]["content"][JSON]["examples"]
             folders[tag] += [_signed_item(document, method, path, operation, example, chained, len(examples) > 1)
                              for example in examples.values()]
-        elif tag == ADMIN_TAG and any(JSON in r.get("content", {}) for status, r in operation["responses"].items()
-                                      if status.startswith("2")):  # an answer to read, not a stream
-            folders[tag].append(_admin_item(document, method, path, operation))
     variables = [
         {"key": "baseUrl", "value": document["servers"][0]["url"], "description": "where the emulator listens"},
         {"key": "username", "value": DEFAULT_USERNAME, "description": "the credential's username"},
@@ -300,22 +281,27 @@ def build_collection(document: dict[str, Any]) -> dict[str, Any]:
         {"key": "participantId", "value": str(DEFAULT_PARTICIPANT_ID), "description": "the credential's participant"},
         *({"key": variable, "value": value, "description": CHAINED}
           for variable, value in _chained_defaults(document, chained).items()),
+        *({"key": variable, "value": value, "description": description}
+          for variable, (value, description) in postman_admin.KEPT.items()),
     ]
     return {
         "info": {
             "name": document["info"]["title"],
             "description": "Generated from the emulator's OpenAPI document by `python -m emulator.openapi "
                            "--postman`. The collection's pre-request script signs each request as Ingo requires "
-                           "(Kong hmac-auth with the variables username and secret); the admin API is sent unsigned. "
-                           "Run the folders in order: later requests send the tokens earlier ones return.",
+                           "(Kong hmac-auth with the variables username and secret) and, in a run, paces the signed "
+                           f"ones to Ingo's {INGO_REQUESTS_PER_SECOND} requests a second; the admin API is sent "
+                           "unsigned. Run the folders in order: later requests send the tokens and ids earlier ones "
+                           f"return. The folder '{postman_admin.ON_ITS_OWN_FOLDER}' (resets) is skipped in a run "
+                           "with other requests: send its requests on their own.",
             "version": document["info"]["version"],
             "schema": SCHEMA,
         },
         "auth": {"type": "noauth"},
-        "event": [event("prerequest", pre_request_script(document))],
+        "event": [event("prerequest", pre_request_script(document)), event("test", after_each_script())],
         "variable": variables,
-        "item": [{"name": ADMIN_FOLDER, "description": ADMIN_DESCRIPTION, "item": items} if tag == ADMIN_TAG
-                 else {"name": tag, "item": items} for tag, items in folders.items() if items],
+        "item": [*({"name": tag, "item": items} for tag, items in folders.items() if items),
+                 *postman_admin.folders(document, event)],
     }
 
 

@@ -1,6 +1,8 @@
 // Signs each request as Ingo requires (Kong hmac-auth, hmac-sha512) with the variables username and secret.
 // The body's {{variables}} are resolved here and the resolved body is set on the request, so the bytes signed
-// are the bytes sent. The admin API (UNSIGNED_PREFIX) is sent unsigned.
+// are the bytes sent. The admin API (UNSIGNED_PREFIX) is sent unsigned. In a run, a signed request waits until it
+// keeps to Ingo's PER_SECOND requests a second, and a request of ON_ITS_OWN (a reset) is skipped when the run
+// sends anything else.
 const CryptoJS = require('crypto-js');
 const { Url } = require('postman-collection');
 
@@ -51,9 +53,33 @@ function ingoHeaders(method, target, body, date, username, secret) {
     return headers;
 }
 
+/** Wait, if need be, until the request PER_SECOND answers back is over a second old: the emulator (like Ingo)
+ * counts a request when it arrives, which is before its answer came back here. The times are the run's own
+ * (pm.variables), kept by the collection's test script; a request sent by hand is never held. */
+function keepToIngosPace() {
+    const MARGIN_MS = 10;
+    const answered = JSON.parse(pm.variables.get(ANSWERED_AT) || '[]');
+    if (answered.length >= PER_SECOND) {
+        const wait = answered[answered.length - PER_SECOND] + 1000 + MARGIN_MS - Date.now();
+        if (wait > 0) {
+            setTimeout(() => {}, wait);
+        }
+    }
+}
+
+if (ON_ITS_OWN.includes(pm.info.requestName)) {
+    if (pm.variables.get(RUN_HAS_OTHERS)) {
+        console.log(`skipped "${pm.info.requestName}": it changes what others use, so it is sent only on its own`);
+        pm.execution.skipRequest();
+    }
+} else {
+    pm.variables.set(RUN_HAS_OTHERS, true);
+}
+
 const url = new Url(pm.variables.replaceIn(pm.request.url.toString()));
 const target = requestTarget(url);
 if (!target.startsWith(UNSIGNED_PREFIX)) {
+    keepToIngosPace();
     let body = '';
     if (pm.request.body && pm.request.body.mode === 'raw') {
         body = pm.variables.replaceIn(pm.request.body.raw || '');

@@ -41,7 +41,7 @@ def decline_family(code: int | None) -> str | None:
 
 def magic_trigger(code: int) -> str:
     """How the bundled magic values produce an Ingo status, in words a report can carry (amount cents and last names;
-    the README's magic values table lists the cards too)."""
+    docs/magic-values.md lists the cards too)."""
     cents = next((c for c, status in magic.CENTS.items() if status == code), None)
     where = " or ".join(filter(None, (f"amount cents .{cents:02d} on process" if cents is not None else None,
                                       f"a token verified with recipient last name {magic.last_name(code)}")))

@@ -8,7 +8,7 @@ from emulator.core.journal import Entry
 from emulator.readiness import evidence, traffic
 from emulator.readiness.evidence import EvidenceJson
 from emulator.readiness.traffic import PAYMENT_STATUS, RETURNED, TOKENIZED, Traffic
-from emulator.readiness.verdict import Verdict, failed
+from emulator.readiness.verdict import Verdict, failed, judged
 from emulator.store import Record
 
 #: Ingo's wait before an idempotent retry: "a minimum of 3-4 seconds" (the idempotency page); the lower bound.
@@ -137,15 +137,9 @@ def pending_is_success(seen: Traffic) -> Verdict:
             elif traffic.acknowledged(record) is not None and not done:
                 done = [evidence.request(push, "answered 102 (pending): a success, not paid again"),
                         evidence.delivery(record, "the final webhook, acknowledged")]
-    if failures:
-        return failed(failures)
-    if done:
-        return Verdict("passed", done)
-    if pending:
-        return Verdict("not_run", [evidence.request(e, "answered 102 (pending)") for e in pending],
-                       next="advance the emulator clock (POST /_emulator/clock {\"advance\": 60}) so that the final "
-                            "webhook of the pending push is sent, and acknowledge it")
-    return Verdict("not_run")
+    return judged(failures, done, [evidence.request(e, "answered 102 (pending)") for e in pending],
+                  next="advance the emulator clock (POST /_emulator/clock {\"advance\": 60}) so that the final "
+                       "webhook of the pending push is sent, and acknowledge it")
 
 
 def retry_spacing(seen: Traffic) -> Verdict:
@@ -171,9 +165,7 @@ def retry_spacing(seen: Traffic) -> Verdict:
                              f"request {previous.request_id} ended; wait at least {RETRY_SPACING:g} s", items))
         else:
             spaced += items
-    if failures:
-        return failed(failures)
-    return Verdict("passed", spaced) if spaced else Verdict("not_run")
+    return judged(failures, spaced)
 
 
 def no_retry_on_decline(seen: Traffic) -> Verdict:

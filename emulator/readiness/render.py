@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
+from typing import Literal
 
 from emulator.core.outcomes import CLOSED_WITHOUT_RESPONSE as CLOSED
 from emulator.readiness.evidence import EvidenceJson
@@ -104,15 +105,16 @@ def markdown(report: ReadinessJson) -> str:
     return "\n".join(lines)
 
 
+#: What a scenario may add to its verdict, in the order shown: the key (also the HTML class) and its label.
+REMARKS: tuple[tuple[Literal["why", "next"], str], ...] = (("why", "Why it failed"), ("next", "Next"))
+
+
 def _scenario_markdown(scenario: ScenarioJson) -> list[str]:
     lines = [f"### `{scenario['id']}`: {scenario['title']} ({STATUS_WORDS[scenario['status']]})", "",
              f"- Category: {scenario['category']}; Ingo's page: {scenario['source']}"
              + (f"; Ingo's scenario: {scenario['ingo_scenario']}" if scenario["ingo_scenario"] else ""),
              f"- Passes when: {scenario['passes_when']}"]
-    if scenario["why"]:
-        lines.append(f"- Why it failed: {scenario['why']}")
-    if scenario["next"]:
-        lines.append(f"- Next: {scenario['next']}")
+    lines += [f"- {label}: {scenario[key]}" for key, label in REMARKS if scenario[key]]
     if scenario["evidence"]:
         lines.append("- Evidence:")
         lines += [f"  - {item['note']}: {describe(item)}" for item in scenario["evidence"]]
@@ -163,10 +165,7 @@ def _scenario_html(scenario: ScenarioJson) -> str:
              f"<p>{e(scenario['category'])} · <a href='{e(scenario['source'])}'>Ingo's page</a>"
              + (f" · Ingo's scenario: {e(scenario['ingo_scenario'])}" if scenario["ingo_scenario"] else "")
              + f"</p><p>Passes when: {e(scenario['passes_when'])}</p>"]
-    if scenario["why"]:
-        parts.append(f"<p class='why'>Why it failed: {e(scenario['why'])}</p>")
-    if scenario["next"]:
-        parts.append(f"<p class='next'>Next: {e(scenario['next'])}</p>")
+    parts += [f"<p class='{key}'>{label}: {e(scenario[key] or '')}</p>" for key, label in REMARKS if scenario[key]]
     if scenario["evidence"]:
         parts.append("<ul class='evidence'>")
         for item in scenario["evidence"]:

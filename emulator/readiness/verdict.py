@@ -37,3 +37,16 @@ class Judge:
 def failed(found: list[tuple[str, list[EvidenceJson]]]) -> Verdict:
     """Failed on the first fact, with the evidence of every failure."""
     return Verdict("failed", [item for _, items in found for item in items], found[0][0])
+
+
+def judged(failures: list[tuple[str, list[EvidenceJson]]], passed: list[EvidenceJson],
+           waiting: list[EvidenceJson] | None = None, *, next: str | None = None) -> Verdict:
+    """The usual verdict: failed on any failure; else passed on what shows it; else not run, with what is still
+    waiting and the step that finishes it."""
+    if failures:
+        return failed(failures)
+    if passed:
+        return Verdict("passed", passed)
+    if waiting:
+        return Verdict("not_run", waiting, next=next)
+    return Verdict("not_run")

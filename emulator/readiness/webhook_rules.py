@@ -7,7 +7,7 @@ from emulator.findings.watch import OFAC_CLEARED, OFAC_FAILED, OFAC_SUSPENDED
 from emulator.readiness import evidence, traffic
 from emulator.readiness.evidence import EvidenceJson
 from emulator.readiness.traffic import RETURNED, TOKENIZED, Traffic
-from emulator.readiness.verdict import Verdict, failed
+from emulator.readiness.verdict import Verdict, failed, judged
 from emulator.store import Record
 from emulator.webhooks.delivery import DUPLICATE
 from emulator.webhooks.delivery import FORGED_SIGNATURE as FORGED
@@ -36,9 +36,7 @@ def webhook_acknowledged(seen: Traffic) -> Verdict:
                                  [evidence.delivery(record, "never acknowledged")]))
             elif traffic.acknowledged(record) is not None:
                 acknowledged.append(evidence.delivery(record, "acknowledged with a 2xx"))
-    if failures:
-        return failed(failures)
-    return Verdict("passed", acknowledged) if acknowledged else Verdict("not_run")
+    return judged(failures, acknowledged)
 
 
 def _probe_verdict(seen: Traffic, kind: str, *, wanted_ok: bool, fault: str, praise: str) -> Verdict:
@@ -53,15 +51,10 @@ def _probe_verdict(seen: Traffic, kind: str, *, wanted_ok: bool, fault: str, pra
                 else str(attempt.get("error"))
             failures.append((f"the receiver answered {got} to {fault} (probe delivery {record.get('id')})",
                              [evidence.delivery(record, fault)]))
-    if failures:
-        return failed(failures)
-    if answered:
-        return Verdict("passed", [evidence.delivery(record, praise) for record in answered])
-    if probes:
-        return Verdict("not_run", [evidence.delivery(record, "not answered") for record in probes],
-                       next="the probe reached no receiver (see its attempt's error); the emulator sends another "
-                            "after the next acknowledged delivery")
-    return Verdict("not_run")
+    return judged(failures, [evidence.delivery(record, praise) for record in answered],
+                  [evidence.delivery(record, "not answered") for record in probes],
+                  next="the probe reached no receiver (see its attempt's error); the emulator sends another after "
+                       "the next acknowledged delivery")
 
 
 def webhook_signature_verified(seen: Traffic) -> Verdict:
@@ -109,15 +102,9 @@ def _ofac(seen: Traffic, outcome: str, pushed_code: str) -> Verdict:
                              "suspended)", items))
         else:
             done = items
-    if failures:
-        return failed(failures)
-    if done:
-        return Verdict("passed", done)
-    if reviews:
-        return Verdict("not_run", [evidence.delivery(t[OFAC_SUSPENDED], "suspended") for t in reviews.values()],
-                       next=f"advance the emulator clock one hour (POST /_emulator/clock {{\"advance\": 3600}}) for "
-                            f"the review's {outcome} webhook, and acknowledge it")
-    return Verdict("not_run")
+    return judged(failures, done, [evidence.delivery(t[OFAC_SUSPENDED], "suspended") for t in reviews.values()],
+                  next=f"advance the emulator clock one hour (POST /_emulator/clock {{\"advance\": 3600}}) for the "
+                       f"review's {outcome} webhook, and acknowledge it")
 
 
 def ofac_suspended_cleared(seen: Traffic) -> Verdict:
@@ -143,9 +130,7 @@ def _delivered(seen: Traffic, topics: tuple[str, ...], praise: str) -> tuple[lis
 
 def payment_returned(seen: Traffic) -> Verdict:
     done, failures = _delivered(seen, RETURNED, "a returned payment, acknowledged")
-    if failures:
-        return failed(failures)
-    return Verdict("passed", done) if done else Verdict("not_run")
+    return judged(failures, done)
 
 
 def iframe_tokenization(seen: Traffic) -> Verdict:

@@ -20,7 +20,8 @@ def bundled_dir() -> Path:
 
 @dataclass(frozen=True)
 class Sources:
-    """The scenario files an emulator loads (and reloads), and how much YAML a file or an upload may hold."""
+    """The scenario files an emulator loads (and reloads), and how much YAML a user's file or upload may hold (the
+    bundled ones are read under the default limits)."""
 
     paths: tuple[Path, ...] = ()
     bundled: bool = True
@@ -29,10 +30,7 @@ class Sources:
     def load(self) -> list[Loaded]:
         """User files first (their rules win), then the bundled defaults unless turned off; ScenarioError lists
         every problem."""
-        paths = list(self.paths)
-        if self.bundled:
-            paths.append(bundled_dir())
-        return load_paths(paths, self.limits)
+        return load_paths(self.paths, self.limits, own=[bundled_dir()] if self.bundled else [])
 
     def parse(self, text: str, source: str) -> list[Loaded]:
         """Scenarios from an uploaded YAML document, under the same limits."""

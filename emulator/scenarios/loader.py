@@ -65,16 +65,19 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_paths(paths: Iterable[Path], limits: Limits = DEFAULT_LIMITS) -> list[Loaded]:
-    """Load every file; raise ScenarioError with all problems of all files, or return every scenario."""
+def load_paths(paths: Iterable[Path], limits: Limits = DEFAULT_LIMITS, *, own: Iterable[Path] = ()) -> list[Loaded]:
+    """Load every file; raise ScenarioError with all problems of all files, or return every scenario. The files of
+    ``own`` (the emulator's bundled scenarios) come last and are read under the default limits, whatever the user's
+    limits for their own files are."""
     loaded: list[Loaded] = []
     problems: list[Problem] = []
-    for file in scenario_files(paths):
+    mine = scenario_files(own)
+    for file in scenario_files(paths) + mine:
+        limits_here = DEFAULT_LIMITS if file in mine else limits
         try:
-            if file.stat().st_size > limits.max_bytes:  # not even read into memory
-                problems.append(Problem(Position(str(file), 1, 1),
-                                        f"the file is {file.stat().st_size} bytes; at most {limits.max_bytes} are "
-                                        "read (--scenario-max-bytes)"))
+            if file.stat().st_size > limits_here.max_bytes:  # not even read into memory
+                problems.append(Problem(Position(str(file), 1, 1), f"the file is {file.stat().st_size} bytes; at most "
+                                        f"{limits_here.max_bytes} are read (--scenario-max-bytes)"))
                 continue
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -84,7 +87,7 @@ def load_paths(paths: Iterable[Path], limits: Limits = DEFAULT_LIMITS) -> list[L
             problems.append(Problem(Position(str(file), 1, 1), f"cannot read the file: {exc}"))
             continue
         try:
-            loaded.extend(_load_text_cached(text, str(file), limits))
+            loaded.extend(_load_text_cached(text, str(file), limits_here))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     problems.extend(_duplicate_names(loaded))

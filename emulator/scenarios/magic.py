@@ -198,14 +198,15 @@ def _code(text: str) -> str:
 
 def source_cell(status: Status) -> str:
     """Who defines the code: ``[Ingo](page)``, linked to the page that documents it, or ``emulator's``, linked to
-    the choice's reason in docs/contract.md."""
+    the choice's reason in docs/contract.md (relative to docs/, where the table is)."""
     if status.is_ingo:
         return f"[Ingo]({status.page})"
-    return f"[emulator's]({choice(STATUS_PREFIX + str(status.code)).contract})"
+    anchor = choice(STATUS_PREFIX + str(status.code)).contract or ""  # a choice always has one
+    return f"[emulator's]({anchor.removeprefix('docs/')})"
 
 
 def _table_row(status: Status, cents_for: dict[int, int]) -> list[str]:
-    """The README row of one outcome: its triggers, or why it has none."""
+    """The magic-values table's row of one outcome: its triggers, or why it has none."""
     head = [str(status.code), status.message, source_cell(status)]
     if status.code in NO_TRIGGER:
         return [*head, "", "", "", "", "", "", NO_TRIGGER[status.code]]
@@ -223,7 +224,7 @@ def _table_row(status: Status, cents_for: dict[int, int]) -> list[str]:
 
 
 def markdown_table() -> str:
-    """The README's magic-values table: one row per outcome, each trigger that produces it."""
+    """docs/magic-values.md's table: one row per outcome, each trigger that produces it."""
     cents_for = {code: cents for cents, code in CENTS.items()}
     lines = ["| status | client_message | source | endpoint | card number (CA) | bank account (AC, SD, RT, WT) | "
              "wallet (PD, PU, VE) | last name | amount cents | follow-up webhooks |",

@@ -1,4 +1,4 @@
-"""Describing rules as triggers people can read: in the admin API, the CLI and the README."""
+"""Describing rules as triggers people can read: in the admin API, the CLI and docs/magic-values.md."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ its type, with the values that are looked up (account types, statuses, topics) a
 A restore checks each record of an archive against its kind here before the store takes any, so that nothing the
 emulator reads later (a replay, a listing sorted by ``created``, a follow-up firing, the inspector's timeline) meets a
 value it cannot use. A new field in a record is added to its model here, and a new kind to :data:`KINDS`; the
-round trip of a snapshot (``tests/test_snapshot.py``) fails until it is.
+round trip of a snapshot (``tests/snapshots/test_snapshot.py``) fails until it is.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from emulator.core.clock import Moment
 from emulator.core.stateful import ARCHIVED, Json, Participant
+from emulator.gateway.answer_shapes import PayeeAddress
 from emulator.gateway.models import PAYABLE_AS
 from emulator.plugin.models import DESTINATIONS
 from emulator.sessions.models import TRANSITIONS
@@ -43,15 +44,11 @@ class _Record(BaseModel):
     model_config = ARCHIVED
 
 
-class IssuerRecord(_Record):
+class IssuerRecord(PayeeAddress):
     """The issuer a verify found (``gateway.directory``): shown again on every re-verify, its limits enforced."""
 
-    payee_id: str
-    payee_name: str
-    payee_address: str | None
-    payee_city: str | None
-    payee_state: str | None
-    payee_zip: str | None
+    __pydantic_config__ = ARCHIVED  # type: ignore[misc]
+
     issuing_network: str
     credit_enabled: Literal[0, 1]
     debit_enabled: Literal[0, 1]

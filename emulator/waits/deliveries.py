@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
+from emulator.core.limits import MAX_TOPICS
 from emulator.store import Record
 from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, WaitMatch, listed, one_or_all
 
@@ -38,7 +39,7 @@ class DeliveryMatch(WaitMatch):
     (``gateway.transaction.*``); ``status`` reads ``delivered`` as succeeded (with a hint); ``event_status`` is the
     Ingo status the event carries (1114, 1106, ...)."""
 
-    topic: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+    topic: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=MAX_TOPICS),
                      BeforeValidator(listed, json_schema_input_type=str | list[str])] | None = None
     status: Annotated[list[Literal["pending", "delivering", "succeeded", "failed", "delivered"]],
                       BeforeValidator(listed, json_schema_input_type=str | list[str])] | None = None

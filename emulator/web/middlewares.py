@@ -8,7 +8,6 @@ import asyncio
 import hmac
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -19,22 +18,24 @@ from aiohttp import web
 from emulator.auth.diagnosis import AuthenticationFailed
 from emulator.auth.verify import SINGLE_HEADERS, SignedRequest, authenticate
 from emulator.core.errors import IngoError, MalformedBody
-from emulator.core.journal import Entry
+from emulator.core.ids import request_ids
 from emulator.core.logs import HEALTH_PATH, access_line
-from emulator.core.masking import mask, mask_text, masked_target, redacted_headers
+from emulator.core.masking import mask_text
 from emulator.core.provenance import OWN, SCENARIO, Source, choice, ingo
 from emulator.store import StoreUnavailable
-from emulator.waits.requests import entry_facts
 from emulator.web import declared
 from emulator.web.body import parse_json, read_body
 from emulator.web.faults import Faulted
 from emulator.web.headers import HeaderView
+from emulator.web.journaling import client_gone, record
 from emulator.web.outcome import CREDENTIAL, OUTCOME, Outcome
 from emulator.web.replies import json_response, reply_error, route_spec
 from emulator.web.runtime import RUNTIME
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOG = logging.getLogger("ingopay_emulator")
+#: The id each request is answered and journaled with.
+REQUEST_IDS = request_ids()
 
 #: Ingo's pages name examples /gateway/verify--card, /gateway/v12/debit/process--ach: no such endpoint exists.
 DOCS_SUFFIX = re.compile(r"(/gateway/(?:verify|process|v12/debit/process))--[a-z-]+")
@@ -51,8 +52,11 @@ DIAGNOSIS_SOURCES: dict[str, Source] = {
 
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Time the request, turn every failure into JSON, then log one line and journal it."""
-    outcome = Outcome(started=time.perf_counter(), request_id=os.urandom(16).hex(), spec=route_spec(request))
+    """Time the request, turn every failure into JSON, then hand it to the journal (which logs one line and
+    journals it in its drain, right after the answer is written)."""
+    if request.path == HEALTH_PATH and request.method == "GET":
+        return await health_check(request)
+    outcome = Outcome(started=time.perf_counter(), request_id=next(REQUEST_IDS), spec=route_spec(request))
     request[OUTCOME] = outcome
     try:
         response = await handler(request)
@@ -97,18 +101,19 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-#: The header the inspector's replay sends: the request id of the journaled request it sends again.
-REPLAY_HEADER = "X-Emulator-Replay-Of"
-
 CLIENT_GONE = "the client closed the connection before the request arrived in full"
 
+
+async def health_check(request: web.Request) -> web.StreamResponse:
+    """The health probe's short way (orchestrators send one every few seconds): the admin surface's Host and origin
+    policy, the route's handler, the log line; nothing to journal, no state read or changed, nothing that fails."""
+    started = time.perf_counter()
+    response = admin_refusal(request) or await request.match_info.handler(request)
+    access_line(request.method, HEALTH_PATH, response.status, None, (time.perf_counter() - started) * 1000, None,
+                None)
+    return response
+
 CLOSED_WITHOUT_RESPONSE = 444
-
-
-def client_gone(request: web.Request) -> bool:
-    """Whether the request's client has closed its connection (or is closing it)."""
-    transport = request.transport
-    return transport is None or transport.is_closing()
 
 
 def http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
@@ -146,51 +151,6 @@ def _own_message(exc: web.HTTPException) -> str | None:
         return None
     message = document.get("message") if isinstance(document, dict) else None
     return message if isinstance(message, str) else None
-
-
-def record(request: web.Request, outcome: Outcome, http_status: int) -> None:
-    """Write the log line and, for API routes, the journal entry (payment data masked)."""
-    runtime = request.app[RUNTIME]
-    latency_ms = (time.perf_counter() - outcome.started) * 1000
-    credential = outcome.credential
-    participant = credential.participant_id if credential else None
-    diagnosis_code = outcome.diagnosis.get("code") if outcome.diagnosis else None
-    access_line(request.method, request.path, http_status, outcome.ingo_status, latency_ms, diagnosis_code,
-                participant)
-    spec = outcome.spec
-    if spec is not None and not spec.journaled:
-        return
-    journal = runtime.journal
-    facts = outcome.facts
-    version = request.version
-    journal.add(Entry(
-        id=journal.new_id(), request_id=outcome.request_id, time=runtime.clock.now(participant), wall_time=time.time(),
-        method=request.method, target=masked_target(request.raw_path), http_version=f"{version.major}.{version.minor}",
-        request_headers=redacted_headers(request.headers.items()), why_matched=outcome.why_matched,
-        path=request.path, http_status=http_status, latency_ms=round(latency_ms, 3), participant_id=participant,
-        username=credential.username if credential else None, ingo_status=outcome.ingo_status,
-        diagnosis=outcome.diagnosis, matched_rule=outcome.matched_rule, endpoint=outcome.endpoint,
-        request_body=mask(outcome.request_body), response_body=mask(outcome.response_body),
-        extra=_extra(request, outcome),
-        facts=entry_facts(facts) if facts is not None else None,
-        account_digest=journal.digest(facts.account) if facts is not None and facts.account else None,
-    ))
-
-
-def _extra(request: web.Request, outcome: Outcome) -> dict[str, Any]:
-    """What else the journal keeps of a request: the Retry-After of its 429, and whether its client was gone before
-    the answer (it waited less than the emulator took: a timeout, a cancelled call)."""
-    extra: dict[str, Any] = {}
-    if outcome.retry_after is not None:
-        extra["retry_after"] = outcome.retry_after
-    if client_gone(request):
-        extra["client_gone"] = True
-    if outcome.fault is not None:
-        extra["fault"] = outcome.fault
-    replayed = request.headers.get(REPLAY_HEADER)
-    if replayed is not None:
-        extra["replay_of"] = replayed[:64]
-    return extra
 
 
 @web.middleware
@@ -309,11 +269,14 @@ def _open(path: str) -> bool:
 
 async def _admin_call(request: web.Request, handler: Handler) -> web.StreamResponse:
     """An admin call let through once its query and body are what its route declares (a 400 naming what is not,
-    before anything changes); one that may have changed state (not a GET) tells the live watchers."""
+    before anything changes), and once every request answered so far is journaled (what it reads, the journal,
+    findings, waits, rehearsals or a snapshot, then includes it); one that may have changed state (not a GET) tells
+    the live watchers."""
     if not _open(request.path):
         refused = await declared.refusal(request)
         if refused is not None:
             return refused
+        request.app[RUNTIME].journal.settle()
     try:
         return await handler(request)
     finally:

@@ -50,8 +50,8 @@ class Doc:
     document composes itself (the verify request, one branch per account type). An admin route's JSON ``body``
     model and ``query`` are also what the admin guard checks each call against (``emulator.web.declared``), unless
     ``own_reader``: the handler reads and checks the body itself (a snapshot may exceed --max-body-size). The
-    answer comes with ``status``, or with each status of ``responses`` (status: description); ``errors`` are
-    statuses answered with a message.
+    answer comes with ``status`` and with each status of ``responses`` (status: description); ``errors`` are
+    statuses answered with a message, and ``refusals`` those with a message and a description of their own.
     For signed routes, ``answered_by`` lists the Ingo statuses whose answers carry ``answer``.
     ``source`` says where the answer's shape comes from: ``ingo(<the page>)`` or ``choice(<id>)``
     (``emulator.core.provenance``); a route under /_emulator is the emulator's own and needs none.
@@ -69,6 +69,7 @@ class Doc:
     status: int = 200
     responses: Mapping[int, str] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
+    refusals: Mapping[int, str] = field(default_factory=dict)
     query: tuple[Query, ...] = ()
     answered_by: tuple[int, ...] = (100,)
     tag: str = "Admin"

@@ -86,6 +86,7 @@ class Runtime:
         """Back to a fresh start: every stateful part (state, journal, events, pending jobs, rate windows, scenario
         counts and activations, participants' own clocks), for everyone (and the emulator clock back to real time) or
         for one participant."""
+        self.journal.settle()  # requests answered before the reset are told to the findings watch, then forgotten
         self.parts.reset(participant_id)
 
     async def stop_jobs(self) -> None:

@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 from emulator.core import http_url
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
+from emulator.core.limits import MAX_TOPICS
 from emulator.core.masking import masked_url
 from emulator.core.stateful import ARCHIVED, Participant, each
 from emulator.core.validation import FILES, Body, describe, pydantic_sentence
@@ -83,7 +84,8 @@ class EndpointSpec(Body):
 
     url: WebhookUrl
     secret: Annotated[str, Field(min_length=1, max_length=500)] | None = None
-    topics: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
+    topics: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list,
+                                                                              max_length=MAX_TOPICS)
     participant_id: Annotated[int, Field(ge=1, le=99999)] | None = None
 
     def build(self, default_secret: str, source: str) -> Endpoint:

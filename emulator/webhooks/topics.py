@@ -16,7 +16,7 @@ class Topic:
     """One webhook topic: the name in ``metadata.topic``, what it means, and where it comes from.
 
     ``source`` is ``ingo(<the page that shows this topic>)`` or ``choice(<id>)`` for a name the emulator chose (the
-    id registered in ``emulator/core/provenance.py``); tests/test_provenance.py fails for a topic without one.
+    id registered in ``emulator/core/provenance.py``); tests/core/test_provenance.py fails for a topic without one.
     """
 
     name: str

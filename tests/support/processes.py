@@ -1,0 +1,55 @@
+"""A real emulator process for tests that need one: ``python -m emulator --data-dir D`` on 127.0.0.1 and a free
+port, driven by the outside client, stopped (or killed) by the test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
+from tests.support.outside import Client
+from tests.support.sockets import free_port
+
+
+class Emulator:
+    """``python -m emulator --data-dir D`` (in memory: ``data_dir`` None) serving on 127.0.0.1, until the test stops
+    or kills it."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.url = f"http://127.0.0.1:{free_port()}"
+        folder = () if data_dir is None else ("--data-dir", str(data_dir))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", self.url.rsplit(":", 1)[1],
+             *folder, "--rate-limit", "0", "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if "ready on" not in line:
+            self.stop()
+            raise AssertionError(f"the emulator did not start: {line!r}")
+        self.client = Client(self.url, DEFAULT_USERNAME, DEFAULT_SECRET, DEFAULT_PARTICIPANT_ID)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def start_on(data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """An emulator on ``data_dir`` that is expected to refuse to start (it would otherwise serve until the
+    timeout)."""
+    return subprocess.run([sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(free_port()),
+                           "--data-dir", str(data_dir), *extra], capture_output=True, text=True, timeout=60)
