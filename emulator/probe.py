@@ -6,15 +6,17 @@ configured (Docker's HEALTHCHECK runs it every few seconds: it imports nothing h
 
 from __future__ import annotations
 
+import argparse
 import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from emulator.core.logs import HEALTH_PATH
-from emulator.settings import OPTIONS, _boolean
+from emulator.settings import OPTION_BY_NAME, OPTIONS, _boolean, named
 
 ENV = {option.name: option.env for option in OPTIONS}
 ANY_ADDRESS = ("0.0.0.0", "::", "")
@@ -46,27 +48,41 @@ def scheme(given: str | None, environ: Mapping[str, str]) -> str:
 
 
 def url(host: str | None, port: int | None, chosen_scheme: str, environ: Mapping[str, str]) -> str:
-    """The health URL of the emulator: a wildcard listen address is probed on 127.0.0.1."""
-    host = host or environ.get(ENV["host"], "127.0.0.1")
+    """The health URL of the emulator, where serve listens by the same setting (--port, else INGOPAY_EMULATOR_PORT
+    read as serve reads it, else its default): a wildcard listen address is probed on 127.0.0.1."""
+    host = host or environ.get(ENV["host"], OPTION_BY_NAME["host"].default)
     if host in ANY_ADDRESS:
         host = "127.0.0.1"
-    raw_port = environ.get(ENV["port"], "8080")
-    try:
-        port = port or int(raw_port)
-    except ValueError:
-        raise ProbeError(f"{ENV['port']}={raw_port!r}: expected a port number") from None
+    if port is None:
+        port = _setting("port", environ)
+    if port == 0:
+        raise ProbeError(f"{named('port')} is 0 (any free port): give healthcheck --port with the port the "
+                         "emulator's ready line names")
     shown = f"[{host}]" if ":" in host else host
     return f"{chosen_scheme}://{shown}:{port}{HEALTH_PATH}"
 
 
-def generated_ca(environ: Mapping[str, str]) -> Path | None:
-    """The CA file serve --tls makes under the data folder, when there is a data folder and the file is there."""
-    from emulator.core.tls import certificate_files
+def _setting(name: str, environ: Mapping[str, str]) -> Any:
+    """A setting from its variable, read and checked as serve reads it; its default without the variable."""
+    option = OPTION_BY_NAME[name]
+    raw = environ.get(option.env)
+    if raw is None:
+        return option.default
+    try:
+        return option.parse(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise ProbeError(f"{option.env}={raw!r} is not valid: {exc}") from None
 
-    data_dir = environ.get(ENV["data_dir"])
-    if not data_dir:
+
+def generated_ca(environ: Mapping[str, str]) -> Path | None:
+    """The CA file serve --tls makes where serve makes it (--tls-dir, else the data folder's tls), when one of them
+    is set and the file is there."""
+    from emulator.core.tls import certificate_directory, certificate_files
+
+    folder = certificate_directory(_setting("tls_dir", environ), _setting("data_dir", environ))
+    if folder is None:
         return None
-    ca = certificate_files(Path(data_dir) / "tls").ca
+    ca = certificate_files(folder).ca
     return ca if ca.is_file() else None
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -26,11 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from emulator.core import http_url
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.durations import EXPECTED as DURATION_FORM
 from emulator.core.durations import parse_duration
 from emulator.core.limits import DEFAULT_LIMITS, INGO_REQUESTS_PER_SECOND, MAX_DEPTH_CEILING
+from emulator.core.names import closest
 
 ENV_PREFIX = "INGOPAY_EMULATOR_"
 T = TypeVar("T")
@@ -75,6 +76,15 @@ def _pairs(value: str) -> str:
     return value
 
 
+def _http_url(value: str) -> str:
+    return http_url.checked(value.strip())
+
+
+def _http_url_or_none(value: str) -> str | None:
+    """An empty value is no URL (``INGOPAY_EMULATOR_PUBLIC_URL=`` in a compose file leaves the default)."""
+    return _http_url(value) if value.strip() else None
+
+
 def _boolean(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -107,6 +117,8 @@ PATH = Parser("a file or folder path", _path)
 WORDS = Parser("a list separated by commas", _words)
 DURATIONS = Parser(f"a list separated by commas of {DURATION_FORM}", _durations, explains=True)
 BOOLEAN = Parser("true or false (or 1/0, yes/no, on/off)", _boolean)
+HTTP_URL = Parser("an http:// or https:// URL", _http_url, explains=True)
+HTTP_URL_OR_NONE = Parser("an http:// or https:// URL, or nothing", _http_url_or_none, explains=True)
 PAIRS = Parser("NAME=VALUE pairs separated by commas (such as LastName=hard,City=bypass)", _pairs)
 
 
@@ -210,8 +222,8 @@ class Settings:
     enforce_body_headers: tuple[str, ...] = setting(
         DEFAULT_ENFORCED_BODY_HEADERS, "headers a request with a body must also sign", WORDS, metavar="LIST")
     diagnosis: bool = setting(
-        True, "leave out the emulator's explanations (the 401 diagnosis, validation details): Kong's and Ingo's bare "
-        "bodies", BOOLEAN, flag="--no-diagnosis")
+        True, "leave out the emulator's explanations (the 401 and 429 diagnoses, validation details): Kong's and "
+        "Ingo's bare bodies", BOOLEAN, flag="--no-diagnosis")
     error_http_status: str = setting(
         "200", "HTTP status of business errors: 200 (Ingo status in the body only) or mapped (4xx/5xx by family)",
         choices=("200", "mapped"))
@@ -250,7 +262,8 @@ class Settings:
         10_000, "webhook events GET /_emulator/events lists (all participants); the oldest leave the list beyond it, "
         "their deliveries stay", WHOLE_NUMBER, metavar="N", check=AT_LEAST_ONE)
     public_url: str | None = setting(
-        None, "base URL for links the emulator hands out (default: the request's own origin)", metavar="URL")
+        None, "base URL for links the emulator hands out (default: the request's own origin)",
+        HTTP_URL_OR_NONE, metavar="URL")
     quiet: bool = setting(False, "do not log one line per request", BOOLEAN, flag="--quiet")
     data_dir: Path | None = setting(
         None, "folder for durable state (SQLite); without it, state is kept in memory only", PATH, metavar="PATH")
@@ -261,7 +274,7 @@ class Settings:
         True, "do not load the bundled default scenarios (magic values)", BOOLEAN, flag="--no-default-scenarios")
     webhook_url: tuple[str, ...] = setting(
         (), "deliver webhooks to this URL (repeatable; the variable takes a list separated by spaces or commas)",
-        metavar="URL", repeatable=True, separator=None)
+        HTTP_URL, metavar="URL", repeatable=True, separator=None)
     webhook_secret: str = setting(
         DEFAULT_WEBHOOK_SECRET, "secret that signs X-Ingo-Signature for endpoints without their own", metavar="SECRET")
     webhooks_config: Path | None = setting(
@@ -278,7 +291,11 @@ class Settings:
         4, "deliveries under way at once to one endpoint (of --webhook-concurrency): a receiver that hangs holds no "
         "more", WHOLE_NUMBER, metavar="N", check=AT_LEAST_ONE)
     tls: bool = setting(
-        False, "serve HTTPS with a certificate made at start (its CA file is printed)", BOOLEAN, flag="--tls")
+        False, "serve HTTPS with a certificate made at start (the ready line names its CA file; see --tls-dir)",
+        BOOLEAN, flag="--tls")
+    tls_dir: Path | None = setting(
+        None, "folder --tls writes its certificate and CA (ca.pem) to (default: DATA_DIR/tls with --data-dir, else a "
+        "temporary folder removed at exit)", PATH, metavar="PATH")
     tls_cert: Path | None = setting(
         None, "serve HTTPS with this certificate (PEM; with --tls-key)",
         PATH, metavar="FILE", check=(WITH_TLS_KEY, A_FILE))
@@ -411,8 +428,8 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     known = [option.env.removeprefix(ENV_PREFIX) for option in OPTIONS]
     warnings = []
     for name in sorted(n for n in environ if n.startswith(ENV_PREFIX) and n.removeprefix(ENV_PREFIX) not in known):
-        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else "; `ingopay-emulator --help` lists them"
+        close = closest(name.removeprefix(ENV_PREFIX), known)
+        hint = f"; did you mean {ENV_PREFIX}{close}?" if close else "; `ingopay-emulator --help` lists them"
         warnings.append(f"{name} is not a setting of ingopay-emulator and is ignored{hint}")
     return warnings
 

@@ -264,6 +264,7 @@ class EventToEmit(Body):
 class DeliveryList(TypedDict):
     count: int
     deliveries: list[dict[str, Any]]
+    hint: NotRequired[str]  # ?status= named a status by another word than the API's (delivered)
 
 
 class EndpointList(TypedDict):
@@ -312,7 +313,7 @@ class DeliveryWait(Body):
     """POST /_emulator/webhooks/wait: how many deliveries matching ``match`` to wait for, and how long."""
 
     model_config = ConfigDict(json_schema_extra={
-        "examples": [{"match": {"status": "delivered"}, "count": {"at_least": 0}, "timeout": 1}]})
+        "examples": [{"match": {"status": "succeeded"}, "count": {"at_least": 0}, "timeout": 1}]})
 
     match: DeliveryMatch = Field(default_factory=DeliveryMatch)
     count: Count = Field(default_factory=Count, description="N (exactly N) or {at_least, at_most}")
@@ -355,6 +356,7 @@ class DeliveriesSeen(TypedDict):
     reason: NotRequired[Literal["timeout", "too_many"]]
     message: NotRequired[str]
     near_misses: NotRequired[list[DeliveryNearMiss]]
+    hint: NotRequired[str]  # match.status named a status by another word than the API's (delivered)
 
 
 class FindingList(TypedDict):

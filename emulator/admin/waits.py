@@ -118,6 +118,9 @@ async def wait_for_deliveries(request: web.Request) -> web.Response:
     if verdict is None:
         return _gone()
     answer: DeliveriesSeen = {"matched": len(verdict.matched), "deliveries": [public(r) for r in verdict.matched]}
+    hint = delivery_matching.alias_hint(match.status)
+    if hint is not None:
+        answer["hint"] = hint
     if verdict.satisfied:
         return json_response(answer)
     answer["reason"] = "too_many" if verdict.reason == "too_many" else "timeout"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from emulator.admin import schemas
+from emulator.waits.deliveries import ALIASES, alias_hint
 from emulator.web.declared import body, query
 from emulator.web.replies import json_response
 from emulator.web.runtime import RUNTIME
@@ -19,9 +20,14 @@ def deliveries(request: web.Request) -> Deliveries:
 async def listing(request: web.Request) -> web.Response:
     """Deliveries newest first; filters: topic, status, participant_id, event_id."""
     wanted = query(request)
-    found = deliveries(request).listing(topic=wanted["topic"], status=wanted["status"],
+    status = wanted["status"]
+    found = deliveries(request).listing(topic=wanted["topic"], status=ALIASES.get(status, status),
                                         participant_id=wanted["participant_id"], event_id=wanted["event_id"])
-    return json_response(schemas.DeliveryList(count=len(found), deliveries=[public(r) for r in found]))
+    answer = schemas.DeliveryList(count=len(found), deliveries=[public(r) for r in found])
+    hint = alias_hint([status] if status else None)
+    if hint is not None:
+        answer["hint"] = hint
+    return json_response(answer)
 
 
 async def detail(request: web.Request) -> web.Response:

@@ -208,7 +208,8 @@ def _explain_signature_mismatch(
     request: SignedRequest, parsed: ParsedAuthorization, credential: Credential,
     message: str, expected: bytes, given: bytes | None,
 ) -> AuthenticationFailed:
-    facts = {"signing_string": message, "algorithm": parsed.algorithm, "signed_headers": list(parsed.headers)}
+    facts: dict[str, object] = {"signing_string": message, "algorithm": parsed.algorithm,
+                                "signed_headers": list(parsed.headers)}
     size = len(expected)
     signature = parsed.signature
     if all(c in "0123456789abcdefABCDEF" for c in signature) and len(signature) == 2 * size:
@@ -222,6 +223,11 @@ def _explain_signature_mismatch(
             "signature_base64_of_hex",
             f"signature is Base64 of a hex digest{correct}; Base64-encode the raw HMAC bytes, not their hex",
             **facts)
+    changed = _body_not_signed(request, parsed, credential, given)
+    if changed is not None:  # said first: no secret is wrong, the bytes changed after signing
+        if changed.client_signing_string is not None:
+            facts["client_signing_string"] = changed.client_signing_string
+        return AuthenticationFailed("signature_mismatch", changed.detail, **facts, **changed.facts)
     guessed = _guess_client_mistake(request, parsed, credential, given)
     hint = guessed[0] if guessed else None
     if guessed is not None and guessed[1] is not None:
@@ -232,6 +238,57 @@ def _explain_signature_mismatch(
     detail = "the signature does not match the signing string the server built"
     detail += f": {hint}" if hint else "; check the secret and that no signed header changed after signing"
     return AuthenticationFailed("signature_mismatch", detail, **facts)
+
+
+#: The sentence that opens every diagnosis of a body changed between signing and sending.
+NOT_THE_BODY_SIGNED = "the body you sent is not the body you signed"
+
+
+@dataclass(frozen=True)
+class BodyNotSigned:
+    """A body received that is not the one the client signed: why, what the client signed when its signature
+    reproduces it, and the facts that show it."""
+
+    detail: str
+    client_signing_string: str | None
+    facts: dict[str, object]
+
+
+def _body_not_signed(
+    request: SignedRequest, parsed: ParsedAuthorization, credential: Credential, given: bytes
+) -> BodyNotSigned | None:
+    """When the body received is not the one the client signed, say so (not "check the secret"): the signature
+    reproduced with the Content-Length of another serialisation of the same JSON (or of the body's length in
+    characters), or a signed Content-sha512 that is the SHA-512 of some other body."""
+    body = request.body
+    declared = (request.headers.get("content-sha512") or "").strip()
+    received = {"body_length": len(body), "expected_content_sha512": body_digest(body)}
+
+    def reproduces(length: int) -> str | None:
+        signed = signing_string(parsed.headers, method=request.method, target=request.target,
+                                headers={**request.headers, "content-length": str(length)},
+                                http_version=request.http_version)
+        matched = hmac.compare_digest(compute_signature(credential.secret, parsed.algorithm, signed), given)
+        return signed if matched else None
+
+    if "content-length" in parsed.headers and body:
+        for variant, label in _body_variants(body):
+            if variant and (signed := reproduces(len(variant))) is not None:
+                what = "and Content-sha512 are" if declared == body_digest(variant) else "is"
+                return BodyNotSigned(
+                    f"{NOT_THE_BODY_SIGNED}: the signature {what} of {label} ({len(variant)} bytes), but {len(body)} "
+                    "bytes were sent; serialise the JSON once, then digest, sign and send those same bytes",
+                    signed, {**received, "signed_body_length": len(variant)})
+        characters = len(body.decode("utf-8", "replace"))
+        if characters != len(body) and (signed := reproduces(characters)) is not None:
+            return BodyNotSigned(
+                f"the client signed Content-Length {characters}, the body's length in characters; it is its length "
+                f"in bytes, {len(body)} (UTF-8)", signed, {**received, "signed_body_length": characters})
+    other = _digest_of_another_body(declared, body) if "content-sha512" in parsed.headers else None
+    if other is not None:
+        return BodyNotSigned(f"{NOT_THE_BODY_SIGNED}: the signed {other}, not of the {len(body)} bytes received; "
+                             "serialise the JSON once, then digest, sign and send those same bytes", None, received)
+    return None
 
 
 def _guess_client_mistake(
@@ -310,13 +367,26 @@ def _explain_digest_mismatch(declared: str, body: bytes) -> str:
         if decoded == hashlib.sha256(body).digest():
             return "Content-sha512 is a SHA-256 digest of the body; use SHA-512"
         return "Content-sha512 is 32 bytes (SHA-256 sized); it must be the 64-byte SHA-512 of the body"
-    if len(decoded) == 64:
-        for variant, label in _body_variants(body):
-            if hashlib.sha512(variant).digest() == decoded:
-                return f"Content-sha512 is the digest of {label}; digest the exact bytes sent"
-        return ("Content-sha512 is a SHA-512 digest of another body; digest the exact bytes sent "
-                "(serialise the JSON once and send those bytes)")
+    other = _digest_of_another_body(declared, body)
+    if other is not None:
+        return (f"{NOT_THE_BODY_SIGNED}: {other}; digest the exact bytes sent (serialise the JSON once and send "
+                "those bytes)")
     return "Content-sha512 is not Base64 of a 64-byte SHA-512 digest of the body"
+
+
+def _digest_of_another_body(declared: str, body: bytes) -> str | None:
+    """``Content-sha512 is the digest of <which body>`` when ``declared`` is Base64 of a SHA-512 of another body
+    than ``body`` (naming it when it is the same JSON serialised another way); None otherwise."""
+    try:
+        decoded = base64.b64decode(declared, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(decoded) != hashlib.sha512().digest_size or decoded == hashlib.sha512(body).digest():
+        return None
+    for variant, label in _body_variants(body):
+        if hashlib.sha512(variant).digest() == decoded:
+            return f"Content-sha512 is the digest of {label}"
+    return "Content-sha512 is a SHA-512 digest of another body"
 
 
 def _body_variants(body: bytes) -> list[tuple[bytes, str]]:

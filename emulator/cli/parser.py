@@ -10,6 +10,7 @@ from typing import Any
 from emulator import __version__
 from emulator.cli.command import DefaultsFormatter
 from emulator.cli.commands import COMMANDS, DEFAULT, DOCUMENTED
+from emulator.core.names import closest
 from emulator.settings import OPTIONS
 
 
@@ -51,6 +52,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_arguments(args_list: Sequence[str]) -> argparse.Namespace:
+    """The parsed command line; an unknown argument is refused (exit 2) naming the flag or command it most likely
+    meant (``--rate-limt 0``: did you mean --rate-limit?)."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(args_list)
+    if unknown:
+        subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        command = subparsers.choices[args.command]
+        command.error(unrecognized(unknown, command))
+    return args
+
+
+def unrecognized(unknown: Sequence[str], command: argparse.ArgumentParser) -> str:
+    """``unrecognized arguments: --rate-limt 0; did you mean --rate-limit?``: each unknown flag with the closest
+    flag of ``command`` (and a word that is not a flag with the closest command), or where the flags are listed."""
+    flags = [flag for action in command._actions for flag in action.option_strings if flag.startswith("--")]
+    guesses: dict[str, str] = {}  # an unknown name: what it most likely meant
+    for given in unknown:
+        name = given.split("=", 1)[0]
+        if name.startswith("--") and (guess := closest(name, flags)):
+            guesses[name] = guess
+        elif not name.startswith("-") and (near := closest(name, COMMAND_NAMES)):
+            guesses[name] = f"the command {near}"
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    if len(guesses) == 1:
+        return f"{message}; did you mean {next(iter(guesses.values()))}?"
+    if guesses:
+        return f"{message}; did you mean {', '.join(f'{g} (for {n})' for n, g in guesses.items())}?"
+    return f"{message} (`{command.prog} --help` lists the options)"
+
+
 def commands_markdown() -> str:
     """docs/commands.md's tables of the flags of sign, healthcheck, triggers, proxy and readiness (each its own
     flags; the settings it shares with serve are in the configuration table), from their parsers."""
@@ -75,5 +107,7 @@ def commands_markdown() -> str:
     return "\n\n".join(sections)
 
 
+#: The commands' names, for a mistyped one.
+COMMAND_NAMES = tuple(command.name for command in COMMANDS)
 #: The settings' names: a command that takes them (proxy) documents only its own flags.
 OPTION_NAMES = frozenset(option.name for option in OPTIONS)

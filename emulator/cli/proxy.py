@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def proxy_until_stopped(app: web.Application, settings: Settings, options: ProxyOptions) -> int:
-    """Serve the proxy until SIGINT or SIGTERM (1 when the address cannot be had), the local emulator of --compare
-    alongside it."""
+    """Serve the proxy until SIGINT or SIGTERM (a ConfigurationError when the address cannot be had), the local
+    emulator of --compare alongside it."""
     from emulator.core import logs
     from emulator.core.masking import masked_url
     from emulator.proxy.app import attach_twin, start_twin

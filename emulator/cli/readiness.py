@@ -30,10 +30,13 @@ def run(args: argparse.Namespace) -> int:
     import urllib.parse
     import urllib.request
 
+    from emulator.core import http_url
+
     base = args.url.rstrip("/")
-    if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
-        print(f"ingopay-emulator readiness: --url must be an http:// or https:// URL, not {args.url!r}",
-              file=sys.stderr)
+    try:
+        http_url.checked(base)
+    except ValueError as exc:
+        print(f"ingopay-emulator readiness: --url {exc}", file=sys.stderr)
         return 2
     query = urllib.parse.urlencode({"participant_id": args.participant_id, "format": args.format})
     token = args.admin_token or os.environ.get("INGOPAY_EMULATOR_ADMIN_TOKEN")

@@ -4,14 +4,17 @@ a graceful stop."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from emulator.settings import Settings, unknown_variables
+from emulator.core.configuration import ConfigurationError
+from emulator.settings import Settings, named, unknown_variables
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -48,7 +51,8 @@ async def serve_until_signal(app: web.Application, settings: Settings, ready: Ca
                              stop: Stop | None = None, alongside: Sequence[web.AppRunner] = (),
                              **serving: Any) -> int:
     """Serve ``app`` on the configured address, call ``ready`` with the port once it listens, and ``stop`` it on
-    SIGINT or SIGTERM (by default: say so and clean up); 1 when the address cannot be had.
+    SIGINT or SIGTERM (by default: say so and clean up). A ConfigurationError (exit 2) when the address cannot be
+    had, naming the setting that changes it.
 
     ``alongside``: servers already started for it (the proxy's local emulator), stopped after it. ``serving``: more
     of :func:`emulator.web.serving.serve`'s options (TLS, the grace of requests under way)."""
@@ -60,14 +64,30 @@ async def serve_until_signal(app: web.Application, settings: Settings, ready: Ca
                                    header_timeout=settings.header_timeout, max_body_size=settings.max_body_size,
                                    **serving))
     except OSError as exc:
-        LOG.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror)
         await clean_up(runners)
-        return 1
+        raise ConfigurationError(cannot_listen(settings.host, settings.port, exc)) from None
     stopping = asyncio.Event()
     on_stop_signals(stopping.set)  # before the ready line: whoever reads it may stop the server at once
     ready(bound_port(runners[-1]))
     await stopping.wait()
     return await (stop or stop_gracefully)(runners)
+
+
+def cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """Why a server cannot listen on ``host:port``, and the setting that fixes it, in one sentence."""
+    where = f"port {port} on {host}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot listen on {host!r}: no such host name ({exc.strerror}); choose another with {named('host')}"
+    if exc.errno == errno.EADDRINUSE:
+        return (f"{where} is already in use (another emulator? `ss -ltnp` shows what holds it); choose another with "
+                f"{named('port')}, or 0 for any free port")
+    if exc.errno == errno.EACCES:
+        return (f"{where} needs privileges this process does not have (ports below 1024 usually do); choose a port "
+                f"above 1023 with {named('port')}")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (f"cannot listen on {host}: it is no address of this machine; choose another with {named('host')} "
+                "(127.0.0.1 for this machine only, 0.0.0.0 for every interface)")
+    return f"cannot listen on {where}: {exc.strerror or exc}; check {named('host')} and {named('port')}"
 
 
 def on_stop_signals(callback: Callable[[], None]) -> None:

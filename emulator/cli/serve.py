@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator import __version__
 from emulator.cli.command import Command
 from emulator.cli.running import LOG, announce, listening_url, run_loop, serve_until_signal, start_logging
-from emulator.settings import Settings, add_arguments, from_sources
+from emulator.core.configuration import ConfigurationError
+from emulator.settings import Settings, add_arguments, from_sources, named
 
 if TYPE_CHECKING:
+    import ssl
+
     from aiohttp import web
 
 #: Seconds the requests under way get to finish once SIGINT or SIGTERM arrives, after webhook attempts under way got
@@ -32,21 +37,33 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def serve_until_stopped(app: web.Application, settings: Settings) -> int:
-    """Serve on the configured address until SIGINT or SIGTERM (1 when the address cannot be had)."""
+    """Serve on the configured address until SIGINT or SIGTERM (a ConfigurationError when the address cannot be had)."""
     from emulator.core import tls
+
+    with contextlib.ExitStack() as cleanup:
+        context, ca_file = None, None
+        if settings.tls_cert is not None and settings.tls_key is not None:
+            context = tls.server_context(settings.tls_cert, settings.tls_key)
+        elif settings.tls:
+            folder = tls.certificate_directory(settings.tls_dir, settings.data_dir)
+            if folder is None:  # for this run only: removed when it ends
+                folder = Path(cleanup.enter_context(tls.temporary_directory()))
+            try:
+                made = tls.make_certificates(folder)
+            except OSError as exc:
+                raise ConfigurationError(f"cannot write the TLS certificate to {folder}: {exc.strerror or exc}; "
+                                         f"choose a folder this user can write with {named('tls_dir')}") from None
+            context, ca_file = tls.server_context(made.cert, made.key), made.ca
+        return await _serve(app, settings, context, ca_file)
+
+
+async def _serve(app: web.Application, settings: Settings, context: ssl.SSLContext | None,
+                 ca_file: Path | None) -> int:
+    """Serve until SIGINT or SIGTERM, over TLS with ``context``; the ready line names ``ca_file`` when one was made."""
     from emulator.web.hosts import is_loopback
 
-    context, ca_file = None, None
-    if settings.tls_cert is not None and settings.tls_key is not None:
-        context = tls.server_context(settings.tls_cert, settings.tls_key)
-    elif settings.tls:
-        made = tls.make_certificates(tls.certificate_directory(settings.data_dir))
-        context, ca_file = tls.server_context(made.cert, made.key), made.ca
-
     def ready(port: int) -> None:
-        announce(ready_line(settings, "https" if context is not None else "http", port))
-        if ca_file is not None:
-            LOG.info("TLS certificate made for this run; trust its CA: %s", ca_file)
+        announce(ready_line(settings, "https" if context is not None else "http", port, ca_file))
         if not is_loopback(settings.host) and settings.admin_token is None:
             LOG.warning("the admin API (/_emulator) is open to anyone who can reach %s, and its signing oracle is "
                         "off; set --admin-token to protect the one and turn on the other", settings.host)
@@ -54,14 +71,19 @@ async def serve_until_stopped(app: web.Application, settings: Settings) -> int:
     return await serve_until_signal(app, settings, ready, ssl_context=context, shutdown_timeout=REQUESTS_GRACE)
 
 
-def ready_line(settings: Settings, scheme: str, port: int) -> str:
-    """The one line that says the emulator is ready: where it listens, and where a person opens it."""
+def ready_line(settings: Settings, scheme: str, port: int, ca_file: Path | None = None) -> str:
+    """The one line that says the emulator is ready: where it listens, where a person opens it, and the CA to trust
+    when --tls made the certificate."""
     listening, inspector, demo = ready_urls(settings, scheme, port)
+    trust = f", trust the CA {ca_file}" if ca_file is not None else ""
     message = (f"ingopay-emulator {__version__} ready on {listening} "
-               f"(inspector {inspector}, iFrame demo {demo})")
+               f"(inspector {inspector}, iFrame demo {demo}{trust})")
     from emulator.core import logs
 
-    return logs.ready_line(message, settings.log_format, url=listening, inspector=inspector, demo=demo)
+    fields = {"url": listening, "inspector": inspector, "demo": demo}
+    if ca_file is not None:
+        fields["ca"] = str(ca_file)
+    return logs.ready_line(message, settings.log_format, **fields)
 
 
 def ready_urls(settings: Settings, scheme: str, port: int) -> tuple[str, str, str]:

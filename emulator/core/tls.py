@@ -103,5 +103,14 @@ def client_context(ca_bundle: Path | None) -> ssl.SSLContext | None:
     return context
 
 
-def certificate_directory(data_dir: Path | None) -> Path:
-    return (data_dir / "tls") if data_dir is not None else Path(tempfile.mkdtemp(prefix="ingopay-emulator-tls-"))
+def certificate_directory(tls_dir: Path | None, data_dir: Path | None) -> Path | None:
+    """Where --tls writes its certificate: the folder named by --tls-dir, else ``tls`` in the data folder; None
+    when neither is set (the caller makes a temporary folder and removes it at exit)."""
+    if tls_dir is not None:
+        return tls_dir
+    return data_dir / "tls" if data_dir is not None else None
+
+
+def temporary_directory() -> tempfile.TemporaryDirectory[str]:
+    """A folder for a certificate kept for one run only (removed when the run ends)."""
+    return tempfile.TemporaryDirectory(prefix="ingopay-emulator-tls-")

@@ -4,7 +4,6 @@ bodies of the emulator's own calls (an unknown name answered with the closest kn
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, ValidationErro
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from emulator.core import names
 from emulator.core.errors import InvalidParameter, MissingParameter
 from emulator.core.masking import ACCOUNT_KEYS, SECRET_KEYS, last_four
 
@@ -131,8 +131,6 @@ def explain(exc: ValidationError, words: Vocabulary = API, *, model: type[BaseMo
 
 # -- unknown names: the closest known one -------------------------------------------------------------------
 
-#: How alike a name must be to a known one to be suggested (difflib's ratio, 0 to 1).
-CLOSE_ENOUGH = 0.6
 #: The longest unknown name repeated in a message (a hostile client may send any length).
 SHOWN_NAME = 60
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -147,8 +145,7 @@ def snake_case(name: str) -> str:
 
 def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name an unknown one most likely meant (camelCase read as snake_case first), or None."""
-    found = difflib.get_close_matches(snake_case(name), list(known), n=1, cutoff=CLOSE_ENOUGH)
-    return found[0] if found else None
+    return names.closest(snake_case(name), known)
 
 
 def shown_name(name: str) -> str:

@@ -14,6 +14,7 @@ from aiohttp import web
 from yarl import URL
 
 from emulator.app import auth_policy, build_runtime, create_app
+from emulator.core import http_url
 from emulator.core.configuration import ConfigurationError
 from emulator.core.tls import client_context
 from emulator.proxy.drift import Report
@@ -59,9 +60,9 @@ def base_url(text: str, option: str, *, query: bool = False) -> URL:
         raise ProxyError(f"{option} {shown!r} must not carry a user name or password: clients sign each request "
                          "with their own credential (and the URL would be printed)")
     text = shown
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ProxyError(f"{option} {text!r} must be an http:// or https:// URL with a host, "
-                         "such as https://payapi-sandbox.ingo.money")
+    wrong = http_url.problem(text)
+    if wrong is not None:
+        raise ProxyError(f"{option} {text!r} {wrong}")
     if url.fragment or (url.query_string and not query):
         raise ProxyError(f"{option} {text!r} must not have a {'fragment' if query else 'query or fragment'}")
     return url
@@ -109,5 +110,5 @@ def build_proxy(settings: Settings, options: ProxyOptions) -> web.Application:
     report = Report(options.report, str(upstream)) if options.compare else None
     proxy = Proxy(upstream=upstream, policy=auth_policy(settings), limiter=RateLimiter(settings.rate_limit),
                   timeout=options.upstream_timeout, now=time.time, max_bytes=options.upstream_max_bytes,
-                  ssl_context=context, recorder=recorder, report=report, relay_url=relay)
+                  ssl_context=context, recorder=recorder, report=report, relay_url=relay, diagnosis=settings.diagnosis)
     return create_proxy_app(proxy, max_body_size=settings.max_body_size)

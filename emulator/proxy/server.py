@@ -27,7 +27,7 @@ from emulator.proxy.drift import Difference, Entry, Report, compare
 from emulator.proxy.exchange import UPSTREAM_MAX_BYTES, Answered, Exchange, Headers, Sent, UpstreamFailure, forwardable
 from emulator.proxy.recording import Recorder, exchange_document, masked_document, webhook_document
 from emulator.proxy.twin import Twin
-from emulator.web.ratelimit import REFUSAL, RateLimiter
+from emulator.web.ratelimit import RateLimiter
 from emulator.web.replies import json_response
 
 LOG = logging.getLogger("ingopay_emulator")
@@ -55,6 +55,7 @@ class Proxy:
     relay_url: URL | None = None
     session: aiohttp.ClientSession | None = None
     in_flight: int = 0  # requests sent to the upstream and not yet answered
+    diagnosis: bool = True  # its own 429 explains itself (--no-diagnosis: Kong's bare body)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_sequence(self) -> int:
@@ -130,7 +131,8 @@ async def forward(request: web.Request) -> web.StreamResponse:
         if not admission.allowed:
             ACCESS.info("proxy: %s %s -> 429 from the proxy (over %s a second)", sent.method, sent.path,
                      proxy.limiter.limit)
-            return json_response(REFUSAL, status=429, headers=admission.headers())
+            return json_response(admission.refusal(diagnosis=proxy.diagnosis), status=429,
+                                 headers=admission.headers())
     exchange = Exchange(proxy.next_sequence(), sent, checks=[{"code": p.code, "detail": p.detail} for p in found])
     proxy.in_flight += 1
     try:

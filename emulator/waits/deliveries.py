@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
@@ -12,9 +13,18 @@ from emulator.core.limits import MAX_TOPICS
 from emulator.store import Record
 from emulator.waits.waiting import EVERYTHING, Difference, Scope, Statuses, WaitMatch, listed, one_or_all
 
-#: A delivery's status, and the two words a test means by "it arrived" and "it never will".
+#: A delivery's statuses, the API's words (each delivery's ``status``; ``succeeded``: its receiver answered 2xx).
 STATUSES = ("pending", "delivering", "succeeded", "failed")
+#: Another word a test may use for a status (earlier docs did): accepted where a status is asked for, and the
+#: answer carries :func:`alias_hint` naming the API's word.
 ALIASES = {"delivered": "succeeded"}
+
+
+def alias_hint(asked: Iterable[str] | None) -> str | None:
+    """The ``hint`` of an answer whose question named a status by another word than the API's; None otherwise."""
+    used = sorted({word for word in asked or () if word in ALIASES})
+    return "; ".join(f"status {word!r} is read as {ALIASES[word]!r}, the word each delivery's status uses "
+                     f"({', '.join(STATUSES)}): write {ALIASES[word]!r}" for word in used) or None
 
 
 def _text(value: Any) -> Any:
@@ -26,8 +36,8 @@ Text = Annotated[str, BeforeValidator(_text, json_schema_input_type=str | int), 
 
 class DeliveryMatch(WaitMatch):
     """Which webhook deliveries a wait counts: every key given must hold. ``topic`` may be a glob
-    (``gateway.transaction.*``); ``status`` takes ``delivered`` for succeeded; ``event_status`` is the Ingo status
-    the event carries (1114, 1106, ...)."""
+    (``gateway.transaction.*``); ``status`` reads ``delivered`` as succeeded (with a hint); ``event_status`` is the
+    Ingo status the event carries (1114, 1106, ...)."""
 
     topic: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=MAX_TOPICS),
                      BeforeValidator(listed, json_schema_input_type=str | list[str])] | None = None

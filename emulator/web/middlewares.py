@@ -21,7 +21,7 @@ from emulator.core.errors import IngoError, MalformedBody
 from emulator.core.ids import request_ids
 from emulator.core.logs import HEALTH_PATH, access_line
 from emulator.core.masking import mask_text
-from emulator.core.provenance import OWN, SCENARIO, Source, ingo
+from emulator.core.provenance import OWN, SCENARIO, Source, choice, ingo
 from emulator.store import StoreUnavailable
 from emulator.web import declared
 from emulator.web.body import parse_json, read_body
@@ -29,7 +29,6 @@ from emulator.web.faults import Faulted
 from emulator.web.headers import HeaderView
 from emulator.web.journaling import client_gone, record
 from emulator.web.outcome import CREDENTIAL, OUTCOME, Outcome
-from emulator.web.ratelimit import REFUSAL
 from emulator.web.replies import json_response, reply_error, route_spec
 from emulator.web.runtime import RUNTIME
 
@@ -45,6 +44,7 @@ NO_ROUTE = "no Route matched with those values"
 #: Where the answers these middlewares make themselves come from, by their diagnosis code.
 DIAGNOSIS_SOURCES: dict[str, Source] = {
     "store_unavailable": OWN, "client_closed_request": OWN, "scenario_fault": SCENARIO,
+    "rate_limited": choice("throttle-body"), "rate_limit_forced": OWN,
     "documentation_path": ingo("https://developers.ingopayments.com/docs/hub/api-specs",
                                "the --card suffixes are a documentation device; the 404 is Kong's router's"),
 }
@@ -187,8 +187,10 @@ async def signed_api(request: web.Request, handler: Handler) -> web.StreamRespon
         if limiter.enabled or limiter.forces(credential.username) else None
     if admission is not None and not admission.allowed:
         outcome.retry_after = admission.reset
-        outcome.response_body = REFUSAL
-        return json_response(REFUSAL, status=429, headers=admission.headers())
+        outcome.diagnosis = dict(admission.explained())  # journaled even when --no-diagnosis leaves it out
+        throttled = admission.refusal(diagnosis=runtime.settings.diagnosis)
+        outcome.response_body = throttled
+        return json_response(throttled, status=429, headers=admission.headers())
     try:
         response = await handler(request)
     except IngoError as error:

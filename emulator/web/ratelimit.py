@@ -7,12 +7,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
 from emulator.core.credentials import Credential
+from emulator.core.limits import INGO_REQUESTS_PER_SECOND
 from emulator.core.stateful import Stateful
+from emulator.settings import named
 
 
 class Window(TypedDict):
@@ -24,10 +26,22 @@ class Window(TypedDict):
     forced_refusals: int
 
 
+class Throttled(TypedDict):
+    """Why a request got 429: the emulator's addition, not Kong's (``--no-diagnosis`` leaves it out)."""
+
+    code: Literal["rate_limited", "rate_limit_forced"]
+    detail: str
+    limit: int  # requests allowed per window and credential (0: limiting is off)
+    window_seconds: float
+    retry_after: int  # as the Retry-After header says
+    setting: str  # the flag and variable that change the limit
+
+
 class RateLimited(TypedDict):
-    """Kong's answer to a request over the limit (HTTP 429)."""
+    """Kong's answer to a request over the limit (HTTP 429), with the emulator's diagnosis."""
 
     message: Literal["API rate limit exceeded"]
+    diagnosis: NotRequired[Throttled]
 
 
 REFUSAL: RateLimited = {"message": "API rate limit exceeded"}
@@ -50,6 +64,8 @@ class Admission:
     limit: int
     remaining: int
     reset: int  # whole seconds until a slot frees up
+    window: float = 1.0  # seconds
+    forced: bool = False  # refused because POST /_emulator/ratelimit asked for it (refuse_next)
 
     def headers(self) -> dict[str, str]:
         """The :data:`HEADERS`, and Retry-After on a refusal."""
@@ -57,6 +73,25 @@ class Admission:
         if not self.allowed:
             found["Retry-After"] = str(self.reset)
         return found
+
+    def refusal(self, *, diagnosis: bool) -> RateLimited:
+        """The 429's body: Kong's, with the emulator's :class:`Throttled` when ``diagnosis`` (--no-diagnosis)."""
+        if not diagnosis:
+            return REFUSAL
+        return {**REFUSAL, "diagnosis": self.explained()}
+
+    def explained(self) -> Throttled:
+        """Why this request was refused: the limit, the window, when to retry, and the setting that changes it."""
+        setting = named("rate_limit")
+        if self.forced:
+            detail = (f"refused because POST /_emulator/ratelimit asked that this credential's next requests get 429 "
+                      f"(refuse_next), whatever the limit; retry after {self.reset} s, as Retry-After says")
+        else:
+            detail = (f"more than {self.limit} request{'s' if self.limit != 1 else ''} in {self.window:g} s for this "
+                      f"credential (Ingo allows {INGO_REQUESTS_PER_SECOND} a second); retry after {self.reset} s, as "
+                      f"Retry-After says, or change the emulator's limit with {setting} (0 turns it off)")
+        return {"code": "rate_limit_forced" if self.forced else "rate_limited", "detail": detail, "limit": self.limit,
+                "window_seconds": self.window, "retry_after": self.reset, "setting": setting}
 
 
 class RateLimiter:
@@ -86,13 +121,13 @@ class RateLimiter:
         forced = self._forced.get(key, 0)
         if forced:
             self._forced[key] = forced - 1
-            return Admission(False, self.limit, 0, 1)
+            return Admission(False, self.limit, 0, 1, self.window, forced=True)
         if len(hits) >= self.limit:
             reset = max(1, math.ceil(hits[0] + self.window - now))
-            return Admission(False, self.limit, 0, reset)
+            return Admission(False, self.limit, 0, reset, self.window)
         hits.append(now)
         reset = max(1, math.ceil(hits[0] + self.window - now))
-        return Admission(True, self.limit, self.limit - len(hits), reset)
+        return Admission(True, self.limit, self.limit - len(hits), reset, self.window)
 
     def forces(self, key: str) -> bool:
         """Whether ``key``'s next request is to be refused by :meth:`refuse_next` (even with limiting off)."""

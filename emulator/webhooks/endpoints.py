@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+from emulator.core import http_url
 from emulator.core.configuration import ConfigurationError
 from emulator.core.credentials import DEFAULT_WEBHOOK_SECRET
 from emulator.core.limits import MAX_TOPICS
@@ -72,7 +73,9 @@ def checked_endpoints(section: Any) -> list[KeptEndpoint]:
 
 
 #: A receiver's URL, as a config file, the admin API or a tenant gives it.
-WebhookUrl = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
+#: Checked by ``core.http_url`` (a refusal says what is wrong in words); the pattern is for the OpenAPI document.
+WebhookUrl = Annotated[str, Field(max_length=2000, json_schema_extra={"pattern": r"^https?://[^\s]+$"}),
+                       AfterValidator(http_url.checked)]
 
 
 class EndpointSpec(Body):
@@ -99,8 +102,9 @@ def parse_spec(document: Any, where: str) -> EndpointSpec:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field_name = ".".join(str(p) for p in first["loc"]) or "entry"
-        if first["type"] == "value_error" and not first["loc"]:
-            raise EndpointError(f"{where}: {first['ctx']['error']}") from None
+        if first["type"] == "value_error":  # a validator's own sentence (the URL's, or the whole entry's)
+            said = first["ctx"]["error"]
+            raise EndpointError(f"{where}: {field_name}: {said}" if first["loc"] else f"{where}: {said}") from None
         raise EndpointError(f"{where}: {field_name}: {describe(first, FILES) or pydantic_sentence(first)}") from None
 
 

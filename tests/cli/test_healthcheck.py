@@ -126,7 +126,8 @@ def test_without_tls_it_probes_http(plain_emulator):
 def test_a_bad_variable_is_an_unhealthy_sentence_not_a_traceback():
     done = healthcheck(PORT="eighty", TLS="true")
     assert done.returncode == 1
-    assert done.stderr.strip() == "unhealthy: INGOPAY_EMULATOR_PORT='eighty': expected a port number"
+    assert done.stderr.strip() == ("unhealthy: INGOPAY_EMULATOR_PORT='eighty' is not valid: expected a whole number, "
+                                   "got 'eighty'")  # serve's words for the same variable
     done = healthcheck(TLS="maybe")
     assert done.returncode == 1 and "INGOPAY_EMULATOR_TLS='maybe'" in done.stderr
 

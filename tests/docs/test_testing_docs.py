@@ -110,7 +110,7 @@ def test_each_example_mints_a_tenant_scripts_a_decline_waits_for_a_webhook_and_c
         assert "ingopay_tenant" in text or "/_emulator/credentials" in text
         assert "851" in text and "decline-" in text
         assert "wait_for_webhook" in text or "/_emulator/webhooks/wait" in text
-        assert "findings" in text and "delivered" in text
+        assert "findings" in text and "succeeded" in text
 
 
 # -- the tables --------------------------------------------------------------------------------------------------

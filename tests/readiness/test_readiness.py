@@ -396,7 +396,7 @@ async def test_the_command_writes_the_pack_or_says_in_one_line_why_not(emulator,
     code, said = await command("--url", f"http://127.0.0.1:{free_port()}", "--participant-id", "12345")
     assert code == 2 and said.startswith("ingopay-emulator readiness: cannot reach"), said
     code, said = await command("--url", "ftp://example", "--participant-id", "12345")
-    assert code == 2 and "--url must be an http:// or https:// URL" in said
+    assert code == 2 and "--url 'ftp://example' has the scheme ftp://, which is not supported" in said, said
     code, said = await command("--url", url, "--participant-id", "12345", "--output", str(tmp_path / "no" / "x.md"))
     assert code == 2 and "cannot write" in said
 

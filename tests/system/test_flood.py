@@ -149,7 +149,7 @@ async def flood(port: int, seconds: float, *, poll_health: bool) -> FloodResult:
                 status, body = await asyncio.wait_for(read_response(reader), IO_TIMEOUT)
                 result.statuses[status] += 1
                 if status == 429:
-                    if json.loads(body) != {"message": "API rate limit exceeded"}:
+                    if json.loads(body).get("message") != "API rate limit exceeded":
                         result.bad.append((status, body[:300]))
                 elif status != 200 or json.loads(body).get("status") not in (100, 101):
                     result.bad.append((status, body[:300]))

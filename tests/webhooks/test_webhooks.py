@@ -497,7 +497,7 @@ async def test_listing_filters_by_topic_status_and_participant(aiohttp_client, a
     assert [d["event_id"] for d in await deliveries(emu)][-1] == paid["id"]
 
     assert (await admin(emu, "GET", "/_emulator/webhooks?status=lost", status=400))["message"] == (
-        "the query parameter status must be one of pending, delivering, succeeded, failed, not 'lost'")
+        "the query parameter status must be one of pending, delivering, succeeded, failed, delivered, not 'lost'")
     assert (await admin(emu, "GET", "/_emulator/webhooks?participant_id=x", status=400))["message"] == (
         "the query parameter participant_id must be an integer, not 'x'")
 

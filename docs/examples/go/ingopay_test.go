@@ -105,7 +105,7 @@ scenarios:
 	}
 	admin(t, base, "POST", "/_emulator/webhooks/wait", 200, nil, map[string]any{"timeout": 10,
 		"match": map[string]any{"participant_id": who.ParticipantID, "transaction_id": paid.Data["transaction_id"],
-			"event_status": 1106, "status": "delivered"}})
+			"event_status": 1106, "status": "succeeded"}})
 
 	// 4. Findings: nothing this tenant did would lose money against Ingo.
 	var findings struct {

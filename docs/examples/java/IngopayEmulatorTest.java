@@ -107,7 +107,7 @@ class IngopayEmulatorTest {
             assertEquals("100", field(paid, "status"), paid);
             admin("POST", "/_emulator/webhooks/wait", "{\"match\": {\"participant_id\": " + tenant.participantId()
                     + ", \"transaction_id\": " + field(paid, "transaction_id")
-                    + ", \"event_status\": 1106, \"status\": \"delivered\"}, \"timeout\": 10}", 200);
+                    + ", \"event_status\": 1106, \"status\": \"succeeded\"}, \"timeout\": 10}", 200);
 
             // 4. Findings: nothing this tenant did would lose money against Ingo.
             String findings = admin("GET", "/_emulator/findings?participant_id=" + tenant.participantId(), null, 200);

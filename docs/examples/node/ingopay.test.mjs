@@ -120,7 +120,7 @@ scenarios:
   assert.equal(paid.status, 100, JSON.stringify(paid));
   const delivered = await admin("POST", "/_emulator/webhooks/wait", {
     match: { participant_id: tenant.participant_id, transaction_id: paid.data.transaction_id, event_status: 1106,
-      status: "delivered" },
+      status: "succeeded" },
     timeout: 10 });
   assert.equal(delivered.status, 200, why(delivered));
 

@@ -260,12 +260,22 @@
   function requestText(entry) {
     const d = entry.diagnosis || {};
     return [entry.method, entry.path, entry.http_status, entry.ingo_status, d.code, d.detail, entry.matched_rule,
-      entry.participant_id, entry.username, entry.outcome, ...(entry.relied_on || [])].join(" ").toLowerCase();
+      entry.participant_id, entry.username, entry.outcome, amountOf(entry), puid1Of(entry),
+      ...(entry.relied_on || [])].join(" ").toLowerCase();
   }
 
-  function puid1Of(entry) {
+  // a payment's own fields, from the body as the journal keeps it (masked): how a person finds a payment in the list
+  function bodyField(entry, name) {
     const body = entry.request_body;
-    return body && typeof body === "object" ? body.participant_unique_id1 : undefined;
+    const value = body && typeof body === "object" && !Array.isArray(body) ? body[name] : undefined;
+    return typeof value === "string" || typeof value === "number" ? value : undefined;
+  }
+
+  function puid1Of(entry) { return bodyField(entry, "participant_unique_id1"); }
+
+  function amountOf(entry) {
+    const amount = bodyField(entry, "amount");
+    return typeof amount === "number" ? amount.toFixed(2) : amount;
   }
 
   function keep(entry, f, now) {
@@ -311,6 +321,8 @@
         el("td", { class: "nowrap times", "data-label": "Time" }, el("span", { title: "emulator clock" }, when(entry.time)),
           el("br"), el("span", { class: "muted", title: "wall clock" }, "wall " + clockTime(entry.wall_time))),
         el("td", {}, detailLink(entry, el("code", { text: entry.method + " " + (entry.target || entry.path) }))),
+        el("td", { class: "amount nowrap", "data-label": "Amount" }, show(amountOf(entry))),
+        el("td", { class: "puid1", "data-label": "participant_unique_id1" }, show(puid1Of(entry))),
         // the HTTP status is neutral: a decline is an HTTP 200 too; the outcome says what it means
         el("td", { "data-label": "HTTP" }, el("span", { class: "badge", text: httpShown(entry.http_status),
           title: entry.http_status === 444 ? "the connection was closed without an answer (journaled as 444)" : null })),
