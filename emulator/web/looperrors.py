@@ -44,7 +44,8 @@ def explain(context: dict[str, Any]) -> str | None:
     subject = "cannot accept new connections" if accepting else "cannot open what it needs"
     if code == errno.EMFILE:
         return (f"{subject}: too many open files{_fd_limit()}; raise the limit (ulimit -n, docker run --ulimit "
-                "nofile=N:N) or open fewer connections at once; meanwhile new clients wait in the listen backlog or are cut off")
+                "nofile=N:N) or open fewer connections at once; meanwhile new clients wait in the listen backlog "
+                "or are cut off")
     if code == errno.ENFILE:
         return (f"{subject}: the system's table of open files is full; close other programs' files or raise "
                 "fs.file-max")

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.sockets import free_port
 from tests.support.outside import CARD_VERIFY, Client, admin, call
+from tests.support.sockets import free_port
 
 EMULATOR = [sys.executable, "-m", "emulator"]
 #: Variables of this test process must not leak into the emulators it starts.
