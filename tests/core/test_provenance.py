@@ -338,6 +338,9 @@ async def test_the_provenance_call_takes_participant_id_only(emulator: Signed):
     assert response.status == 400
 
 
+TERMINATED = "gateway.transaction.recipient.payment.status.terminated"
+
+
 def test_a_tenants_tests_list_the_guesses_they_rest_on():
     """As a team's suite would: a tenant of a running emulator pays, then asks which of the emulator's choices its
     traffic rested on."""
@@ -351,15 +354,16 @@ def test_a_tenants_tests_list_the_guesses_they_rest_on():
             account_type="CA", amount=10.5, source_of_funds=4, participant_unique_id1="pay-1",
             customer_account_token=verified["data"]["customer_account_token"]))
         assert paid["status"] == 852, paid.body
+        tenant.wait_for_webhook({"topic": TERMINATED, "status": "succeeded"})
         relied = {item["source"]["ref"]: item for item in tenant.provenance()}
-        # the decline's answer rests on three choices; its final-outcome webhook's topic name on a fourth
+        # the decline's answer rests on three choices; its final-outcome webhook's topic name on a fourth, and the
+        # delivery's signature on a fifth
         assert set(relied) == {"choice:status-852", "choice:business-error-http-200", "choice:magic-values",
-                               "choice:topic-payment-status"}
+                               "choice:topic-payment-status", "choice:webhook-signature"}
         assert all(item["count"] == 1 for item in relied.values())
-        assert relied["choice:topic-payment-status"]["parts"] == [
-            "the topic gateway.transaction.recipient.payment.status.terminated"]
+        assert relied["choice:topic-payment-status"]["parts"] == [f"the topic {TERMINATED}"]
         assert all(len(item["request_ids"]) == 1 for ref, item in relied.items()
-                   if ref != "choice:topic-payment-status")
+                   if ref not in ("choice:topic-payment-status", "choice:webhook-signature"))
         assert server.provenance(participant_id=12345) == []  # the built-in credential sent nothing
     finally:
         server.stop()
