@@ -50,7 +50,7 @@ from emulator.waits import deliveries as delivery_matching
 from emulator.waits import requests as request_matching
 from emulator.waits.waiting import Waits
 from emulator.web.hosts import HostPolicy
-from emulator.web.middlewares import admin_guard, observe, signed_api
+from emulator.web.middlewares import observe
 from emulator.web.ratelimit import RateLimiter, RateWindows
 from emulator.web.routes import DECLARED, ROUTE_SPECS, ROUTE_TABLE, Route, RouteSpec
 from emulator.web.runtime import RUNTIME, Runtime, Services
@@ -220,7 +220,7 @@ def seed_for_this_run(store: Store, seed: int | None) -> int | None:
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> web.Application:
     """An aiohttp application serving the emulated IngoPay API and the emulator's admin API."""
     runtime = runtime or build_runtime(settings or Settings())
-    app = web.Application(middlewares=[observe, admin_guard, signed_api],
+    app = web.Application(middlewares=[observe],
                           client_max_size=runtime.settings.max_body_size)
     app[RUNTIME] = runtime
     specs: dict[web.AbstractResource, RouteSpec] = {}

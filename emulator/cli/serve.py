@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,11 +28,17 @@ REQUESTS_GRACE = 0.5
 def run(args: argparse.Namespace) -> int:
     """Run until SIGINT or SIGTERM; print one line once ready."""
     settings = from_sources(args)
-    from emulator.app import build_runtime, create_app
+    # start-up makes objects that live as long as the process: collecting while it runs only costs time (one
+    # collection follows, in tune_garbage_collector)
+    gc.disable()
+    try:
+        from emulator.app import build_runtime, create_app
 
-    start_logging(settings)
-    runtime = build_runtime(settings)
-    app = create_app(runtime=runtime)
+        start_logging(settings)
+        runtime = build_runtime(settings)
+        app = create_app(runtime=runtime)
+    finally:
+        gc.enable()
     tune_garbage_collector()
     return run_loop(serve_until_stopped(app, settings))
 
@@ -101,8 +108,6 @@ def ready_urls(settings: Settings, scheme: str, port: int) -> tuple[str, str, st
 def tune_garbage_collector() -> None:
     """Stored records are plain data without cycles, yet each full collection walks all of them: move what
     start-up made out of the collector's sight and collect the young generation less often."""
-    import gc
-
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)

@@ -218,8 +218,8 @@ def shallow(value: Any) -> Any:
 
 
 #: How an archive's sections are checked: exactly the keys the emulator writes, each of its own JSON type (no
-#: number in a string, no true for 1).
-ARCHIVED = ConfigDict(extra="forbid", strict=True)
+#: number in a string, no true for 1). Built on first use (a restore), not at import: a faster start.
+ARCHIVED = ConfigDict(extra="forbid", strict=True, defer_build=True)
 #: A participant id as credentials have them (``core.credentials``): 1 to 5 digits.
 Participant = Annotated[int, Field(ge=1, le=99_999)]
 #: Free-form JSON an archive carries (a request's body, an event's data): anything JSON, not nested absurdly deep.

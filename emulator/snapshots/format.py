@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from emulator.core.clock import ClockSection
 from emulator.core.configuration import ConfigurationError
@@ -44,6 +44,8 @@ class Archive(BaseModel):
     """A snapshot archive, version 2 (version 1 is read too): what GET /_emulator/snapshot answers and POST
     /_emulator/snapshot takes. Each section after the header belongs to one stateful part of the emulator
     (``emulator.core.stateful``)."""
+
+    model_config = ConfigDict(defer_build=True)  # the OpenAPI document's, built when it is asked for: a faster start
 
     format: Literal["ingopay-emulator-snapshot"]
     version: int

@@ -33,6 +33,19 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: The decoder of every body, made once: ``json.loads`` with hooks would build one (and its scanner) per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+#: What ``json.loads`` says of text that still starts with a byte order mark (one was already taken off).
+_BOM = "Unexpected UTF-8 BOM (decode using utf-8-sig)"
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text, parse_constant=..., parse_float=...)``, with the decoder made once."""
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError(_BOM, text, 0)
+    return _DECODER.decode(text)
+
+
 def _too_deep(document: Any, limit: int) -> bool:
     """Whether ``document`` nests objects and arrays more than ``limit`` deep (iteratively: no recursion)."""
     stack = [(document, 1)]
@@ -84,7 +97,7 @@ def parse_json(raw: bytes, *, empty: Any = None) -> Any:
         raise MalformedBody(f"the request body is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); "
                             "send JSON encoded as UTF-8") from None
     try:
-        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        document = _loads(text)
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from None

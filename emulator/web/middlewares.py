@@ -1,6 +1,7 @@
 """Cross-cutting concerns, outermost first: observe (journal, log, errors as JSON), the admin guard (own names and
 origin only, the admin token when one is set, query and body as the route declares them), and the signed API's
-pipeline (authenticate, rate limit, Ingo errors)."""
+pipeline (authenticate, rate limit, Ingo errors). ``observe`` is the application's one middleware and calls the
+other two itself, each only for the paths it concerns: one coroutine frame per request instead of six."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -59,7 +61,11 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     outcome = Outcome(started=time.perf_counter(), request_id=next(REQUEST_IDS), spec=route_spec(request))
     request[OUTCOME] = outcome
     try:
-        response = await handler(request)
+        path = request.path
+        if path.startswith(ADMIN_PREFIX) or path == ADMIN_ROOT:
+            response = await admin_guard(request, partial(signed_api, handler=handler))
+        else:
+            response = await signed_api(request, handler)
     except web.HTTPException as exc:
         response = http_error(request, exc)
     except IngoError as error:
@@ -153,7 +159,6 @@ def _own_message(exc: web.HTTPException) -> str | None:
     return message if isinstance(message, str) else None
 
 
-@web.middleware
 async def signed_api(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The pipeline of signed routes, in Kong's plugin order: verify the HMAC signature (401 with Kong's message
     and a diagnosis), then the rate limit per credential (429); then the handler, whose business errors are
@@ -219,6 +224,7 @@ def _as_sent(body: bytes) -> Any:
 OPEN_ADMIN_PATHS = frozenset({HEALTH_PATH, "/_emulator/ui"})
 OPEN_ADMIN_PREFIXES = ("/_emulator/ui/",)
 ADMIN_PREFIX = "/_emulator/"
+ADMIN_ROOT = ADMIN_PREFIX.rstrip("/")
 #: Content types a page on another origin cannot send without a CORS preflight (which is never granted).
 JSON_TYPES = frozenset({"application/json"})
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}) | JSON_TYPES
@@ -284,13 +290,10 @@ async def _admin_call(request: web.Request, handler: Handler) -> web.StreamRespo
             request.app[RUNTIME].changes.notify("admin")
 
 
-@web.middleware
 async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The admin API under /_emulator: only for the emulator's own names and origin, and with --admin-token only
-    for requests that carry the token."""
+    for requests that carry the token (``observe`` calls it for those paths only)."""
     path = request.path
-    if not path.startswith(ADMIN_PREFIX) and path != ADMIN_PREFIX.rstrip("/"):
-        return await handler(request)
     refusal = admin_refusal(request)
     if refusal is not None:
         return refusal
