@@ -88,9 +88,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
                             endpoint_concurrency=settings.webhook_endpoint_concurrency,
                             ssl_context=client_context(settings.webhook_ca_bundle), signature_now=signature_now)
     journal = Journal(settings.journal_size)
-    # an event (and a delivery's change) comes after every request answered before it: those are journaled (and told
-    # to the findings watch and the rehearsals) before anyone hears of the event
-    outbox.listeners.append(lambda event: journal.settle())
+    # a delivery's change comes after every request answered before it: those are journaled (and told to the
+    # findings watch and the rehearsals) first; an event's observers are told in the drain, in its place
     outbox.listeners.append(deliveries.on_event)
     gateway = Gateway(store, clock, seed=seed, clock_skew=settings.clock_skew,
                       body_timestamp_check=settings.body_timestamp_check, process_delay=settings.process_delay,
@@ -106,14 +105,14 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
     delivery_waits: Waits[Record] = Waits("webhooks", lambda record: record["id"], delivery_matching.scopes)
     journal.listeners += [watcher.on_entry, request_waits.notify]  # findings first: a wait shows them
     deliveries.listeners += [lambda record: journal.settle(), watcher.on_delivery, delivery_waits.notify]
-    outbox.listeners.append(watcher.on_emitted)
+    outbox.listeners.append(lambda event: journal.later(watcher.on_emitted, event))
     outbox.recallers.append(watcher.on_emitted)  # after a restore, the watch follows the restored events (OFAC)
     stored = StoreState(store, KINDS)
     plan_limits = sources.limits if settings.readiness_plan else DEFAULT_LIMITS  # the bundled plan is ours
     readiness = Rehearsals(load_plan(settings.readiness_plan, plan_limits), clock, deliveries)
     journal.listeners.append(readiness.on_entry)
     deliveries.listeners.append(readiness.on_delivery)
-    outbox.listeners.append(readiness.on_emitted)
+    outbox.listeners.append(lambda event: journal.later(readiness.on_emitted, event))
     findings.listeners.append(readiness.on_finding)
     services = Services(
         gateway=gateway, sessions=sessions,
@@ -144,7 +143,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, store: Stor
         runtime.parts.add(part)
     changes = runtime.changes
     journal.listeners.append(lambda entry: changes.notify("requests"))
-    outbox.listeners.append(lambda event: changes.notify("events"))
+    outbox.listeners.append(lambda event: journal.later(changes.notify, "events"))
     deliveries.listeners.append(lambda record: changes.notify("webhooks"))
     if settings.restore is not None:
         # before the app starts: its start-up schedules what the archive left pending

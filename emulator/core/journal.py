@@ -173,6 +173,23 @@ class Unjournaled(Protocol):
     def entry(self, journal: Journal) -> Entry | None: ...
 
 
+class _Told:
+    """An observer's call waiting in the drain's queue, in its place among the answered requests."""
+
+    __slots__ = ("call", "subject")
+
+    def __init__(self, call: Callable[[Any], Any], subject: Any) -> None:
+        self.call = call
+        self.subject = subject
+
+    def entry(self, journal: Journal) -> None:
+        try:
+            self.call(self.subject)
+        except Exception:
+            LOG.exception("an observer failed on %r", type(self.subject).__name__)
+        return None
+
+
 #: The most answered requests waiting for the drain: beyond it the request that adds one drains them all at once
 #: (the drain normally runs as soon as the event loop is free, so this only bounds a burst within one turn).
 MOST_UNJOURNALED = 1024
@@ -218,6 +235,11 @@ class Journal(Stateful[list[Entry]]):
                 return
             self._drain_scheduled = True
             loop.call_soon(self._scheduled_drain)
+
+    def later(self, call: Callable[[Any], Any], subject: Any) -> None:
+        """Have ``call(subject)`` told in the drain, after every request answered before it (an observer of an
+        event must see the requests that came first, and costs the request that emitted it nothing)."""
+        self.defer(_Told(call, subject))
 
     def _scheduled_drain(self) -> None:
         self._drain_scheduled = False
