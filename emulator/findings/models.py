@@ -7,6 +7,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from time import monotonic
 from time import time as wall_clock
 from typing import Any
 
@@ -110,10 +111,43 @@ def checked_findings(section: Any) -> list[Finding]:
     return found
 
 
+#: How often the log tells again a kind of finding that keeps coming for one participant (each is kept all the same).
+LOG_EVERY_SECONDS = 10.0
+
+
+class FindingLog:
+    """The warning line of each finding, but not a line a request for a client that keeps doing the same thing: the
+    first of a kind for a participant is told, then at most one line every ``interval`` seconds that says how many
+    were not (a client's bug made 50,000 lines in a minute; every finding is still kept and listed)."""
+
+    def __init__(self, interval: float = LOG_EVERY_SECONDS, now: Callable[[], float] = monotonic) -> None:
+        self.interval = interval
+        self._now = now
+        self._told: dict[tuple[str, int | None], tuple[float, int]] = {}  # kind: when last told, how many since
+
+    def tell(self, code: str, participant_id: int | None, message: str) -> None:
+        key, now = (code, participant_id), self._now()
+        last = self._told.get(key)
+        if last is not None and now - last[0] < self.interval:
+            self._told[key] = (last[0], last[1] + 1)
+            return
+        untold = last[1] if last is not None else 0
+        self._told[key] = (now, 0)
+        if untold:
+            LOG.warning("finding %s (participant %s): %s (and %d more of this kind for this participant in the last "
+                        "%.0f s, not logged: GET /_emulator/findings lists them)", code, participant_id, message,
+                        untold, now - last[0] if last is not None else 0)
+        else:
+            LOG.warning("finding %s (participant %s): %s", code, participant_id, message)
+
+    def forget(self, participant_id: int | None = None) -> None:
+        """Start afresh (a reset): the next finding of each kind is told."""
+        self._told = {} if participant_id is None else {k: v for k, v in self._told.items() if k[1] != participant_id}
+
+
 class Findings(Stateful[list[Finding]]):
-    """The last ``size`` findings, oldest first; each new one is logged as a warning and told to the
-    ``listeners``; ``evicted`` counts those that
-    left to make room.
+    """The last ``size`` findings, oldest first; each new one is logged as a warning (:class:`FindingLog`) and told
+    to the ``listeners``; ``evicted`` counts those that left to make room.
 
     Their state (stateful part ``findings``): a reset clears them (of everyone or one participant), a snapshot
     keeps them, and new findings are numbered after the highest restored one."""
@@ -126,6 +160,7 @@ class Findings(Stateful[list[Finding]]):
         self.evicted = 0
         self._numbers = itertools.count(1)
         self.listeners: list[Callable[[Finding], Any]] = []
+        self.log = FindingLog()
 
     def __len__(self) -> int:
         return len(self._found)
@@ -138,7 +173,7 @@ class Findings(Stateful[list[Finding]]):
         if len(self._found) == self.size:
             self.evicted += 1
         self._found.append(finding)
-        LOG.warning("finding %s (participant %s): %s", code, participant_id, message)
+        self.log.tell(code, participant_id, message)
         for listener in self.listeners:
             listener(finding)
         return finding
@@ -155,6 +190,7 @@ class Findings(Stateful[list[Finding]]):
         kept = [] if participant_id is None else [f for f in self._found if f.participant_id != participant_id]
         self._found.clear()
         self._found.extend(kept)
+        self.log.forget(participant_id)
 
     def reset(self, participant_id: int | None = None) -> None:
         self.clear(participant_id)
