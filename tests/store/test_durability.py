@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 
 from emulator.client import encode_body, sign
+from tests.support.processes import Emulator
 from tests.support.sockets import free_port
 
 pytestmark = pytest.mark.slow
@@ -32,46 +33,12 @@ KILL_AFTER = 60  # successes seen before the SIGKILL
 
 
 
-class Server:
-    """``python -m emulator`` on 127.0.0.1 with a data folder, started and stopped by the test."""
-
-    def __init__(self, data_dir: Path, *extra: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(data_dir), "--rate-limit", "0", "--quiet", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        assert self.process.stdout is not None and self.process.stderr is not None
-        line = self.process.stdout.readline()  # the one "ready on" line, or EOF if it failed to start
-        if "ready on" not in line:
-            self.process.kill()
-            raise AssertionError(f"the emulator did not start: {line!r} {self.process.stderr.read()!r}")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
-
-
 @pytest.fixture
 def servers(tmp_path):
-    started: list[Server] = []
+    started: list[Emulator] = []
 
-    def start(*extra: str) -> Server:
-        server = Server(tmp_path / "data", *extra)
+    def start(*extra: str) -> Emulator:
+        server = Emulator(tmp_path / "data", *extra)
         started.append(server)
         return server
 

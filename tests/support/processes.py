@@ -15,20 +15,22 @@ from tests.support.sockets import free_port
 
 
 class Emulator:
-    """``python -m emulator --data-dir D`` (in memory: ``data_dir`` None) serving on 127.0.0.1, until the test stops
-    or kills it."""
+    """``python -m emulator --data-dir D`` (in memory: ``data_dir`` None; more flags in ``extra``) serving on
+    127.0.0.1, until the test stops or kills it."""
 
-    def __init__(self, data_dir: Path | None) -> None:
+    def __init__(self, data_dir: Path | None, *extra: str) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
         folder = () if data_dir is None else ("--data-dir", str(data_dir))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", self.url.rsplit(":", 1)[1],
-             *folder, "--rate-limit", "0", "--quiet"],
+             *folder, "--rate-limit", "0", "--quiet", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        line = self.process.stdout.readline() if self.process.stdout else ""
+        line = self.process.stdout.readline() if self.process.stdout else ""  # "ready on", or EOF if it failed
         if "ready on" not in line:
+            self.process.kill()
+            problem = self.process.stderr.read() if self.process.stderr else ""
             self.stop()
-            raise AssertionError(f"the emulator did not start: {line!r}")
+            raise AssertionError(f"the emulator did not start: {line!r} {problem!r}")
         self.client = Client(self.url, DEFAULT_USERNAME, DEFAULT_SECRET, DEFAULT_PARTICIPANT_ID)
 
     def kill(self) -> None:
