@@ -41,14 +41,15 @@ class Recorder(http.server.ThreadingHTTPServer):
                 self.end_headers()
                 self.wfile.write(body)
 
-            def finish(self) -> None:
-                super().finish()
-                recorder.closed.set()
-
             def log_message(self, *args: object) -> None:
                 pass
 
         super().__init__(("127.0.0.1", 0), Handler)
+
+    def shutdown_request(self, request: object) -> None:
+        """Close a connection, then say so (the handler's ``finish`` comes before the socket is closed)."""
+        super().shutdown_request(request)  # type: ignore[arg-type]
+        self.closed.set()
 
     @property
     def url(self) -> str:
