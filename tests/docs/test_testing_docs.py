@@ -7,11 +7,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +20,7 @@ from emulator.waits.deliveries import DeliveryMatch
 from emulator.waits.requests import RequestMatch
 from tests.support.browser import in_ci
 from tests.support.paths import ROOT
-from tests.support.sockets import free_port
+from tests.support.processes import CLEAN_ENV, live_emulator
 
 DOC_PATH = ROOT / "docs" / "testing.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")
@@ -32,7 +29,6 @@ NODE_EXAMPLE = "docs/examples/node/ingopay.test.mjs"
 JAVA_EXAMPLE = "docs/examples/java/IngopayEmulatorTest.java"
 GO_EXAMPLE = "docs/examples/go/ingopay_test.go"
 #: Variables of this test process must not leak into the emulators it starts.
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("INGOPAY_EMULATOR_")}
 #: The Java example's dependencies, absent here: javac may only miss these.
 JAVA_DEPENDENCIES = ("org.junit.", "org.testcontainers")
 
@@ -72,26 +68,6 @@ def need(tool: str, why: str) -> str:
         pytest.skip(reason)
     return found
 
-
-@contextmanager
-def live_emulator(*args: str) -> Iterator[str]:
-    """A real emulator (python -m emulator) on 127.0.0.1 and a free port, rate limit off; yields its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--rate-limit", "0", "--quiet",
-         *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=CLEAN_ENV)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "ready on" in line, f"no ready line: {line!r}"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # -- the page shows the example files -----------------------------------------------------------------------------
@@ -145,7 +121,7 @@ def test_the_admin_calls_table_names_real_routes():
 @pytest.mark.parametrize("token", [None, "docs-admin-token"], ids=["open", "admin-token"])
 def test_the_node_example_passes_against_a_live_emulator(token, tmp_path):
     node = need("node", "install Node.js 18 or later (./scripts/test does it as root)")
-    with live_emulator(*(["--admin-token", token] if token else [])) as url:
+    with live_emulator("--rate-limit", "0", "--quiet", *(["--admin-token", token] if token else [])) as url:
         env = {k: v for k, v in CLEAN_ENV.items() if k != "INGOPAY_ADMIN_TOKEN"} | {"INGOPAY_URL": url}
         if token:
             env["INGOPAY_ADMIN_TOKEN"] = token

@@ -5,23 +5,19 @@ else; the evidence pack the command writes names the defect."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.support.outside import admin
 from tests.support.paths import ROOT
+from tests.support.processes import CLEAN_ENV, live_emulator
 from tests.support.readiness_clients import DEFECTS, OFAC_CLEARED_CARD, OFAC_FAILED_CARD, RETURNED_CARD, PayoutApp
-from tests.support.sockets import free_port
 
 #: The scenario docs/readiness.md gives for the ambiguous outcomes, uploaded as a user would copy it.
 TRIGGERS = re.search(r"<!-- snippet: readiness-triggers -->\n```yaml\n(.*?)```",
@@ -37,28 +33,7 @@ FINAL_TOPICS = ("gateway.transaction.recipient.payment.status.success",
                 "gateway.transaction.recipient.verification.ofac.status.cleared",
                 "gateway.transaction.recipient.verification.ofac.status.failure",
                 "gateway.transaction.recipient.payment.status.returned")
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("INGOPAY_EMULATOR_")}
 
-
-@contextmanager
-def emulator_process() -> Iterator[str]:
-    """``python -m emulator`` on 127.0.0.1 and a free port, rate limited as Ingo is (5 a second); its URL."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port),
-                                "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env=CLEAN_ENV)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "ready on" in line, f"no ready line: {line!r}"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_for_probes(url: str, participant: int, timeout: float = 30.0) -> None:
@@ -80,7 +55,7 @@ def statuses(report: dict) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_a_correct_client_passes_every_scenario_and_each_defect_fails_exactly_its_own(tmp_path):
-    with emulator_process() as url:
+    with live_emulator("--quiet") as url:  # rate limited as Ingo is (5 a second)
         status, answer = admin(url, "POST", "/_emulator/scenarios?name=readiness-triggers", TRIGGERS.encode(),
                                headers={"Content-Type": "application/yaml"})
         assert status == 201, answer

@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from emulator.core.credentials import DEFAULT_PARTICIPANT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
@@ -55,3 +57,29 @@ def start_on(data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     timeout)."""
     return subprocess.run([sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(free_port()),
                            "--data-dir", str(data_dir), *extra], capture_output=True, text=True, timeout=60)
+
+
+#: The environment a test's emulator process starts in: this one without INGOPAY_EMULATOR_* settings, so that a
+#: developer's own settings never change what a test sees.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("INGOPAY_EMULATOR_")}
+
+
+@contextmanager
+def live_emulator(*args: str) -> Iterator[str]:
+    """``python -m emulator ARGS`` on 127.0.0.1 and a free port, in :data:`CLEAN_ENV`; yields its URL and stops it
+    with SIGTERM (SIGKILL after 15 s)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=CLEAN_ENV)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "ready on" in line, f"no ready line: {line!r}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
