@@ -79,6 +79,18 @@ def processes():
         process.stop()
 
 
+async def send_events_and_wait(http: aiohttp.ClientSession, prefix: str, status: str) -> Any:
+    """Emit AT_ONCE events to the receiver and wait until as many deliveries have ``status``; the wait's answer."""
+    for number in range(AT_ONCE):
+        assert (await call(http, "POST", "/_emulator/events", {
+            "topic": "gateway.transaction.recipient.payment.status.returned", "participant_id": 12345,
+            "ancillary": {"participant_unique_id1": f"{prefix}-{number}"}}))[0] == 201
+    answer, seen = await call(http, "POST", "/_emulator/webhooks/wait", {
+        "match": {"status": status}, "count": AT_ONCE, "timeout": WAIT})
+    assert answer == 200, seen
+    return seen
+
+
 @pytest.mark.slow
 @needs_proc
 @pytest.mark.parametrize("behaviour", [endless_body, fifty_mb_body], ids=["endless", "50MB"])
@@ -89,13 +101,7 @@ async def test_a_receivers_long_answer_is_kept_to_its_start_and_its_connection_c
                          log=tmp_path / "emulator.log")
     async with aiohttp.ClientSession(emulator.url) as http:
         before = emulator.rss()
-        for number in range(AT_ONCE):
-            assert (await call(http, "POST", "/_emulator/events", {
-                "topic": "gateway.transaction.recipient.payment.status.returned", "participant_id": 12345,
-                "ancillary": {"participant_unique_id1": f"long-{number}"}}))[0] == 201
-        status, seen = await call(http, "POST", "/_emulator/webhooks/wait", {
-            "match": {"status": "delivered"}, "count": AT_ONCE, "timeout": WAIT})
-        assert status == 200, seen
+        await send_events_and_wait(http, "long", "delivered")
         # The emulator stopped reading and closed each connection, the answer far from over.
         await receiver.until(lambda: receiver.cut_off == AT_ONCE and receiver.open == 0,
                              "the emulator closing each connection")
@@ -118,13 +124,7 @@ async def test_a_receivers_megabyte_header_fails_the_attempt_naming_the_limit(pe
                          log=tmp_path / "emulator.log")
     async with aiohttp.ClientSession(emulator.url) as http:
         before = emulator.rss()
-        for number in range(AT_ONCE):
-            assert (await call(http, "POST", "/_emulator/events", {
-                "topic": "gateway.transaction.recipient.payment.status.returned", "participant_id": 12345,
-                "ancillary": {"participant_unique_id1": f"header-{number}"}}))[0] == 201
-        status, seen = await call(http, "POST", "/_emulator/webhooks/wait", {
-            "match": {"status": "failed"}, "count": AT_ONCE, "timeout": WAIT})
-        assert status == 200, seen
+        seen = await send_events_and_wait(http, "header", "failed")
         await receiver.until(lambda: receiver.open == 0, "the emulator closing each connection")
         after = emulator.rss()
     assert after - before < GROWTH, f"resident memory grew by {(after - before) / 2**20:.0f} MB"
